@@ -1,0 +1,1 @@
+"""Adapters: storage, delivery gateways, directories, importers."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage, secret encryption and Alembic migrations."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from twostep.adapters.storage.tables import audit_events
+from twostep.domain.audit import AuditEvent, AuditQuery
+
+
+def _event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        event_id=row.event_id,
+        at=row.at,
+        tenant=row.tenant,
+        user=row.user_name,
+        method=row.method,
+        result=row.result,
+        reason=row.reason,
+        integration=row.integration,
+        server_name=row.server_name,
+        server_ip=row.server_ip,
+        client_ip=row.client_ip,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        phone=row.phone,
+        device=row.device,
+        interface=row.interface,
+        seq=row.seq,
+    )
+
+
+class SqlAuditRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, tenant_id: int, event: AuditEvent) -> None:
+        values = asdict(event)
+        values.pop("seq")
+        values["user_name"] = values.pop("user")
+        self.conn.execute(insert(audit_events).values(tenant_id=tenant_id, **values))
+
+    def query(self, query: AuditQuery) -> Sequence[AuditEvent]:
+        c = audit_events.c
+        stmt = select(audit_events).where(c.tenant_id == query.tenant_id)
+        if query.user is not None:
+            stmt = stmt.where(c.user_name == query.user)
+        if query.result is not None:
+            stmt = stmt.where(c.result == query.result)
+        if query.method is not None:
+            stmt = stmt.where(c.method == query.method)
+        if query.since is not None:
+            stmt = stmt.where(c.at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(c.at < query.until)
+        if query.after_seq is not None:
+            stmt = stmt.where(c.seq > query.after_seq)
+        rows = self.conn.execute(stmt.order_by(c.seq).limit(query.limit))
+        return [_event(r) for r in rows]

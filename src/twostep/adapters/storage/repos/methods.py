@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+
+from twostep.adapters.storage.tables import methods
+from twostep.domain.entities import (
+    Method,
+    MethodKind,
+    MethodStatus,
+    OtpAlgorithm,
+    OtpParams,
+    OtpType,
+)
+from twostep.domain.ports import NewMethod
+
+# Every column but the sealed seed: a method is listed and shown without it.
+_PUBLIC = [c for c in methods.c if c.name != "seed"]
+
+
+def _method(row: Any) -> Method:
+    otp = None
+    if row.otp_type is not None:
+        otp = OtpParams(
+            type=OtpType(row.otp_type),
+            algorithm=OtpAlgorithm(row.algorithm),
+            digits=row.digits,
+            period=row.period,
+        )
+    return Method(
+        id=row.id,
+        user_id=row.user_id,
+        kind=MethodKind(row.kind),
+        status=MethodStatus(row.status),
+        label=row.label,
+        otp=otp,
+        serial=row.serial,
+        counter=row.counter,
+        last_step=row.last_step,
+        drift=row.drift,
+        created_at=row.created_at,
+    )
+
+
+class SqlMethodRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, method: NewMethod, now: float) -> Method:
+        otp = method.otp
+        self.conn.execute(
+            insert(methods).values(
+                id=method.id,
+                user_id=method.user_id,
+                tenant_id=method.tenant_id,
+                kind=method.kind,
+                status=method.status.value,
+                label=method.label,
+                serial=method.serial,
+                otp_type=otp.type.value if otp else None,
+                algorithm=otp.algorithm.value if otp else None,
+                digits=otp.digits if otp else None,
+                period=otp.period if otp else None,
+                seed=method.sealed_seed,
+                counter=method.counter,
+                last_step=-1,
+                drift=0,
+                created_at=now,
+                confirmed_at=now if method.status is MethodStatus.ACTIVE else None,
+            )
+        )
+        return Method(
+            id=method.id,
+            user_id=method.user_id,
+            kind=MethodKind(method.kind),
+            status=method.status,
+            label=method.label,
+            otp=otp,
+            serial=method.serial,
+            counter=method.counter,
+            created_at=now,
+        )
+
+    def by_id(self, user_id: int, method_id: str) -> Method | None:
+        row = self.conn.execute(
+            select(*_PUBLIC).where(methods.c.id == method_id, methods.c.user_id == user_id)
+        ).first()
+        return None if row is None else _method(row)
+
+    def for_user(self, user_id: int) -> Sequence[Method]:
+        rows = self.conn.execute(
+            select(*_PUBLIC).where(methods.c.user_id == user_id).order_by(methods.c.created_at)
+        )
+        return [_method(r) for r in rows]
+
+    def sealed_seed(self, method_id: str) -> bytes | None:
+        seed: bytes | None = self.conn.execute(
+            select(methods.c.seed).where(methods.c.id == method_id)
+        ).scalar_one_or_none()
+        return seed
+
+    def sealed_seeds(self, user_id: int) -> dict[str, bytes]:
+        rows = self.conn.execute(
+            select(methods.c.id, methods.c.seed).where(
+                methods.c.user_id == user_id, methods.c.seed.is_not(None)
+            )
+        )
+        return {row.id: row.seed for row in rows}
+
+    def activate(self, method_id: str, now: float) -> bool:
+        result = self.conn.execute(
+            update(methods)
+            .where(methods.c.id == method_id, methods.c.status == MethodStatus.PENDING.value)
+            .values(status=MethodStatus.ACTIVE.value, confirmed_at=now)
+        )
+        return result.rowcount == 1
+
+    def delete(self, method_id: str) -> None:
+        self.conn.execute(delete(methods).where(methods.c.id == method_id))
+
+    def serial_in_use(self, tenant_id: int, serial: str) -> bool:
+        return bool(
+            self.conn.execute(
+                select(exists().where(methods.c.tenant_id == tenant_id, methods.c.serial == serial))
+            ).scalar()
+        )
+
+    def claim_step(self, method_id: str, step: int) -> bool:
+        result = self.conn.execute(
+            update(methods)
+            .where(methods.c.id == method_id, methods.c.last_step < step)
+            .values(last_step=step)
+        )
+        return result.rowcount == 1
+
+    def claim_counter(self, method_id: str, matched: int) -> bool:
+        result = self.conn.execute(
+            update(methods)
+            .where(methods.c.id == method_id, methods.c.counter <= matched)
+            .values(counter=matched + 1)
+        )
+        return result.rowcount == 1
+
+    def resync(
+        self, method_id: str, *, counter: int | None, drift: int | None, step: int | None
+    ) -> None:
+        values: dict[str, int] = {}
+        if counter is not None:
+            values["counter"] = counter
+        if drift is not None:
+            values["drift"] = drift
+        if step is not None:
+            values["last_step"] = step
+        self.conn.execute(update(methods).where(methods.c.id == method_id).values(**values))
+
+    def purge_pending(self, before: float) -> int:
+        result = self.conn.execute(
+            delete(methods).where(
+                and_(methods.c.status == MethodStatus.PENDING.value, methods.c.created_at < before)
+            )
+        )
+        return result.rowcount
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
+        rows = self.conn.execute(
+            select(methods.c.id, methods.c.seed)
+            .where(methods.c.seed.is_not(None))
+            .order_by(methods.c.id)
+        )
+        for row in rows:
+            yield row.id, row.seed
+
+    def replace_sealed(self, method_id: str, sealed: bytes) -> None:
+        self.conn.execute(update(methods).where(methods.c.id == method_id).values(seed=sealed))

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, insert, or_, select, update
+
+from twostep.adapters.storage.tables import users
+from twostep.domain.entities import MfaState, User
+from twostep.domain.ports import NewUser
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        phone=row.phone,
+        mfa=MfaState(row.mfa),
+        default_method_id=row.default_method_id,
+        failed_count=row.failed_count,
+        locked_until=row.locked_until,
+    )
+
+
+class SqlUserRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, tenant_id: int, user: NewUser, now: float) -> User:
+        user_id = self.conn.execute(
+            insert(users)
+            .values(
+                tenant_id=tenant_id,
+                name=user.name,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                email=user.email,
+                phone=user.phone,
+                mfa=user.mfa.value,
+                failed_count=0,
+                created_at=now,
+            )
+            .returning(users.c.id)
+        ).scalar_one()
+        return User(
+            id=user_id,
+            tenant_id=tenant_id,
+            name=user.name,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
+            phone=user.phone,
+            mfa=user.mfa,
+        )
+
+    def by_name(self, tenant_id: int, name: str) -> User | None:
+        row = self.conn.execute(
+            select(users).where(users.c.tenant_id == tenant_id, users.c.name == name)
+        ).first()
+        return None if row is None else _user(row)
+
+    def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]:
+        query = select(users).where(users.c.tenant_id == tenant_id)
+        if after is not None:
+            query = query.where(users.c.name > after)
+        rows = self.conn.execute(query.order_by(users.c.name).limit(limit))
+        return [_user(r) for r in rows]
+
+    def update(self, user: User) -> None:
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                first_name=user.first_name,
+                last_name=user.last_name,
+                email=user.email,
+                phone=user.phone,
+                mfa=user.mfa.value,
+            )
+        )
+
+    def delete(self, user_id: int) -> None:
+        self.conn.execute(delete(users).where(users.c.id == user_id))
+
+    def set_default_method(self, user_id: int, method_id: str | None) -> None:
+        self.conn.execute(
+            update(users).where(users.c.id == user_id).values(default_method_id=method_id)
+        )
+
+    def record_failure(self, user_id: int, now: float, max_failures: int, lock_until: float) -> bool:
+        # One statement, so concurrent failures on several nodes all count. A lockout
+        # that has run out starts the count afresh instead of re-locking at once.
+        expired = (users.c.locked_until.is_not(None)) & (users.c.locked_until <= now)
+        new_count = case((expired, 1), else_=users.c.failed_count + 1)
+        count = self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(
+                failed_count=new_count,
+                locked_until=case(
+                    (new_count >= max_failures, lock_until),
+                    (expired, None),
+                    else_=users.c.locked_until,
+                ),
+            )
+            .returning(users.c.failed_count)
+        ).scalar_one_or_none()
+        return count is not None and count == max_failures
+
+    def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
+        result = self.conn.execute(
+            update(users)
+            .where(
+                users.c.id == user_id,
+                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+            )
+            .values(failed_count=0, locked_until=None)
+        )
+        return result.rowcount == 1
+
+    def unlock(self, user_id: int) -> None:
+        self.conn.execute(
+            update(users).where(users.c.id == user_id).values(failed_count=0, locked_until=None)
+        )

@@ -1,0 +1,139 @@
+"""The schema, in SQLAlchemy Core. Migrations in ``migrations/versions`` create it;
+this module is what the repositories query (and what a new migration is diffed against).
+
+Times are epoch seconds (float): one representation on SQLite and PostgreSQL,
+cheap to compare in conditional updates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("settings", Text, nullable=False),  # JSON of TenantSettings
+    Column("created_at", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("first_name", String(128)),
+    Column("last_name", String(128)),
+    Column("email", String(320)),
+    Column("phone", String(32)),
+    Column("mfa", String(16), nullable=False),
+    Column("default_method_id", String(32)),
+    Column("failed_count", Integer, nullable=False, server_default="0"),
+    Column("locked_until", Float),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+methods = Table(
+    "methods",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("label", String(128)),
+    Column("serial", String(64)),
+    Column("otp_type", String(8)),
+    Column("algorithm", String(8)),
+    Column("digits", Integer),
+    Column("period", Integer),
+    Column("seed", LargeBinary),  # sealed with AES-256-GCM, bound to the method id
+    Column("counter", BigInteger, nullable=False, server_default="0"),
+    Column("last_step", BigInteger, nullable=False, server_default="-1"),
+    Column("drift", Integer, nullable=False, server_default="0"),
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float),
+    UniqueConstraint("tenant_id", "serial"),
+    Index(None, "user_id"),
+)
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("key_hash", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+admin_keys = Table(
+    "admin_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("key_hash", LargeBinary, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigId, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("tenant_id", Integer, nullable=False),  # no FK: the record outlives its subject
+    Column("tenant", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("user_name", String(256), nullable=False),
+    Column("first_name", String(128)),
+    Column("last_name", String(128)),
+    Column("email", String(320)),
+    Column("phone", String(32)),
+    Column("device", String(64)),
+    Column("method", String(16)),
+    Column("result", String(16), nullable=False),
+    Column("reason", String(48)),
+    Column("integration", String(128)),
+    Column("interface", String(16), nullable=False),
+    Column("server_name", String(255), nullable=False),
+    Column("server_ip", String(45)),
+    Column("client_ip", String(45)),
+    Index(None, "tenant_id", "seq"),
+    Index(None, "tenant_id", "user_name", "seq"),
+    Index(None, "tenant_id", "at"),
+)

@@ -1,0 +1,84 @@
+"""The one place that wires adapters into services."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from twostep.adapters.clock import SystemClock
+from twostep.adapters.storage import migrate
+from twostep.adapters.storage.engine import make_engine
+from twostep.adapters.storage.secretbox import (
+    AesGcmSecretBox,
+    EnvKeyManager,
+    FileKeyManager,
+    KeyFile,
+    keyring_from_env,
+)
+from twostep.adapters.storage.storage import SqlStorage
+from twostep.config import Config
+from twostep.domain.ports import Clock, KeyManager
+from twostep.services.admin import AdminService
+from twostep.services.audit import AuditService
+from twostep.services.authenticate import Authenticator
+from twostep.services.context import Deps, Node
+from twostep.services.enroll import EnrollService
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    config: Config
+    deps: Deps
+    storage: SqlStorage
+    keys: KeyManager
+    admin: AdminService
+    enroll: EnrollService
+    authenticator: Authenticator
+    audit: AuditService
+
+    def close(self) -> None:
+        self.storage.engine.dispose()
+
+
+def node_ip(config: Config) -> str | None:
+    if config.server.node_ip:
+        return config.server.node_ip
+    if config.server.host not in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
+        return config.server.host
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return None
+
+
+def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
+    config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(config.storage.database_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    storage = SqlStorage(engine)
+    keys: KeyManager
+    if config.storage.secret_key:
+        keyring = keyring_from_env(config.storage.secret_key)
+        box = AesGcmSecretBox(keyring)
+        keys = EnvKeyManager(keyring)
+    else:
+        key_file = KeyFile(config.storage.key_file)
+        box = AesGcmSecretBox(key_file.load_or_create(), reload=key_file)
+        keys = FileKeyManager(key_file)
+    deps = Deps(
+        storage=storage,
+        secrets=box,
+        clock=clock or SystemClock(),
+        node=Node(config.server.node_name, node_ip(config)),
+    )
+    return App(
+        config=config,
+        deps=deps,
+        storage=storage,
+        keys=keys,
+        admin=AdminService(deps),
+        enroll=EnrollService(deps),
+        authenticator=Authenticator(deps),
+        audit=AuditService(deps),
+    )

@@ -1,0 +1,76 @@
+"""Typed settings from the environment, with defaults and one validator per section."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from twostep.domain.errors import InvalidSetting
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    home: Path
+    database_url: str
+    secret_key: str | None  # hex keys, current first, comma-separated; else the key file
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "secret.key"
+
+    def validate(self) -> None:
+        if not self.database_url.startswith(("sqlite", "postgresql")):
+            raise InvalidSetting("TWOSTEP_DATABASE_URL must be a sqlite:// or postgresql URL")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str
+    port: int
+    workers: int
+    node_name: str
+    node_ip: str | None
+    log_level: str
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise InvalidSetting("the port must be 1-65535")
+        if not 1 <= self.workers <= 64:
+            raise InvalidSetting("TWOSTEP_WORKERS must be 1-64")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise InvalidSetting("TWOSTEP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    storage: StorageConfig
+    server: ServerConfig
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("TWOSTEP_HOME", "data")).resolve()
+        storage = StorageConfig(
+            home=home,
+            database_url=env.get("TWOSTEP_DATABASE_URL") or f"sqlite:///{home / 'twostep.db'}",
+            secret_key=env.get("TWOSTEP_SECRET_KEY") or None,
+        )
+        try:
+            port = int(env.get("TWOSTEP_PORT", "8080"))
+            workers = int(env.get("TWOSTEP_WORKERS", str(os.cpu_count() or 1)))
+        except ValueError as exc:
+            raise InvalidSetting("TWOSTEP_PORT and TWOSTEP_WORKERS must be integers") from exc
+        server = ServerConfig(
+            host=env.get("TWOSTEP_HOST", "127.0.0.1"),
+            port=port,
+            workers=workers,
+            node_name=env.get("TWOSTEP_NODE_NAME") or socket.gethostname(),
+            node_ip=env.get("TWOSTEP_NODE_IP") or None,
+            log_level=env.get("TWOSTEP_LOG_LEVEL", "INFO"),
+        )
+        config = cls(storage, server)
+        storage.validate()
+        server.validate()
+        return config

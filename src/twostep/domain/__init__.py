@@ -1,0 +1,1 @@
+"""Plain-Python core: entities, policy, errors and ports. Imports nothing of the project."""

@@ -1,0 +1,121 @@
+"""Entities: tenants, users, methods, integrations, API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from twostep.domain.settings import TenantSettings
+
+
+class MfaState(StrEnum):
+    DISABLED = "disabled"  # no second factor asked: the admin exempted this user
+    ENABLED = "enabled"  # second factor asked; the user must register a method
+    ENFORCED = "enforced"  # second factor asked; the user may not drop the last method
+
+
+class MethodKind(StrEnum):
+    APP_CODE = "app_code"
+    OATH_TOKEN = "oath_token"
+    APP_PUSH = "app_push"
+    SMS = "sms"
+    SMS_REPLY = "sms_reply"
+    VOICE = "voice"
+
+
+class MethodStatus(StrEnum):
+    PENDING = "pending"  # enrolled, waiting for a first valid code
+    ACTIVE = "active"
+
+
+class OtpAlgorithm(StrEnum):
+    SHA1 = "SHA1"
+    SHA256 = "SHA256"
+    SHA512 = "SHA512"
+
+
+class OtpType(StrEnum):
+    TOTP = "totp"
+    HOTP = "hotp"
+
+
+class Role(StrEnum):
+    GLOBAL_ADMIN = "global_admin"
+    TENANT_ADMIN = "tenant_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: int
+    name: str
+    settings: TenantSettings = field(default_factory=TenantSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    tenant_id: int
+    name: str  # the unique ID within the tenant
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164
+    mfa: MfaState = MfaState.ENABLED
+    default_method_id: str | None = None
+    failed_count: int = 0
+    locked_until: float | None = None  # epoch seconds; None when not locked
+
+    def is_locked(self, now: float) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+
+@dataclass(frozen=True, slots=True)
+class OtpParams:
+    """What a one-time-password generator needs, apart from the seed."""
+
+    type: OtpType = OtpType.TOTP
+    algorithm: OtpAlgorithm = OtpAlgorithm.SHA1
+    digits: int = 6
+    period: int = 30  # TOTP only
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A registered method. The seed itself never lives here: it is fetched
+    (and decrypted) only by the verification step that needs it."""
+
+    id: str
+    user_id: int
+    kind: MethodKind
+    status: MethodStatus
+    label: str | None = None
+    otp: OtpParams | None = None
+    serial: str | None = None  # OATH token serial
+    counter: int = 0  # HOTP: next expected counter
+    last_step: int = -1  # TOTP: last accepted time step
+    drift: int = 0  # TOTP: steps the token's clock is off (set by resync)
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    id: int
+    tenant_id: int
+    name: str
+    key_id: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminKey:
+    id: int
+    key_id: str
+    name: str
+    role: Role
+    tenant_id: int | None  # None for a global admin
+    created_at: float
+    revoked_at: float | None = None
+
+    def may_manage(self, tenant_id: int) -> bool:
+        return self.role is Role.GLOBAL_ADMIN or self.tenant_id == tenant_id

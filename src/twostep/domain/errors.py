@@ -1,0 +1,155 @@
+"""The error tree. Every error has a stable ``code``; interfaces map them in one place.
+
+Codes are part of the public contract (docs/error-codes.md lists them): never rename one.
+"""
+
+from __future__ import annotations
+
+
+class TwostepError(Exception):
+    """Root of every error Twostep raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidInput(TwostepError):
+    """The request is not valid."""
+
+    code = "invalid_request"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidPhoneNumber(InvalidInput):
+    """The phone number is not a valid E.164 number."""
+
+    code = "invalid_phone_number"
+
+
+class InvalidSetting(InvalidInput):
+    """A tenant setting is out of range or of the wrong type."""
+
+    code = "invalid_setting"
+
+
+class NotFound(TwostepError):
+    """The resource does not exist."""
+
+    code = "not_found"
+
+
+class TenantNotFound(NotFound):
+    """No such tenant."""
+
+    code = "tenant_not_found"
+
+
+class UserNotFound(NotFound):
+    """No such user."""
+
+    code = "user_not_found"
+
+
+class MethodNotFound(NotFound):
+    """No such method for this user."""
+
+    code = "method_not_found"
+
+
+class IntegrationNotFound(NotFound):
+    """No such integration."""
+
+    code = "integration_not_found"
+
+
+class AdminKeyNotFound(NotFound):
+    """No such API key."""
+
+    code = "api_key_not_found"
+
+
+class TransactionNotFound(NotFound):
+    """No such transaction, or it has expired."""
+
+    code = "transaction_not_found"
+
+
+class Conflict(TwostepError):
+    """The resource already exists or is in a conflicting state."""
+
+    code = "conflict"
+
+
+class TenantExists(Conflict):
+    """A tenant with this name already exists."""
+
+    code = "tenant_exists"
+
+
+class UserExists(Conflict):
+    """A user with this ID already exists in the tenant."""
+
+    code = "user_exists"
+
+
+class IntegrationExists(Conflict):
+    """An integration with this name already exists in the tenant."""
+
+    code = "integration_exists"
+
+
+class MethodNotPending(Conflict):
+    """The method is already confirmed."""
+
+    code = "method_not_pending"
+
+
+class MethodPending(Conflict):
+    """The method is not confirmed yet."""
+
+    code = "method_pending"
+
+
+class SerialInUse(Conflict):
+    """An OATH token with this serial is already registered in the tenant."""
+
+    code = "serial_in_use"
+
+
+class ConfirmationFailed(TwostepError):
+    """The code does not confirm the method."""
+
+    code = "invalid_code"
+
+
+class ResyncFailed(TwostepError):
+    """The two codes are not consecutive codes of this token within the resync window."""
+
+    code = "resync_failed"
+
+
+class Unauthenticated(TwostepError):
+    """Missing or invalid credentials."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(TwostepError):
+    """These credentials may not do this."""
+
+    code = "forbidden"
+
+
+class SecretKeyError(TwostepError):
+    """The secret key is missing, malformed, or cannot decrypt a stored secret."""
+
+    code = "secret_key_error"

@@ -1,0 +1,223 @@
+"""Ports: the small Protocols the services need from the outside world.
+
+Adapters implement them; services receive them from bootstrap.py. Every storage
+call happens inside a ``Transaction`` so a use case decides where its unit of
+work begins and ends (one short transaction per validation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from twostep.domain.audit import AuditEvent, AuditQuery
+from twostep.domain.entities import (
+    AdminKey,
+    Integration,
+    Method,
+    MethodStatus,
+    MfaState,
+    OtpParams,
+    Role,
+    Tenant,
+    User,
+)
+from twostep.domain.settings import TenantSettings
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class SecretBox(Protocol):
+    """Authenticated encryption of secrets at rest, bound to a context string."""
+
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, context: str) -> bytes: ...
+
+    def needs_rotation(self, sealed: bytes) -> bool:
+        """True when ``sealed`` is not under the current key."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    mfa: MfaState = MfaState.ENABLED
+
+
+@dataclass(frozen=True, slots=True)
+class NewMethod:
+    id: str
+    user_id: int
+    tenant_id: int
+    kind: str
+    status: MethodStatus
+    sealed_seed: bytes | None
+    otp: OtpParams | None
+    label: str | None = None
+    serial: str | None = None
+    counter: int = 0
+
+
+class TenantRepo(Protocol):
+    def add(self, name: str, settings: TenantSettings, now: float) -> Tenant: ...
+
+    def by_name(self, name: str) -> Tenant | None: ...
+
+    def by_id(self, tenant_id: int) -> Tenant | None: ...
+
+    def all(self) -> Sequence[Tenant]: ...
+
+    def save_settings(self, tenant_id: int, settings: TenantSettings) -> None: ...
+
+
+class UserRepo(Protocol):
+    def add(self, tenant_id: int, user: NewUser, now: float) -> User: ...
+
+    def by_name(self, tenant_id: int, name: str) -> User | None: ...
+
+    def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]: ...
+
+    def update(self, user: User) -> None: ...
+
+    def delete(self, user_id: int) -> None: ...
+
+    def set_default_method(self, user_id: int, method_id: str | None) -> None: ...
+
+    def record_failure(
+        self, user_id: int, now: float, max_failures: int, lock_until: float
+    ) -> bool:
+        """Count one failure atomically; lock when the count reaches ``max_failures``.
+        Returns True when this failure locked the user."""
+        ...
+
+    def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
+        """Clear the failure count in one conditional update; False if the user is locked."""
+        ...
+
+    def unlock(self, user_id: int) -> None: ...
+
+
+class MethodRepo(Protocol):
+    def add(self, method: NewMethod, now: float) -> Method: ...
+
+    def by_id(self, user_id: int, method_id: str) -> Method | None: ...
+
+    def for_user(self, user_id: int) -> Sequence[Method]: ...
+
+    def sealed_seed(self, method_id: str) -> bytes | None: ...
+
+    def sealed_seeds(self, user_id: int) -> Mapping[str, bytes]: ...
+
+    def activate(self, method_id: str, now: float) -> bool: ...
+
+    def delete(self, method_id: str) -> None: ...
+
+    def serial_in_use(self, tenant_id: int, serial: str) -> bool: ...
+
+    def claim_step(self, method_id: str, step: int) -> bool:
+        """Record TOTP step ``step`` as used if no later or equal step was: one-time use,
+        decided by the database (a conditional update), so two nodes cannot both win."""
+        ...
+
+    def claim_counter(self, method_id: str, matched: int) -> bool:
+        """Advance the HOTP counter past ``matched`` if it has not passed it yet."""
+        ...
+
+    def resync(self, method_id: str, *, counter: int | None, drift: int | None, step: int | None) -> None:
+        ...
+
+    def purge_pending(self, before: float) -> int: ...
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
+
+    def replace_sealed(self, method_id: str, sealed: bytes) -> None: ...
+
+
+class IntegrationRepo(Protocol):
+    def add(self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float) -> Integration:
+        ...
+
+    def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None: ...
+
+    def list(self, tenant_id: int) -> Sequence[Integration]: ...
+
+    def by_name(self, tenant_id: int, name: str) -> Integration | None: ...
+
+    def revoke(self, integration_id: int, now: float) -> None: ...
+
+
+class AdminKeyRepo(Protocol):
+    def add(
+        self,
+        name: str,
+        role: Role,
+        tenant_id: int | None,
+        key_id: str,
+        key_hash: bytes,
+        now: float,
+    ) -> AdminKey: ...
+
+    def by_key_id(self, key_id: str) -> tuple[AdminKey, bytes] | None: ...
+
+    def list(self) -> Sequence[AdminKey]: ...
+
+    def revoke(self, key_id: str, now: float) -> bool: ...
+
+    def count_active(self) -> int: ...
+
+
+class AuditRepo(Protocol):
+    def add(self, tenant_id: int, event: AuditEvent) -> None: ...
+
+    def query(self, query: AuditQuery) -> Sequence[AuditEvent]: ...
+
+
+class Transaction(Protocol):
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+    @property
+    def users(self) -> UserRepo: ...
+
+    @property
+    def methods(self) -> MethodRepo: ...
+
+    @property
+    def integrations(self) -> IntegrationRepo: ...
+
+    @property
+    def admin_keys(self) -> AdminKeyRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+
+class Storage(Protocol):
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[Transaction]:
+        """A unit of work: committed when the block ends, rolled back on an exception.
+        ``write=True`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``), so a
+        writer waits its turn instead of failing on an upgrade from read to write."""
+        ...
+
+
+class KeyManager(Protocol):
+    """Owns the keyring; rotation is two-phase so a crash never strands a secret."""
+
+    def begin_rotation(self) -> SecretBox:
+        """Make a new current key (old ones still open) and return a box over all of them."""
+        ...
+
+    def finish_rotation(self) -> str:
+        """Retire the old keys; returns a note for the operator."""
+        ...

@@ -1,0 +1,35 @@
+"""What a verification answers: a result and, when denied, a stable reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Result(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    CHALLENGE = "challenge"
+
+
+class Reason(StrEnum):
+    """Stable reason codes (docs/error-codes.md). Never rename one."""
+
+    INVALID_CODE = "invalid_code"  # wrong code, unknown user, malformed code
+    CODE_REPLAYED = "code_replayed"  # a valid code that was already used
+    USER_LOCKED = "user_locked"  # too many failures
+    NO_METHOD_REGISTERED = "no_method_registered"  # the user has no active method
+    METHOD_NOT_REGISTERED = "method_not_registered"  # the asked-for method is not the user's
+    METHOD_NOT_SUPPORTED = "method_not_supported"  # this server cannot do that method yet
+    MFA_NOT_REQUIRED = "mfa_not_required"  # accept: the user's MFA state is disabled
+    CODE_REQUIRED = "code_required"  # a code method was chosen but no code sent
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer of one validation, as every interface reports it."""
+
+    result: Result
+    reason: Reason | None = None
+    transaction_id: str | None = None
+    methods: tuple[str, ...] = field(default=())

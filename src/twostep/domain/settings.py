@@ -1,0 +1,84 @@
+"""Tenant settings: typed, with defaults and one validator."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from twostep.domain.errors import InvalidSetting
+
+AUDIT_OPTIONAL_FIELDS = ("first_name", "last_name", "email", "phone", "device", "client_ip")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    issuer: str = "Twostep"  # shown by authenticator apps next to the account
+    totp_window: int = 1  # accept the current step and this many steps either side
+    hotp_lookahead: int = 10  # accept this many counters past the expected one
+    hotp_resync_window: int = 100  # how far two consecutive codes may be searched for
+    max_failures: int = 10  # consecutive failures before the user is locked
+    lockout_seconds: int = 900  # 0: locked until an admin unlocks
+    app_code_algorithm: str = "SHA1"  # SHA1 is what every authenticator app reads
+    app_code_digits: int = 6
+    app_code_period: int = 30
+    pending_method_seconds: int = 600  # unconfirmed enrollments expire
+    audit_fields: tuple[str, ...] = field(default=AUDIT_OPTIONAL_FIELDS)
+
+    def __post_init__(self) -> None:
+        _in_range("totp_window", self.totp_window, 0, 10)
+        _in_range("hotp_lookahead", self.hotp_lookahead, 0, 100)
+        _in_range("hotp_resync_window", self.hotp_resync_window, 2, 10_000)
+        _in_range("max_failures", self.max_failures, 1, 100)
+        _in_range("lockout_seconds", self.lockout_seconds, 0, 30 * 24 * 3600)
+        _in_range("app_code_digits", self.app_code_digits, 6, 8)
+        _in_range("pending_method_seconds", self.pending_method_seconds, 60, 7 * 24 * 3600)
+        if self.app_code_digits == 7:
+            raise InvalidSetting("app_code_digits must be 6 or 8", field="app_code_digits")
+        if self.app_code_period not in (30, 60):
+            raise InvalidSetting("app_code_period must be 30 or 60", field="app_code_period")
+        if self.app_code_algorithm not in ("SHA1", "SHA256", "SHA512"):
+            raise InvalidSetting(
+                "app_code_algorithm must be SHA1, SHA256 or SHA512", field="app_code_algorithm"
+            )
+        if not isinstance(self.issuer, str) or not 1 <= len(self.issuer) <= 64 or ":" in self.issuer:
+            raise InvalidSetting("issuer must be 1-64 characters without ':'", field="issuer")
+        unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
+        if unknown:
+            raise InvalidSetting(
+                f"unknown audit field(s): {', '.join(sorted(unknown))}", field="audit_fields"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["audit_fields"] = list(self.audit_fields)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TenantSettings:
+        """Build from stored or submitted values; unknown keys are an error."""
+        return cls().updated(data)
+
+    def updated(self, changes: dict[str, Any]) -> TenantSettings:
+        known = {f.name: f for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key not in known:
+                raise InvalidSetting(f"unknown setting {key!r}", field=key)
+            default = getattr(TenantSettings(), key)
+            if isinstance(default, tuple):
+                if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                    raise InvalidSetting(f"{key} must be a list of strings", field=key)
+                value = tuple(value)
+            elif isinstance(default, bool) or isinstance(value, bool):
+                raise InvalidSetting(f"{key} has the wrong type", field=key)
+            elif not isinstance(value, type(default)):
+                raise InvalidSetting(
+                    f"{key} must be {type(default).__name__}", field=key
+                )
+            clean[key] = value
+        return replace(self, **clean)
+
+
+def _in_range(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidSetting(f"{name} must be an integer from {low} to {high}", field=name)

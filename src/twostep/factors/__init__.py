@@ -1,0 +1,1 @@
+"""One module per method kind behind the ``Factor`` Protocol, plus a registry."""

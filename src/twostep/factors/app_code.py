@@ -1,0 +1,50 @@
+"""``app_code``: a TOTP code from an authenticator app (Google/Microsoft Authenticator,
+Aegis, FreeOTP), enrolled with an ``otpauth://`` URI and confirmed with one code."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from twostep.domain.entities import Method, MethodKind, OtpAlgorithm, OtpParams, OtpType
+from twostep.domain.settings import TenantSettings
+from twostep.factors import otp
+from twostep.factors.base import CodeMatch
+
+
+class AppCodeFactor:
+    kind = MethodKind.APP_CODE
+
+    def new_params(self, settings: TenantSettings) -> OtpParams:
+        return OtpParams(
+            type=OtpType.TOTP,
+            algorithm=OtpAlgorithm(settings.app_code_algorithm),
+            digits=settings.app_code_digits,
+            period=settings.app_code_period,
+        )
+
+    def match(
+        self, method: Method, seed: bytes, code: str, now: float, settings: TenantSettings
+    ) -> CodeMatch | None:
+        assert method.otp is not None
+        step = otp.match_totp(seed, method.otp, code, now, settings.totp_window, method.drift)
+        return None if step is None else CodeMatch(step=step)
+
+
+def provisioning_uri(seed: bytes, params: OtpParams, issuer: str, account: str) -> str:
+    """The Key Uri Format (``otpauth://totp/Issuer:account?secret=...``).
+
+    The issuer goes both in the label prefix and the parameter: older apps read only
+    the prefix, newer ones prefer the parameter.
+    """
+    label = quote(f"{issuer}:{account}", safe=":@")
+    query = urlencode(
+        {
+            "secret": otp.b32encode(seed),
+            "issuer": issuer,
+            "algorithm": params.algorithm.value,
+            "digits": params.digits,
+            "period": params.period,
+        },
+        quote_via=quote,
+    )
+    return f"otpauth://totp/{label}?{query}"

@@ -1,0 +1,1 @@
+"""Interfaces: HTTP API, CLI (later RADIUS and web pages). Each maps errors in one place."""

@@ -1,0 +1,1 @@
+"""The ``twostep`` command."""

@@ -1,0 +1,93 @@
+"""``twostep``: serve, and manage tenants, users, methods, keys and the audit log."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from twostep.interfaces.cli import admin_commands, method_commands
+from twostep.interfaces.cli.common import reports_errors, wired
+
+
+@click.group(help="Twostep: a self-hosted multi-factor authentication server.")
+@click.version_option(package_name="twostep")
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Run the HTTP API (migrates the database first).")
+@click.option("--host", default=None, help="Address to listen on [127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [8080].")
+@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@reports_errors
+def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
+    import uvicorn
+
+    if host:
+        os.environ["TWOSTEP_HOST"] = host
+    if port:
+        os.environ["TWOSTEP_PORT"] = str(port)
+    if workers:
+        os.environ["TWOSTEP_WORKERS"] = str(workers)
+    app = wired(upgrade=True)
+    config = app.config
+    logging.basicConfig(level=config.server.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app.admin.ensure_default_tenant()
+    key = app.admin.bootstrap_admin_key()
+    app.close()
+    if key:
+        click.echo("First start: a global admin API key was created. It is shown only now:")
+        click.echo(f"  {key}")
+        click.echo("Keep it safe; create more with `twostep keys create`.")
+    click.echo(f"Data under {config.storage.home} ({_db_kind(config.storage.database_url)})")
+    click.echo(
+        f"Twostep listening on http://{config.server.host}:{config.server.port} "
+        f"with {config.server.workers} worker(s); API docs at /docs"
+    )
+    sys.stdout.flush()
+    uvicorn.run(
+        "twostep.interfaces.http.app:create_app",
+        factory=True,
+        host=config.server.host,
+        port=config.server.port,
+        workers=config.server.workers,
+        access_log=access_log,
+        log_level=config.server.log_level.lower(),
+        server_header=False,
+    )
+
+
+def _db_kind(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
+@cli.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply the named migrations up to the newest.")
+@reports_errors
+def db_upgrade() -> None:
+    from twostep.adapters.storage import migrate
+
+    app = wired(upgrade=True)
+    app.admin.ensure_default_tenant()
+    click.echo(f"database at revision {migrate.current_revision(app.storage.engine)}")
+    app.close()
+
+
+admin_commands.register(cli)
+method_commands.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="twostep")
+
+
+if __name__ == "__main__":
+    main()

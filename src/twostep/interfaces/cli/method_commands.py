@@ -1,0 +1,123 @@
+"""``twostep methods``: enroll and manage a user's methods from the shell."""
+
+from __future__ import annotations
+
+import click
+
+from twostep.domain.entities import OtpAlgorithm, OtpParams, OtpType
+from twostep.interfaces import qr
+from twostep.interfaces.cli.common import reports_errors, table, wired
+from twostep.services.admin import DEFAULT_TENANT, OPERATOR
+from twostep.services.enroll import TokenSpec
+
+tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(methods)
+
+
+@click.group(help="A user's methods (security info).")
+def methods() -> None:
+    pass
+
+
+@methods.command("add", help="Enroll a method: app_code prints its URI and QR code.")
+@click.argument("user")
+@click.argument("kind", type=click.Choice(["app_code", "oath_token"]))
+@click.option("--label")
+@click.option("--serial", help="oath_token: the token's serial number.")
+@click.option("--secret", help="oath_token: the seed, base32 (or hex:...).")
+@click.option("--otp-type", type=click.Choice(["totp", "hotp"]), default="totp")
+@click.option("--algorithm", type=click.Choice(["SHA1", "SHA256", "SHA512"]), default="SHA1")
+@click.option("--digits", type=click.Choice(["6", "8"]), default="6")
+@click.option("--period", type=click.Choice(["30", "60"]), default="30")
+@click.option("--counter", type=int, default=0)
+@tenant_option
+@reports_errors
+def methods_add(
+    user: str,
+    kind: str,
+    label: str | None,
+    serial: str | None,
+    secret: str | None,
+    otp_type: str,
+    algorithm: str,
+    digits: str,
+    period: str,
+    counter: int,
+    tenant: str,
+) -> None:
+    app = wired()
+    if kind == "app_code":
+        enrollment = app.enroll.enroll_app_code(OPERATOR, tenant, user, label)
+        click.echo(qr.terminal(enrollment.otpauth_uri))
+        click.echo(enrollment.otpauth_uri)
+        click.echo(f"method {enrollment.method.id} is pending: confirm it with a code:")
+        click.echo(f"  twostep methods confirm {user} {enrollment.method.id} CODE")
+        return
+    if not serial or not secret:
+        raise click.UsageError("oath_token needs --serial and --secret")
+    params = OtpParams(OtpType(otp_type), OtpAlgorithm(algorithm), int(digits), int(period))
+    method = app.enroll.enroll_oath_token(
+        OPERATOR, tenant, user, TokenSpec(serial, secret, params, counter, label)
+    )
+    click.echo(f"token {serial} registered for {user} as method {method.id}")
+
+
+@methods.command("confirm")
+@click.argument("user")
+@click.argument("method_id")
+@click.argument("code")
+@tenant_option
+@reports_errors
+def methods_confirm(user: str, method_id: str, code: str, tenant: str) -> None:
+    wired().enroll.confirm(OPERATOR, tenant, user, method_id, code)
+    click.echo(f"method {method_id} is active")
+
+
+@methods.command("list")
+@click.argument("user")
+@tenant_option
+@reports_errors
+def methods_list(user: str, tenant: str) -> None:
+    app = wired()
+    default = app.admin.get_user(OPERATOR, tenant, user).default_method_id
+    rows = [
+        {"id": m.id, "kind": m.kind.value, "status": m.status.value,
+         "serial": m.serial, "label": m.label, "default": "*" if m.id == default else ""}
+        for m in app.enroll.list(OPERATOR, tenant, user)
+    ]
+    click.echo(table(rows, ["id", "kind", "status", "serial", "label", "default"]))
+
+
+@methods.command("default")
+@click.argument("user")
+@click.argument("method_id")
+@tenant_option
+@reports_errors
+def methods_default(user: str, method_id: str, tenant: str) -> None:
+    wired().enroll.set_default(OPERATOR, tenant, user, method_id)
+    click.echo(f"method {method_id} is now the default")
+
+
+@methods.command("delete")
+@click.argument("user")
+@click.argument("method_id")
+@tenant_option
+@reports_errors
+def methods_delete(user: str, method_id: str, tenant: str) -> None:
+    wired().enroll.delete(OPERATOR, tenant, user, method_id)
+    click.echo(f"method {method_id} deleted")
+
+
+@methods.command("resync", help="Resynchronise a drifted token from two consecutive codes.")
+@click.argument("user")
+@click.argument("method_id")
+@click.argument("first_code")
+@click.argument("second_code")
+@tenant_option
+@reports_errors
+def methods_resync(user: str, method_id: str, first_code: str, second_code: str, tenant: str) -> None:
+    wired().enroll.resync(OPERATOR, tenant, user, method_id, first_code, second_code)
+    click.echo(f"method {method_id} resynchronised")

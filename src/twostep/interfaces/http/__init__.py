@@ -1,0 +1,1 @@
+"""The HTTP API: JSON under /v1, OpenAPI at /openapi.json."""

@@ -1,0 +1,47 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+import twostep
+from twostep.bootstrap import App, build
+from twostep.config import Config
+from twostep.interfaces.http import errors
+from twostep.interfaces.http.limits import BodyLimit
+from twostep.interfaces.http.routers import audit, integrations, keys, methods, tenants, users
+from twostep.interfaces.http.routers import validate
+
+
+def create_app(app: App | None = None) -> FastAPI:
+    """Build the API over ``app`` (tests pass one), else over the environment's config."""
+    wired = app or build(Config.from_env())
+
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        yield
+        if app is None:
+            wired.close()
+
+    api = FastAPI(
+        title="Twostep",
+        version=twostep.__version__,
+        description="Self-hosted multi-factor authentication: validate API and admin API.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.twostep = wired
+    errors.install(api)
+    api.add_middleware(BodyLimit)
+    for module in (validate, tenants, users, methods, integrations, keys, audit):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api

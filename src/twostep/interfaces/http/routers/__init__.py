@@ -1,0 +1,1 @@
+"""One router per resource. A handler parses, calls one service, and answers."""

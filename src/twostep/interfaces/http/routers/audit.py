@@ -1,0 +1,89 @@
+"""``GET /v1/tenants/{tenant}/audit``: JSON with a cursor, or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from twostep.domain.entities import MethodKind
+from twostep.domain.errors import InvalidInput
+from twostep.domain.results import Result
+from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.schemas import AUDIT_COLUMNS, audit_row
+
+router = APIRouter(prefix="/v1/tenants/{tenant}/audit", tags=["audit"])
+
+
+def _time(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an ISO 8601 time", field=name) from exc
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone (for example Z)", field=name)
+    return parsed.timestamp()
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput("cursor is not one this API gave out", field="cursor")
+    return int(value)
+
+
+@router.get("", responses={200: {"content": {"text/csv": {}}}})
+def audit(
+    tenant: str,
+    request: Request,
+    app: AppDep,
+    actor: AdminDep,
+    user: Annotated[str | None, Query(max_length=256)] = None,
+    result: Result | None = None,
+    method: MethodKind | None = None,
+    since: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+    until: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    events = app.audit.query(
+        actor,
+        tenant,
+        user=user,
+        result=result.value if result else None,
+        method=method.value if method else None,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        after_seq=_cursor(cursor),
+        limit=limit,
+    )
+    rows = [audit_row(e) for e in events]
+    next_cursor = str(events[-1].seq) if len(events) == limit else None
+    if "text/csv" in request.headers.get("accept", ""):
+        return _csv(rows, next_cursor)
+    body: dict[str, Any] = {"events": rows, "next_cursor": next_cursor}
+    return JSONResponse(body)
+
+
+def _csv(rows: list[dict[str, Any]], next_cursor: str | None) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        # Spreadsheet programs run cells that start with = + - @ as formulas.
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+    headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from twostep.domain.ports import NewUser
+from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.schemas import UserBody, UserOut, UserPatch
+from twostep.services.admin import UserChanges
+
+router = APIRouter(prefix="/v1/tenants/{tenant}/users", tags=["users"])
+
+
+@router.post("", response_model=UserOut, status_code=201)
+def create_user(tenant: str, body: UserBody, app: AppDep, actor: AdminDep) -> UserOut:
+    user = app.admin.create_user(
+        actor,
+        tenant,
+        NewUser(
+            name=body.user,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            email=body.email,
+            phone=body.phone,
+            mfa=body.mfa,
+        ),
+    )
+    return UserOut.of(user, app.deps.clock.now())
+
+
+@router.get("", response_model=list[UserOut])
+def list_users(
+    tenant: str,
+    app: AppDep,
+    actor: AdminDep,
+    after: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[UserOut]:
+    now = app.deps.clock.now()
+    return [UserOut.of(u, now) for u in app.admin.list_users(actor, tenant, after, limit)]
+
+
+@router.get("/{user}", response_model=UserOut)
+def get_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> UserOut:
+    return UserOut.of(app.admin.get_user(actor, tenant, user), app.deps.clock.now())
+
+
+@router.patch("/{user}", response_model=UserOut)
+def update_user(tenant: str, user: str, body: UserPatch, app: AppDep, actor: AdminDep) -> UserOut:
+    sent = body.model_fields_set
+    changes = UserChanges(
+        first_name=body.first_name,
+        last_name=body.last_name,
+        email=body.email,
+        phone=body.phone,
+        mfa=body.mfa,
+        clear=frozenset(f for f in sent if getattr(body, f) is None),
+    )
+    return UserOut.of(app.admin.update_user(actor, tenant, user, changes), app.deps.clock.now())
+
+
+@router.delete("/{user}", status_code=204)
+def delete_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> Response:
+    app.admin.delete_user(actor, tenant, user)
+    return Response(status_code=204)
+
+
+@router.post("/{user}/unlock", response_model=UserOut)
+def unlock_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> UserOut:
+    return UserOut.of(app.admin.unlock_user(actor, tenant, user), app.deps.clock.now())

@@ -1,0 +1,256 @@
+"""Administration: tenants, their settings, users, integrations and admin API keys.
+
+Every call takes the acting ``AdminKey``; a tenant admin reaches only its tenant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from twostep.domain.entities import AdminKey, Integration, MfaState, Role, Tenant, User
+from twostep.domain.errors import (
+    AdminKeyNotFound,
+    Forbidden,
+    IntegrationExists,
+    IntegrationNotFound,
+    InvalidInput,
+    TenantExists,
+    TenantNotFound,
+    UserExists,
+    UserNotFound,
+)
+from twostep.domain.phone import normalize_phone
+from twostep.domain.ports import NewUser, Transaction
+from twostep.domain.settings import TenantSettings
+from twostep.services import credentials
+from twostep.services.context import Deps
+
+DEFAULT_TENANT = "default"
+_TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+
+# The operator at the shell (CLI): the database is already theirs.
+OPERATOR = AdminKey(
+    id=0, key_id="operator", name="operator", role=Role.GLOBAL_ADMIN, tenant_id=None, created_at=0
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    mfa: MfaState | None = None
+    clear: frozenset[str] = frozenset()  # fields to set to null
+
+
+def tenant_for(tx: Transaction, actor: AdminKey, name: str) -> Tenant:
+    """The tenant ``name`` if the actor may manage it. A tenant admin asking for another
+    tenant hears "not found", so tenant names do not leak across tenants."""
+    tenant = tx.tenants.by_name(name)
+    if tenant is None or not actor.may_manage(tenant.id):
+        raise TenantNotFound(f"no tenant {name!r}")
+    return tenant
+
+
+def user_for(tx: Transaction, tenant: Tenant, name: str) -> User:
+    user = tx.users.by_name(tenant.id, name)
+    if user is None:
+        raise UserNotFound(f"no user {name!r} in tenant {tenant.name!r}")
+    return user
+
+
+def _require_global(actor: AdminKey) -> None:
+    if actor.role is not Role.GLOBAL_ADMIN:
+        raise Forbidden("only a global admin may do this")
+
+
+def _check_name(value: str, what: str) -> str:
+    if not _NAME.match(value) or value != value.strip():
+        raise InvalidInput(f"{what} must be 1-128 printable characters", field=what)
+    return value
+
+
+class AdminService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    # -- tenants ---------------------------------------------------------------
+
+    def ensure_default_tenant(self) -> Tenant:
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tx.tenants.by_name(DEFAULT_TENANT)
+            if tenant is None:
+                tenant = tx.tenants.add(DEFAULT_TENANT, TenantSettings(), self.deps.clock.now())
+            return tenant
+
+    def create_tenant(self, actor: AdminKey, name: str, settings: dict[str, Any] | None = None) -> Tenant:
+        _require_global(actor)
+        if not _TENANT_NAME.match(name):
+            raise InvalidInput(
+                "tenant must be 1-64 lower-case letters, digits, '-' or '_'", field="tenant"
+            )
+        parsed = TenantSettings.from_dict(settings or {})
+        with self.deps.storage.transaction(write=True) as tx:
+            if tx.tenants.by_name(name) is not None:
+                raise TenantExists(f"tenant {name!r} already exists")
+            return tx.tenants.add(name, parsed, self.deps.clock.now())
+
+    def list_tenants(self, actor: AdminKey) -> Sequence[Tenant]:
+        with self.deps.storage.transaction() as tx:
+            return [t for t in tx.tenants.all() if actor.may_manage(t.id)]
+
+    def get_tenant(self, actor: AdminKey, name: str) -> Tenant:
+        with self.deps.storage.transaction() as tx:
+            return tenant_for(tx, actor, name)
+
+    def update_settings(self, actor: AdminKey, name: str, changes: dict[str, Any]) -> Tenant:
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, name)
+            settings = tenant.settings.updated(changes)
+            tx.tenants.save_settings(tenant.id, settings)
+            return replace(tenant, settings=settings)
+
+    # -- users -----------------------------------------------------------------
+
+    def create_user(self, actor: AdminKey, tenant_name: str, new: NewUser) -> User:
+        _check_name(new.name, "user")
+        phone = normalize_phone(new.phone) if new.phone else None
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            if tx.users.by_name(tenant.id, new.name) is not None:
+                raise UserExists(f"user {new.name!r} already exists")
+            return tx.users.add(tenant.id, replace(new, phone=phone), self.deps.clock.now())
+
+    def list_users(
+        self, actor: AdminKey, tenant_name: str, after: str | None = None, limit: int = 100
+    ) -> Sequence[User]:
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            return tx.users.list(tenant.id, after, limit)
+
+    def get_user(self, actor: AdminKey, tenant_name: str, name: str) -> User:
+        with self.deps.storage.transaction() as tx:
+            return user_for(tx, tenant_for(tx, actor, tenant_name), name)
+
+    def update_user(self, actor: AdminKey, tenant_name: str, name: str, changes: UserChanges) -> User:
+        values: dict[str, Any] = {
+            k: getattr(changes, k)
+            for k in ("first_name", "last_name", "email", "phone", "mfa")
+            if getattr(changes, k) is not None
+        }
+        if "phone" in values:
+            values["phone"] = normalize_phone(values["phone"])
+        for field in changes.clear:
+            if field not in ("first_name", "last_name", "email", "phone"):
+                raise InvalidInput(f"{field} cannot be cleared", field=field)
+            values[field] = None
+        with self.deps.storage.transaction(write=True) as tx:
+            user = replace(user_for(tx, tenant_for(tx, actor, tenant_name), name), **values)
+            tx.users.update(user)
+            return user
+
+    def delete_user(self, actor: AdminKey, tenant_name: str, name: str) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            user = user_for(tx, tenant_for(tx, actor, tenant_name), name)
+            tx.users.delete(user.id)
+
+    def unlock_user(self, actor: AdminKey, tenant_name: str, name: str) -> User:
+        with self.deps.storage.transaction(write=True) as tx:
+            user = user_for(tx, tenant_for(tx, actor, tenant_name), name)
+            tx.users.unlock(user.id)
+            return replace(user, failed_count=0, locked_until=None)
+
+    # -- integrations ----------------------------------------------------------
+
+    def create_integration(
+        self, actor: AdminKey, tenant_name: str, name: str
+    ) -> tuple[Integration, str]:
+        """Returns the integration and its key: the only time the key is shown."""
+        _check_name(name, "name")
+        key = credentials.new_key(credentials.INTEGRATION_PREFIX)
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            if tx.integrations.by_name(tenant.id, name) is not None:
+                raise IntegrationExists(f"integration {name!r} already exists")
+            integration = tx.integrations.add(
+                tenant.id, name, key.key_id, key.key_hash, self.deps.clock.now()
+            )
+        return integration, key.key
+
+    def list_integrations(self, actor: AdminKey, tenant_name: str) -> Sequence[Integration]:
+        with self.deps.storage.transaction() as tx:
+            return tx.integrations.list(tenant_for(tx, actor, tenant_name).id)
+
+    def revoke_integration(self, actor: AdminKey, tenant_name: str, name: str) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            integration = tx.integrations.by_name(tenant_for(tx, actor, tenant_name).id, name)
+            if integration is None:
+                raise IntegrationNotFound(f"no integration {name!r}")
+            tx.integrations.revoke(integration.id, self.deps.clock.now())
+
+    def authenticate_integration(self, key: str) -> Integration | None:
+        parts = credentials.split_key(key, credentials.INTEGRATION_PREFIX)
+        if parts is None:
+            return None
+        with self.deps.storage.transaction() as tx:
+            found = tx.integrations.by_key_id(parts[0])
+        stored = found[1] if found else None
+        if not credentials.secret_matches(parts[1], stored) or found is None:
+            return None
+        return None if found[0].revoked_at is not None else found[0]
+
+    # -- admin API keys --------------------------------------------------------
+
+    def create_admin_key(
+        self, actor: AdminKey, name: str, role: Role, tenant_name: str | None = None
+    ) -> tuple[AdminKey, str]:
+        _require_global(actor)
+        _check_name(name, "name")
+        key = credentials.new_key(credentials.ADMIN_PREFIX)
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant_id = None
+            if role is Role.TENANT_ADMIN:
+                if tenant_name is None:
+                    raise InvalidInput("a tenant admin key needs a tenant", field="tenant")
+                tenant_id = tenant_for(tx, actor, tenant_name).id
+            elif tenant_name is not None:
+                raise InvalidInput("a global admin key has no tenant", field="tenant")
+            admin = tx.admin_keys.add(
+                name, role, tenant_id, key.key_id, key.key_hash, self.deps.clock.now()
+            )
+        return admin, key.key
+
+    def bootstrap_admin_key(self) -> str | None:
+        """On first start, when no admin key exists yet, make a global one (shown once)."""
+        with self.deps.storage.transaction() as tx:
+            if tx.admin_keys.count_active() > 0:
+                return None
+        _admin, key = self.create_admin_key(OPERATOR, "bootstrap", Role.GLOBAL_ADMIN)
+        return key
+
+    def list_admin_keys(self, actor: AdminKey) -> Sequence[AdminKey]:
+        _require_global(actor)
+        with self.deps.storage.transaction() as tx:
+            return tx.admin_keys.list()
+
+    def revoke_admin_key(self, actor: AdminKey, key_id: str) -> None:
+        _require_global(actor)
+        with self.deps.storage.transaction(write=True) as tx:
+            if not tx.admin_keys.revoke(key_id, self.deps.clock.now()):
+                raise AdminKeyNotFound(f"no active key {key_id!r}")
+
+    def authenticate_admin(self, key: str) -> AdminKey | None:
+        parts = credentials.split_key(key, credentials.ADMIN_PREFIX)
+        if parts is None:
+            return None
+        with self.deps.storage.transaction() as tx:
+            found = tx.admin_keys.by_key_id(parts[0])
+        stored = found[1] if found else None
+        if not credentials.secret_matches(parts[1], stored) or found is None:
+            return None
+        return None if found[0].revoked_at is not None else found[0]

@@ -1,0 +1,234 @@
+"""The validate use case: is this really the user? One explicit, ordered list of steps.
+
+1. resolve the tenant (an integration reaches only its own)
+2. load the user and their methods (one short read)
+3. policy: MFA disabled, locked out, nothing registered
+4. pick the candidate methods (asked-for kind, else default first)
+5. match the code (CPU only, outside any transaction)
+6. record the outcome in one short write transaction: claim the code (conditional
+   update: one-time across nodes), reset or count failures, write the audit event.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, replace
+
+from twostep.domain.audit import AuditEvent
+from twostep.domain.entities import (
+    Integration,
+    Method,
+    MethodKind,
+    MethodStatus,
+    MfaState,
+    OtpParams,
+    User,
+)
+from twostep.domain.errors import Forbidden, TenantNotFound
+from twostep.domain.ports import Transaction
+from twostep.domain.results import Decision, Reason, Result
+from twostep.domain.settings import TenantSettings
+from twostep.factors import otp
+from twostep.factors.base import CodeMatch
+from twostep.factors.registry import code_factor
+from twostep.services.context import Deps, method_context
+
+log = logging.getLogger("twostep.authenticate")
+
+# Spent on unknown users so they take about as long as a wrong code for a real one.
+_DUMMY_SEED = b"\x00" * 20
+_DUMMY_PARAMS = OtpParams()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateRequest:
+    user: str
+    integration: Integration
+    tenant: str | None = None
+    code: str | None = None
+    method: MethodKind | None = None
+    client_ip: str | None = None
+    interface: str = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    tenant_id: int
+    tenant: str
+    settings: TenantSettings
+    user: User | None
+    methods: tuple[Method, ...]
+    sealed: dict[str, bytes]  # sealed seeds by method id, opened only when matched against
+
+
+class Authenticator:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def validate(self, request: ValidateRequest) -> Decision:
+        now = self.deps.clock.now()
+        subject = self._load(request)  # steps 1-2
+        user = subject.user
+        event = self._event(request, subject, now)
+
+        if user is None:  # unknown users answer exactly like a wrong code
+            otp.match_totp(_DUMMY_SEED, _DUMMY_PARAMS, request.code or "", now, 1)
+            return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
+
+        active = tuple(m for m in subject.methods if m.status is MethodStatus.ACTIVE)
+        listed = tuple(sorted({m.kind.value for m in active}))
+
+        # step 3: policy
+        if user.mfa is MfaState.DISABLED:
+            return self._finish(subject, event, Decision(Result.ACCEPT, Reason.MFA_NOT_REQUIRED))
+        if user.is_locked(now):
+            return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
+        if not active:
+            return self._finish(
+                subject, event, Decision(Result.REJECT, Reason.NO_METHOD_REGISTERED)
+            )
+
+        # step 4: candidates
+        candidates = _candidates(user, active, request.method, request.code is not None)
+        if not candidates:
+            decision = Decision(Result.REJECT, Reason.METHOD_NOT_REGISTERED, methods=listed)
+            return self._finish(subject, replace(event, method=_kind(request.method)), decision)
+        first = candidates[0]
+        event = replace(event, method=first.kind.value, device=_device(first, subject.settings))
+        if request.code is None:
+            factor = code_factor(first.kind)
+            reason = Reason.CODE_REQUIRED if factor else Reason.METHOD_NOT_SUPPORTED
+            return self._finish(subject, event, Decision(Result.REJECT, reason, methods=listed))
+
+        # step 5: match
+        matched, match = self._match(candidates, subject.sealed, request.code, now, subject.settings)
+        if matched is not None:
+            event = replace(event, method=matched.kind.value, device=_device(matched, subject.settings))
+
+        # step 6: record
+        with self.deps.storage.transaction(write=True) as tx:
+            decision = self._record(tx, user, matched, match, now, subject.settings, listed)
+            tx.audit.add(subject.tenant_id, _decided(event, decision))
+        return decision
+
+    # -- steps -----------------------------------------------------------------
+
+    def _load(self, request: ValidateRequest) -> _Subject:
+        with self.deps.storage.transaction() as tx:
+            if request.tenant is None:
+                tenant = tx.tenants.by_id(request.integration.tenant_id)
+            else:
+                tenant = tx.tenants.by_name(request.tenant)
+                if tenant is None or tenant.id != request.integration.tenant_id:
+                    # Same answer whether or not the other tenant exists.
+                    raise Forbidden("this integration may only validate users of its own tenant")
+            if tenant is None:
+                raise TenantNotFound()
+            user = tx.users.by_name(tenant.id, request.user)
+            methods = tuple(tx.methods.for_user(user.id)) if user else ()
+            sealed = dict(tx.methods.sealed_seeds(user.id)) if user else {}
+            return _Subject(tenant.id, tenant.name, tenant.settings, user, methods, sealed)
+
+    def _match(
+        self,
+        candidates: tuple[Method, ...],
+        sealed: dict[str, bytes],
+        code: str,
+        now: float,
+        settings: TenantSettings,
+    ) -> tuple[Method | None, CodeMatch | None]:
+        for method in candidates:
+            factor = code_factor(method.kind)
+            blob = sealed.get(method.id)
+            if factor is None or blob is None:
+                continue
+            seed = self.deps.secrets.open(blob, method_context(method.id))
+            match = factor.match(method, seed, code, now, settings)
+            if match is not None:
+                return method, match
+        return None, None
+
+    def _record(
+        self,
+        tx: Transaction,
+        user: User,
+        method: Method | None,
+        match: CodeMatch | None,
+        now: float,
+        settings: TenantSettings,
+        listed: tuple[str, ...],
+    ) -> Decision:
+        if method is not None and match is not None:
+            if match.step is not None:
+                claimed = tx.methods.claim_step(method.id, match.step)
+            else:
+                assert match.counter is not None
+                claimed = tx.methods.claim_counter(method.id, match.counter)
+            if claimed:
+                if tx.users.reset_failures_unless_locked(user.id, now):
+                    return Decision(Result.ACCEPT, methods=listed)
+                # Locked by a racing failure on another node: the code stays spent.
+                return Decision(Result.REJECT, Reason.USER_LOCKED)
+            reason = Reason.CODE_REPLAYED
+        else:
+            reason = Reason.INVALID_CODE
+        lock_until = now + settings.lockout_seconds if settings.lockout_seconds else 2.0**53
+        if tx.users.record_failure(user.id, now, settings.max_failures, lock_until):
+            log.warning("user locked after %d failures", settings.max_failures)
+        return Decision(Result.REJECT, reason)
+
+    def _finish(self, subject: _Subject, event: AuditEvent, decision: Decision) -> Decision:
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.audit.add(subject.tenant_id, _decided(event, decision))
+        return decision
+
+    def _event(self, request: ValidateRequest, subject: _Subject, now: float) -> AuditEvent:
+        user = subject.user
+        wanted = subject.settings.audit_fields
+        return AuditEvent(
+            event_id=str(uuid.uuid4()),
+            at=now,
+            tenant=subject.tenant,
+            user=request.user,
+            method=_kind(request.method),
+            result="",
+            reason=None,
+            integration=request.integration.name,
+            server_name=self.deps.node.name,
+            server_ip=self.deps.node.ip,
+            client_ip=request.client_ip if "client_ip" in wanted else None,
+            first_name=user.first_name if user and "first_name" in wanted else None,
+            last_name=user.last_name if user and "last_name" in wanted else None,
+            email=user.email if user and "email" in wanted else None,
+            interface=request.interface,
+        )
+
+
+def _candidates(
+    user: User, active: tuple[Method, ...], asked: MethodKind | None, has_code: bool
+) -> tuple[Method, ...]:
+    """The asked-for kind; else, with a code, every code method (the default first);
+    else the default method."""
+    default_first = sorted(active, key=lambda m: m.id != user.default_method_id)
+    if asked is not None:
+        return tuple(m for m in default_first if m.kind is asked)
+    if has_code:
+        coded = tuple(m for m in default_first if code_factor(m.kind) is not None)
+        return coded or tuple(default_first[:1])
+    return tuple(default_first[:1])
+
+
+def _device(method: Method, settings: TenantSettings) -> str | None:
+    if "device" not in settings.audit_fields:
+        return None
+    return method.serial or method.id
+
+
+def _kind(kind: MethodKind | None) -> str | None:
+    return None if kind is None else kind.value
+
+
+def _decided(event: AuditEvent, decision: Decision) -> AuditEvent:
+    reason = decision.reason.value if decision.reason else None
+    return replace(event, result=decision.result.value, reason=reason)

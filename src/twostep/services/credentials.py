@@ -1,0 +1,47 @@
+"""API keys for integrations and administrators.
+
+A key is ``<prefix>_<key id>_<secret>``: the key id finds the row, the secret is
+checked against its SHA-256 in constant time. The secret has 256 bits of entropy,
+so a fast hash is enough (a slow password hash would only cost every request time);
+only the hash is stored and the key is shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+INTEGRATION_PREFIX = "tsi"
+ADMIN_PREFIX = "tsa"
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: str  # shown once
+    key_id: str
+    key_hash: bytes
+
+
+def new_key(prefix: str) -> NewKey:
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    return NewKey(f"{prefix}_{key_id}_{secret}", key_id, _hash(secret))
+
+
+def split_key(key: str, prefix: str) -> tuple[str, str] | None:
+    """The key id and secret of a well-formed key, else None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != prefix or len(parts[1]) != 16 or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def secret_matches(secret: str, stored_hash: bytes | None) -> bool:
+    # A missing row is compared against a dummy so a wrong key id costs the same time.
+    return hmac.compare_digest(_hash(secret), stored_hash or b"\0" * 32) and stored_hash is not None
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
