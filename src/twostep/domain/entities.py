@@ -16,7 +16,7 @@ class MfaState(StrEnum):
 
 class MethodKind(StrEnum):
     APP_CODE = "app_code"
-    OATH_TOKEN = "oath_token"
+    OATH_TOKEN = "oath_token"  # noqa: S105 - a method name, not a password
     APP_PUSH = "app_push"
     SMS = "sms"
     SMS_REPLY = "sms_reply"

@@ -134,8 +134,9 @@ class MethodRepo(Protocol):
         """Advance the HOTP counter past ``matched`` if it has not passed it yet."""
         ...
 
-    def resync(self, method_id: str, *, counter: int | None, drift: int | None, step: int | None) -> None:
-        ...
+    def resync(
+        self, method_id: str, *, counter: int | None, drift: int | None, step: int | None
+    ) -> None: ...
 
     def purge_pending(self, before: float) -> int: ...
 
@@ -145,8 +146,9 @@ class MethodRepo(Protocol):
 
 
 class IntegrationRepo(Protocol):
-    def add(self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float) -> Integration:
-        ...
+    def add(
+        self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float
+    ) -> Integration: ...
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None: ...
 

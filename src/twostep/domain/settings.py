@@ -40,7 +40,11 @@ class TenantSettings:
             raise InvalidSetting(
                 "app_code_algorithm must be SHA1, SHA256 or SHA512", field="app_code_algorithm"
             )
-        if not isinstance(self.issuer, str) or not 1 <= len(self.issuer) <= 64 or ":" in self.issuer:
+        if (
+            not isinstance(self.issuer, str)
+            or not 1 <= len(self.issuer) <= 64
+            or ":" in self.issuer
+        ):
             raise InvalidSetting("issuer must be 1-64 characters without ':'", field="issuer")
         unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
         if unknown:
@@ -61,20 +65,21 @@ class TenantSettings:
     def updated(self, changes: dict[str, Any]) -> TenantSettings:
         known = {f.name: f for f in fields(self)}
         clean: dict[str, Any] = {}
-        for key, value in changes.items():
+        for key, given in changes.items():
+            value = given
             if key not in known:
                 raise InvalidSetting(f"unknown setting {key!r}", field=key)
             default = getattr(TenantSettings(), key)
             if isinstance(default, tuple):
-                if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                if not isinstance(value, list | tuple) or not all(
+                    isinstance(v, str) for v in value
+                ):
                     raise InvalidSetting(f"{key} must be a list of strings", field=key)
                 value = tuple(value)
             elif isinstance(default, bool) or isinstance(value, bool):
                 raise InvalidSetting(f"{key} has the wrong type", field=key)
             elif not isinstance(value, type(default)):
-                raise InvalidSetting(
-                    f"{key} must be {type(default).__name__}", field=key
-                )
+                raise InvalidSetting(f"{key} must be {type(default).__name__}", field=key)
             clean[key] = value
         return replace(self, **clean)
 

@@ -77,7 +77,9 @@ def match_totp(
     return match_counter(seed, params, code, current - window, current + window)
 
 
-def match_hotp(seed: bytes, params: OtpParams, code: str, counter: int, lookahead: int) -> int | None:
+def match_hotp(
+    seed: bytes, params: OtpParams, code: str, counter: int, lookahead: int
+) -> int | None:
     """The counter from the expected one up to ``lookahead`` past it that ``code`` is for."""
     return match_counter(seed, params, code, counter, counter + lookahead)
 

@@ -88,7 +88,9 @@ class AdminService:
                 tenant = tx.tenants.add(DEFAULT_TENANT, TenantSettings(), self.deps.clock.now())
             return tenant
 
-    def create_tenant(self, actor: AdminKey, name: str, settings: dict[str, Any] | None = None) -> Tenant:
+    def create_tenant(
+        self, actor: AdminKey, name: str, settings: dict[str, Any] | None = None
+    ) -> Tenant:
         _require_global(actor)
         if not _TENANT_NAME.match(name):
             raise InvalidInput(
@@ -137,7 +139,9 @@ class AdminService:
         with self.deps.storage.transaction() as tx:
             return user_for(tx, tenant_for(tx, actor, tenant_name), name)
 
-    def update_user(self, actor: AdminKey, tenant_name: str, name: str, changes: UserChanges) -> User:
+    def update_user(
+        self, actor: AdminKey, tenant_name: str, name: str, changes: UserChanges
+    ) -> User:
         values: dict[str, Any] = {
             k: getattr(changes, k)
             for k in ("first_name", "last_name", "email", "phone", "mfa")

@@ -102,9 +102,13 @@ class Authenticator:
             return self._finish(subject, event, Decision(Result.REJECT, reason, methods=listed))
 
         # step 5: match
-        matched, match = self._match(candidates, subject.sealed, request.code, now, subject.settings)
+        matched, match = self._match(
+            candidates, subject.sealed, request.code, now, subject.settings
+        )
         if matched is not None:
-            event = replace(event, method=matched.kind.value, device=_device(matched, subject.settings))
+            event = replace(
+                event, method=matched.kind.value, device=_device(matched, subject.settings)
+            )
 
         # step 6: record
         with self.deps.storage.transaction(write=True) as tx:

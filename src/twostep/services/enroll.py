@@ -165,7 +165,9 @@ class EnrollService:
                 rest = [m for m in tx.methods.for_user(user.id) if m.status is MethodStatus.ACTIVE]
                 tx.users.set_default_method(user.id, rest[0].id if rest else None)
 
-    def set_default(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> None:
+    def set_default(
+        self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str
+    ) -> None:
         with self.deps.storage.transaction(write=True) as tx:
             user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
             method = self._method(tx, user.id, method_id)
@@ -199,7 +201,9 @@ class EnrollService:
             if target is None:
                 raise ResyncFailed()
             if method.otp.type is OtpType.HOTP:
-                tx.methods.resync(method.id, counter=target.counter, drift=None, step=None)
+                assert target.counter is not None
+                # The next expected counter is the one after the second code's.
+                tx.methods.resync(method.id, counter=target.counter + 1, drift=None, step=None)
             else:
                 assert target.step is not None
                 drift = target.step - otp.time_step(now, method.otp.period)

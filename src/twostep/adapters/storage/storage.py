@@ -31,8 +31,9 @@ class SqlStorage:
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as conn:
-            if write and self._immediate:
-                conn = conn.execution_options(sqlite_immediate=True)
+        with self.engine.connect() as raw:
+            conn = (
+                raw.execution_options(sqlite_immediate=True) if write and self._immediate else raw
+            )
             with conn.begin():
                 yield SqlTransaction(conn)

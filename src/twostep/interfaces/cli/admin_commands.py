@@ -102,8 +102,12 @@ def users_list(tenant: str, limit: int) -> None:
     app = wired()
     now = app.deps.clock.now()
     rows = [
-        {"user": u.name, "name": " ".join(filter(None, [u.first_name, u.last_name])),
-         "mfa": u.mfa.value, "locked": "yes" if u.is_locked(now) else ""}
+        {
+            "user": u.name,
+            "name": " ".join(filter(None, [u.first_name, u.last_name])),
+            "mfa": u.mfa.value,
+            "locked": "yes" if u.is_locked(now) else "",
+        }
         for u in app.admin.list_users(OPERATOR, tenant, None, limit)
     ]
     click.echo(table(rows, ["user", "name", "mfa", "locked"]))
@@ -123,8 +127,10 @@ def users_show(user: str, tenant: str) -> None:
     click.echo(f"{'locked':18} {'yes' if found.is_locked(now) else 'no'}")
     for method in app.enroll.list(OPERATOR, tenant, user):
         star = "*" if method.id == found.default_method_id else " "
-        click.echo(f"method {star} {method.id}  {method.kind.value}  {method.status.value}  "
-                   f"{method.serial or method.label or ''}")
+        click.echo(
+            f"method {star} {method.id}  {method.kind.value}  {method.status.value}  "
+            f"{method.serial or method.label or ''}"
+        )
 
 
 @users.command("unlock")
@@ -200,8 +206,12 @@ def keys_create(role: str, name: str, tenant: str | None) -> None:
 @reports_errors
 def keys_list() -> None:
     rows = [
-        {"key_id": k.key_id, "name": k.name, "role": k.role.value,
-         "revoked": "yes" if k.revoked_at else ""}
+        {
+            "key_id": k.key_id,
+            "name": k.name,
+            "role": k.role.value,
+            "revoked": "yes" if k.revoked_at else "",
+        }
         for k in wired().admin.list_admin_keys(OPERATOR)
     ]
     click.echo(table(rows, ["key_id", "name", "role", "revoked"]))
@@ -239,11 +249,24 @@ def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv:
         for e in events
     ]
     if as_csv:
-        columns = ["event_id", "time", "tenant", "user", "method", "result", "reason",
-                   "integration", "server_name", "server_ip", "client_ip", "device"]
+        columns = [
+            "event_id",
+            "time",
+            "tenant",
+            "user",
+            "method",
+            "result",
+            "reason",
+            "integration",
+            "server_name",
+            "server_ip",
+            "client_ip",
+            "device",
+        ]
         writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return
-    click.echo(table(rows, ["time", "user", "method", "result", "reason", "integration",
-                            "client_ip"]))
+    click.echo(
+        table(rows, ["time", "user", "method", "result", "reason", "integration", "client_ip"])
+    )

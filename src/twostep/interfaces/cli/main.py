@@ -35,7 +35,9 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         os.environ["TWOSTEP_WORKERS"] = str(workers)
     app = wired(upgrade=True)
     config = app.config
-    logging.basicConfig(level=config.server.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=config.server.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     app.admin.ensure_default_tenant()
     key = app.admin.bootstrap_admin_key()
     app.close()

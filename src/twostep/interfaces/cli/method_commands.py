@@ -84,8 +84,14 @@ def methods_list(user: str, tenant: str) -> None:
     app = wired()
     default = app.admin.get_user(OPERATOR, tenant, user).default_method_id
     rows = [
-        {"id": m.id, "kind": m.kind.value, "status": m.status.value,
-         "serial": m.serial, "label": m.label, "default": "*" if m.id == default else ""}
+        {
+            "id": m.id,
+            "kind": m.kind.value,
+            "status": m.status.value,
+            "serial": m.serial,
+            "label": m.label,
+            "default": "*" if m.id == default else "",
+        }
         for m in app.enroll.list(OPERATOR, tenant, user)
     ]
     click.echo(table(rows, ["id", "kind", "status", "serial", "label", "default"]))
@@ -118,6 +124,8 @@ def methods_delete(user: str, method_id: str, tenant: str) -> None:
 @click.argument("second_code")
 @tenant_option
 @reports_errors
-def methods_resync(user: str, method_id: str, first_code: str, second_code: str, tenant: str) -> None:
+def methods_resync(
+    user: str, method_id: str, first_code: str, second_code: str, tenant: str
+) -> None:
     wired().enroll.resync(OPERATOR, tenant, user, method_id, first_code, second_code)
     click.echo(f"method {method_id} resynchronised")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -12,8 +12,15 @@ from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.interfaces.http import errors
 from twostep.interfaces.http.limits import BodyLimit
-from twostep.interfaces.http.routers import audit, integrations, keys, methods, tenants, users
-from twostep.interfaces.http.routers import validate
+from twostep.interfaces.http.routers import (
+    audit,
+    integrations,
+    keys,
+    methods,
+    tenants,
+    users,
+    validate,
+)
 
 
 def create_app(app: App | None = None) -> FastAPI:

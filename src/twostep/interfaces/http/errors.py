@@ -61,7 +61,10 @@ def install(app: FastAPI) -> None:
             return JSONResponse(error_body("malformed_json", "the body is not valid JSON"), 400)
         # Report where and what, never the submitted value (it may be a code).
         details = [
-            {"field": ".".join(str(x) for x in p.get("loc", ()) if x != "body"), "problem": p["msg"]}
+            {
+                "field": ".".join(str(x) for x in p.get("loc", ()) if x != "body"),
+                "problem": p["msg"],
+            }
             for p in problems
         ]
         first = details[0] if details else {"field": "", "problem": "invalid"}
@@ -71,9 +74,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

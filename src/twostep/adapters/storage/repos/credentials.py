@@ -38,10 +38,14 @@ class SqlIntegrationRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float) -> Integration:
+    def add(
+        self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float
+    ) -> Integration:
         new_id = self.conn.execute(
             insert(integrations)
-            .values(tenant_id=tenant_id, name=name, key_id=key_id, key_hash=key_hash, created_at=now)
+            .values(
+                tenant_id=tenant_id, name=name, key_id=key_id, key_hash=key_hash, created_at=now
+            )
             .returning(integrations.c.id)
         ).scalar_one()
         return Integration(id=new_id, tenant_id=tenant_id, name=name, key_id=key_id, created_at=now)
@@ -122,6 +126,8 @@ class SqlAdminKeyRepo:
     def count_active(self) -> int:
         return int(
             self.conn.execute(
-                select(func.count()).select_from(admin_keys).where(admin_keys.c.revoked_at.is_(None))
+                select(func.count())
+                .select_from(admin_keys)
+                .where(admin_keys.c.revoked_at.is_(None))
             ).scalar_one()
         )

@@ -12,7 +12,9 @@ from twostep.domain.settings import TenantSettings
 
 
 def _tenant(row: Any) -> Tenant:
-    return Tenant(id=row.id, name=row.name, settings=TenantSettings.from_dict(json.loads(row.settings)))
+    return Tenant(
+        id=row.id, name=row.name, settings=TenantSettings.from_dict(json.loads(row.settings))
+    )
 
 
 class SqlTenantRepo:

@@ -91,7 +91,9 @@ class SqlUserRepo:
             update(users).where(users.c.id == user_id).values(default_method_id=method_id)
         )
 
-    def record_failure(self, user_id: int, now: float, max_failures: int, lock_until: float) -> bool:
+    def record_failure(
+        self, user_id: int, now: float, max_failures: int, lock_until: float
+    ) -> bool:
         # One statement, so concurrent failures on several nodes all count. A lockout
         # that has run out starts the count afresh instead of re-locking at once.
         expired = (users.c.locked_until.is_not(None)) & (users.c.locked_until <= now)

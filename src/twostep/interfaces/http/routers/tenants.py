@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -32,6 +32,6 @@ def get_settings(tenant: str, app: AppDep, actor: AdminDep) -> dict[str, Any]:
 
 @router.patch("/{tenant}/settings", response_model=dict[str, Any])
 def update_settings(
-    tenant: str, app: AppDep, actor: AdminDep, changes: dict[str, Any] = Body(...)
+    tenant: str, app: AppDep, actor: AdminDep, changes: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
     return app.admin.update_settings(actor, tenant, changes).settings.to_dict()

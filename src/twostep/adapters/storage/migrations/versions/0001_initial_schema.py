@@ -158,7 +158,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_methods_user_id"), ["user_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("methods", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_methods_user_id"))

@@ -1,0 +1,122 @@
+"""Fixtures: the app wired over SQLite or a real PostgreSQL server, with a fake clock.
+
+Tests that take the ``backend`` fixture run once per database engine. Without a
+PostgreSQL server the PostgreSQL runs are skipped on a developer machine and fail
+in CI (CI=true), where .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.support import postgres
+from tests.support.fakes import FakeClock
+from twostep.adapters.storage import migrate, tables
+from twostep.adapters.storage.engine import make_engine
+from twostep.bootstrap import App, build
+from twostep.config import Config
+from twostep.domain.entities import AdminKey, Role
+from twostep.services.admin import OPERATOR
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(component: str) -> None:
+    """Skip for a missing component, except in CI where it is a failure."""
+    if IN_CI:
+        pytest.fail(f"{component} is required in CI", pytrace=False)
+    pytest.skip(f"{component} not installed")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[postgres.PostgresServer | None]:
+    try:
+        server = postgres.start()
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        server.psql("CREATE DATABASE twostep_test")
+        engine = make_engine(server.url("twostep_test"))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "twostep.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    # Tests that ask for ``backend`` run on both engines; the rest on SQLite.
+    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    if kind == "postgres":
+        server = request.getfixturevalue("pg_server")
+        if server is None:
+            missing("PostgreSQL")
+        url = server.url("twostep_test")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            names = ", ".join(t.name for t in tables.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return url
+    path = tmp_path / "twostep.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Config:
+    return Config.from_env(
+        {
+            "TWOSTEP_HOME": str(tmp_path / "home"),
+            "TWOSTEP_DATABASE_URL": database_url,
+            "TWOSTEP_SECRET_KEY": secrets.token_hex(32),
+            "TWOSTEP_NODE_NAME": "node-a",
+            "TWOSTEP_NODE_IP": "192.0.2.10",
+        }
+    )
+
+
+@pytest.fixture
+def app(config: Config, clock: FakeClock) -> Iterator[App]:
+    wired = build(config, clock=clock)
+    wired.admin.ensure_default_tenant()
+    yield wired
+    wired.close()
+
+
+@pytest.fixture
+def operator() -> AdminKey:
+    return OPERATOR
+
+
+@pytest.fixture
+def tenant_admin_role() -> Role:
+    return Role.TENANT_ADMIN
