@@ -49,9 +49,7 @@ class TestAppCode:
         clock.advance(120)  # past the confirmation code
         assert validate(app, vpn, "alice", alice.totp(clock.now(), offset)).result is Result.ACCEPT
 
-    def test_two_steps_away_is_rejected(
-        self, app: App, vpn: Integration, clock: FakeClock
-    ) -> None:
+    def test_two_steps_away_is_rejected(self, app: App, vpn: Integration, clock: FakeClock) -> None:
         alice = builders.enrolled_user(app)
         decision = validate(app, vpn, "alice", alice.totp(clock.now(), 2))
         assert decision == Decision(Result.REJECT, Reason.INVALID_CODE)
@@ -84,9 +82,7 @@ class TestAppCode:
         assert validate(app, vpn, "alice", alice.totp(clock.now(), -1)).result is Result.REJECT
 
     @pytest.mark.parametrize("code", ["12345a", "1234567", "12345", "", "１２３４５６", "12 34 5x"])
-    def test_malformed_codes_are_wrong_codes(
-        self, app: App, vpn: Integration, code: str
-    ) -> None:
+    def test_malformed_codes_are_wrong_codes(self, app: App, vpn: Integration, code: str) -> None:
         builders.enrolled_user(app)
         assert validate(app, vpn, "alice", code) == Decision(Result.REJECT, Reason.INVALID_CODE)
         assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 1
@@ -222,7 +218,9 @@ class TestLockout:
         clock.advance(30)
         assert validate(app, vpn, "alice", alice.totp(clock.now())).result is Result.ACCEPT
 
-    def test_failures_count_across_methods(self, app: App, vpn: Integration, clock: FakeClock) -> None:
+    def test_failures_count_across_methods(
+        self, app: App, vpn: Integration, clock: FakeClock
+    ) -> None:
         alice = builders.enrolled_user(app)
         builders.token(app)
         app.admin.update_settings(OPERATOR, "default", {"max_failures": 2})
@@ -251,9 +249,7 @@ class TestPolicy:
             Result.REJECT, Reason.NO_METHOD_REGISTERED
         )
 
-    def test_mfa_disabled_accepts_without_a_second_factor(
-        self, app: App, vpn: Integration
-    ) -> None:
+    def test_mfa_disabled_accepts_without_a_second_factor(self, app: App, vpn: Integration) -> None:
         builders.user(app, "carol", mfa=MfaState.DISABLED)
         assert validate(app, vpn, "carol", None) == Decision(Result.ACCEPT, Reason.MFA_NOT_REQUIRED)
 
