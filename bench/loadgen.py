@@ -44,6 +44,8 @@ class RunResult:
     outcomes: Counter[str]
     client_cpu: float  # CPU seconds the generator itself used
     sent_per_lane: list[int]
+    server_cpu: float = float("nan")  # CPU seconds of the server's process tree
+    other_cpu: float = float("nan")  # CPU seconds of everything else on the machine
 
     @property
     def rate(self) -> float:
@@ -72,8 +74,12 @@ class RunResult:
             "rate_per_s": round(self.rate, 1),
             "p50_ms": round(self.percentile(50), 3),
             "p99_ms": round(self.percentile(99), 3),
-            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 3) if self.latencies else None,
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 3)
+            if self.latencies
+            else None,
             "client_cpu_s": round(self.client_cpu, 3),
+            "server_cpu_s": round(self.server_cpu, 3),
+            "other_cpu_s": round(self.other_cpu, 3),
             "outcomes": dict(self.outcomes),
         }
 

@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +44,6 @@ class BenchUser:
     name: str
     seed: bytes
     next_counter: int = 0  # the next HOTP counter the load generator will send
-    _codes: dict[int, str] = field(default_factory=dict, repr=False)
-
-    def code(self, counter: int) -> str:
-        found = self._codes.get(counter)
-        if found is None:
-            found = otp.hotp(self.seed, HOTP, counter)
-            self._codes[counter] = found
-        return found
 
     def codes(self, first: int, count: int) -> list[str]:
         gen = otp.generator(self.seed, HOTP)

@@ -1,0 +1,158 @@
+"""Medians over repeated runs, ratios to the /health baseline, and the printed tables."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.loadgen import RunResult
+from bench.server import ProcMemory
+
+# Targets from the issue, checked at concurrency 16.
+SQLITE_TARGET_RATE = 1_500.0
+SQLITE_TARGET_P99_MS = 25.0
+POSTGRES_TARGET_RATE = 1_000.0
+MEMORY_TARGET_MIB = 150.0
+
+
+def _median(values: Sequence[float]) -> float:
+    clean = [v for v in values if not math.isnan(v)]
+    return statistics.median(clean) if clean else float("nan")
+
+
+def _per_s(cpu: float, run: RunResult) -> float:
+    return cpu / run.elapsed if run.elapsed > 0 else float("nan")
+
+
+def summarize(backend: str, concurrency: int, runs: Sequence[RunResult]) -> dict[str, object]:
+    """Medians for one backend and concurrency. ``runs`` holds every repeat of every kind;
+    the ratio is taken per repeat (validate and /health measured back to back), then the
+    median of those ratios is reported."""
+    by_kind: dict[str, list[RunResult]] = {"health": [], "success": [], "failure": []}
+    for run in runs:
+        by_kind[run.kind].append(run)
+    row: dict[str, object] = {"backend": backend, "concurrency": concurrency}
+    health = by_kind["health"]
+    for kind, results in by_kind.items():
+        row[f"{kind}_rate"] = _median([r.rate for r in results])
+        row[f"{kind}_p50_ms"] = _median([r.percentile(50) for r in results])
+        row[f"{kind}_p99_ms"] = _median([r.percentile(99) for r in results])
+        row[f"{kind}_errors"] = sum(r.errors for r in results)
+        row[f"{kind}_runs"] = len(results)
+        row[f"{kind}_server_cores"] = _median([_per_s(r.server_cpu, r) for r in results])
+        row[f"{kind}_other_cores"] = _median([_per_s(r.other_cpu, r) for r in results])
+        if kind != "health":
+            ratios = [r.rate / h.rate for r, h in zip(results, health, strict=False) if h.rate]
+            row[f"{kind}_ratio"] = _median(ratios)
+        outcomes: dict[str, int] = {}
+        for r in results:
+            for label, n in r.outcomes.items():
+                if label != "ok":
+                    outcomes[label] = outcomes.get(label, 0) + n
+        row[f"{kind}_bad_outcomes"] = outcomes
+    return row
+
+
+def _f(value: object, digits: int = 0) -> str:
+    if not isinstance(value, float | int) or math.isnan(value):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def throughput_table(rows: Sequence[dict[str, object]]) -> str:
+    header = (
+        f"{'backend':<10} {'conc':>4} | {'health/s':>9} {'p50':>6} {'p99':>6} | "
+        f"{'accept/s':>9} {'xhealth':>7} {'p50':>6} {'p99':>6} {'err':>4} | "
+        f"{'reject/s':>9} {'xhealth':>7} {'p50':>6} {'p99':>6} {'err':>4} | "
+        f"{'cores':>5} {'other':>5}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['backend']!s:<10} {r['concurrency']!s:>4} | "
+            f"{_f(r['health_rate']):>9} {_f(r['health_p50_ms'], 1):>6} "
+            f"{_f(r['health_p99_ms'], 1):>6} | "
+            f"{_f(r['success_rate']):>9} {_f(r['success_ratio'], 2):>7} "
+            f"{_f(r['success_p50_ms'], 1):>6} {_f(r['success_p99_ms'], 1):>6} "
+            f"{r['success_errors']!s:>4} | "
+            f"{_f(r['failure_rate']):>9} {_f(r['failure_ratio'], 2):>7} "
+            f"{_f(r['failure_p50_ms'], 1):>6} {_f(r['failure_p99_ms'], 1):>6} "
+            f"{r['failure_errors']!s:>4} | "
+            f"{_f(r['success_server_cores'], 2):>5} {_f(_worst_other(r), 2):>5}"
+        )
+    lines.append(
+        "medians of the repeats; latencies in ms; xhealth = validations/s divided by "
+        "GET /health/s on the same server in the same repeat; err = answers that were not "
+        "accept (resp. reject/invalid_code), summed over the repeats; cores = CPU the server's "
+        "processes used during the accept runs; other = the most CPU other processes on the "
+        "machine used during any of the three runs (0 when the machine was quiet)"
+    )
+    return "\n".join(lines)
+
+
+def _worst_other(row: dict[str, object]) -> float:
+    values = [row[f"{k}_other_cores"] for k in ("health", "success", "failure")]
+    return max(v for v in values if isinstance(v, float))
+
+
+def targets(rows: Sequence[dict[str, object]]) -> list[str]:
+    verdicts: list[str] = []
+    for r in rows:
+        if r["concurrency"] != 16:
+            continue
+        rate = r["success_rate"]
+        p99 = r["success_p99_ms"]
+        assert isinstance(rate, float) and isinstance(p99, float)
+        if r["backend"] == "sqlite":
+            met = rate >= SQLITE_TARGET_RATE and p99 < SQLITE_TARGET_P99_MS
+            verdicts.append(
+                f"SQLite c16: {rate:,.0f} accept/s (target >= {SQLITE_TARGET_RATE:,.0f}), "
+                f"p99 {p99:.1f} ms (target < {SQLITE_TARGET_P99_MS:.0f}): "
+                + ("MET" if met else "NOT MET")
+            )
+        elif r["backend"] == "postgres":
+            met = rate >= POSTGRES_TARGET_RATE
+            verdicts.append(
+                f"PostgreSQL c16: {rate:,.0f} accept/s (target >= {POSTGRES_TARGET_RATE:,.0f}): "
+                + ("MET" if met else "NOT MET")
+            )
+    return verdicts
+
+
+def memory_table(label: str, procs: Sequence[ProcMemory]) -> str:
+    lines = [
+        f"{label}:",
+        f"  {'pid':>7} {'role':<28} {'RSS MiB':>8} {'peak MiB':>9} {'PSS MiB':>8}",
+    ]
+    for p in procs:
+        pss = "-" if p.pss_kib is None else f"{p.pss_kib / 1024:.1f}"
+        lines.append(
+            f"  {p.pid:>7} {p.role:<28} {p.rss_kib / 1024:>8.1f} {p.hwm_kib / 1024:>9.1f} {pss:>8}"
+        )
+    rss = sum(p.rss_kib for p in procs) / 1024
+    pss_known = [p.pss_kib for p in procs if p.pss_kib is not None]
+    pss_total = f"{sum(pss_known) / 1024:.1f}" if len(pss_known) == len(procs) else "-"
+    lines.append(f"  {'':>7} {'total of the tree':<28} {rss:>8.1f} {'':>9} {pss_total:>8}")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu_model": model,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }

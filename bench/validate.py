@@ -1,0 +1,365 @@
+"""Validation throughput and latency of ``POST /v1/validate`` on loopback.
+
+Creates N users with a HOTP ``oath_token`` each, starts ``twostep serve`` on 127.0.0.1,
+then, at each concurrency and for each repeat, measures back to back:
+
+* ``GET /health`` (the framework floor, the baseline the ratios are taken against),
+* successful validations (every request a fresh valid HOTP code: one-time use is
+  exercised, a replay would answer ``code_replayed`` and count as an error),
+* failed validations (a wrong code: the answer must be ``reject``/``invalid_code``;
+  ``user_locked`` or anything else counts as an error).
+
+Every run is bounded by a request count and by a time limit. ``--memory`` instead
+enrolls 100,000 users and reports the resident memory of the server's process tree.
+
+    .venv/bin/python -m bench.validate                      # SQLite and PostgreSQL
+    .venv/bin/python -m bench.validate --backend sqlite --memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+if not __package__:  # run as ``python bench/validate.py`` (the Makefile does)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import postgres
+
+from bench import loadgen, report
+from bench.loadgen import Plan, RunResult
+from bench.population import Population, populate
+from bench.server import (
+    Server,
+    process_tree,
+    system_busy_seconds,
+    tree_cpu_seconds,
+    tree_memory,
+)
+
+DEFAULT_CONCURRENCY = "1,16,64"
+QUIET_CORES = 0.15
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--users", type=int, default=1_000, help="users (HOTP tokens) [1000]")
+    parser.add_argument(
+        "--concurrency", default=DEFAULT_CONCURRENCY, help="connections, comma-separated"
+    )
+    parser.add_argument("--requests", type=int, default=3_000, help="requests per run [3000]")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time limit per run [3]")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration [3]")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes [2]")
+    parser.add_argument(
+        "--setup",
+        choices=("auto", "service", "bulk"),
+        default="auto",
+        help="create users through the services, or bulk insert (auto: services up to 5000)",
+    )
+    parser.add_argument("--memory", action="store_true", help="the 100,000-user memory run")
+    parser.add_argument("--memory-users", type=int, default=100_000)
+    parser.add_argument(
+        "--memory-touch", type=int, default=20_000, help="distinct users validated once [20000]"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="wait up to this long for other processes to go idle before measuring [120]",
+    )
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args(argv)
+    args.levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if not args.levels or min(args.levels) < 1 or max(args.levels) > 512:
+        parser.error("--concurrency: 1 to 512 connections")
+    if args.users < max(args.levels):
+        parser.error("--users must be at least the highest concurrency")
+    if not (1 <= args.repeat <= 20 and 1 <= args.requests <= 1_000_000):
+        parser.error("--repeat 1-20, --requests 1-1000000")
+    if not 0.1 <= args.seconds <= 600:
+        parser.error("--seconds 0.1-600")
+    return args
+
+
+# -- plans: every request built before the timed phase ---------------------------
+
+
+def _split(total: int, lanes: int) -> list[int]:
+    return [total // lanes + (1 if i < total % lanes else 0) for i in range(lanes)]
+
+
+def validate_plan(pop: Population, port: int, concurrency: int, total: int, good: bool) -> Plan:
+    """Lane ``i`` owns the users whose index is ``i`` modulo ``concurrency`` and cycles
+    through them, so no user is ever in flight twice and codes arrive in order."""
+    lanes: list[list[bytes]] = []
+    owners: list[list[int]] = []
+    for lane, count in enumerate(_split(total, concurrency)):
+        mine = list(range(lane, len(pop.users), concurrency))
+        per_user: dict[int, list[str]] = {}
+        rounds = -(-count // len(mine))
+        for index in mine:
+            user = pop.users[index]
+            per_user[index] = (
+                user.codes(user.next_counter, rounds) if good else [user.wrong_code()] * rounds
+            )
+        requests, who = [], []
+        for k in range(count):
+            index = mine[k % len(mine)]
+            code = per_user[index][k // len(mine)]
+            body = {"user": pop.users[index].name, "code": code}
+            requests.append(loadgen.post(port, "/v1/validate", pop.key, body))
+            who.append(index)
+        lanes.append(requests)
+        owners.append(who)
+    check = loadgen.expect_accept if good else loadgen.expect_invalid_code
+    return Plan("success" if good else "failure", lanes, check, owners)
+
+
+def health_plan(port: int, concurrency: int, total: int) -> Plan:
+    request = loadgen.get(port, "/health")
+    lanes = [[request] * n for n in _split(total, concurrency)]
+    return Plan("health", lanes, loadgen.expect_health)
+
+
+def commit(pop: Population, plan: Plan, result: RunResult) -> None:
+    """Advance each user's counter past the codes actually sent (the server accepts
+    up to ``hotp_lookahead`` counters ahead, so a lost answer does not derail a user)."""
+    if plan.kind != "success":
+        return
+    for who, sent in zip(plan.owners, result.sent_per_lane, strict=True):
+        for index in who[:sent]:
+            pop.users[index].next_counter += 1
+
+
+# -- one backend -------------------------------------------------------------------
+
+
+@contextmanager
+def database(backend: str, home: Path) -> Iterator[str | None]:
+    """``None`` for SQLite under ``home`` (the embedded default), else a PostgreSQL URL."""
+    if backend == "sqlite":
+        yield None
+        return
+    server = postgres.start()
+    try:
+        server.psql("CREATE DATABASE twostep_bench")
+        yield server.url("twostep_bench")
+    finally:
+        server.stop()
+
+
+Runner = Callable[[int, Plan, float], RunResult]
+
+
+def _measure(
+    runner: Runner, pop: Population, server: Server, plan: Plan, seconds: float
+) -> RunResult:
+    pids = process_tree(server.pid)
+    server_before, busy_before = tree_cpu_seconds(pids), system_busy_seconds()
+    result = runner(server.port, plan, seconds)
+    result.server_cpu = tree_cpu_seconds(pids) - server_before
+    result.other_cpu = max(
+        0.0, system_busy_seconds() - busy_before - result.server_cpu - result.client_cpu
+    )
+    commit(pop, plan, result)
+    return result
+
+
+def wait_for_quiet(server: Server, limit: float) -> float:
+    """Wait (at most ``limit`` seconds) until other processes use under 0.15 of a core,
+    so their load does not distort the figures; returns what they used last."""
+    deadline = time.monotonic() + limit
+    own = process_tree(server.pid)
+    while True:
+        server_before, busy_before = tree_cpu_seconds(own), system_busy_seconds()
+        me_before = time.process_time()
+        time.sleep(1.0)
+        others = (
+            system_busy_seconds()
+            - busy_before
+            - (tree_cpu_seconds(own) - server_before)
+            - (time.process_time() - me_before)
+        )
+        if others < QUIET_CORES or time.monotonic() >= deadline:
+            return max(others, 0.0)
+        print(f"  waiting: other processes use {others:.2f} cores", flush=True)
+
+
+def _print_run(backend: str, repeat: int, result: RunResult) -> None:
+    bad = {k: v for k, v in result.outcomes.items() if k != "ok"}
+    print(
+        f"  {backend:<8} r{repeat} c{result.concurrency:<3} {result.kind:<8} "
+        f"{result.rate:>8,.0f}/s  p50 {result.percentile(50):6.2f} ms  "
+        f"p99 {result.percentile(99):6.2f} ms  sent {result.sent:>6}  "
+        f"cores: server {_cores(result.server_cpu, result)} "
+        f"client {_cores(result.client_cpu, result)} others {_cores(result.other_cpu, result)}"
+        + (f"  NOT OK: {bad}" if bad else ""),
+        flush=True,
+    )
+
+
+def _cores(cpu: float, result: RunResult) -> str:
+    return f"{cpu / result.elapsed:.2f}" if result.elapsed > 0 else "-"
+
+
+def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix=f"twostep-bench-{backend}-"))
+    try:
+        with database(backend, home) as url:
+            pop = populate(home, url, args.users, args.setup)
+            print(
+                f"[{backend}] {len(pop.users)} users with a HOTP token created "
+                f"({pop.setup_mode}) in {pop.setup_seconds:.1f}s",
+                flush=True,
+            )
+            server = Server(home, postgres.free_port(), args.workers, url)
+            try:
+                server.start()
+                print(_indent(server.output()), flush=True)
+                port = server.port
+                # Warm-up (not reported): pools, imports, first-use caches.
+                for plan in (
+                    health_plan(port, 16, 500),
+                    validate_plan(pop, port, 16, 500, good=True),
+                ):
+                    _measure(runner, pop, server, plan, args.seconds)
+                runs: list[RunResult] = []
+                for repeat in range(1, args.repeat + 1):
+                    for level in args.levels:
+                        wait_for_quiet(server, args.quiet_wait)
+                        pop.unlock_all()
+                        for plan in (
+                            health_plan(port, level, args.requests),
+                            validate_plan(pop, port, level, args.requests, good=True),
+                            validate_plan(pop, port, level, args.requests, good=False),
+                        ):
+                            result = _measure(runner, pop, server, plan, args.seconds)
+                            _print_run(backend, repeat, result)
+                            runs.append(result)
+                memory = tree_memory(server.pid)
+            finally:
+                server.stop()
+                pop.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    rows = [
+        report.summarize(backend, level, [r for r in runs if r.concurrency == level])
+        for level in args.levels
+    ]
+    print(report.memory_table(f"[{backend}] server memory after the runs", memory), flush=True)
+    return {
+        "backend": backend,
+        "users": len(pop.users),
+        "setup": pop.setup_mode,
+        "setup_seconds": round(pop.setup_seconds, 2),
+        "rows": rows,
+        "runs": [r.summary() for r in runs],
+        "memory_after_runs": [m.as_dict() for m in memory],
+    }
+
+
+def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix=f"twostep-bench-mem-{backend}-"))
+    try:
+        with database(backend, home) as url:
+            pop = populate(home, url, args.memory_users, "bulk")
+            print(
+                f"[{backend}] {len(pop.users):,} users with a HOTP token created "
+                f"({pop.setup_mode}) in {pop.setup_seconds:.1f}s",
+                flush=True,
+            )
+            server = Server(home, postgres.free_port(), args.workers, url)
+            try:
+                server.start()
+                print(_indent(server.output()), flush=True)
+                idle = tree_memory(server.pid)
+                print(report.memory_table(f"[{backend}] idle after start", idle), flush=True)
+                wait_for_quiet(server, args.quiet_wait)
+                touch = min(args.memory_touch, len(pop.users))
+                plan = validate_plan(pop, server.port, 16, touch, good=True)
+                result = _measure(runner, pop, server, plan, max(args.seconds, 120.0))
+                _print_run(backend, 1, result)
+                loaded = tree_memory(server.pid)
+                label = f"[{backend}] after {result.ok:,} validations of distinct users"
+                print(report.memory_table(label, loaded), flush=True)
+            finally:
+                server.stop()
+                pop.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return {
+        "backend": backend,
+        "users": args.memory_users,
+        "setup_seconds": round(pop.setup_seconds, 2),
+        "idle": [m.as_dict() for m in idle],
+        "after_load": [m.as_dict() for m in loaded],
+        "load_run": result.summary(),
+    }
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  | {line}" for line in text.splitlines())
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(143)  # unwinds through the ``finally`` blocks that stop the servers
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    machine = report.machine()
+    print(
+        f"machine: {machine['cpus']} CPU(s), {machine['cpu_model']}, "
+        f"Python {machine['python']}, {machine['platform']}",
+        flush=True,
+    )
+    started = time.monotonic()
+    output: dict[str, Any] = {"machine": machine, "argv": sys.argv, "results": []}
+    with asyncio.Runner(loop_factory=_loop_factory()) as loop:
+
+        def runner(port: int, plan: Plan, seconds: float) -> RunResult:
+            return loop.run(loadgen.run(port, plan, seconds))
+
+        for backend in backends:
+            if args.memory:
+                output["results"].append(memory(backend, args, runner))
+            else:
+                output["results"].append(throughput(backend, args, runner))
+    if not args.memory:
+        rows = [row for res in output["results"] for row in res["rows"]]
+        print()
+        print(report.throughput_table(rows))
+        for verdict in report.targets(rows):
+            print(verdict)
+    print(f"total time {time.monotonic() - started:.0f}s")
+    if args.json:
+        args.json.write_text(json.dumps(output, indent=2, default=str))
+        print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
