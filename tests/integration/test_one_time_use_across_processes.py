@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -40,13 +41,20 @@ async def _round(clients: list[httpx.AsyncClient], key: str, user: str, code: st
     return Counter(await asyncio.gather(*(submit(i) for i in range(PARALLEL))))
 
 
+def _code(seed: bytes, params: OtpParams) -> str:
+    """The token's current code: HOTP counter 0, or TOTP's step now (taken per round,
+    so a slow run does not drift out of the window)."""
+    moment = otp.time_step(time.time(), 30) if params.type is OtpType.TOTP else 0
+    return otp.hotp(seed, params, moment)
+
+
 async def _all_rounds(
-    urls: list[str], key: str, codes: list[tuple[str, str]]
+    urls: list[str], key: str, tokens: list[tuple[str, bytes, OtpParams]]
 ) -> list[Counter[str]]:
     limits = httpx.Limits(max_connections=PARALLEL)
     clients = [httpx.AsyncClient(base_url=u, limits=limits, timeout=60) for u in urls]
     try:
-        return [await _round(clients, key, user, code) for user, code in codes]
+        return [await _round(clients, key, user, _code(seed, p)) for user, seed, p in tokens]
     finally:
         for client in clients:
             await client.aclose()
@@ -76,18 +84,9 @@ def test_exactly_one_accept_per_round(backend: str, config: Config, tmp_path: Pa
     app.close()
 
     with serving(env, count=2) as urls:
-        import time
+        outcomes = asyncio.run(_all_rounds(urls, key, tokens))
 
-        codes = [
-            (
-                user,
-                otp.hotp(seed, p, otp.time_step(time.time(), 30) if p.type is OtpType.TOTP else 0),
-            )
-            for user, seed, p in tokens
-        ]
-        outcomes = asyncio.run(_all_rounds(urls, key, codes))
-
-    for (user, _code), outcome in zip(codes, outcomes, strict=True):
+    for (user, _seed, _params), outcome in zip(tokens, outcomes, strict=True):
         assert outcome["accept:None"] == 1, (user, outcome)
         assert sum(outcome.values()) == PARALLEL
         assert set(outcome) <= {"accept:None", "reject:code_replayed", "reject:invalid_code"}

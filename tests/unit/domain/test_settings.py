@@ -83,8 +83,9 @@ class TestRanges:
 
     @pytest.mark.parametrize(("name", "low", "high"), RANGES)
     def test_the_constructor_checks_the_range_too(self, name: str, low: int, high: int) -> None:
+        too_high: dict[str, Any] = {name: high + 1}
         with pytest.raises(InvalidSetting):
-            TenantSettings(**{name: high + 1})
+            TenantSettings(**too_high)
 
     def test_max_failures_is_one_to_a_hundred(self) -> None:
         assert TenantSettings.from_dict({"max_failures": 1}).max_failures == 1
