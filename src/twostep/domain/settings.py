@@ -44,8 +44,13 @@ class TenantSettings:
             not isinstance(self.issuer, str)
             or not 1 <= len(self.issuer) <= 64
             or ":" in self.issuer
+            or not self.issuer.isprintable()
         ):
-            raise InvalidSetting("issuer must be 1-64 characters without ':'", field="issuer")
+            raise InvalidSetting(
+                "issuer must be 1-64 printable characters without ':'", field="issuer"
+            )
+        if len(set(self.audit_fields)) != len(self.audit_fields):
+            raise InvalidSetting("audit_fields lists a field twice", field="audit_fields")
         unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
         if unknown:
             raise InvalidSetting(

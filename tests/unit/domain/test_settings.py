@@ -200,3 +200,13 @@ class TestAuditFields:
     def test_audit_fields_must_be_a_list_of_strings(self, value: object) -> None:
         error = refused({"audit_fields": value})
         assert error.field == "audit_fields"
+
+
+def test_the_issuer_must_be_printable() -> None:
+    with pytest.raises(InvalidSetting):
+        TenantSettings(issuer="Acme\nCorp")
+
+
+def test_an_audit_field_may_be_listed_once() -> None:
+    with pytest.raises(InvalidSetting):
+        TenantSettings.from_dict({"audit_fields": ["email", "email"]})

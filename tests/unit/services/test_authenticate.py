@@ -81,7 +81,7 @@ class TestAppCode:
         alice = builders.enrolled_user(app)  # confirmed with the previous step's code
         assert validate(app, vpn, "alice", alice.totp(clock.now(), -1)).result is Result.REJECT
 
-    @pytest.mark.parametrize("code", ["12345a", "1234567", "12345", "", "１２３４５６", "12 34 5x"])
+    @pytest.mark.parametrize("code", ["12345a", "1234567", "12345", "", "１２３４５６", "12 34 5x"])  # noqa: RUF001
     def test_malformed_codes_are_wrong_codes(self, app: App, vpn: Integration, code: str) -> None:
         builders.enrolled_user(app)
         assert validate(app, vpn, "alice", code) == Decision(Result.REJECT, Reason.INVALID_CODE)

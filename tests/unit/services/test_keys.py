@@ -271,15 +271,6 @@ class TestRotateUnderARunningServer:
         for entry in enrolled[:3]:  # dave's method is still pending
             assert server.validate(entry) is Result.ACCEPT, entry.user
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=SecretKeyError,
-        reason=(
-            "BUG: after a rotation a running server keeps sealing new seeds under the old key "
-            "(AesGcmSecretBox.seal never reloads the key file) that finish_rotation retired: "
-            "after a restart those seeds no longer open"
-        ),
-    )
     def test_a_seed_enrolled_after_a_rotation_opens_after_a_restart(
         self, start: Start, file_keyed: StorageConfig
     ) -> None:

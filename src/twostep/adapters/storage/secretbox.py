@@ -90,7 +90,17 @@ class AesGcmSecretBox:
     def __init__(self, keyring: Keyring, reload: KeyFile | None = None) -> None:
         self._lock = threading.Lock()
         self._reload = reload
+        self._stamp = self._file_stamp()
         self._install(keyring)
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        if self._reload is None:
+            return None
+        try:
+            stat = self._reload.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def _install(self, keyring: Keyring) -> None:
         self._current_id = key_id(keyring.current)
@@ -98,6 +108,12 @@ class AesGcmSecretBox:
         self._current = self._ciphers[self._current_id]
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
+        # Sealing is rare (enrollment), so check whether another process rotated the
+        # keyring: a new seed must go under the newest key, never one about to retire.
+        if self._reload is not None and self._file_stamp() != self._stamp:
+            with self._lock:
+                self._stamp = self._file_stamp()
+                self._install(self._reload.load_or_create())
         nonce = secrets.token_bytes(12)
         body = self._current.encrypt(nonce, plaintext, context.encode())
         return _VERSION + self._current_id + nonce + body
@@ -120,6 +136,7 @@ class AesGcmSecretBox:
         # Another process rotated the keyring: pick up the new file once.
         with self._lock:
             if wanted not in self._ciphers and self._reload is not None:
+                self._stamp = self._file_stamp()
                 self._install(self._reload.load_or_create())
             cipher = self._ciphers.get(wanted)
         if cipher is None:

@@ -17,7 +17,10 @@ R = TypeVar("R")
 
 
 def wired(upgrade: bool = True) -> App:
-    return build(Config.from_env(), upgrade=upgrade)
+    """The app over the environment's config, migrated, with the ``default`` tenant."""
+    app = build(Config.from_env(), upgrade=upgrade)
+    app.admin.ensure_default_tenant()
+    return app
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
