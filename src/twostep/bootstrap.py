@@ -6,8 +6,7 @@ import socket
 from dataclasses import dataclass
 
 from twostep.adapters.clock import SystemClock
-from twostep.adapters.storage import migrate
-from twostep.adapters.storage.engine import make_engine
+from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
     AesGcmSecretBox,
     EnvKeyManager,
@@ -53,8 +52,12 @@ def node_ip(config: Config) -> str | None:
 
 def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
     config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    prepare_sqlite_file(config.storage.database_url)
     engine = make_engine(config.storage.database_url)
     if upgrade:
+        # Imported here: serving workers never migrate, and Alembic costs memory.
+        from twostep.adapters.storage import migrate
+
         migrate.upgrade(engine)
     storage = SqlStorage(engine)
     keys: KeyManager
