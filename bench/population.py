@@ -145,13 +145,12 @@ def _bulk_insert(app: App, tenant_id: int, users: Sequence[BenchUser]) -> None:
         ]
         with app.storage.engine.begin() as conn:
             conn.execute(u.insert(), user_rows)
-            ids = dict(
-                conn.execute(
-                    select(u.c.name, u.c.id).where(
-                        u.c.tenant_id == tenant_id, u.c.name.in_([x.name for x in chunk])
-                    )
-                ).tuples()
+            found = conn.execute(
+                select(u.c.name, u.c.id).where(
+                    u.c.tenant_id == tenant_id, u.c.name.in_([x.name for x in chunk])
+                )
             )
+            ids: dict[str, int] = {name: user_id for name, user_id in found}
             method_rows: list[dict[str, Any]] = []
             for user in chunk:
                 method_id = method_ids[user.name]

@@ -72,7 +72,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory", action="store_true", help="the 100,000-user memory run")
     parser.add_argument("--memory-users", type=int, default=100_000)
     parser.add_argument(
-        "--memory-touch", type=int, default=20_000, help="distinct users validated once [20000]"
+        "--memory-touch",
+        type=int,
+        default=20_000,
+        help="distinct users validated once, at the highest concurrency [20000]",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -126,6 +129,27 @@ def validate_plan(pop: Population, port: int, concurrency: int, total: int, good
         owners.append(who)
     check = loadgen.expect_accept if good else loadgen.expect_invalid_code
     return Plan("success" if good else "failure", lanes, check, owners)
+
+
+def check_replay(runner: Runner, pop: Population, server: Server) -> None:
+    """A code that was just accepted must now be refused. (For HOTP the answer is
+    ``invalid_code``: the server's window starts past the spent counter, so the code
+    matches nothing; ``code_replayed`` is what a race between two requests gets.)"""
+    user = pop.users[0]
+    if user.next_counter == 0:
+        return
+    spent = user.codes(user.next_counter - 1, 1)[0]
+    request = loadgen.post(server.port, "/v1/validate", pop.key, {"user": user.name, "code": spent})
+
+    def refused(status: int, body: bytes) -> str:
+        if status == 200 and b'"result":"reject"' in body:
+            return "ok"
+        return loadgen.expect_accept(status, body)
+
+    result = runner(server.port, Plan("replay", [[request]], refused), 10.0)
+    if result.ok != 1:
+        raise RuntimeError(f"a spent code was not refused: {dict(result.outcomes)}")
+    print("  one-time use: a spent code is refused", flush=True)
 
 
 def health_plan(port: int, concurrency: int, total: int) -> Plan:
@@ -236,6 +260,7 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
                     validate_plan(pop, port, 16, 500, good=True),
                 ):
                     _measure(runner, pop, server, plan, args.seconds)
+                check_replay(runner, pop, server)
                 runs: list[RunResult] = []
                 for repeat in range(1, args.repeat + 1):
                     for level in args.levels:
@@ -289,7 +314,8 @@ def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, 
                 print(report.memory_table(f"[{backend}] idle after start", idle), flush=True)
                 wait_for_quiet(server, args.quiet_wait)
                 touch = min(args.memory_touch, len(pop.users))
-                plan = validate_plan(pop, server.port, 16, touch, good=True)
+                level = max(args.levels)  # every pooled connection in use
+                plan = validate_plan(pop, server.port, level, touch, good=True)
                 result = _measure(runner, pop, server, plan, max(args.seconds, 120.0))
                 _print_run(backend, 1, result)
                 loaded = tree_memory(server.pid)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
+
 from twostep.adapters.clock import SystemClock
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
@@ -16,6 +18,7 @@ from twostep.adapters.storage.secretbox import (
 )
 from twostep.adapters.storage.storage import SqlStorage
 from twostep.config import Config
+from twostep.domain.errors import SecretKeyError
 from twostep.domain.ports import Clock, KeyManager
 from twostep.services.admin import AdminService
 from twostep.services.audit import AuditService
@@ -50,6 +53,14 @@ def node_ip(config: Config) -> str | None:
         return None
 
 
+def _holds_secrets(storage: SqlStorage) -> bool:
+    try:
+        with storage.transaction() as tx:
+            return next(iter(tx.methods.iter_sealed()), None) is not None
+    except DBAPIError:  # no schema yet
+        return False
+
+
 def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
     config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     prepare_sqlite_file(config.storage.database_url)
@@ -67,6 +78,13 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys = EnvKeyManager(keyring)
     else:
         key_file = KeyFile(config.storage.key_file)
+        if not key_file.path.exists() and _holds_secrets(storage):
+            # A new key would make every stored seed unreadable: stop, loudly.
+            engine.dispose()
+            raise SecretKeyError(
+                f"{key_file.path} is missing but the database holds encrypted seeds: restore "
+                "the key file from your backup (or set TWOSTEP_SECRET_KEY)"
+            )
         box = AesGcmSecretBox(key_file.load_or_create(), reload=key_file)
         keys = FileKeyManager(key_file)
     deps = Deps(

@@ -37,3 +37,4 @@ class AuditQuery:
     until: float | None = None
     after_seq: int | None = None  # cursor: events with a greater seq
     limit: int = 100
+    newest_first: bool = False  # the last ``limit`` events, newest first

@@ -10,8 +10,8 @@ from twostep.domain.settings import TenantSettings
 
 class MfaState(StrEnum):
     DISABLED = "disabled"  # no second factor asked: the admin exempted this user
-    ENABLED = "enabled"  # second factor asked; the user must register a method
-    ENFORCED = "enforced"  # second factor asked; the user may not drop the last method
+    ENABLED = "enabled"  # second factor required; the user has yet to register a method
+    ENFORCED = "enforced"  # second factor required; set when the first method is registered
 
 
 class MethodKind(StrEnum):
@@ -116,6 +116,7 @@ class AdminKey:
     tenant_id: int | None  # None for a global admin
     created_at: float
     revoked_at: float | None = None
+    tenant: str | None = None  # the tenant's name, for display
 
     def may_manage(self, tenant_id: int) -> bool:
         return self.role is Role.GLOBAL_ADMIN or self.tenant_id == tenant_id

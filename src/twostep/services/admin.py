@@ -13,6 +13,7 @@ from typing import Any
 from twostep.domain.entities import AdminKey, Integration, MfaState, Role, Tenant, User
 from twostep.domain.errors import (
     AdminKeyNotFound,
+    Conflict,
     Forbidden,
     IntegrationExists,
     IntegrationNotFound,
@@ -82,11 +83,17 @@ class AdminService:
     # -- tenants ---------------------------------------------------------------
 
     def ensure_default_tenant(self) -> Tenant:
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tx.tenants.by_name(DEFAULT_TENANT)
-            if tenant is None:
-                tenant = tx.tenants.add(DEFAULT_TENANT, TenantSettings(), self.deps.clock.now())
-            return tenant
+        try:
+            with self.deps.storage.transaction(write=True) as tx:
+                tenant = tx.tenants.by_name(DEFAULT_TENANT)
+                if tenant is None:
+                    tenant = tx.tenants.add(DEFAULT_TENANT, TenantSettings(), self.deps.clock.now())
+                return tenant
+        except Conflict:  # another node created it at the same moment
+            with self.deps.storage.transaction() as tx:
+                found = tx.tenants.by_name(DEFAULT_TENANT)
+            assert found is not None
+            return found
 
     def create_tenant(
         self, actor: AdminKey, name: str, settings: dict[str, Any] | None = None
@@ -94,7 +101,7 @@ class AdminService:
         _require_global(actor)
         if not _TENANT_NAME.match(name):
             raise InvalidInput(
-                "tenant must be 1-64 lower-case letters, digits, '-' or '_'", field="tenant"
+                "a tenant name is 1-64 lower-case letters, digits, '-' or '_'", field="name"
             )
         parsed = TenantSettings.from_dict(settings or {})
         with self.deps.storage.transaction(write=True) as tx:
@@ -227,7 +234,7 @@ class AdminService:
             admin = tx.admin_keys.add(
                 name, role, tenant_id, key.key_id, key.key_hash, self.deps.clock.now()
             )
-        return admin, key.key
+        return replace(admin, tenant=tenant_name), key.key
 
     def bootstrap_admin_key(self) -> str | None:
         """On first start, when no admin key exists yet, make a global one (shown once)."""

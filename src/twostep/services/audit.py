@@ -28,6 +28,7 @@ class AuditService:
         until: float | None = None,
         after_seq: int | None = None,
         limit: int = 100,
+        newest_first: bool = False,
     ) -> Sequence[AuditEvent]:
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
@@ -41,5 +42,6 @@ class AuditService:
                     until=until,
                     after_seq=after_seq,
                     limit=max(1, min(limit, MAX_PAGE)),
+                    newest_first=newest_first,
                 )
             )

@@ -179,7 +179,12 @@ class Authenticator:
             reason = Reason.INVALID_CODE
         lock_until = now + settings.lockout_seconds if settings.lockout_seconds else 2.0**53
         if tx.users.record_failure(user.id, now, settings.max_failures, lock_until):
-            log.warning("user locked after %d failures", settings.max_failures)
+            log.warning(
+                "user %r of tenant id %d locked after %d consecutive failures",
+                user.name,
+                user.tenant_id,
+                settings.max_failures,
+            )
         return Decision(Result.REJECT, reason)
 
     def _finish(self, subject: _Subject, event: AuditEvent, decision: Decision) -> Decision:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twostep.domain.entities import (
     AdminKey,
     Method,
     MethodKind,
     MethodStatus,
+    MfaState,
     OtpParams,
     OtpType,
+    User,
 )
 from twostep.domain.errors import (
     ConfirmationFailed,
     InvalidInput,
     MethodNotFound,
     MethodNotPending,
+    MethodPending,
     ResyncFailed,
     SerialInUse,
 )
@@ -116,8 +119,7 @@ class EnrollService:
                 ),
                 now,
             )
-            if user.default_method_id is None:
-                tx.users.set_default_method(user.id, method.id)
+            _registered(tx, user, method.id)
         return method
 
     def confirm(
@@ -132,7 +134,6 @@ class EnrollService:
             if method.status is not MethodStatus.PENDING:
                 raise MethodNotPending()
             if method.created_at + tenant.settings.pending_method_seconds < now:
-                tx.methods.delete(method.id)
                 raise MethodNotFound("the enrollment expired: enroll again")
             sealed = tx.methods.sealed_seed(method.id)
             assert sealed is not None and method.otp is not None
@@ -142,8 +143,7 @@ class EnrollService:
                 raise ConfirmationFailed("the code does not match: check the device's clock")
             tx.methods.claim_step(method.id, match.step)
             tx.methods.activate(method.id, now)
-            if user.default_method_id is None:
-                tx.users.set_default_method(user.id, method.id)
+            _registered(tx, user, method.id)
         return self.get(actor, tenant_name, user_name, method_id)
 
     def get(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> Method:
@@ -172,7 +172,7 @@ class EnrollService:
             user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
             method = self._method(tx, user.id, method_id)
             if method.status is not MethodStatus.ACTIVE:
-                raise InvalidInput("only a confirmed method can be the default", field="method")
+                raise MethodPending("only a confirmed method can be the default")
             tx.users.set_default_method(user.id, method.id)
 
     def resync(
@@ -216,3 +216,12 @@ class EnrollService:
         if method is None:
             raise MethodNotFound(f"no method {method_id!r}")
         return method
+
+
+def _registered(tx: Transaction, user: User, method_id: str) -> None:
+    """A user's first active method becomes the default, and an ``enabled`` user who
+    has now registered becomes ``enforced`` (as with per-user MFA elsewhere)."""
+    if user.default_method_id is None:
+        tx.users.set_default_method(user.id, method_id)
+    if user.mfa is MfaState.ENABLED:
+        tx.users.update(replace(user, mfa=MfaState.ENFORCED))

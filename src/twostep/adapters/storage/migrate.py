@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,11 +19,19 @@ def _config() -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x7475_6F73  # any constant shared by every node: PostgreSQL advisory lock
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate under a database-wide lock, so nodes starting together migrate once."""
     config = _config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+    with engine.connect() as raw:
+        conn = raw.execution_options(sqlite_immediate=True)  # SQLite: BEGIN IMMEDIATE
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

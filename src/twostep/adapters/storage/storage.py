@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
+from twostep.domain.errors import Conflict
 
 
 class SqlTransaction:
@@ -35,5 +37,9 @@ class SqlStorage:
             conn = (
                 raw.execution_options(sqlite_immediate=True) if write and self._immediate else raw
             )
-            with conn.begin():
-                yield SqlTransaction(conn)
+            try:
+                with conn.begin():
+                    yield SqlTransaction(conn)
+            except IntegrityError as exc:
+                # Two writers raced past the same existence check: the loser hears 409.
+                raise Conflict("a concurrent change conflicts with this one; retry") from exc

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 import click
 
 from twostep.domain.entities import MfaState, Role
 from twostep.domain.ports import NewUser
+from twostep.interfaces.audit_rows import audit_row, write_csv
 from twostep.interfaces.cli.common import reports_errors, table, wired
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
 from twostep.services.keys import rotate_secrets
@@ -54,10 +53,13 @@ def tenants_set(setting: str, value: str, tenant: str) -> None:
     import json
 
     app = wired()
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        parsed = value
+    parsed: object = value
+    current = app.admin.get_tenant(OPERATOR, tenant).settings.to_dict()
+    if not isinstance(current.get(setting), str):  # numbers and lists are written as JSON
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
     settings = app.admin.update_settings(OPERATOR, tenant, {setting: parsed}).settings
     click.echo(f"{setting} = {settings.to_dict()[setting]}")
 
@@ -233,40 +235,25 @@ def keys_rotate() -> None:
     click.echo(f"re-encrypted {report.reencrypted} secret(s); {report.note}")
 
 
-@click.command(help="Read the audit log (newest last).")
+@click.command(help="Read the audit log: the newest events, oldest of them first.")
 @tenant_option
 @click.option("--user")
 @click.option("--result", type=click.Choice(["accept", "reject", "challenge"]))
-@click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with the API's columns.")
 @reports_errors
 def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv: bool) -> None:
     app = wired()
-    events = app.audit.query(OPERATOR, tenant, user=user, result=result, limit=100_000)
-    events = list(events)[-limit:]
-    rows = [
-        {**asdict(e), "time": datetime.fromtimestamp(e.at, UTC).strftime("%Y-%m-%d %H:%M:%S")}
-        for e in events
-    ]
+    newest = app.audit.query(
+        OPERATOR, tenant, user=user, result=result, limit=limit, newest_first=True
+    )
+    events = list(reversed(newest))
     if as_csv:
-        columns = [
-            "event_id",
-            "time",
-            "tenant",
-            "user",
-            "method",
-            "result",
-            "reason",
-            "integration",
-            "server_name",
-            "server_ip",
-            "client_ip",
-            "device",
-        ]
-        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(sys.stdout, events)
         return
+    rows = [audit_row(e) for e in events]
+    for row in rows:
+        row["time"] = row["time"].replace("T", " ")[:19]
     click.echo(
         table(rows, ["time", "user", "method", "result", "reason", "integration", "client_ip"])
     )

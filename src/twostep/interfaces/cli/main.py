@@ -27,11 +27,11 @@ def cli() -> None:
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
     import uvicorn
 
-    if host:
+    if host is not None:
         os.environ["TWOSTEP_HOST"] = host
-    if port:
+    if port is not None:
         os.environ["TWOSTEP_PORT"] = str(port)
-    if workers:
+    if workers is not None:
         os.environ["TWOSTEP_WORKERS"] = str(workers)
     app = wired(upgrade=True)
     config = app.config
@@ -48,7 +48,7 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     click.echo(f"Data under {config.storage.home} ({_db_kind(config.storage.database_url)})")
     click.echo(
         f"Twostep listening on http://{config.server.host}:{config.server.port} "
-        f"with {config.server.workers} worker(s); API docs at /docs"
+        f"with {config.server.workers} worker(s); API description at /openapi.json"
     )
     sys.stdout.flush()
     uvicorn.run(

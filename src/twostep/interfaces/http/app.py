@@ -38,7 +38,9 @@ def create_app(app: App | None = None) -> FastAPI:
         version=twostep.__version__,
         description="Self-hosted multi-factor authentication: validate API and admin API.",
         lifespan=lifespan,
-        docs_url="/docs",
+        # Swagger UI would load its assets from a CDN, which an on-premises network may
+        # not reach: the description itself is at /openapi.json.
+        docs_url=None,
         redoc_url=None,
     )
     api.state.twostep = wired

@@ -3,13 +3,11 @@ rather than a silently ignored option."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import (
     AdminKey,
     Integration,
@@ -233,7 +231,7 @@ class AdminKeyOut(BaseModel):
     key_id: str
     name: str
     role: str
-    tenant_id: int | None
+    tenant: str | None
     created_at: float
     revoked: bool
 
@@ -243,7 +241,7 @@ class AdminKeyOut(BaseModel):
             key_id=key.key_id,
             name=key.name,
             role=key.role.value,
-            tenant_id=key.tenant_id,
+            tenant=key.tenant,
             created_at=key.created_at,
             revoked=key.revoked_at is not None,
         )
@@ -251,31 +249,3 @@ class AdminKeyOut(BaseModel):
 
 class AdminKeyCreated(AdminKeyOut):
     key: str  # shown once
-
-
-AUDIT_COLUMNS = (
-    "event_id",
-    "time",
-    "tenant",
-    "user",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "device",
-    "method",
-    "result",
-    "reason",
-    "integration",
-    "interface",
-    "server_name",
-    "server_ip",
-    "client_ip",
-)
-
-
-def audit_row(event: AuditEvent) -> dict[str, Any]:
-    time = datetime.fromtimestamp(event.at, UTC).isoformat(timespec="milliseconds")
-    row = {column: getattr(event, column, None) for column in AUDIT_COLUMNS if column != "time"}
-    row["time"] = time.replace("+00:00", "Z")
-    return {column: row[column] for column in AUDIT_COLUMNS}

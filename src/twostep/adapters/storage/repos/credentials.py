@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from twostep.adapters.storage.tables import admin_keys, integrations
+from twostep.adapters.storage.tables import admin_keys, integrations, tenants
 from twostep.domain.entities import AdminKey, Integration, Role
 
 
@@ -31,7 +31,14 @@ def _admin_key(row: Any) -> AdminKey:
         tenant_id=row.tenant_id,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        tenant=row.tenant,
     )
+
+
+# Admin keys with their tenant's name (null for global admins).
+_ADMIN_KEYS = select(admin_keys, tenants.c.name.label("tenant")).outerjoin(
+    tenants, tenants.c.id == admin_keys.c.tenant_id
+)
 
 
 class SqlIntegrationRepo:
@@ -108,11 +115,11 @@ class SqlAdminKeyRepo:
         )
 
     def by_key_id(self, key_id: str) -> tuple[AdminKey, bytes] | None:
-        row = self.conn.execute(select(admin_keys).where(admin_keys.c.key_id == key_id)).first()
+        row = self.conn.execute(_ADMIN_KEYS.where(admin_keys.c.key_id == key_id)).first()
         return None if row is None else (_admin_key(row), row.key_hash)
 
     def list(self) -> Sequence[AdminKey]:
-        rows = self.conn.execute(select(admin_keys).order_by(admin_keys.c.id))
+        rows = self.conn.execute(_ADMIN_KEYS.order_by(admin_keys.c.id))
         return [_admin_key(r) for r in rows]
 
     def revoke(self, key_id: str, now: float) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,8 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from twostep.domain.entities import MethodKind
 from twostep.domain.errors import InvalidInput
 from twostep.domain.results import Result
+from twostep.interfaces.audit_rows import audit_row, write_csv
 from twostep.interfaces.http.deps import AdminDep, AppDep
-from twostep.interfaces.http.schemas import AUDIT_COLUMNS, audit_row
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/audit", tags=["audit"])
 
@@ -64,26 +63,11 @@ def audit(
         after_seq=_cursor(cursor),
         limit=limit,
     )
-    rows = [audit_row(e) for e in events]
     next_cursor = str(events[-1].seq) if len(events) == limit else None
     if "text/csv" in request.headers.get("accept", ""):
-        return _csv(rows, next_cursor)
-    body: dict[str, Any] = {"events": rows, "next_cursor": next_cursor}
+        buffer = io.StringIO()
+        write_csv(buffer, events)
+        headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    body: dict[str, Any] = {"events": [audit_row(e) for e in events], "next_cursor": next_cursor}
     return JSONResponse(body)
-
-
-def _csv(rows: list[dict[str, Any]], next_cursor: str | None) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        # Spreadsheet programs run cells that start with = + - @ as formulas.
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
-    headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

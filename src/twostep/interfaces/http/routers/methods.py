@@ -40,7 +40,8 @@ def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDe
             label=body.label,
         )
         method = app.enroll.enroll_oath_token(actor, tenant, user, spec)
-        return EnrollmentOut(**MethodOut.of(method).model_dump())
+        default = app.admin.get_user(actor, tenant, user).default_method_id
+        return EnrollmentOut(**MethodOut.of(method, default).model_dump())
     raise InvalidInput(f"{body.kind.value} cannot be enrolled on this server yet", field="kind")
 
 
@@ -76,7 +77,7 @@ def resync(
     tenant: str, user: str, method_id: str, body: ResyncBody, app: AppDep, actor: AdminDep
 ) -> MethodOut:
     method = app.enroll.resync(actor, tenant, user, method_id, body.first_code, body.second_code)
-    return MethodOut.of(method)
+    return MethodOut.of(method, app.admin.get_user(actor, tenant, user).default_method_id)
 
 
 @router.delete("/{method_id}", status_code=204)
