@@ -69,6 +69,24 @@ class NewMethod:
     counter: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Everything a validation needs to know about one user, read in one go."""
+
+    tenant: Tenant
+    user: User | None  # None: no such user in the tenant
+    methods: tuple[Method, ...]
+    sealed: Mapping[str, bytes]  # sealed seeds by method id
+
+
+class SubjectRepo(Protocol):
+    def load(
+        self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
+    ) -> Subject | None:
+        """The tenant (by id or name) with the user and their methods; None if no tenant."""
+        ...
+
+
 class TenantRepo(Protocol):
     def add(self, name: str, settings: TenantSettings, now: float) -> Tenant: ...
 
@@ -116,8 +134,6 @@ class MethodRepo(Protocol):
     def for_user(self, user_id: int) -> Sequence[Method]: ...
 
     def sealed_seed(self, method_id: str) -> bytes | None: ...
-
-    def sealed_seeds(self, user_id: int) -> Mapping[str, bytes]: ...
 
     def activate(self, method_id: str, now: float) -> bool: ...
 
@@ -203,6 +219,9 @@ class Transaction(Protocol):
 
     @property
     def audit(self) -> AuditRepo: ...
+
+    @property
+    def subjects(self) -> SubjectRepo: ...
 
 
 class Storage(Protocol):

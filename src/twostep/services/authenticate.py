@@ -119,20 +119,21 @@ class Authenticator:
     # -- steps -----------------------------------------------------------------
 
     def _load(self, request: ValidateRequest) -> _Subject:
+        own = request.integration.tenant_id
         with self.deps.storage.transaction() as tx:
             if request.tenant is None:
-                tenant = tx.tenants.by_id(request.integration.tenant_id)
+                found = tx.subjects.load(request.user, tenant_id=own)
             else:
-                tenant = tx.tenants.by_name(request.tenant)
-                if tenant is None or tenant.id != request.integration.tenant_id:
-                    # Same answer whether or not the other tenant exists.
-                    raise Forbidden("this integration may only validate users of its own tenant")
-            if tenant is None:
+                found = tx.subjects.load(request.user, tenant_name=request.tenant)
+        if found is None or found.tenant.id != own:
+            if request.tenant is None:
                 raise TenantNotFound()
-            user = tx.users.by_name(tenant.id, request.user)
-            methods = tuple(tx.methods.for_user(user.id)) if user else ()
-            sealed = dict(tx.methods.sealed_seeds(user.id)) if user else {}
-            return _Subject(tenant.id, tenant.name, tenant.settings, user, methods, sealed)
+            # Same answer whether or not the other tenant exists.
+            raise Forbidden("this integration may only validate users of its own tenant")
+        tenant = found.tenant
+        return _Subject(
+            tenant.id, tenant.name, tenant.settings, found.user, found.methods, dict(found.sealed)
+        )
 
     def _match(
         self,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
+from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
 from twostep.domain.errors import Conflict
@@ -24,6 +25,7 @@ class SqlTransaction:
         self.integrations = SqlIntegrationRepo(conn)
         self.admin_keys = SqlAdminKeyRepo(conn)
         self.audit = SqlAuditRepo(conn)
+        self.subjects = SqlSubjectRepo(conn)
 
 
 class SqlStorage:

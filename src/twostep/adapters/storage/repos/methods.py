@@ -20,7 +20,7 @@ from twostep.domain.ports import NewMethod
 _PUBLIC = [c for c in methods.c if c.name != "seed"]
 
 
-def _method(row: Any) -> Method:
+def method_from_row(row: Any) -> Method:
     otp = None
     if row.otp_type is not None:
         otp = OtpParams(
@@ -87,27 +87,19 @@ class SqlMethodRepo:
         row = self.conn.execute(
             select(*_PUBLIC).where(methods.c.id == method_id, methods.c.user_id == user_id)
         ).first()
-        return None if row is None else _method(row)
+        return None if row is None else method_from_row(row)
 
     def for_user(self, user_id: int) -> Sequence[Method]:
         rows = self.conn.execute(
             select(*_PUBLIC).where(methods.c.user_id == user_id).order_by(methods.c.created_at)
         )
-        return [_method(r) for r in rows]
+        return [method_from_row(r) for r in rows]
 
     def sealed_seed(self, method_id: str) -> bytes | None:
         seed: bytes | None = self.conn.execute(
             select(methods.c.seed).where(methods.c.id == method_id)
         ).scalar_one_or_none()
         return seed
-
-    def sealed_seeds(self, user_id: int) -> dict[str, bytes]:
-        rows = self.conn.execute(
-            select(methods.c.id, methods.c.seed).where(
-                methods.c.user_id == user_id, methods.c.seed.is_not(None)
-            )
-        )
-        return {row.id: row.seed for row in rows}
 
     def activate(self, method_id: str, now: float) -> bool:
         result = self.conn.execute(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -11,10 +12,14 @@ from twostep.domain.entities import Tenant
 from twostep.domain.settings import TenantSettings
 
 
+@lru_cache(maxsize=256)
+def parse_settings(text: str) -> TenantSettings:
+    """Settings change rarely and are read on every validation: parse each text once."""
+    return TenantSettings.from_dict(json.loads(text))
+
+
 def _tenant(row: Any) -> Tenant:
-    return Tenant(
-        id=row.id, name=row.name, settings=TenantSettings.from_dict(json.loads(row.settings))
-    )
+    return Tenant(id=row.id, name=row.name, settings=parse_settings(row.settings))
 
 
 class SqlTenantRepo:

@@ -10,7 +10,7 @@ from twostep.domain.entities import MfaState, User
 from twostep.domain.ports import NewUser
 
 
-def _user(row: Any) -> User:
+def user_from_row(row: Any) -> User:
     return User(
         id=row.id,
         tenant_id=row.tenant_id,
@@ -61,14 +61,14 @@ class SqlUserRepo:
         row = self.conn.execute(
             select(users).where(users.c.tenant_id == tenant_id, users.c.name == name)
         ).first()
-        return None if row is None else _user(row)
+        return None if row is None else user_from_row(row)
 
     def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]:
         query = select(users).where(users.c.tenant_id == tenant_id)
         if after is not None:
             query = query.where(users.c.name > after)
         rows = self.conn.execute(query.order_by(users.c.name).limit(limit))
-        return [_user(r) for r in rows]
+        return [user_from_row(r) for r in rows]
 
     def update(self, user: User) -> None:
         self.conn.execute(

@@ -1,0 +1,63 @@
+"""The validation read: tenant, user and methods (with sealed seeds) in one statement."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select
+
+from twostep.adapters.storage.repos.methods import method_from_row
+from twostep.adapters.storage.repos.tenants import parse_settings
+from twostep.adapters.storage.repos.users import user_from_row
+from twostep.adapters.storage.tables import methods, tenants, users
+from twostep.domain.entities import Method, Tenant
+from twostep.domain.ports import Subject
+
+_COLUMNS = [
+    *(c.label(f"t_{c.name}") for c in tenants.c),
+    *(c.label(f"u_{c.name}") for c in users.c),
+    *(c.label(f"m_{c.name}") for c in methods.c),
+]
+_FROM = tenants.outerjoin(
+    users, and_(users.c.tenant_id == tenants.c.id, users.c.name == bindparam("user_name"))
+).outerjoin(methods, methods.c.user_id == users.c.id)
+_BY_ID = select(*_COLUMNS).select_from(_FROM).where(tenants.c.id == bindparam("tenant_id"))
+_BY_NAME = select(*_COLUMNS).select_from(_FROM).where(tenants.c.name == bindparam("tenant_name"))
+
+
+def _part(mapping: Any, prefix: str) -> SimpleNamespace:
+    cut = len(prefix)
+    return SimpleNamespace(**{k[cut:]: v for k, v in mapping.items() if k.startswith(prefix)})
+
+
+class SqlSubjectRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def load(
+        self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
+    ) -> Subject | None:
+        if tenant_id is not None:
+            rows = self.conn.execute(_BY_ID, {"tenant_id": tenant_id, "user_name": user_name})
+        else:
+            rows = self.conn.execute(_BY_NAME, {"tenant_name": tenant_name, "user_name": user_name})
+        tenant = user = None
+        found: list[Method] = []
+        sealed: dict[str, bytes] = {}
+        for row in rows:
+            mapping = row._mapping
+            if tenant is None:
+                t = _part(mapping, "t_")
+                tenant = Tenant(id=t.id, name=t.name, settings=parse_settings(t.settings))
+                if mapping["u_id"] is not None:
+                    user = user_from_row(_part(mapping, "u_"))
+            if mapping["m_id"] is not None:
+                m = _part(mapping, "m_")
+                found.append(method_from_row(m))
+                if m.seed is not None:
+                    sealed[m.id] = m.seed
+        if tenant is None:
+            return None
+        found.sort(key=lambda method: method.created_at)
+        return Subject(tenant, user, tuple(found), sealed)
