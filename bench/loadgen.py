@@ -45,6 +45,7 @@ class RunResult:
     client_cpu: float  # CPU seconds the generator itself used
     sent_per_lane: list[int]
     server_cpu: float = float("nan")  # CPU seconds of the server's process tree
+    db_cpu: float = 0.0  # CPU seconds of the PostgreSQL server (0 for SQLite: in-process)
     other_cpu: float = float("nan")  # CPU seconds of everything else on the machine
 
     @property
@@ -79,6 +80,7 @@ class RunResult:
             else None,
             "client_cpu_s": round(self.client_cpu, 3),
             "server_cpu_s": round(self.server_cpu, 3),
+            "db_cpu_s": round(self.db_cpu, 3),
             "other_cpu_s": round(self.other_cpu, 3),
             "outcomes": dict(self.outcomes),
         }

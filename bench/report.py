@@ -6,6 +6,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ def summarize(backend: str, concurrency: int, runs: Sequence[RunResult]) -> dict
         row[f"{kind}_errors"] = sum(r.errors for r in results)
         row[f"{kind}_runs"] = len(results)
         row[f"{kind}_server_cores"] = _median([_per_s(r.server_cpu, r) for r in results])
+        row[f"{kind}_db_cores"] = _median([_per_s(r.db_cpu, r) for r in results])
         row[f"{kind}_other_cores"] = _median([_per_s(r.other_cpu, r) for r in results])
         if kind != "health":
             ratios = [r.rate / h.rate for r, h in zip(results, health, strict=False) if h.rate]
@@ -69,7 +71,7 @@ def throughput_table(rows: Sequence[dict[str, object]]) -> str:
         f"{'backend':<10} {'conc':>4} | {'health/s':>9} {'p50':>6} {'p99':>6} | "
         f"{'accept/s':>9} {'xhealth':>7} {'p50':>6} {'p99':>6} {'err':>4} | "
         f"{'reject/s':>9} {'xhealth':>7} {'p50':>6} {'p99':>6} {'err':>4} | "
-        f"{'cores':>5} {'other':>5}"
+        f"{'cores':>5} {'db':>4} {'other':>5}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -83,13 +85,15 @@ def throughput_table(rows: Sequence[dict[str, object]]) -> str:
             f"{_f(r['failure_rate']):>9} {_f(r['failure_ratio'], 2):>7} "
             f"{_f(r['failure_p50_ms'], 1):>6} {_f(r['failure_p99_ms'], 1):>6} "
             f"{r['failure_errors']!s:>4} | "
-            f"{_f(r['success_server_cores'], 2):>5} {_f(_worst_other(r), 2):>5}"
+            f"{_f(r['success_server_cores'], 2):>5} {_f(r['success_db_cores'], 2):>4} "
+            f"{_f(_worst_other(r), 2):>5}"
         )
     lines.append(
         "medians of the repeats; latencies in ms; xhealth = validations/s divided by "
         "GET /health/s on the same server in the same repeat; err = answers that were not "
         "accept (resp. reject/invalid_code), summed over the repeats; cores = CPU the server's "
-        "processes used during the accept runs; other = the most CPU other processes on the "
+        "processes used during the accept runs; db = the PostgreSQL server's CPU then (SQLite "
+        "runs inside the server's processes); other = the most CPU other processes on the "
         "machine used during any of the three runs (0 when the machine was quiet)"
     )
     return "\n".join(lines)
@@ -141,6 +145,29 @@ def memory_table(label: str, procs: Sequence[ProcMemory]) -> str:
     return "\n".join(lines)
 
 
+def _commit() -> str:
+    """The project's commit (read-only git calls), marked when src/ has local changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "diff", "--name-only", "HEAD", "--", "src"],
+            check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{' + local changes in src/' if dirty else ''}" if head else "unknown"
+
+
 def machine() -> dict[str, str]:
     model = "unknown"
     try:
@@ -151,6 +178,7 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {
+        "commit": _commit(),
         "cpus": str(os.cpu_count()),
         "cpu_model": model,
         "python": sys.version.split()[0],

@@ -26,8 +26,16 @@ def twostep_executable() -> str:
 
 
 class Server:
-    def __init__(self, home: Path, port: int, workers: int, database_url: str | None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        workers: int,
+        database_url: str | None,
+        db_pid: int | None = None,
+    ) -> None:
         self.home = home
+        self.db_pid = db_pid  # PostgreSQL's postmaster: its CPU is counted apart
         self.port = port
         self.workers = workers
         self.database_url = database_url
@@ -210,17 +218,25 @@ def tree_memory(root: int) -> list[ProcMemory]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by ``pids`` (those still alive)."""
-    total = 0
-    for pid in pids:
+def tree_cpu(root: int | None) -> dict[int, float]:
+    """CPU seconds used so far by each live process of ``root``'s tree, with what its
+    exited children used (a PostgreSQL backend that closes is reaped by the postmaster)."""
+    found: dict[int, float] = {}
+    for pid in process_tree(root) if root else []:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICK
+        # utime, stime, cutime, cstime
+        found[pid] = sum(int(v) for v in fields[11:15]) / _TICK
+    return found
+
+
+def cpu_since(root: int | None, before: dict[int, float]) -> float:
+    """CPU seconds ``root``'s tree used since ``before``: processes born since count whole,
+    processes gone since are in their parent's children times (so nothing is lost)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in tree_cpu(root).items())
 
 
 def system_busy_seconds() -> float:

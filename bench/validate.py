@@ -42,9 +42,9 @@ from bench.loadgen import Plan, RunResult
 from bench.population import Population, populate
 from bench.server import (
     Server,
-    process_tree,
+    cpu_since,
     system_busy_seconds,
-    tree_cpu_seconds,
+    tree_cpu,
     tree_memory,
 )
 
@@ -172,15 +172,17 @@ def commit(pop: Population, plan: Plan, result: RunResult) -> None:
 
 
 @contextmanager
-def database(backend: str, home: Path) -> Iterator[str | None]:
-    """``None`` for SQLite under ``home`` (the embedded default), else a PostgreSQL URL."""
+def database(backend: str) -> Iterator[tuple[str | None, int | None]]:
+    """``(None, None)`` for SQLite under TWOSTEP_HOME (the embedded default), else a
+    throw-away PostgreSQL server's URL and the pid of its postmaster."""
     if backend == "sqlite":
-        yield None
+        yield None, None
         return
     server = postgres.start()
     try:
         server.psql("CREATE DATABASE twostep_bench")
-        yield server.url("twostep_bench")
+        pid_file = server.datadir / "postmaster.pid"
+        yield server.url("twostep_bench"), int(pid_file.read_text().split()[0])
     finally:
         server.stop()
 
@@ -191,13 +193,13 @@ Runner = Callable[[int, Plan, float], RunResult]
 def _measure(
     runner: Runner, pop: Population, server: Server, plan: Plan, seconds: float
 ) -> RunResult:
-    pids = process_tree(server.pid)
-    server_before, busy_before = tree_cpu_seconds(pids), system_busy_seconds()
+    server_before, db_before = tree_cpu(server.pid), tree_cpu(server.db_pid)
+    busy_before = system_busy_seconds()
     result = runner(server.port, plan, seconds)
-    result.server_cpu = tree_cpu_seconds(pids) - server_before
-    result.other_cpu = max(
-        0.0, system_busy_seconds() - busy_before - result.server_cpu - result.client_cpu
-    )
+    result.server_cpu = cpu_since(server.pid, server_before)
+    result.db_cpu = cpu_since(server.db_pid, db_before)
+    busy = system_busy_seconds() - busy_before
+    result.other_cpu = max(0.0, busy - result.server_cpu - result.db_cpu - result.client_cpu)
     commit(pop, plan, result)
     return result
 
@@ -206,15 +208,15 @@ def wait_for_quiet(server: Server, limit: float) -> float:
     """Wait (at most ``limit`` seconds) until other processes use under 0.15 of a core,
     so their load does not distort the figures; returns what they used last."""
     deadline = time.monotonic() + limit
-    own = process_tree(server.pid)
     while True:
-        server_before, busy_before = tree_cpu_seconds(own), system_busy_seconds()
-        me_before = time.process_time()
+        server_before, db_before = tree_cpu(server.pid), tree_cpu(server.db_pid)
+        busy_before, me_before = system_busy_seconds(), time.process_time()
         time.sleep(1.0)
         others = (
             system_busy_seconds()
             - busy_before
-            - (tree_cpu_seconds(own) - server_before)
+            - cpu_since(server.pid, server_before)
+            - cpu_since(server.db_pid, db_before)
             - (time.process_time() - me_before)
         )
         if others < QUIET_CORES or time.monotonic() >= deadline:
@@ -229,8 +231,8 @@ def _print_run(backend: str, repeat: int, result: RunResult) -> None:
         f"{result.rate:>8,.0f}/s  p50 {result.percentile(50):6.2f} ms  "
         f"p99 {result.percentile(99):6.2f} ms  sent {result.sent:>6}  "
         f"cores: server {_cores(result.server_cpu, result)} "
-        f"client {_cores(result.client_cpu, result)} others {_cores(result.other_cpu, result)}"
-        + (f"  NOT OK: {bad}" if bad else ""),
+        f"db {_cores(result.db_cpu, result)} client {_cores(result.client_cpu, result)} "
+        f"others {_cores(result.other_cpu, result)}" + (f"  NOT OK: {bad}" if bad else ""),
         flush=True,
     )
 
@@ -242,14 +244,14 @@ def _cores(cpu: float, result: RunResult) -> str:
 def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix=f"twostep-bench-{backend}-"))
     try:
-        with database(backend, home) as url:
+        with database(backend) as (url, db_pid):
             pop = populate(home, url, args.users, args.setup)
             print(
                 f"[{backend}] {len(pop.users)} users with a HOTP token created "
                 f"({pop.setup_mode}) in {pop.setup_seconds:.1f}s",
                 flush=True,
             )
-            server = Server(home, postgres.free_port(), args.workers, url)
+            server = Server(home, postgres.free_port(), args.workers, url, db_pid)
             try:
                 server.start()
                 print(_indent(server.output()), flush=True)
@@ -299,14 +301,14 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
 def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix=f"twostep-bench-mem-{backend}-"))
     try:
-        with database(backend, home) as url:
+        with database(backend) as (url, db_pid):
             pop = populate(home, url, args.memory_users, "bulk")
             print(
                 f"[{backend}] {len(pop.users):,} users with a HOTP token created "
                 f"({pop.setup_mode}) in {pop.setup_seconds:.1f}s",
                 flush=True,
             )
-            server = Server(home, postgres.free_port(), args.workers, url)
+            server = Server(home, postgres.free_port(), args.workers, url, db_pid)
             try:
                 server.start()
                 print(_indent(server.output()), flush=True)
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     print(
         f"machine: {machine['cpus']} CPU(s), {machine['cpu_model']}, "
-        f"Python {machine['python']}, {machine['platform']}",
+        f"Python {machine['python']}, {machine['platform']}; commit {machine['commit']}",
         flush=True,
     )
     started = time.monotonic()

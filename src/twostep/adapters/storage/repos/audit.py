@@ -33,6 +33,9 @@ def _event(row: Any) -> AuditEvent:
     )
 
 
+_INSERT = insert(audit_events)  # parameters per call: the compiled form is cached
+
+
 class SqlAuditRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -41,7 +44,8 @@ class SqlAuditRepo:
         values = asdict(event)
         values.pop("seq")
         values["user_name"] = values.pop("user")
-        self.conn.execute(insert(audit_events).values(tenant_id=tenant_id, **values))
+        values["tenant_id"] = tenant_id
+        self.conn.execute(_INSERT, values)
 
     def query(self, query: AuditQuery) -> Sequence[AuditEvent]:
         c = audit_events.c

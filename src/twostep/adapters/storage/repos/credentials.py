@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from twostep.adapters.storage.tables import admin_keys, integrations, tenants
 from twostep.domain.entities import AdminKey, Integration, Role
@@ -41,6 +41,9 @@ _ADMIN_KEYS = select(admin_keys, tenants.c.name.label("tenant")).outerjoin(
 )
 
 
+_INTEGRATION_BY_KEY = select(integrations).where(integrations.c.key_id == bindparam("b_key"))
+
+
 class SqlIntegrationRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -58,7 +61,7 @@ class SqlIntegrationRepo:
         return Integration(id=new_id, tenant_id=tenant_id, name=name, key_id=key_id, created_at=now)
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None:
-        row = self.conn.execute(select(integrations).where(integrations.c.key_id == key_id)).first()
+        row = self.conn.execute(_INTEGRATION_BY_KEY, {"b_key": key_id}).first()
         return None if row is None else (_integration(row), row.key_hash)
 
     def list(self, tenant_id: int) -> Sequence[Integration]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
 
 from twostep.adapters.storage.tables import methods
 from twostep.domain.entities import (
@@ -15,6 +15,18 @@ from twostep.domain.entities import (
     OtpType,
 )
 from twostep.domain.ports import NewMethod
+
+# The one-time-use claims run on every accepted code: built once, not per call.
+_CLAIM_STEP = (
+    update(methods)
+    .where(methods.c.id == bindparam("b_id"), methods.c.last_step < bindparam("b_step"))
+    .values(last_step=bindparam("b_step"))
+)
+_CLAIM_COUNTER = (
+    update(methods)
+    .where(methods.c.id == bindparam("b_id"), methods.c.counter <= bindparam("b_matched"))
+    .values(counter=bindparam("b_next"))
+)
 
 # Every column but the sealed seed: a method is listed and shown without it.
 _PUBLIC = [c for c in methods.c if c.name != "seed"]
@@ -120,18 +132,12 @@ class SqlMethodRepo:
         )
 
     def claim_step(self, method_id: str, step: int) -> bool:
-        result = self.conn.execute(
-            update(methods)
-            .where(methods.c.id == method_id, methods.c.last_step < step)
-            .values(last_step=step)
-        )
+        result = self.conn.execute(_CLAIM_STEP, {"b_id": method_id, "b_step": step})
         return result.rowcount == 1
 
     def claim_counter(self, method_id: str, matched: int) -> bool:
         result = self.conn.execute(
-            update(methods)
-            .where(methods.c.id == method_id, methods.c.counter <= matched)
-            .values(counter=matched + 1)
+            _CLAIM_COUNTER, {"b_id": method_id, "b_matched": matched, "b_next": matched + 1}
         )
         return result.rowcount == 1
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, or_, select, update
 
 from twostep.adapters.storage.tables import users
 from twostep.domain.entities import MfaState, User
@@ -24,6 +24,33 @@ def user_from_row(row: Any) -> User:
         failed_count=row.failed_count,
         locked_until=row.locked_until,
     )
+
+
+# One statement each, so concurrent failures on several nodes all count. A lockout that
+# has run out starts the count afresh instead of re-locking at once.
+_EXPIRED = users.c.locked_until.is_not(None) & (users.c.locked_until <= bindparam("b_now"))
+_NEW_COUNT = case((_EXPIRED, 1), else_=users.c.failed_count + 1)
+_RECORD_FAILURE = (
+    update(users)
+    .where(users.c.id == bindparam("b_id"))
+    .values(
+        failed_count=_NEW_COUNT,
+        locked_until=case(
+            (bindparam("b_max") <= _NEW_COUNT, bindparam("b_until")),
+            (_EXPIRED, None),
+            else_=users.c.locked_until,
+        ),
+    )
+    .returning(users.c.failed_count)
+)
+_RESET = (
+    update(users)
+    .where(
+        users.c.id == bindparam("b_id"),
+        or_(users.c.locked_until.is_(None), users.c.locked_until <= bindparam("b_now")),
+    )
+    .values(failed_count=0, locked_until=None)
+)
 
 
 class SqlUserRepo:
@@ -94,35 +121,14 @@ class SqlUserRepo:
     def record_failure(
         self, user_id: int, now: float, max_failures: int, lock_until: float
     ) -> bool:
-        # One statement, so concurrent failures on several nodes all count. A lockout
-        # that has run out starts the count afresh instead of re-locking at once.
-        expired = (users.c.locked_until.is_not(None)) & (users.c.locked_until <= now)
-        new_count = case((expired, 1), else_=users.c.failed_count + 1)
         count = self.conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(
-                failed_count=new_count,
-                locked_until=case(
-                    (new_count >= max_failures, lock_until),
-                    (expired, None),
-                    else_=users.c.locked_until,
-                ),
-            )
-            .returning(users.c.failed_count)
+            _RECORD_FAILURE,
+            {"b_id": user_id, "b_now": now, "b_max": max_failures, "b_until": lock_until},
         ).scalar_one_or_none()
         return count is not None and count == max_failures
 
     def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
-        result = self.conn.execute(
-            update(users)
-            .where(
-                users.c.id == user_id,
-                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
-            )
-            .values(failed_count=0, locked_until=None)
-        )
-        return result.rowcount == 1
+        return self.conn.execute(_RESET, {"b_id": user_id, "b_now": now}).rowcount == 1
 
     def unlock(self, user_id: int) -> None:
         self.conn.execute(
