@@ -136,7 +136,7 @@ def _bulk_insert(app: App, tenant_id: int, users: Sequence[BenchUser]) -> None:
                 "last_name": None,
                 "email": None,
                 "phone": None,
-                "mfa": MfaState.ENABLED.value,
+                "mfa": MfaState.ENFORCED.value,  # enrolling makes an "enabled" user "enforced"
                 "default_method_id": method_ids[user.name],
                 "failed_count": 0,
                 "created_at": now,

@@ -145,7 +145,7 @@ def memory_table(label: str, procs: Sequence[ProcMemory]) -> str:
     return "\n".join(lines)
 
 
-def _commit() -> str:
+def commit() -> str:
     """The project's commit (read-only git calls), marked when src/ has local changes."""
     root = Path(__file__).resolve().parent.parent
     try:
@@ -178,7 +178,7 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {
-        "commit": _commit(),
+        "commit": commit(),
         "cpus": str(os.cpu_count()),
         "cpu_model": model,
         "python": sys.version.split()[0],

@@ -253,8 +253,10 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
             )
             server = Server(home, postgres.free_port(), args.workers, url, db_pid)
             try:
+                code_at_start = report.commit()
                 server.start()
                 print(_indent(server.output()), flush=True)
+                print(f"  server code: commit {code_at_start}", flush=True)
                 port = server.port
                 # Warm-up (not reported): pools, imports, first-use caches.
                 for plan in (
@@ -277,6 +279,9 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
                             _print_run(backend, repeat, result)
                             runs.append(result)
                 memory = tree_memory(server.pid)
+                code_at_end = report.commit()
+                if code_at_end != code_at_start:
+                    print(f"  WARNING: the code changed during the runs ({code_at_end})")
             finally:
                 server.stop()
                 pop.close()
@@ -292,6 +297,8 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
         "users": len(pop.users),
         "setup": pop.setup_mode,
         "setup_seconds": round(pop.setup_seconds, 2),
+        "commit": code_at_start,
+        "commit_changed_to": None if code_at_end == code_at_start else code_at_end,
         "rows": rows,
         "runs": [r.summary() for r in runs],
         "memory_after_runs": [m.as_dict() for m in memory],
@@ -310,8 +317,10 @@ def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, 
             )
             server = Server(home, postgres.free_port(), args.workers, url, db_pid)
             try:
+                code = report.commit()
                 server.start()
                 print(_indent(server.output()), flush=True)
+                print(f"  server code: commit {code}", flush=True)
                 idle = tree_memory(server.pid)
                 print(report.memory_table(f"[{backend}] idle after start", idle), flush=True)
                 wait_for_quiet(server, args.quiet_wait)
@@ -332,6 +341,7 @@ def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, 
         "backend": backend,
         "users": args.memory_users,
         "setup_seconds": round(pop.setup_seconds, 2),
+        "commit": code,
         "idle": [m.as_dict() for m in idle],
         "after_load": [m.as_dict() for m in loaded],
         "load_run": result.summary(),
