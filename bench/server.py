@@ -197,12 +197,13 @@ def _role(pid: int, root: int) -> str:
 
 def tree_memory(root: int) -> list[ProcMemory]:
     result = []
-    for pid in process_tree(root):
+    tree = process_tree(root)
+    for pid in tree:
         try:
             result.append(
                 ProcMemory(
                     pid=pid,
-                    role=_role(pid, root),
+                    role=_role(pid, root) if len(tree) > 1 else "twostep serve (one process)",
                     rss_kib=_status_kib(pid, "VmRSS"),
                     hwm_kib=_status_kib(pid, "VmHWM"),
                     pss_kib=_pss_kib(pid),

@@ -39,7 +39,7 @@ class App:
     audit: AuditService
 
     def close(self) -> None:
-        self.storage.engine.dispose()
+        self.storage.close()
 
 
 def node_ip(config: Config) -> str | None:

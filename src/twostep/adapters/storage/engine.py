@@ -25,7 +25,7 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=3600,  # no pre-ping: it would cost a round trip per transaction
         future=True,
     )
 

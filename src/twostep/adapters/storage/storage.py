@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
+from twostep.adapters.storage.writelock import WriteLock
 from twostep.domain.errors import Conflict
 
 
@@ -32,9 +34,29 @@ class SqlStorage:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._immediate = engine.dialect.name == "sqlite"
+        database = engine.url.database
+        self._write_lock = (
+            WriteLock(Path(f"{database}.lock"))
+            if self._immediate and database and database != ":memory:"
+            else None
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[SqlTransaction]:
+        if write and self._write_lock is not None:
+            with self._write_lock.held(), self._transaction(write) as tx:
+                yield tx
+        else:
+            with self._transaction(write) as tx:
+                yield tx
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
         with self.engine.connect() as raw:
             conn = (
                 raw.execution_options(sqlite_immediate=True) if write and self._immediate else raw
