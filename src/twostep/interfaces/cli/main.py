@@ -25,8 +25,6 @@ def cli() -> None:
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
-    import uvicorn
-
     if host is not None:
         os.environ["TWOSTEP_HOST"] = host
     if port is not None:
@@ -51,15 +49,14 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         f"with {config.server.workers} worker(s); API description at /openapi.json"
     )
     sys.stdout.flush()
-    uvicorn.run(
-        "twostep.interfaces.http.app:create_app",
-        factory=True,
-        host=config.server.host,
-        port=config.server.port,
-        workers=config.server.workers,
-        access_log=access_log,
-        log_level=config.server.log_level.lower(),
-        server_header=False,
+    from twostep.interfaces.http import prefork
+
+    prefork.serve(
+        config.server.host,
+        config.server.port,
+        config.server.workers,
+        config.server.log_level,
+        access_log,
     )
 
 

@@ -50,7 +50,7 @@ def create_app(app: App | None = None) -> FastAPI:
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return api

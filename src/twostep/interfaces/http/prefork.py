@@ -1,0 +1,128 @@
+"""Serve on every core: a pre-fork supervisor with one SO_REUSEPORT socket per worker.
+
+Why not uvicorn's own ``--workers``: its workers share one listening socket, so a few
+keep-alive clients (a VPN concentrator, an application's connection pool) all land on
+whichever worker accepted first, and one core works while the other idles. Each worker
+here binds its own socket with SO_REUSEPORT and the kernel spreads connections across
+them. Workers are forked after the modules are imported (and frozen out of the garbage
+collector's reach), so they share those pages; each builds its own database engine and
+keyring after the fork, because connections must never cross a fork.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from types import FrameType
+
+import uvicorn
+
+import twostep.interfaces.http.app  # noqa: F401 - imported before forking, to be shared
+
+log = logging.getLogger("twostep.serve")
+
+APP = "twostep.interfaces.http.app:create_app"
+RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor gives up
+RESPAWN_WINDOW = 30.0
+
+
+def _bind(host: str, port: int, *, listen: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(2048)
+    return sock
+
+
+def _uvicorn(log_level: str, access_log: bool) -> uvicorn.Server:
+    config = uvicorn.Config(
+        APP,
+        factory=True,
+        log_level=log_level.lower(),
+        access_log=access_log,
+        server_header=False,
+        timeout_keep_alive=75,  # longer than common client pools' idle timeouts
+    )
+    return uvicorn.Server(config)
+
+
+def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    sock = _bind(host, port, listen=True)
+    _uvicorn(log_level, access_log).run(sockets=[sock])
+
+
+def serve(host: str, port: int, workers: int, log_level: str, access_log: bool) -> None:
+    if workers == 1:
+        _uvicorn(log_level, access_log).run(sockets=[_bind(host, port, listen=True)])
+        return
+    # Bound but never listening: holds the port and fails early if it is taken, while
+    # the kernel routes no connection to it.
+    holder = _bind(host, port, listen=False)
+    gc.collect()
+    gc.freeze()
+    Supervisor(host, port, workers, log_level, access_log).run()
+    holder.close()
+
+
+class Supervisor:
+    def __init__(self, host: str, port: int, workers: int, log_level: str, access_log: bool):
+        self.args = (host, port, log_level, access_log)
+        self.workers = workers
+        self.children: set[int] = set()
+        self.stopping = False
+        self.deaths: list[float] = []
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _worker(*self.args)
+            except BaseException:
+                log.exception("worker failed")
+                code = 1
+            finally:
+                os._exit(code)
+        self.children.add(pid)
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                self.children.discard(pid)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        for _ in range(self.workers):
+            self._spawn()
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            self.children.discard(pid)
+            if self.stopping:
+                continue
+            log.error("worker %d exited (status %d); starting another", pid, status)
+            now = time.monotonic()
+            self.deaths = [t for t in self.deaths if now - t < RESPAWN_WINDOW] + [now]
+            if len(self.deaths) > RESPAWN_LIMIT:
+                log.critical("workers keep dying: stopping")
+                self._stop(signal.SIGTERM, None)
+                sys.exit(1)
+            self._spawn()
