@@ -181,14 +181,19 @@ def _pss_kib(pid: int) -> int | None:
     return None
 
 
-def _role(pid: int, root: int) -> str:
+def _cmdline(pid: int) -> str:
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return "?"
+
+
+def _role(pid: int, root: int) -> str:
+    cmdline = _cmdline(pid)
     if pid == root:
         return "supervisor (twostep serve)"
-    if "multiprocessing.spawn" in cmdline or "spawn_main" in cmdline:
+    # Spawned (multiprocessing) or forked (same command line as the supervisor) workers.
+    if "multiprocessing.spawn" in cmdline or cmdline == _cmdline(root):
         return "worker"
     if "resource_tracker" in cmdline:
         return "resource tracker"

@@ -125,6 +125,8 @@ class UserRepo(Protocol):
 
     def unlock(self, user_id: int) -> None: ...
 
+    def locked(self, user_id: int, now: float) -> bool: ...
+
 
 class MethodRepo(Protocol):
     def add(self, method: NewMethod, now: float) -> Method: ...
@@ -141,13 +143,15 @@ class MethodRepo(Protocol):
 
     def serial_in_use(self, tenant_id: int, serial: str) -> bool: ...
 
-    def claim_step(self, method_id: str, step: int) -> bool:
-        """Record TOTP step ``step`` as used if no later or equal step was: one-time use,
-        decided by the database (a conditional update), so two nodes cannot both win."""
+    def claim_step(self, method_id: str, step: int, now: float) -> bool:
+        """Record TOTP step ``step`` as used if no later or equal step was and the user
+        is not locked at ``now``: one-time use decided by the database in one conditional
+        update, so two nodes cannot both win."""
         ...
 
-    def claim_counter(self, method_id: str, matched: int) -> bool:
-        """Advance the HOTP counter past ``matched`` if it has not passed it yet."""
+    def claim_counter(self, method_id: str, matched: int, now: float) -> bool:
+        """Advance the HOTP counter past ``matched`` if it has not passed it yet and the
+        user is not locked at ``now``."""
         ...
 
     def resync(

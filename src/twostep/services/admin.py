@@ -205,15 +205,8 @@ class AdminService:
             tx.integrations.revoke(integration.id, self.deps.clock.now())
 
     def authenticate_integration(self, key: str) -> Integration | None:
-        parts = credentials.split_key(key, credentials.INTEGRATION_PREFIX)
-        if parts is None:
-            return None
         with self.deps.storage.transaction() as tx:
-            found = tx.integrations.by_key_id(parts[0])
-        stored = found[1] if found else None
-        if not credentials.secret_matches(parts[1], stored) or found is None:
-            return None
-        return None if found[0].revoked_at is not None else found[0]
+            return credentials.find_integration(tx, key)
 
     # -- admin API keys --------------------------------------------------------
 

@@ -25,13 +25,14 @@ from twostep.domain.entities import (
     OtpParams,
     User,
 )
-from twostep.domain.errors import Forbidden, TenantNotFound
+from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
 from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 from twostep.factors.registry import code_factor
+from twostep.services import credentials
 from twostep.services.context import Deps, method_context
 
 log = logging.getLogger("twostep.authenticate")
@@ -43,8 +44,12 @@ _DUMMY_PARAMS = OtpParams()
 
 @dataclass(frozen=True, slots=True)
 class ValidateRequest:
+    """Who asks (an authenticated integration, or the key to check in the same read)
+    about which user, with what."""
+
     user: str
-    integration: Integration
+    integration: Integration | None = None
+    integration_key: str | None = None
     tenant: str | None = None
     code: str | None = None
     method: MethodKind | None = None
@@ -54,6 +59,7 @@ class ValidateRequest:
 
 @dataclass(frozen=True, slots=True)
 class _Subject:
+    integration: Integration
     tenant_id: int
     tenant: str
     settings: TenantSettings
@@ -119,8 +125,13 @@ class Authenticator:
     # -- steps -----------------------------------------------------------------
 
     def _load(self, request: ValidateRequest) -> _Subject:
-        own = request.integration.tenant_id
         with self.deps.storage.transaction() as tx:
+            integration = request.integration
+            if integration is None:  # the caller's key is checked in this same read
+                integration = credentials.find_integration(tx, request.integration_key or "")
+                if integration is None:
+                    raise Unauthenticated("an active integration key is required")
+            own = integration.tenant_id
             if request.tenant is None:
                 found = tx.subjects.load(request.user, tenant_id=own)
             else:
@@ -132,7 +143,13 @@ class Authenticator:
             raise Forbidden("this integration may only validate users of its own tenant")
         tenant = found.tenant
         return _Subject(
-            tenant.id, tenant.name, tenant.settings, found.user, found.methods, dict(found.sealed)
+            integration,
+            tenant.id,
+            tenant.name,
+            tenant.settings,
+            found.user,
+            found.methods,
+            dict(found.sealed),
         )
 
     def _match(
@@ -166,14 +183,17 @@ class Authenticator:
     ) -> Decision:
         if method is not None and match is not None:
             if match.step is not None:
-                claimed = tx.methods.claim_step(method.id, match.step)
+                claimed = tx.methods.claim_step(method.id, match.step, now)
             else:
                 assert match.counter is not None
-                claimed = tx.methods.claim_counter(method.id, match.counter)
+                claimed = tx.methods.claim_counter(method.id, match.counter, now)
             if claimed:
-                if tx.users.reset_failures_unless_locked(user.id, now):
+                # Most users have no failures to forget: skip the write then. A failure
+                # racing in on another node survives, which only errs towards lockout.
+                if user.failed_count == 0 or tx.users.reset_failures_unless_locked(user.id, now):
                     return Decision(Result.ACCEPT, methods=listed)
-                # Locked by a racing failure on another node: the code stays spent.
+                return Decision(Result.REJECT, Reason.USER_LOCKED)
+            if tx.users.locked(user.id, now):  # locked by a racing failure on another node
                 return Decision(Result.REJECT, Reason.USER_LOCKED)
             reason = Reason.CODE_REPLAYED
         else:
@@ -204,7 +224,7 @@ class Authenticator:
             method=_kind(request.method),
             result="",
             reason=None,
-            integration=request.integration.name,
+            integration=subject.integration.name,
             server_name=self.deps.node.name,
             server_ip=self.deps.node.ip,
             client_ip=request.client_ip if "client_ip" in wanted else None,

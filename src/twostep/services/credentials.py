@@ -13,6 +13,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from twostep.domain.entities import Integration
+from twostep.domain.ports import Transaction
+
 INTEGRATION_PREFIX = "tsi"
 ADMIN_PREFIX = "tsa"
 
@@ -45,3 +48,14 @@ def secret_matches(secret: str, stored_hash: bytes | None) -> bool:
 
 def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
+
+
+def find_integration(tx: Transaction, key: str) -> Integration | None:
+    """The active integration whose key this is, else None (same work either way)."""
+    parts = split_key(key, INTEGRATION_PREFIX)
+    if parts is None:
+        return None
+    found = tx.integrations.by_key_id(parts[0])
+    if not secret_matches(parts[1], found[1] if found else None) or found is None:
+        return None
+    return None if found[0].revoked_at is not None else found[0]

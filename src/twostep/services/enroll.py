@@ -141,7 +141,7 @@ class EnrollService:
             match = _APP_CODE.match(method, seed, code, now, tenant.settings)
             if match is None or match.step is None:
                 raise ConfirmationFailed("the code does not match: check the device's clock")
-            tx.methods.claim_step(method.id, match.step)
+            tx.methods.claim_step(method.id, match.step, now)
             tx.methods.activate(method.id, now)
             _registered(tx, user, method.id)
         return self.get(actor, tenant_name, user_name, method_id)

@@ -34,6 +34,7 @@ class SqlStorage:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._immediate = engine.dialect.name == "sqlite"
+        self.embedded = self._immediate  # calls take microseconds and touch no network
         database = engine.url.database
         self._write_lock = (
             WriteLock(Path(f"{database}.lock"))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -34,6 +34,11 @@ def _event(row: Any) -> AuditEvent:
 
 
 _INSERT = insert(audit_events)  # parameters per call: the compiled form is cached
+_COLUMNS = [
+    ("user_name" if f.name == "user" else f.name, f.name)
+    for f in fields(AuditEvent)
+    if f.name != "seq"
+]
 
 
 class SqlAuditRepo:
@@ -41,9 +46,8 @@ class SqlAuditRepo:
         self.conn = conn
 
     def add(self, tenant_id: int, event: AuditEvent) -> None:
-        values = asdict(event)
-        values.pop("seq")
-        values["user_name"] = values.pop("user")
+        # Field by field: dataclasses.asdict deep-copies, and this runs inside the write lock.
+        values = {column: getattr(event, field) for column, field in _COLUMNS}
         values["tenant_id"] = tenant_id
         self.conn.execute(_INSERT, values)
 

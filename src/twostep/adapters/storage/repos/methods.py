@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
 
-from twostep.adapters.storage.tables import methods
+from twostep.adapters.storage.tables import methods, users
 from twostep.domain.entities import (
     Method,
     MethodKind,
@@ -17,14 +17,20 @@ from twostep.domain.entities import (
 from twostep.domain.ports import NewMethod
 
 # The one-time-use claims run on every accepted code: built once, not per call.
+# A locked user's codes are not spent: the lock check rides in the same statement.
+_UNLOCKED = ~exists().where(
+    users.c.id == methods.c.user_id, users.c.locked_until > bindparam("b_now")
+)
 _CLAIM_STEP = (
     update(methods)
-    .where(methods.c.id == bindparam("b_id"), methods.c.last_step < bindparam("b_step"))
+    .where(methods.c.id == bindparam("b_id"), methods.c.last_step < bindparam("b_step"), _UNLOCKED)
     .values(last_step=bindparam("b_step"))
 )
 _CLAIM_COUNTER = (
     update(methods)
-    .where(methods.c.id == bindparam("b_id"), methods.c.counter <= bindparam("b_matched"))
+    .where(
+        methods.c.id == bindparam("b_id"), methods.c.counter <= bindparam("b_matched"), _UNLOCKED
+    )
     .values(counter=bindparam("b_next"))
 )
 
@@ -131,15 +137,13 @@ class SqlMethodRepo:
             ).scalar()
         )
 
-    def claim_step(self, method_id: str, step: int) -> bool:
-        result = self.conn.execute(_CLAIM_STEP, {"b_id": method_id, "b_step": step})
+    def claim_step(self, method_id: str, step: int, now: float) -> bool:
+        result = self.conn.execute(_CLAIM_STEP, {"b_id": method_id, "b_step": step, "b_now": now})
         return result.rowcount == 1
 
-    def claim_counter(self, method_id: str, matched: int) -> bool:
-        result = self.conn.execute(
-            _CLAIM_COUNTER, {"b_id": method_id, "b_matched": matched, "b_next": matched + 1}
-        )
-        return result.rowcount == 1
+    def claim_counter(self, method_id: str, matched: int, now: float) -> bool:
+        params = {"b_id": method_id, "b_matched": matched, "b_next": matched + 1, "b_now": now}
+        return self.conn.execute(_CLAIM_COUNTER, params).rowcount == 1
 
     def resync(
         self, method_id: str, *, counter: int | None, drift: int | None, step: int | None

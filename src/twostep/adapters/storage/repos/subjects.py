@@ -26,9 +26,18 @@ _BY_ID = select(*_COLUMNS).select_from(_FROM).where(tenants.c.id == bindparam("t
 _BY_NAME = select(*_COLUMNS).select_from(_FROM).where(tenants.c.name == bindparam("tenant_name"))
 
 
-def _part(mapping: Any, prefix: str) -> SimpleNamespace:
-    cut = len(prefix)
-    return SimpleNamespace(**{k[cut:]: v for k, v in mapping.items() if k.startswith(prefix)})
+# Column positions in a result row, so each part is a slice rather than a scan by name.
+_T = [c.name for c in tenants.c]
+_U = [c.name for c in users.c]
+_M = [c.name for c in methods.c]
+_T_END = len(_T)
+_U_END = _T_END + len(_U)
+_U_ID = _T_END + _U.index("id")
+_M_ID = _U_END + _M.index("id")
+
+
+def _part(row: Any, names: list[str], start: int) -> SimpleNamespace:
+    return SimpleNamespace(**dict(zip(names, row[start : start + len(names)], strict=True)))
 
 
 class SqlSubjectRepo:
@@ -46,14 +55,13 @@ class SqlSubjectRepo:
         found: list[Method] = []
         sealed: dict[str, bytes] = {}
         for row in rows:
-            mapping = row._mapping
             if tenant is None:
-                t = _part(mapping, "t_")
+                t = _part(row, _T, 0)
                 tenant = Tenant(id=t.id, name=t.name, settings=parse_settings(t.settings))
-                if mapping["u_id"] is not None:
-                    user = user_from_row(_part(mapping, "u_"))
-            if mapping["m_id"] is not None:
-                m = _part(mapping, "m_")
+                if row[_U_ID] is not None:
+                    user = user_from_row(_part(row, _U, _T_END))
+            if row[_M_ID] is not None:
+                m = _part(row, _M, _U_END)
                 found.append(method_from_row(m))
                 if m.seed is not None:
                     sealed[m.id] = m.seed

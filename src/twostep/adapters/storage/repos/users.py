@@ -130,6 +130,12 @@ class SqlUserRepo:
     def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
         return self.conn.execute(_RESET, {"b_id": user_id, "b_now": now}).rowcount == 1
 
+    def locked(self, user_id: int, now: float) -> bool:
+        until = self.conn.execute(
+            select(users.c.locked_until).where(users.c.id == user_id)
+        ).scalar_one_or_none()
+        return until is not None and until > now
+
     def unlock(self, user_id: int) -> None:
         self.conn.execute(
             update(users).where(users.c.id == user_id).values(failed_count=0, locked_until=None)
