@@ -18,13 +18,18 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+POOL_SIZE = 16  # connections per process; the HTTP layer runs as many threads, no more
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url, pool_size)
+    # No overflow: connections beyond the pool would be opened and closed per request,
+    # and a new PostgreSQL session costs more than waiting for a pooled one.
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_recycle=3600,  # no pre-ping: it would cost a round trip per transaction
         future=True,
     )

@@ -59,9 +59,14 @@ class SqlStorage:
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
         with self.engine.connect() as raw:
-            conn = (
-                raw.execution_options(sqlite_immediate=True) if write and self._immediate else raw
-            )
+            if write:
+                conn = raw.execution_options(sqlite_immediate=True) if self._immediate else raw
+            else:
+                # Reads need no snapshot across statements; on PostgreSQL, autocommit
+                # saves the BEGIN and COMMIT round trips.
+                conn = (
+                    raw if self._immediate else raw.execution_options(isolation_level="AUTOCOMMIT")
+                )
             try:
                 with conn.begin():
                     yield SqlTransaction(conn)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 import twostep
+from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.interfaces.http import errors
@@ -29,6 +31,9 @@ def create_app(app: App | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        # As many worker threads as pooled connections: more would only queue for a
+        # connection while contending for the GIL.
+        to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         yield
         if app is None:
             wired.close()
