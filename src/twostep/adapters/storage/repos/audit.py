@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import audit_events
 from twostep.domain.audit import AuditEvent, AuditQuery
 
@@ -33,12 +34,12 @@ def _event(row: Any) -> AuditEvent:
     )
 
 
-_INSERT = insert(audit_events)  # parameters per call: the compiled form is cached
 _COLUMNS = [
     ("user_name" if f.name == "user" else f.name, f.name)
     for f in fields(AuditEvent)
     if f.name != "seq"
 ]
+_INSERT = Prepared(insert(audit_events), [c for c, _ in _COLUMNS] + ["tenant_id"])
 
 
 class SqlAuditRepo:
@@ -49,7 +50,7 @@ class SqlAuditRepo:
         # Field by field: dataclasses.asdict deep-copies, and this runs inside the write lock.
         values = {column: getattr(event, field) for column, field in _COLUMNS}
         values["tenant_id"] = tenant_id
-        self.conn.execute(_INSERT, values)
+        _INSERT.rowcount(self.conn, values)
 
     def query(self, query: AuditQuery) -> Sequence[AuditEvent]:
         c = audit_events.c

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import admin_keys, integrations, tenants
 from twostep.domain.entities import AdminKey, Integration, Role
 
@@ -41,7 +43,10 @@ _ADMIN_KEYS = select(admin_keys, tenants.c.name.label("tenant")).outerjoin(
 )
 
 
-_INTEGRATION_BY_KEY = select(integrations).where(integrations.c.key_id == bindparam("b_key"))
+_INTEGRATION_BY_KEY = Prepared(
+    select(integrations).where(integrations.c.key_id == bindparam("b_key"))
+)
+_INTEGRATION_COLUMNS = [c.name for c in integrations.c]
 
 
 class SqlIntegrationRepo:
@@ -61,8 +66,11 @@ class SqlIntegrationRepo:
         return Integration(id=new_id, tenant_id=tenant_id, name=name, key_id=key_id, created_at=now)
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None:
-        row = self.conn.execute(_INTEGRATION_BY_KEY, {"b_key": key_id}).first()
-        return None if row is None else (_integration(row), row.key_hash)
+        rows = _INTEGRATION_BY_KEY.rows(self.conn, {"b_key": key_id})
+        if not rows:
+            return None
+        row = SimpleNamespace(**dict(zip(_INTEGRATION_COLUMNS, rows[0], strict=True)))
+        return _integration(row), bytes(row.key_hash)
 
     def list(self, tenant_id: int) -> Sequence[Integration]:
         rows = self.conn.execute(

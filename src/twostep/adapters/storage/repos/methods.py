@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import methods, users
 from twostep.domain.entities import (
     Method,
@@ -21,12 +22,12 @@ from twostep.domain.ports import NewMethod
 _UNLOCKED = ~exists().where(
     users.c.id == methods.c.user_id, users.c.locked_until > bindparam("b_now")
 )
-_CLAIM_STEP = (
+_CLAIM_STEP = Prepared(
     update(methods)
     .where(methods.c.id == bindparam("b_id"), methods.c.last_step < bindparam("b_step"), _UNLOCKED)
     .values(last_step=bindparam("b_step"))
 )
-_CLAIM_COUNTER = (
+_CLAIM_COUNTER = Prepared(
     update(methods)
     .where(
         methods.c.id == bindparam("b_id"), methods.c.counter <= bindparam("b_matched"), _UNLOCKED
@@ -138,12 +139,12 @@ class SqlMethodRepo:
         )
 
     def claim_step(self, method_id: str, step: int, now: float) -> bool:
-        result = self.conn.execute(_CLAIM_STEP, {"b_id": method_id, "b_step": step, "b_now": now})
-        return result.rowcount == 1
+        params = {"b_id": method_id, "b_step": step, "b_now": now}
+        return _CLAIM_STEP.rowcount(self.conn, params) == 1
 
     def claim_counter(self, method_id: str, matched: int, now: float) -> bool:
         params = {"b_id": method_id, "b_matched": matched, "b_next": matched + 1, "b_now": now}
-        return self.conn.execute(_CLAIM_COUNTER, params).rowcount == 1
+        return _CLAIM_COUNTER.rowcount(self.conn, params) == 1
 
     def resync(
         self, method_id: str, *, counter: int | None, drift: int | None, step: int | None

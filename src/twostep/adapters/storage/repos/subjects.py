@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.repos.methods import method_from_row
 from twostep.adapters.storage.repos.tenants import parse_settings
 from twostep.adapters.storage.repos.users import user_from_row
@@ -22,8 +23,12 @@ _COLUMNS = [
 _FROM = tenants.outerjoin(
     users, and_(users.c.tenant_id == tenants.c.id, users.c.name == bindparam("user_name"))
 ).outerjoin(methods, methods.c.user_id == users.c.id)
-_BY_ID = select(*_COLUMNS).select_from(_FROM).where(tenants.c.id == bindparam("tenant_id"))
-_BY_NAME = select(*_COLUMNS).select_from(_FROM).where(tenants.c.name == bindparam("tenant_name"))
+_BY_ID = Prepared(
+    select(*_COLUMNS).select_from(_FROM).where(tenants.c.id == bindparam("tenant_id"))
+)
+_BY_NAME = Prepared(
+    select(*_COLUMNS).select_from(_FROM).where(tenants.c.name == bindparam("tenant_name"))
+)
 
 
 # Column positions in a result row, so each part is a slice rather than a scan by name.
@@ -48,9 +53,9 @@ class SqlSubjectRepo:
         self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
     ) -> Subject | None:
         if tenant_id is not None:
-            rows = self.conn.execute(_BY_ID, {"tenant_id": tenant_id, "user_name": user_name})
+            rows = _BY_ID.rows(self.conn, {"tenant_id": tenant_id, "user_name": user_name})
         else:
-            rows = self.conn.execute(_BY_NAME, {"tenant_name": tenant_name, "user_name": user_name})
+            rows = _BY_NAME.rows(self.conn, {"tenant_name": tenant_name, "user_name": user_name})
         tenant = user = None
         found: list[Method] = []
         sealed: dict[str, bytes] = {}

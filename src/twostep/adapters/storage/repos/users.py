@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, insert, or_, select, update
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import users
 from twostep.domain.entities import MfaState, User
 from twostep.domain.ports import NewUser
@@ -30,7 +31,7 @@ def user_from_row(row: Any) -> User:
 # has run out starts the count afresh instead of re-locking at once.
 _EXPIRED = users.c.locked_until.is_not(None) & (users.c.locked_until <= bindparam("b_now"))
 _NEW_COUNT = case((_EXPIRED, 1), else_=users.c.failed_count + 1)
-_RECORD_FAILURE = (
+_RECORD_FAILURE = Prepared(
     update(users)
     .where(users.c.id == bindparam("b_id"))
     .values(
@@ -43,7 +44,7 @@ _RECORD_FAILURE = (
     )
     .returning(users.c.failed_count)
 )
-_RESET = (
+_RESET = Prepared(
     update(users)
     .where(
         users.c.id == bindparam("b_id"),
@@ -121,14 +122,12 @@ class SqlUserRepo:
     def record_failure(
         self, user_id: int, now: float, max_failures: int, lock_until: float
     ) -> bool:
-        count = self.conn.execute(
-            _RECORD_FAILURE,
-            {"b_id": user_id, "b_now": now, "b_max": max_failures, "b_until": lock_until},
-        ).scalar_one_or_none()
-        return count is not None and count == max_failures
+        params = {"b_id": user_id, "b_now": now, "b_max": max_failures, "b_until": lock_until}
+        rows = _RECORD_FAILURE.rows(self.conn, params)
+        return bool(rows) and rows[0][0] == max_failures
 
     def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
-        return self.conn.execute(_RESET, {"b_id": user_id, "b_now": now}).rowcount == 1
+        return _RESET.rowcount(self.conn, {"b_id": user_id, "b_now": now}) == 1
 
     def locked(self, user_id: int, now: float) -> bool:
         until = self.conn.execute(
