@@ -70,7 +70,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         from twostep.adapters.storage import migrate
 
         migrate.upgrade(engine)
-    storage = SqlStorage(engine)
+    storage = SqlStorage(engine, inline=config.storage.db_inline)
     keys: KeyManager
     if config.storage.secret_key:
         keyring = keyring_from_env(config.storage.secret_key)

@@ -15,6 +15,9 @@ class StorageConfig:
     home: Path
     database_url: str
     secret_key: str | None  # hex keys, current first, comma-separated; else the key file
+    # Run validations' database calls on the event loop (no thread hop)? None: when the
+    # database is SQLite or on this host, where a call takes well under a millisecond.
+    db_inline: bool | None = None
 
     @property
     def key_file(self) -> Path:
@@ -56,6 +59,7 @@ class Config:
             home=home,
             database_url=env.get("TWOSTEP_DATABASE_URL") or f"sqlite:///{home / 'twostep.db'}",
             secret_key=env.get("TWOSTEP_SECRET_KEY") or None,
+            db_inline=_flag(env.get("TWOSTEP_DB_INLINE", "auto"), "TWOSTEP_DB_INLINE"),
         )
         try:
             port = int(env.get("TWOSTEP_PORT", "8080"))
@@ -74,3 +78,14 @@ class Config:
         storage.validate()
         server.validate()
         return config
+
+
+def _flag(value: str, name: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered == "auto":
+        return None
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InvalidSetting(f"{name} must be auto, on or off")

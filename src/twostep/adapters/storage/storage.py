@@ -30,11 +30,19 @@ class SqlTransaction:
         self.subjects = SqlSubjectRepo(conn)
 
 
+_LOCAL_HOSTS = {None, "", "localhost", "::1"}
+
+
 class SqlStorage:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, inline: bool | None = None) -> None:
         self.engine = engine
         self._immediate = engine.dialect.name == "sqlite"
-        self.embedded = self._immediate  # calls take microseconds and touch no network
+        host = engine.url.host
+        local = self._immediate or host in _LOCAL_HOSTS or str(host).startswith("127.")
+        # Calls cheap enough to make on the event loop: a thread hop (and many threads'
+        # contention for the GIL) would cost more than the call. A remote database is
+        # waited for in threads instead, so one slow round trip stalls one request only.
+        self.inline = local if inline is None else inline
         database = engine.url.database
         self._write_lock = (
             WriteLock(Path(f"{database}.lock"))

@@ -27,9 +27,7 @@ router = APIRouter(prefix="/v1/validate", tags=["validate"])
 async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) -> Response:
     # The hottest route: the key is checked in the validation's own read, and the answer
     # is written directly rather than through response_model.
-    if app.storage.embedded:
-        # SQLite answers in microseconds: a thread hop (and the GIL contention of many
-        # threads) would cost more than the call itself.
+    if app.storage.inline:  # see SqlStorage.inline
         decision = _validate(app, credentials, body)
     else:
         decision = await run_in_threadpool(_validate, app, credentials, body)
