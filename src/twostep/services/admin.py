@@ -249,12 +249,5 @@ class AdminService:
                 raise AdminKeyNotFound(f"no active key {key_id!r}")
 
     def authenticate_admin(self, key: str) -> AdminKey | None:
-        parts = credentials.split_key(key, credentials.ADMIN_PREFIX)
-        if parts is None:
-            return None
         with self.deps.storage.transaction() as tx:
-            found = tx.admin_keys.by_key_id(parts[0])
-        stored = found[1] if found else None
-        if not credentials.secret_matches(parts[1], stored) or found is None:
-            return None
-        return None if found[0].revoked_at is not None else found[0]
+            return credentials.find_admin_key(tx, key)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from twostep.domain.entities import Integration
+from twostep.domain.entities import AdminKey, Integration
 from twostep.domain.ports import Transaction
 
 INTEGRATION_PREFIX = "tsi"
@@ -52,10 +54,24 @@ def _hash(secret: str) -> bytes:
 
 def find_integration(tx: Transaction, key: str) -> Integration | None:
     """The active integration whose key this is, else None (same work either way)."""
-    parts = split_key(key, INTEGRATION_PREFIX)
+    return _find(tx.integrations.by_key_id, key, INTEGRATION_PREFIX)
+
+
+def find_admin_key(tx: Transaction, key: str) -> AdminKey | None:
+    """The active admin API key this is, else None (same work either way)."""
+    return _find(tx.admin_keys.by_key_id, key, ADMIN_PREFIX)
+
+
+_Keyed = TypeVar("_Keyed", Integration, AdminKey)
+
+
+def _find(
+    lookup: Callable[[str], tuple[_Keyed, bytes] | None], key: str, prefix: str
+) -> _Keyed | None:
+    parts = split_key(key, prefix)
     if parts is None:
         return None
-    found = tx.integrations.by_key_id(parts[0])
+    found = lookup(parts[0])
     if not secret_matches(parts[1], found[1] if found else None) or found is None:
         return None
     return None if found[0].revoked_at is not None else found[0]

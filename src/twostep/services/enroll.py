@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from twostep.domain.entities import (
     AdminKey,
@@ -68,19 +69,8 @@ class EnrollService:
             tx.methods.purge_pending(now - tenant.settings.pending_method_seconds)
             params = _APP_CODE.new_params(tenant.settings)
             seed = otp.new_seed(params.algorithm)
-            method_id = _new_id()
-            method = tx.methods.add(
-                NewMethod(
-                    id=method_id,
-                    user_id=user.id,
-                    tenant_id=tenant.id,
-                    kind=MethodKind.APP_CODE.value,
-                    status=MethodStatus.PENDING,
-                    sealed_seed=self.deps.secrets.seal(seed, method_context(method_id)),
-                    otp=params,
-                    label=label,
-                ),
-                now,
+            method = self._add(
+                tx, user, MethodKind.APP_CODE, MethodStatus.PENDING, seed, params, now, label=label
             )
             uri = provisioning_uri(seed, params, tenant.settings.issuer, user.name)
         return AppCodeEnrollment(method, uri)
@@ -103,21 +93,17 @@ class EnrollService:
             user = user_for(tx, tenant, user_name)
             if tx.methods.serial_in_use(tenant.id, spec.serial):
                 raise SerialInUse(f"a token with serial {spec.serial!r} is already registered")
-            method_id = _new_id()
-            method = tx.methods.add(
-                NewMethod(
-                    id=method_id,
-                    user_id=user.id,
-                    tenant_id=tenant.id,
-                    kind=MethodKind.OATH_TOKEN.value,
-                    status=MethodStatus.ACTIVE,
-                    sealed_seed=self.deps.secrets.seal(seed, method_context(method_id)),
-                    otp=spec.params,
-                    label=spec.label,
-                    serial=spec.serial,
-                    counter=spec.counter,
-                ),
+            method = self._add(
+                tx,
+                user,
+                MethodKind.OATH_TOKEN,
+                MethodStatus.ACTIVE,
+                seed,
+                spec.params,
                 now,
+                label=spec.label,
+                serial=spec.serial,
+                counter=spec.counter,
             )
             _registered(tx, user, method.id)
         return method
@@ -209,6 +195,32 @@ class EnrollService:
                 drift = target.step - otp.time_step(now, method.otp.period)
                 tx.methods.resync(method.id, counter=None, drift=drift, step=target.step)
         return self.get(actor, tenant_name, user_name, method_id)
+
+    def _add(
+        self,
+        tx: Transaction,
+        user: User,
+        kind: MethodKind,
+        status: MethodStatus,
+        seed: bytes,
+        params: OtpParams,
+        now: float,
+        **extra: Any,
+    ) -> Method:
+        """Store a method with its seed sealed to its own id."""
+        method_id = _new_id()
+        sealed = self.deps.secrets.seal(seed, method_context(method_id))
+        new = NewMethod(
+            id=method_id,
+            user_id=user.id,
+            tenant_id=user.tenant_id,
+            kind=kind.value,
+            status=status,
+            sealed_seed=sealed,
+            otp=params,
+            **extra,
+        )
+        return tx.methods.add(new, now)
 
     @staticmethod
     def _method(tx: Transaction, user_id: int, method_id: str) -> Method:
