@@ -51,13 +51,18 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     sys.stdout.flush()
     from twostep.interfaces.http import prefork
 
-    prefork.serve(
-        config.server.host,
-        config.server.port,
-        config.server.workers,
-        config.server.log_level,
-        access_log,
-    )
+    try:
+        prefork.serve(
+            config.server.host,
+            config.server.port,
+            config.server.workers,
+            config.server.log_level,
+            access_log,
+        )
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        raise click.ClickException(
+            f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}"
+        ) from exc
 
 
 def _db_kind(url: str) -> str:

@@ -31,11 +31,12 @@ RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor g
 RESPAWN_WINDOW = 30.0
 
 
-def _bind(host: str, port: int, *, listen: bool) -> socket.socket:
+def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     if listen:
         sock.listen(2048)
@@ -63,10 +64,13 @@ def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
 
 def serve(host: str, port: int, workers: int, log_level: str, access_log: bool) -> None:
     if workers == 1:
-        _uvicorn(log_level, access_log).run(sockets=[_bind(host, port, listen=True)])
+        sock = _bind(host, port, listen=True, share=False)
+        _uvicorn(log_level, access_log).run(sockets=[sock])
         return
-    # Bound but never listening: holds the port and fails early if it is taken, while
-    # the kernel routes no connection to it.
+    # A second Twostep on the same port would join the SO_REUSEPORT group and silently
+    # take half the connections: bind once without sharing, so that fails loudly.
+    _bind(host, port, listen=False, share=False).close()
+    # Bound but never listening: holds the port while the kernel routes no connection to it.
     holder = _bind(host, port, listen=False)
     gc.collect()
     gc.freeze()
