@@ -7,6 +7,8 @@ from twostep.domain.settings import TenantSettings
 from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 
+REPLAY_LOOKBACK = 5  # spent HOTP counters still recognised, to tell a replay from a typo
+
 
 class OathTokenFactor:
     kind = MethodKind.OATH_TOKEN
@@ -18,6 +20,12 @@ class OathTokenFactor:
         assert params is not None
         if params.type is OtpType.HOTP:
             counter = otp.match_hotp(seed, params, code, method.counter, settings.hotp_lookahead)
+            if counter is None:
+                # A recently spent code still matches here, so its claim fails and the
+                # audit log says "replayed" rather than "wrong". The future window is
+                # searched first: a valid new code must never pass for an old one.
+                first = max(method.counter - REPLAY_LOOKBACK, 0)
+                counter = otp.match_counter(seed, params, code, first, method.counter - 1)
             return None if counter is None else CodeMatch(counter=counter)
         step = otp.match_totp(seed, params, code, now, settings.totp_window, method.drift)
         return None if step is None else CodeMatch(step=step)

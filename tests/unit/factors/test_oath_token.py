@@ -64,10 +64,16 @@ class TestHotpToken:
         settings = TenantSettings(hotp_lookahead=3)
         assert FACTOR.match(token(HOTP, counter=5), SEED, code(HOTP, 9), NOW, settings) is None
 
-    def test_a_code_before_the_expected_counter_is_spent(self) -> None:
-        assert (
-            FACTOR.match(token(HOTP, counter=5), SEED, code(HOTP, 4), NOW, TenantSettings()) is None
+    def test_a_recently_spent_code_matches_its_old_counter_so_its_claim_fails(self) -> None:
+        # The claim (counter <= matched) refuses it; the audit log then says "replayed".
+        method = token(HOTP, counter=20)
+        assert FACTOR.match(method, SEED, code(HOTP, 15), NOW, TenantSettings()) == CodeMatch(
+            counter=15
         )
+
+    def test_a_code_spent_long_ago_does_not_match(self) -> None:
+        method = token(HOTP, counter=20)
+        assert FACTOR.match(method, SEED, code(HOTP, 14), NOW, TenantSettings()) is None
 
     def test_the_clock_does_not_matter_to_hotp(self) -> None:
         method = token(HOTP, counter=5)

@@ -108,8 +108,15 @@ class TestOathToken:
         tok = builders.token(app)
         assert validate(app, vpn, "alice", tok.hotp(10)).result is Result.ACCEPT
         assert validate(app, vpn, "alice", tok.hotp(11)).result is Result.ACCEPT
-        # A spent HOTP code is behind the counter: it no longer matches at all.
-        assert validate(app, vpn, "alice", tok.hotp(10)).reason is Reason.INVALID_CODE
+        # A recently spent HOTP code is recognised as a replay, not as a typo.
+        assert validate(app, vpn, "alice", tok.hotp(10)).reason is Reason.CODE_REPLAYED
+
+    def test_an_old_spent_hotp_code_is_just_wrong(self, app: App, vpn: Integration) -> None:
+        builders.user(app)
+        tok = builders.token(app)
+        assert validate(app, vpn, "alice", tok.hotp(10)).result is Result.ACCEPT
+        assert validate(app, vpn, "alice", tok.hotp(4)).reason is Reason.INVALID_CODE
+        assert validate(app, vpn, "alice", tok.hotp(6)).reason is Reason.CODE_REPLAYED
 
     def test_hotp_beyond_the_look_ahead_is_rejected(self, app: App, vpn: Integration) -> None:
         builders.user(app)
