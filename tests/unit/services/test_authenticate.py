@@ -10,6 +10,7 @@ from twostep.bootstrap import App
 from twostep.domain.entities import Integration, MethodKind, MfaState, OtpParams, OtpType
 from twostep.domain.errors import Forbidden
 from twostep.domain.results import Decision, Reason, Result
+from twostep.factors.otp import b32encode
 from twostep.services.admin import OPERATOR
 from twostep.services.authenticate import ValidateRequest
 
@@ -359,3 +360,18 @@ class TestAudit:
         rest = app.audit.query(OPERATOR, "default", after_seq=first[-1].seq, limit=3)
         assert len(first) == 3 and len(rest) == 2
         assert events(app, since=clock.now() - 15) == events(app)[-2:]
+
+
+def test_no_code_or_seed_reaches_a_log_line(
+    app: App, vpn: Integration, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    alice = builders.enrolled_user(app)
+    app.admin.update_settings(OPERATOR, "default", {"max_failures": 2})
+    code = alice.totp(clock.now())
+    validate(app, vpn, "alice", code)
+    validate(app, vpn, "alice", "246810")
+    validate(app, vpn, "alice", "135791")  # locks: logged
+    assert "locked" in caplog.text
+    for secret in (code, "246810", "135791", alice.seed.hex(), b32encode(alice.seed)):
+        assert secret not in caplog.text
