@@ -30,7 +30,7 @@ class Server:
         self,
         home: Path,
         port: int,
-        workers: int,
+        workers: int | None,
         database_url: str | None,
         db_pid: int | None = None,
     ) -> None:
@@ -56,9 +56,9 @@ class Server:
             HOST,
             "--port",
             str(self.port),
-            "--workers",
-            str(self.workers),
         ]
+        if self.workers is not None:
+            command += ["--workers", str(self.workers)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

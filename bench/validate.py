@@ -62,7 +62,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=3_000, help="requests per run [3000]")
     parser.add_argument("--seconds", type=float, default=3.0, help="time limit per run [3]")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration [3]")
-    parser.add_argument("--workers", type=int, default=2, help="server worker processes [2]")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server worker processes [the server's default]"
+    )
     parser.add_argument(
         "--setup",
         choices=("auto", "service", "bulk"),

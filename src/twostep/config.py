@@ -63,7 +63,7 @@ class Config:
         )
         try:
             port = int(env.get("TWOSTEP_PORT", "8080"))
-            workers = int(env.get("TWOSTEP_WORKERS", str(os.cpu_count() or 1)))
+            workers = int(env.get("TWOSTEP_WORKERS", str(_default_workers(storage))))
         except ValueError as exc:
             raise InvalidSetting("TWOSTEP_PORT and TWOSTEP_WORKERS must be integers") from exc
         server = ServerConfig(
@@ -89,3 +89,10 @@ def _flag(value: str, name: str) -> bool | None:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise InvalidSetting(f"{name} must be auto, on or off")
+
+
+def _default_workers(storage: StorageConfig) -> int:
+    """One worker per core on SQLite, where writes queue on one lock anyway; two per core
+    on PostgreSQL, where a worker waiting on a round trip would leave its core idle."""
+    cores = os.cpu_count() or 1
+    return cores if storage.database_url.startswith("sqlite") else min(2 * cores, 64)
