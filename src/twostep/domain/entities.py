@@ -26,6 +26,8 @@ class MethodKind(StrEnum):
 class MethodStatus(StrEnum):
     PENDING = "pending"  # enrolled, waiting for a first valid code
     ACTIVE = "active"
+    UNASSIGNED = "unassigned"  # a hardware token in the tenant's pool
+    LOST = "lost"  # a hardware token reported lost: it verifies nothing
 
 
 class OtpAlgorithm(StrEnum):
@@ -85,7 +87,7 @@ class Method:
     (and decrypted) only by the verification step that needs it."""
 
     id: str
-    user_id: int
+    user_id: int | None  # None: a hardware token in the pool
     kind: MethodKind
     status: MethodStatus
     label: str | None = None
@@ -95,6 +97,10 @@ class Method:
     last_step: int = -1  # TOTP: last accepted time step
     drift: int = 0  # TOTP: steps the token's clock is off (set by resync)
     created_at: float = 0.0
+    manufacturer: str | None = None  # hardware tokens, from the vendor's file
+    model: str | None = None
+    valid_from: float | None = None
+    valid_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ class NewUser:
 @dataclass(frozen=True, slots=True)
 class NewMethod:
     id: str
-    user_id: int
+    user_id: int | None
     tenant_id: int
     kind: str
     status: MethodStatus
@@ -67,6 +67,10 @@ class NewMethod:
     label: str | None = None
     serial: str | None = None
     counter: int = 0
+    manufacturer: str | None = None
+    model: str | None = None
+    valid_from: float | None = None
+    valid_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

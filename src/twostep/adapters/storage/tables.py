@@ -65,7 +65,8 @@ methods = Table(
     "methods",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # Null for a hardware token in the tenant's pool, not yet assigned to anyone.
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
     Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -81,6 +82,10 @@ methods = Table(
     Column("drift", Integer, nullable=False, server_default="0"),
     Column("created_at", Float, nullable=False),
     Column("confirmed_at", Float),
+    Column("manufacturer", String(64)),  # hardware tokens, from the vendor's file
+    Column("model", String(64)),
+    Column("valid_from", Float),
+    Column("valid_until", Float),
     UniqueConstraint("tenant_id", "serial"),
     Index(None, "user_id"),
 )

@@ -88,6 +88,10 @@ class SqlMethodRepo:
                 drift=0,
                 created_at=now,
                 confirmed_at=now if method.status is MethodStatus.ACTIVE else None,
+                manufacturer=method.manufacturer,
+                model=method.model,
+                valid_from=method.valid_from,
+                valid_until=method.valid_until,
             )
         )
         return Method(
@@ -100,6 +104,10 @@ class SqlMethodRepo:
             serial=method.serial,
             counter=method.counter,
             created_at=now,
+            manufacturer=method.manufacturer,
+            model=method.model,
+            valid_from=method.valid_from,
+            valid_until=method.valid_until,
         )
 
     def by_id(self, user_id: int, method_id: str) -> Method | None:
