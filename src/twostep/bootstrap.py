@@ -25,6 +25,7 @@ from twostep.services.audit import AuditService
 from twostep.services.authenticate import Authenticator
 from twostep.services.context import Deps, Node
 from twostep.services.enroll import EnrollService
+from twostep.services.tokens import TokenPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class App:
     enroll: EnrollService
     authenticator: Authenticator
     audit: AuditService
+    tokens: TokenPool
 
     def close(self) -> None:
         self.storage.close()
@@ -102,4 +104,5 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         enroll=EnrollService(deps),
         authenticator=Authenticator(deps),
         audit=AuditService(deps),
+        tokens=TokenPool(deps),
     )

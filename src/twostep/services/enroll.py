@@ -105,7 +105,7 @@ class EnrollService:
                 serial=spec.serial,
                 counter=spec.counter,
             )
-            _registered(tx, user, method.id)
+            registered(tx, user, method.id)
         return method
 
     def confirm(
@@ -129,7 +129,7 @@ class EnrollService:
                 raise ConfirmationFailed("the code does not match: check the device's clock")
             tx.methods.claim_step(method.id, match.step, now)
             tx.methods.activate(method.id, now)
-            _registered(tx, user, method.id)
+            registered(tx, user, method.id)
         return self.get(actor, tenant_name, user_name, method_id)
 
     def get(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> Method:
@@ -230,7 +230,7 @@ class EnrollService:
         return method
 
 
-def _registered(tx: Transaction, user: User, method_id: str) -> None:
+def registered(tx: Transaction, user: User, method_id: str) -> None:
     """A user's first active method becomes the default, and an ``enabled`` user who
     has now registered becomes ``enforced`` (as with per-user MFA elsewhere)."""
     if user.default_method_id is None:

@@ -63,37 +63,40 @@ def method_from_row(row: Any) -> Method:
     )
 
 
+def _row(method: NewMethod, now: float) -> dict[str, object]:
+    otp = method.otp
+    return {
+        "id": method.id,
+        "user_id": method.user_id,
+        "tenant_id": method.tenant_id,
+        "kind": method.kind,
+        "status": method.status.value,
+        "label": method.label,
+        "serial": method.serial,
+        "otp_type": otp.type.value if otp else None,
+        "algorithm": otp.algorithm.value if otp else None,
+        "digits": otp.digits if otp else None,
+        "period": otp.period if otp else None,
+        "seed": method.sealed_seed,
+        "counter": method.counter,
+        "last_step": -1,
+        "drift": 0,
+        "created_at": now,
+        "confirmed_at": now if method.status is MethodStatus.ACTIVE else None,
+        "manufacturer": method.manufacturer,
+        "model": method.model,
+        "valid_from": method.valid_from,
+        "valid_until": method.valid_until,
+    }
+
+
 class SqlMethodRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, method: NewMethod, now: float) -> Method:
+        self.conn.execute(insert(methods).values(**_row(method, now)))
         otp = method.otp
-        self.conn.execute(
-            insert(methods).values(
-                id=method.id,
-                user_id=method.user_id,
-                tenant_id=method.tenant_id,
-                kind=method.kind,
-                status=method.status.value,
-                label=method.label,
-                serial=method.serial,
-                otp_type=otp.type.value if otp else None,
-                algorithm=otp.algorithm.value if otp else None,
-                digits=otp.digits if otp else None,
-                period=otp.period if otp else None,
-                seed=method.sealed_seed,
-                counter=method.counter,
-                last_step=-1,
-                drift=0,
-                created_at=now,
-                confirmed_at=now if method.status is MethodStatus.ACTIVE else None,
-                manufacturer=method.manufacturer,
-                model=method.model,
-                valid_from=method.valid_from,
-                valid_until=method.valid_until,
-            )
-        )
         return Method(
             id=method.id,
             user_id=method.user_id,
@@ -173,6 +176,84 @@ class SqlMethodRepo:
             )
         )
         return result.rowcount
+
+    def add_many(self, new: Sequence[NewMethod], now: float) -> None:
+        if new:
+            self.conn.execute(insert(methods), [_row(m, now) for m in new])
+
+    def token_serials(self, tenant_id: int) -> dict[str, Method]:
+        rows = self.conn.execute(
+            select(*_PUBLIC).where(
+                methods.c.tenant_id == tenant_id, methods.c.kind == MethodKind.OATH_TOKEN.value
+            )
+        )
+        return {row.serial: method_from_row(row) for row in rows}
+
+    def token_by_serial(self, tenant_id: int, serial: str) -> Method | None:
+        row = self.conn.execute(
+            select(*_PUBLIC).where(
+                methods.c.tenant_id == tenant_id,
+                methods.c.kind == MethodKind.OATH_TOKEN.value,
+                methods.c.serial == serial,
+            )
+        ).first()
+        return None if row is None else method_from_row(row)
+
+    def tokens(
+        self,
+        tenant_id: int,
+        *,
+        assigned: bool | None = None,
+        manufacturer: str | None = None,
+        serial_prefix: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[Method]:
+        c = methods.c
+        query = select(*_PUBLIC).where(
+            c.tenant_id == tenant_id, c.kind == MethodKind.OATH_TOKEN.value
+        )
+        if assigned is not None:
+            query = query.where(c.user_id.is_not(None) if assigned else c.user_id.is_(None))
+        if manufacturer is not None:
+            query = query.where(c.manufacturer == manufacturer)
+        if serial_prefix:
+            query = query.where(c.serial.startswith(serial_prefix, autoescape=True))
+        if after is not None:
+            query = query.where(c.serial > after)
+        rows = self.conn.execute(query.order_by(c.serial).limit(limit))
+        return [method_from_row(r) for r in rows]
+
+    def assign(self, method_id: str, user_id: int, now: float) -> bool:
+        result = self.conn.execute(
+            update(methods)
+            .where(
+                methods.c.id == method_id,
+                methods.c.user_id.is_(None),
+                methods.c.status == MethodStatus.UNASSIGNED.value,
+            )
+            .values(user_id=user_id, status=MethodStatus.ACTIVE.value, confirmed_at=now)
+        )
+        return result.rowcount == 1
+
+    def unassign(self, method_id: str) -> bool:
+        result = self.conn.execute(
+            update(methods)
+            .where(methods.c.id == method_id, methods.c.user_id.is_not(None))
+            .values(user_id=None, status=MethodStatus.UNASSIGNED.value, label=None)
+        )
+        return result.rowcount == 1
+
+    def set_status(self, method_id: str, status: MethodStatus) -> None:
+        self.conn.execute(
+            update(methods).where(methods.c.id == method_id).values(status=status.value)
+        )
+
+    def replace_token(self, method_id: str, method: NewMethod) -> None:
+        values = _row(method, 0.0)
+        for kept in ("id", "user_id", "tenant_id", "created_at", "confirmed_at", "status"):
+            values.pop(kept)
+        self.conn.execute(update(methods).where(methods.c.id == method_id).values(**values))
 
     def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
         rows = self.conn.execute(

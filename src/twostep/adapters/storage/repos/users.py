@@ -91,6 +91,10 @@ class SqlUserRepo:
         ).first()
         return None if row is None else user_from_row(row)
 
+    def by_id(self, user_id: int) -> User | None:
+        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else user_from_row(row)
+
     def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]:
         query = select(users).where(users.c.tenant_id == tenant_id)
         if after is not None:

@@ -1,0 +1,214 @@
+"""The tenant's pool of hardware OATH tokens: import (all or nothing), list, assign,
+unassign, mark lost, delete.
+
+A pooled token is an ``oath_token`` method without a user; assigning it registers it
+for the user. Seeds are sealed to the method id, which never changes, so a token keeps
+its sealed seed when it moves between the pool and users.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from twostep.domain.entities import AdminKey, Method, MethodKind, MethodStatus, User
+from twostep.domain.errors import Conflict, MethodNotFound
+from twostep.domain.ports import NewMethod, Transaction
+from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
+from twostep.services.admin import tenant_for, user_for
+from twostep.services.context import Deps, method_context
+from twostep.services.enroll import registered
+
+BATCH = 1000  # rows per insert: the import streams instead of holding every row
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an import took in: counts only, never a seed."""
+
+    imported: int = 0
+    replaced: int = 0
+    assigned: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    by_manufacturer: dict[str, int] = field(default_factory=dict)
+
+
+class TokenPool:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def import_records(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        records: Iterable[TokenRecord],
+        *,
+        update: bool = False,
+    ) -> ImportSummary:
+        """Store every record or none: any problem (a serial already stored, unless
+        ``update`` replaces a token nobody holds; an unknown user in ``upn``) refuses the
+        whole import, listing every problem, and the transaction rolls back."""
+        now = self.deps.clock.now()
+        problems: list[ImportProblem] = []
+        by_type: Counter[str] = Counter()
+        by_maker: Counter[str] = Counter()
+        imported = replaced = assigned = 0
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            stored = tx.methods.token_serials(tenant.id)
+            users: dict[str, User | None] = {}
+            batch: list[NewMethod] = []
+            holders: list[tuple[User, str]] = []
+            for record in records:
+                holder = None
+                if record.upn is not None:
+                    if record.upn not in users:
+                        users[record.upn] = tx.users.by_name(tenant.id, record.upn)
+                    holder = users[record.upn]
+                    if holder is None:
+                        problems.append(_problem(record, f"no user {record.upn!r} in the tenant"))
+                        continue
+                existing = stored.get(record.serial)
+                if existing is not None and not (update and existing.user_id is None):
+                    why = "is assigned to a user" if existing.user_id else "is already stored"
+                    hint = "" if existing.user_id else " (import with update to replace it)"
+                    problems.append(_problem(record, f"serial {record.serial} {why}{hint}"))
+                    continue
+                if problems:
+                    continue  # the import is refused anyway: only look for more problems
+                method_id = existing.id if existing else uuid.uuid4().hex
+                new = _new_method(self.deps, record, method_id, tenant.id, holder)
+                if existing is not None:
+                    tx.methods.replace_token(method_id, new)
+                    replaced += 1
+                else:
+                    batch.append(new)
+                    imported += 1
+                if holder is not None:
+                    holders.append((holder, method_id))
+                    assigned += 1
+                by_type[record.params.type.value] += 1
+                by_maker[record.manufacturer or "unknown"] += 1
+                if len(batch) >= BATCH:
+                    tx.methods.add_many(batch, now)
+                    batch = []
+            if problems:
+                raise ImportRefused(problems)  # rolls back every batch already written
+            tx.methods.add_many(batch, now)
+            for holder, method_id in holders:
+                # Re-read: an earlier token of this import may have set the default.
+                registered(tx, tx.users.by_id(holder.id) or holder, method_id)
+        return ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
+
+    def list(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        *,
+        assigned: bool | None = None,
+        manufacturer: str | None = None,
+        serial_prefix: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[Method]:
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            return tx.methods.tokens(
+                tenant.id,
+                assigned=assigned,
+                manufacturer=manufacturer,
+                serial_prefix=serial_prefix,
+                after=after,
+                limit=max(1, min(limit, 1000)),
+            )
+
+    def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, user_name)
+            token = _token(tx, tenant.id, serial)
+            if not tx.methods.assign(token.id, user.id, now):
+                raise Conflict(f"token {serial} is not in the pool (assigned or lost)")
+            registered(tx, user, token.id)
+            found = tx.methods.token_by_serial(tenant.id, serial)
+        assert found is not None
+        return found
+
+    def unassign(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
+        """Back to the pool; the user's default moves to another active method."""
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            token = _token(tx, tenant.id, serial)
+            if token.user_id is None or not tx.methods.unassign(token.id):
+                raise Conflict(f"token {serial} is not assigned")
+            _forget_default(tx, token)
+            found = tx.methods.token_by_serial(tenant.id, serial)
+        assert found is not None
+        return found
+
+    def mark_lost(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
+        """A lost token verifies nothing until it is deleted; it stays listed for audit."""
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            token = _token(tx, tenant.id, serial)
+            tx.methods.set_status(token.id, MethodStatus.LOST)
+            _forget_default(tx, token)
+            found = tx.methods.token_by_serial(tenant.id, serial)
+        assert found is not None
+        return found
+
+    def delete(self, actor: AdminKey, tenant_name: str, serial: str) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            token = _token(tx, tenant.id, serial)
+            tx.methods.delete(token.id)
+            _forget_default(tx, token)
+
+
+def _token(tx: Transaction, tenant_id: int, serial: str) -> Method:
+    token = tx.methods.token_by_serial(tenant_id, serial)
+    if token is None:
+        raise MethodNotFound(f"no token with serial {serial!r}")
+    return token
+
+
+def _forget_default(tx: Transaction, token: Method) -> None:
+    """If the token was its holder's default, another active method takes its place."""
+    if token.user_id is None:
+        return
+    user = tx.users.by_id(token.user_id)
+    if user is None or user.default_method_id != token.id:
+        return
+    rest = [
+        m
+        for m in tx.methods.for_user(user.id)
+        if m.status is MethodStatus.ACTIVE and m.id != token.id
+    ]
+    tx.users.set_default_method(user.id, rest[0].id if rest else None)
+
+
+def _new_method(
+    deps: Deps, record: TokenRecord, method_id: str, tenant_id: int, holder: User | None
+) -> NewMethod:
+    return NewMethod(
+        id=method_id,
+        user_id=holder.id if holder else None,
+        tenant_id=tenant_id,
+        kind=MethodKind.OATH_TOKEN.value,
+        status=MethodStatus.ACTIVE if holder else MethodStatus.UNASSIGNED,
+        sealed_seed=deps.secrets.seal(record.seed, method_context(method_id)),
+        otp=record.params,
+        serial=record.serial,
+        counter=record.counter,
+        manufacturer=record.manufacturer,
+        model=record.model,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+    )
+
+
+def _problem(record: TokenRecord, reason: str) -> ImportProblem:
+    return ImportProblem(reason, line=record.line, key_id=record.key_id, serial=record.serial)
