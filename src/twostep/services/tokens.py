@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from twostep.domain.entities import AdminKey, Method, MethodKind, MethodStatus, User
-from twostep.domain.errors import Conflict, MethodNotFound
+from twostep.domain.entities import AdminKey, Method, MethodKind, MethodStatus, Role, User
+from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
 from twostep.domain.ports import NewMethod, Transaction
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
 from twostep.services.admin import tenant_for, user_for
@@ -166,6 +166,36 @@ class TokenPool:
             token = _token(tx, tenant.id, serial)
             tx.methods.delete(token.id)
             _forget_default(tx, token)
+
+    def export(self, actor: AdminKey, tenant_name: str) -> Sequence[TokenRecord]:
+        """Every token of the tenant with its seed, to move them to another deployment.
+        Seeds leave the server here only: global admins, and the caller encrypts them."""
+        if actor.role is not Role.GLOBAL_ADMIN:
+            raise Forbidden("only a global admin may export token seeds")
+        out: list[TokenRecord] = []
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            after: str | None = None
+            while page := tx.methods.tokens(tenant.id, after=after, limit=1000):
+                for token in page:
+                    sealed = tx.methods.sealed_seed(token.id)
+                    if sealed is None or token.otp is None or token.serial is None:
+                        continue
+                    seed = self.deps.secrets.open(sealed, method_context(token.id))
+                    out.append(
+                        TokenRecord(
+                            serial=token.serial,
+                            seed=seed,
+                            params=token.otp,
+                            counter=token.counter,
+                            manufacturer=token.manufacturer,
+                            model=token.model,
+                            valid_from=token.valid_from,
+                            valid_until=token.valid_until,
+                        )
+                    )
+                after = page[-1].serial
+        return out
 
 
 def _token(tx: Transaction, tenant_id: int, serial: str) -> Method:

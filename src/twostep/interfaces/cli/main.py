@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from twostep.interfaces.cli import admin_commands, method_commands
+from twostep.interfaces.cli import admin_commands, method_commands, token_commands
 from twostep.interfaces.cli.common import reports_errors, wired
 
 
@@ -87,6 +87,7 @@ def db_upgrade() -> None:
 
 admin_commands.register(cli)
 method_commands.register(cli)
+token_commands.register(cli)
 
 
 def main() -> None:

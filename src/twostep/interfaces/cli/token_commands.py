@@ -1,0 +1,169 @@
+"""``twostep tokens``: import, list, assign and export hardware OATH tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from twostep.adapters.importers import read_csv, read_pskc, write_pskc
+from twostep.domain.errors import InvalidInput
+from twostep.interfaces.cli.common import reports_errors, table, wired
+from twostep.services.admin import DEFAULT_TENANT, OPERATOR
+
+tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(tokens)
+
+
+@click.group(help="Hardware OATH tokens: the tenant's pool, imports and exports.")
+def tokens() -> None:
+    pass
+
+
+def _password(path: Path | None) -> str | None:
+    # From a file, never the command line: arguments show in `ps` and shell history.
+    return None if path is None else path.read_text().rstrip("\r\n")
+
+
+@tokens.command("import", help="Import a vendor's PSKC or CSV file: every token, or none.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["pskc", "csv"]), help="[by extension]")
+@click.option("--key", "key_hex", help="PSKC pre-shared key, hex.")
+@click.option("--password-file", type=click.Path(exists=True, path_type=Path))
+@click.option("--update", is_flag=True, help="Replace seeds of tokens still in the pool.")
+@tenant_option
+@reports_errors
+def tokens_import(
+    file: Path,
+    fmt: str | None,
+    key_hex: str | None,
+    password_file: Path | None,
+    update: bool,
+    tenant: str,
+) -> None:
+    fmt = fmt or ("csv" if file.suffix.lower() in (".csv", ".txt") else "pskc")
+    data = file.read_bytes()
+    if fmt == "csv":
+        records = read_csv(data)
+    else:
+        try:
+            key = bytes.fromhex(key_hex) if key_hex else None
+        except ValueError as exc:
+            raise InvalidInput("--key must be hex", field="key") from exc
+        records = read_pskc(data, key=key, password=_password(password_file))
+    summary = wired().tokens.import_records(OPERATOR, tenant, records, update=update)
+    click.echo(
+        f"imported {summary.imported}, replaced {summary.replaced}, "
+        f"assigned {summary.assigned} token(s) into tenant {tenant}"
+    )
+    for kind, count in sorted(summary.by_type.items()):
+        click.echo(f"  {kind}: {count}")
+    for maker, count in sorted(summary.by_manufacturer.items()):
+        click.echo(f"  {maker}: {count}")
+
+
+@tokens.command("list")
+@click.option("--assigned/--unassigned", default=None, help="Only assigned, or only pooled.")
+@click.option("--manufacturer")
+@click.option("--serial-prefix")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@tenant_option
+@reports_errors
+def tokens_list(
+    assigned: bool | None,
+    manufacturer: str | None,
+    serial_prefix: str | None,
+    limit: int,
+    tenant: str,
+) -> None:
+    found = wired().tokens.list(
+        OPERATOR,
+        tenant,
+        assigned=assigned,
+        manufacturer=manufacturer,
+        serial_prefix=serial_prefix,
+        limit=limit,
+    )
+    rows = [
+        {
+            "serial": t.serial,
+            "type": t.otp.type.value if t.otp else "",
+            "manufacturer": t.manufacturer,
+            "model": t.model,
+            "status": t.status.value,
+        }
+        for t in found
+    ]
+    click.echo(table(rows, ["serial", "type", "manufacturer", "model", "status"]))
+
+
+@tokens.command("assign")
+@click.argument("serial")
+@click.argument("user")
+@tenant_option
+@reports_errors
+def tokens_assign(serial: str, user: str, tenant: str) -> None:
+    wired().tokens.assign(OPERATOR, tenant, serial, user)
+    click.echo(f"token {serial} assigned to {user}")
+
+
+@tokens.command("unassign")
+@click.argument("serial")
+@tenant_option
+@reports_errors
+def tokens_unassign(serial: str, tenant: str) -> None:
+    wired().tokens.unassign(OPERATOR, tenant, serial)
+    click.echo(f"token {serial} is back in the pool")
+
+
+@tokens.command("lost", help="Mark a token lost: it verifies nothing from now on.")
+@click.argument("serial")
+@tenant_option
+@reports_errors
+def tokens_lost(serial: str, tenant: str) -> None:
+    wired().tokens.mark_lost(OPERATOR, tenant, serial)
+    click.echo(f"token {serial} marked lost")
+
+
+@tokens.command("delete")
+@click.argument("serial")
+@tenant_option
+@reports_errors
+def tokens_delete(serial: str, tenant: str) -> None:
+    wired().tokens.delete(OPERATOR, tenant, serial)
+    click.echo(f"token {serial} deleted")
+
+
+@tokens.command("resync", help="Resynchronise a drifted token from two consecutive codes.")
+@click.argument("serial")
+@click.argument("first_code")
+@click.argument("second_code")
+@tenant_option
+@reports_errors
+def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -> None:
+    app = wired()
+    token = next(iter(app.tokens.list(OPERATOR, tenant, serial_prefix=serial, limit=1)), None)
+    if token is None or token.serial != serial or token.user_id is None:
+        raise InvalidInput(f"no assigned token with serial {serial!r}", field="serial")
+    holder = app.admin.user_by_id(OPERATOR, tenant, token.user_id)
+    app.enroll.resync(OPERATOR, tenant, holder.name, token.id, first_code, second_code)
+    click.echo(f"token {serial} resynchronised")
+
+
+@tokens.command("export", help="Write every token of the tenant to a password-encrypted PSKC file.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["pskc"]), default="pskc", show_default=True)
+@click.option("--password-file", type=click.Path(exists=True, path_type=Path), required=True)
+@tenant_option
+@reports_errors
+def tokens_export(file: Path, fmt: str, password_file: Path, tenant: str) -> None:
+    password = _password(password_file)
+    if not password or len(password) < 12:
+        raise InvalidInput("the export password must be at least 12 characters", field="password")
+    records = wired().tokens.export(OPERATOR, tenant)
+    file.write_bytes(write_pskc(records, password))
+    file.chmod(0o600)
+    click.echo(f"exported {len(records)} token(s) to {file} (PBKDF2 + AES-256-CBC + HMAC-SHA256)")

@@ -1,0 +1,66 @@
+"""`twostep tokens` from the shell: import, assign, refuse a bad file whole, export."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def twostep(home: Path, *args: str, ok: bool = True) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "twostep.interfaces.cli.main", *args],
+        env={**os.environ, "TWOSTEP_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode == 0) == ok, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def test_import_assign_export_and_import_elsewhere(tmp_path: Path) -> None:
+    home, other = tmp_path / "a", tmp_path / "b"
+    csv = tmp_path / "tokens.csv"
+    csv.write_text(
+        "upn,serial number,secret key,time interval,manufacturer,model\n"
+        ",TK001,JBSWY3DPEHPK3PXP,30,Acme,C200\n"
+        ",TK002,gezd gnbv gy3t qojq gezd gnbv gy3t qojq,60,Acme,C200\n"
+    )
+    out = twostep(home, "tokens", "import", str(csv))
+    assert "imported 2" in out and "Acme: 2" in out and "JBSWY3DPEHPK3PXP" not in out
+    twostep(home, "users", "add", "alice")
+    twostep(home, "tokens", "assign", "TK001", "alice")
+    listed = twostep(home, "tokens", "list", "--unassigned")
+    assert "TK002" in listed and "TK001" not in listed
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("TK003,JBSWY3DPEHPK3PXP,30\nTK004,not-base32!,30\nTK005,JBSWY3DPEHPK3PXP,45\n")
+    refused = twostep(home, "tokens", "import", str(bad), ok=False)
+    assert "[import_refused]" in refused and "line 2" in refused and "line 3" in refused
+    taken = tmp_path / "taken.csv"
+    taken.write_text("TK003,JBSWY3DPEHPK3PXP,30\nTK001,JBSWY3DPEHPK3PXP,30\n")
+    refused = twostep(home, "tokens", "import", str(taken), "--update", ok=False)
+    assert "line 2: serial TK001 is assigned to a user" in refused
+    assert "TK003" not in twostep(home, "tokens", "list")  # nothing of either file was kept
+
+    password = tmp_path / "password"
+    password.write_text("correct horse battery staple\n")
+    exported = tmp_path / "tokens.pskc"
+    twostep(home, "tokens", "export", str(exported), "--password-file", str(password))
+    assert exported.stat().st_mode & 0o777 == 0o600
+    assert b"JBSWY3DPEHPK3PXP" not in exported.read_bytes()
+    out = twostep(other, "tokens", "import", str(exported), "--password-file", str(password))
+    assert "imported 2" in out
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the password\n")
+    refused = twostep(
+        other, "tokens", "import", str(exported), "--password-file", str(wrong), ok=False
+    )
+    assert "[import_refused]" in refused
