@@ -20,6 +20,7 @@ from twostep.interfaces.http.routers import (
     keys,
     methods,
     tenants,
+    tokens,
     users,
     validate,
 )
@@ -51,7 +52,7 @@ def create_app(app: App | None = None) -> FastAPI:
     api.state.twostep = wired
     errors.install(api)
     api.add_middleware(BodyLimit)
-    for module in (validate, tenants, users, methods, integrations, keys, audit):
+    for module in (validate, tenants, users, methods, tokens, integrations, keys, audit):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])

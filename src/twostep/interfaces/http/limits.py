@@ -7,9 +7,14 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
-_TOO_LARGE = json.dumps(
-    {"error": {"code": "body_too_large", "message": f"the body exceeds {MAX_BODY} bytes"}}
-).encode()
+MAX_UPLOAD = 64 * 1024 * 1024  # token files: 100,000 CSV rows are about 5 MB
+UPLOAD_SUFFIX = "/tokens/import"
+
+
+def _too_large(limit: int) -> bytes:
+    return json.dumps(
+        {"error": {"code": "body_too_large", "message": f"the body exceeds {limit} bytes"}}
+    ).encode()
 
 
 class BodyLimit:
@@ -21,14 +26,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_UPLOAD if scope.get("path", "").endswith(UPLOAD_SUFFIX) else self.limit
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_large = int(value) > self.limit
+                    too_large = int(value) > limit
                 except ValueError:
                     too_large = True
                 if too_large:
-                    await _refuse(send)
+                    await _refuse(send, limit)
                     return
         seen = 0
         refused = False
@@ -42,9 +48,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     refused = True
-                    await _refuse(send)
+                    await _refuse(send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -55,7 +61,7 @@ class BodyLimit:
         await self.app(scope, counted, guarded_send)
 
 
-async def _refuse(send: Send) -> None:
+async def _refuse(send: Send, limit: int) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -63,4 +69,4 @@ async def _refuse(send: Send) -> None:
             "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
         }
     )
-    await send({"type": "http.response.body", "body": _TOO_LARGE})
+    await send({"type": "http.response.body", "body": _too_large(limit)})

@@ -1,0 +1,95 @@
+"""The token API: multipart import (all or nothing, secrets never echoed), pool, assignment."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+CSV = b"serial,secret,interval\nTK001,JBSWY3DPEHPK3PXP,30\nTK002,GEZDGNBVGY3TQOJQ,60\n"
+
+
+def test_import_list_assign(client: TestClient, admin: dict[str, str]) -> None:
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("tokens.csv", CSV, "text/csv")},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "imported": 2,
+        "replaced": 0,
+        "assigned": 0,
+        "by_type": {"totp": 2},
+        "by_manufacturer": {"unknown": 2},
+    }
+    assert "JBSWY3DPEHPK3PXP" not in r.text
+    pool = client.get("/v1/tenants/default/tokens?assigned=false", headers=admin).json()
+    assert [t["serial"] for t in pool] == ["TK001", "TK002"]
+    assert pool[1]["period"] == 60 and "secret" not in str(pool) and "seed" not in str(pool)
+    client.post("/v1/tenants/default/users", json={"user": "alice"}, headers=admin)
+    r = client.post(
+        "/v1/tenants/default/tokens/TK001/assign", json={"user": "alice"}, headers=admin
+    )
+    assert r.status_code == 200 and r.json()["assigned"] is True
+    r = client.post(
+        "/v1/tenants/default/tokens/TK001/assign", json={"user": "alice"}, headers=admin
+    )
+    assert r.status_code == 409
+    methods = client.get("/v1/tenants/default/users/alice/methods", headers=admin).json()
+    assert [m["serial"] for m in methods] == ["TK001"]
+    assert (
+        client.post("/v1/tenants/default/tokens/TK001/unassign", headers=admin).json()["assigned"]
+        is False
+    )
+    assert client.delete("/v1/tenants/default/tokens/TK002", headers=admin).status_code == 204
+
+
+def test_a_refused_import_lists_every_row_and_keeps_nothing(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    bad = b"TK001,JBSWY3DPEHPK3PXP,30\nTK002,nope!,30\nTK003,JBSWY3DPEHPK3PXP,31\n"
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("tokens.csv", bad, "text/csv")},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "import_refused"
+    assert "line 2" in r.text and "line 3" in r.text and "JBSWY3DPEHPK3PXP" not in r.text
+    assert client.get("/v1/tenants/default/tokens", headers=admin).json() == []
+
+
+def test_a_wrong_pskc_password_is_refused(client: TestClient, admin: dict[str, str]) -> None:
+    from twostep.adapters.importers import TokenRecord, write_pskc
+    from twostep.domain.entities import OtpParams
+
+    data = write_pskc(
+        [TokenRecord("P1", bytes(range(20)), OtpParams())], "right password", iterations=1000
+    )
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        data={"password": "wrong password", "format": "pskc"},
+        files={"file": ("t.xml", data, "application/pskc+xml")},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "import_refused"
+    assert "wrong password" not in r.text
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        data={"password": "right password"},
+        files={"file": ("t.xml", data, "application/pskc+xml")},
+    )
+    assert r.status_code == 200 and r.json()["imported"] == 1
+
+
+def test_uploads_may_exceed_the_json_body_limit(client: TestClient, admin: dict[str, str]) -> None:
+    rows = b"".join(b"S%06d,JBSWY3DPEHPK3PXP,30\n" % i for i in range(5000))  # ~130 KB
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("tokens.csv", rows, "text/csv")},
+    )
+    assert r.status_code == 200 and r.json()["imported"] == 5000
