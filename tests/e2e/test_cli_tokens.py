@@ -41,13 +41,16 @@ def test_import_assign_export_and_import_elsewhere(tmp_path: Path) -> None:
     assert "TK002" in listed and "TK001" not in listed
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("TK003,JBSWY3DPEHPK3PXP,30\nTK004,not-base32!,30\nTK005,JBSWY3DPEHPK3PXP,45\n")
-    refused = twostep(home, "tokens", "import", str(bad), ok=False)
-    assert "[import_refused]" in refused and "line 2" in refused and "line 3" in refused
-    taken = tmp_path / "taken.csv"
-    taken.write_text("TK003,JBSWY3DPEHPK3PXP,30\nTK001,JBSWY3DPEHPK3PXP,30\n")
-    refused = twostep(home, "tokens", "import", str(taken), "--update", ok=False)
-    assert "line 2: serial TK001 is assigned to a user" in refused
+    bad.write_text(
+        "TK003,JBSWY3DPEHPK3PXP,30\n"  # fine
+        "TK004,not-base32!,30\n"  # the reader refuses it
+        "TK005,JBSWY3DPEHPK3PXP,45\n"  # and this
+        "TK001,JBSWY3DPEHPK3PXP,30\n"  # readable, but the serial is assigned
+    )
+    refused = twostep(home, "tokens", "import", str(bad), "--update", ok=False)
+    assert "[import_refused]" in refused and "(3 problems)" in refused
+    assert "line 2" in refused and "line 3" in refused
+    assert "line 4: serial TK001 is assigned to a user" in refused
     assert "TK003" not in twostep(home, "tokens", "list")  # nothing of either file was kept
 
     password = tmp_path / "password"

@@ -81,10 +81,15 @@ class ImportRefused(InvalidInput):
 
     code = "import_refused"
 
-    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+    def __init__(
+        self, problems: Sequence[ImportProblem], *, valid: Sequence[TokenRecord] = ()
+    ) -> None:
         if not problems:
             raise ValueError("an import is refused for at least one problem")
         self.problems: tuple[ImportProblem, ...] = tuple(problems)
+        # The rows that were fine, so the caller can list their problems too (a serial
+        # already stored, say) in the same answer.
+        self.valid: tuple[TokenRecord, ...] = tuple(valid)
         count = len(self.problems)
         listed = "; ".join(str(p) for p in self.problems[:SHOWN_PROBLEMS])
         more = f"; and {count - SHOWN_PROBLEMS} more" if count > SHOWN_PROBLEMS else ""

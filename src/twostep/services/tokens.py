@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from twostep.domain.entities import AdminKey, Method, MethodKind, MethodStatus, Role, User
@@ -62,20 +62,12 @@ class TokenPool:
             batch: list[NewMethod] = []
             holders: list[tuple[User, str]] = []
             for record in records:
-                holder = None
-                if record.upn is not None:
-                    if record.upn not in users:
-                        users[record.upn] = tx.users.by_name(tenant.id, record.upn)
-                    holder = users[record.upn]
-                    if holder is None:
-                        problems.append(_problem(record, f"no user {record.upn!r} in the tenant"))
-                        continue
-                existing = stored.get(record.serial)
-                if existing is not None and not (update and existing.user_id is None):
-                    why = "is assigned to a user" if existing.user_id else "is already stored"
-                    hint = "" if existing.user_id else " (import with update to replace it)"
-                    problems.append(_problem(record, f"serial {record.serial} {why}{hint}"))
+                problem = _store_problem(tx, tenant.id, record, stored, users, update)
+                if problem is not None:
+                    problems.append(problem)
                     continue
+                holder = users.get(record.upn) if record.upn is not None else None
+                existing = stored.get(record.serial)
                 if problems:
                     continue  # the import is refused anyway: only look for more problems
                 method_id = existing.id if existing else uuid.uuid4().hex
@@ -101,6 +93,27 @@ class TokenPool:
                 # Re-read: an earlier token of this import may have set the default.
                 registered(tx, tx.users.by_id(holder.id) or holder, method_id)
         return ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
+
+    def problems_in_store(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        records: Iterable[TokenRecord],
+        *,
+        update: bool = False,
+    ) -> list[ImportProblem]:
+        """What storing these records would refuse (stored serials, unknown users),
+        without storing anything: to list every problem of a file in one answer."""
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            stored = tx.methods.token_serials(tenant.id)
+            users: dict[str, User | None] = {}
+            found: list[ImportProblem] = []
+            for record in records:
+                problem = _store_problem(tx, tenant.id, record, stored, users, update)
+                if problem is not None:
+                    found.append(problem)
+            return found
 
     def list(
         self,
@@ -196,6 +209,29 @@ class TokenPool:
                     )
                 after = page[-1].serial
         return out
+
+
+def _store_problem(
+    tx: Transaction,
+    tenant_id: int,
+    record: TokenRecord,
+    stored: Mapping[str, Method],
+    users: dict[str, User | None],
+    update: bool,
+) -> ImportProblem | None:
+    """Why this record cannot be stored: an unknown user, or a serial already stored
+    (an update may replace a token still in the pool, never one somebody holds)."""
+    if record.upn is not None:
+        if record.upn not in users:
+            users[record.upn] = tx.users.by_name(tenant_id, record.upn)
+        if users[record.upn] is None:
+            return _problem(record, f"no user {record.upn!r} in the tenant")
+    existing = stored.get(record.serial)
+    if existing is not None and not (update and existing.user_id is None):
+        why = "is assigned to a user" if existing.user_id else "is already stored"
+        hint = "" if existing.user_id else " (import with update to replace it)"
+        return _problem(record, f"serial {record.serial} {why}{hint}")
+    return None
 
 
 def _token(tx: Transaction, tenant_id: int, serial: str) -> Method:

@@ -101,12 +101,12 @@ def read_csv_lines(lines: Iterable[str]) -> list[TokenRecord]:
         except _RowError as exc:
             problems.extend(ImportProblem(reason, line=line) for reason in exc.reasons)
         else:
-            if first == line and not problems:  # once refused, only problems are worth keeping
+            if first == line:  # kept after a problem too: their own problems get listed
                 records.append(record)
         if first != line:
             problems.append(ImportProblem(f"serial {serial} is already on line {first}", line=line))
     if problems:
-        raise ImportRefused(problems)
+        raise ImportRefused(problems, valid=records)
     if not records:
         raise ImportRefused.single("the file holds no tokens")
     return records

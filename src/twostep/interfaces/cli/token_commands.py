@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from twostep.adapters.importers import read_csv, read_pskc, write_pskc
+from twostep.adapters.importers import write_pskc
 from twostep.domain.errors import InvalidInput
 from twostep.interfaces.cli.common import reports_errors, table, wired
+from twostep.interfaces.token_files import import_file
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
 
 tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
@@ -45,16 +46,16 @@ def tokens_import(
     tenant: str,
 ) -> None:
     fmt = fmt or ("csv" if file.suffix.lower() in (".csv", ".txt") else "pskc")
-    data = file.read_bytes()
-    if fmt == "csv":
-        records = read_csv(data)
-    else:
-        try:
-            key = bytes.fromhex(key_hex) if key_hex else None
-        except ValueError as exc:
-            raise InvalidInput("--key must be hex", field="key") from exc
-        records = read_pskc(data, key=key, password=_password(password_file))
-    summary = wired().tokens.import_records(OPERATOR, tenant, records, update=update)
+    summary = import_file(
+        wired(),
+        OPERATOR,
+        tenant,
+        file.read_bytes(),
+        fmt=fmt,
+        key_hex=key_hex,
+        password=_password(password_file),
+        update=update,
+    )
     click.echo(
         f"imported {summary.imported}, replaced {summary.replaced}, "
         f"assigned {summary.assigned} token(s) into tenant {tenant}"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from twostep.adapters.importers import read_csv, read_pskc
 from twostep.domain.entities import Method
-from twostep.domain.errors import InvalidInput, MethodNotFound
+from twostep.domain.errors import MethodNotFound
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.schemas import ResyncBody, Strict
+from twostep.interfaces.token_files import import_file
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/tokens", tags=["tokens"])
 
@@ -70,18 +70,11 @@ async def import_tokens(
     data = await file.read()
     kind = format or ("csv" if (file.filename or "").lower().endswith(".csv") else "pskc")
 
-    def run() -> Any:
-        if kind == "csv":
-            records = read_csv(data)
-        else:
-            try:
-                raw_key = bytes.fromhex(key) if key else None
-            except ValueError as exc:
-                raise InvalidInput("key must be hex", field="key") from exc
-            records = read_pskc(data, key=raw_key, password=password)
-        return app.tokens.import_records(actor, tenant, records, update=update)
-
-    summary = await run_in_threadpool(run)
+    summary = await run_in_threadpool(
+        lambda: import_file(
+            app, actor, tenant, data, fmt=kind, key_hex=key, password=password, update=update
+        )
+    )
     return ImportOut(
         imported=summary.imported,
         replaced=summary.replaced,
