@@ -82,7 +82,7 @@ class Authenticator:
             otp.match_totp(_DUMMY_SEED, _DUMMY_PARAMS, request.code or "", now, 1)
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
-        active = tuple(m for m in subject.methods if m.status is MethodStatus.ACTIVE)
+        active = tuple(m for m in subject.methods if _usable(m, now))
         listed = tuple(sorted({m.kind.value for m in active}))
 
         # step 3: policy
@@ -247,6 +247,15 @@ def _candidates(
         coded = tuple(m for m in default_first if code_factor(m.kind) is not None)
         return coded or tuple(default_first[:1])
     return tuple(default_first[:1])
+
+
+def _usable(method: Method, now: float) -> bool:
+    """Active, and inside the validity period a token vendor may have set."""
+    return (
+        method.status is MethodStatus.ACTIVE
+        and (method.valid_from is None or method.valid_from <= now)
+        and (method.valid_until is None or now < method.valid_until)
+    )
 
 
 def _device(method: Method, settings: TenantSettings) -> str | None:

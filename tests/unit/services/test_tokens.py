@@ -54,6 +54,7 @@ def test_an_import_fills_the_pool_and_reports_counts(app: App) -> None:
     pool = app.tokens.list(OPERATOR, "default", assigned=False)
     assert [t.serial for t in pool] == ["A1", "A2", "B1"]
     assert all(t.status is MethodStatus.UNASSIGNED and t.user_id is None for t in pool)
+    assert (pool[0].manufacturer, pool[0].model) == ("Acme", "C200")
     assert [t.serial for t in app.tokens.list(OPERATOR, "default", serial_prefix="A")] == [
         "A1",
         "A2",
@@ -140,3 +141,14 @@ def test_delete(app: App) -> None:
     app.tokens.import_records(OPERATOR, "default", [record("T1")])
     app.tokens.delete(OPERATOR, "default", "T1")
     assert app.tokens.list(OPERATOR, "default") == []
+
+
+def test_a_token_outside_its_validity_dates_verifies_nothing(app: App, clock: FakeClock) -> None:
+    builders.user(app, "alice")
+    now = clock.now()
+    expired = TokenRecord("OLD", secrets.token_bytes(20), HOTP, upn="alice", valid_until=now - 1)
+    early = TokenRecord("NEW", secrets.token_bytes(20), HOTP, upn="alice", valid_from=now + 60)
+    app.tokens.import_records(OPERATOR, "default", [expired, early])
+    assert validate(app, "alice", otp.hotp(expired.seed, HOTP, 0))[1] is Reason.NO_METHOD_REGISTERED
+    clock.advance(61)
+    assert validate(app, "alice", otp.hotp(early.seed, HOTP, 0)) == (Result.ACCEPT, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -154,17 +155,25 @@ def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -
     click.echo(f"token {serial} resynchronised")
 
 
-@tokens.command("export", help="Write every token of the tenant to a password-encrypted PSKC file.")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@tokens.command(
+    "export", help="Write every token to a password-encrypted PSKC file (FILE, or stdout)."
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--format", "fmt", type=click.Choice(["pskc"]), default="pskc", show_default=True)
 @click.option("--password-file", type=click.Path(exists=True, path_type=Path), required=True)
 @tenant_option
 @reports_errors
-def tokens_export(file: Path, fmt: str, password_file: Path, tenant: str) -> None:
+def tokens_export(file: Path | None, fmt: str, password_file: Path, tenant: str) -> None:
     password = _password(password_file)
     if not password or len(password) < 12:
         raise InvalidInput("the export password must be at least 12 characters", field="password")
     records = wired().tokens.export(OPERATOR, tenant)
-    file.write_bytes(write_pskc(records, password))
-    file.chmod(0o600)
+    data = write_pskc(records, password)
+    if file is None:
+        click.get_binary_stream("stdout").write(data)
+        click.echo(f"exported {len(records)} token(s)", err=True)
+        return
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     click.echo(f"exported {len(records)} token(s) to {file} (PBKDF2 + AES-256-CBC + HMAC-SHA256)")

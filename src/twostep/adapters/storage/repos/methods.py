@@ -60,6 +60,10 @@ def method_from_row(row: Any) -> Method:
         last_step=row.last_step,
         drift=row.drift,
         created_at=row.created_at,
+        manufacturer=row.manufacturer,
+        model=row.model,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
     )
 
 
