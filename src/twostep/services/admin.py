@@ -146,14 +146,6 @@ class AdminService:
         with self.deps.storage.transaction() as tx:
             return user_for(tx, tenant_for(tx, actor, tenant_name), name)
 
-    def user_by_id(self, actor: AdminKey, tenant_name: str, user_id: int) -> User:
-        with self.deps.storage.transaction() as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            user = tx.users.by_id(user_id)
-            if user is None or user.tenant_id != tenant.id:
-                raise UserNotFound(f"no user with id {user_id}")
-            return user
-
     def update_user(
         self, actor: AdminKey, tenant_name: str, name: str, changes: UserChanges
     ) -> User:

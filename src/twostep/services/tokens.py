@@ -137,6 +137,19 @@ class TokenPool:
                 limit=max(1, min(limit, 1000)),
             )
 
+    def get(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
+        with self.deps.storage.transaction() as tx:
+            return _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
+
+    def holder(self, actor: AdminKey, tenant_name: str, serial: str) -> tuple[Method, User]:
+        """The token and the user who holds it; MethodNotFound if it is in the pool."""
+        with self.deps.storage.transaction() as tx:
+            token = _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
+            user = tx.users.by_id(token.user_id) if token.user_id is not None else None
+        if user is None:
+            raise MethodNotFound(f"token {serial!r} is not assigned to anyone")
+        return token, user
+
     def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:

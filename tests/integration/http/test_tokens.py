@@ -93,3 +93,43 @@ def test_uploads_may_exceed_the_json_body_limit(client: TestClient, admin: dict[
         files={"file": ("tokens.csv", rows, "text/csv")},
     )
     assert r.status_code == 200 and r.json()["imported"] == 5000
+
+
+def test_resync_a_drifted_hotp_token(
+    client: TestClient, admin: dict[str, str], integration_key: dict[str, str]
+) -> None:
+    from twostep.domain.entities import OtpParams, OtpType
+    from twostep.factors import otp
+
+    seed, params = bytes(range(20)), OtpParams(type=OtpType.HOTP)
+    rows = (
+        "upn,serial,secret,interval,manufacturer,model,digits,algorithm,type\n"
+        f"alice,H1,{otp.b32encode(seed)},30,Acme,H,6,SHA1,hotp\n"
+    )
+    client.post("/v1/tenants/default/users", json={"user": "alice"}, headers=admin)
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("t.csv", rows.encode(), "text/csv")},
+    )
+    assert r.status_code == 200 and r.json()["assigned"] == 1, r.text
+    assert (
+        client.post(
+            "/v1/tenants/default/tokens/NOPE/resync",
+            headers=admin,
+            json={"first_code": "1", "second_code": "2"},
+        ).status_code
+        == 404
+    )
+    r = client.post(
+        "/v1/tenants/default/tokens/H1/resync",
+        headers=admin,
+        json={"first_code": otp.hotp(seed, params, 40), "second_code": otp.hotp(seed, params, 41)},
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/v1/validate",
+        headers=integration_key,
+        json={"user": "alice", "code": otp.hotp(seed, params, 42)},
+    )
+    assert r.json()["result"] == "accept"

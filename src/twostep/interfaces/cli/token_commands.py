@@ -147,10 +147,7 @@ def tokens_delete(serial: str, tenant: str) -> None:
 @reports_errors
 def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -> None:
     app = wired()
-    token = next(iter(app.tokens.list(OPERATOR, tenant, serial_prefix=serial, limit=1)), None)
-    if token is None or token.serial != serial or token.user_id is None:
-        raise InvalidInput(f"no assigned token with serial {serial!r}", field="serial")
-    holder = app.admin.user_by_id(OPERATOR, tenant, token.user_id)
+    token, holder = app.tokens.holder(OPERATOR, tenant, serial)
     app.enroll.resync(OPERATOR, tenant, holder.name, token.id, first_code, second_code)
     click.echo(f"token {serial} resynchronised")
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from twostep.domain.entities import Method
-from twostep.domain.errors import MethodNotFound
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.schemas import ResyncBody, Strict
 from twostep.interfaces.token_files import import_file
@@ -124,12 +123,9 @@ def lost(tenant: str, serial: str, app: AppDep, actor: AdminDep) -> TokenOut:
 
 @router.post("/{serial}/resync", response_model=TokenOut)
 def resync(tenant: str, serial: str, body: ResyncBody, app: AppDep, actor: AdminDep) -> TokenOut:
-    token = next(iter(app.tokens.list(actor, tenant, serial_prefix=serial, limit=1)), None)
-    if token is None or token.serial != serial or token.user_id is None:
-        raise MethodNotFound(f"no assigned token with serial {serial!r}")
-    holder = app.admin.user_by_id(actor, tenant, token.user_id)
+    token, holder = app.tokens.holder(actor, tenant, serial)
     app.enroll.resync(actor, tenant, holder.name, token.id, body.first_code, body.second_code)
-    return TokenOut.of(token)
+    return TokenOut.of(app.tokens.get(actor, tenant, serial))
 
 
 @router.delete("/{serial}", status_code=204)
