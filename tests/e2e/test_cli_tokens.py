@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import twostep
+
 pytestmark = pytest.mark.slow
-
-
-def twostep(home: Path, *args: str, ok: bool = True) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "twostep.interfaces.cli.main", *args],
-        env={**os.environ, "TWOSTEP_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert (result.returncode == 0) == ok, result.stdout + result.stderr
-    return result.stdout + result.stderr
 
 
 def test_import_assign_export_and_import_elsewhere(tmp_path: Path) -> None:

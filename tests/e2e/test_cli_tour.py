@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.cli import twostep
 from tests.support.servers import serving
 from twostep.domain.entities import OtpParams, OtpType
 from twostep.factors import otp
 
 pytestmark = pytest.mark.slow
-
-
-def twostep(home: Path, *args: str, ok: bool = True) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "twostep.interfaces.cli.main", *args],
-        env={**os.environ, "TWOSTEP_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result.stdout + result.stderr
 
 
 def test_the_tour(tmp_path: Path) -> None:
