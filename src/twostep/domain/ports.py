@@ -118,6 +118,11 @@ class UserRepo(Protocol):
 
     def set_default_method(self, user_id: int, method_id: str | None) -> None: ...
 
+    def registered(self, user_id: int, method_id: str) -> None:
+        """A first method becomes the default (if the user has none) and an ``enabled``
+        user becomes ``enforced``: conditional updates, so racing registrations agree."""
+        ...
+
     def record_failure(
         self, user_id: int, now: float, max_failures: int, lock_until: float
     ) -> bool:
@@ -195,8 +200,9 @@ class MethodRepo(Protocol):
 
     def set_status(self, method_id: str, status: MethodStatus) -> None: ...
 
-    def replace_token(self, method_id: str, method: NewMethod) -> None:
-        """Replace an unassigned token's seed and parameters (an import with update)."""
+    def replace_token(self, method_id: str, method: NewMethod) -> bool:
+        """Replace the seed and parameters of a token still in the pool (an import with
+        update); False if it is no longer there."""
         ...
 
     def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...

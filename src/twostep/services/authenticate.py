@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from twostep.domain.audit import AuditEvent
@@ -65,7 +66,7 @@ class _Subject:
     settings: TenantSettings
     user: User | None
     methods: tuple[Method, ...]
-    sealed: dict[str, bytes]  # sealed seeds by method id, opened only when matched against
+    sealed: Mapping[str, bytes]  # sealed seeds by method id, opened only when matched against
 
 
 class Authenticator:
@@ -149,13 +150,13 @@ class Authenticator:
             tenant.settings,
             found.user,
             found.methods,
-            dict(found.sealed),
+            found.sealed,
         )
 
     def _match(
         self,
         candidates: tuple[Method, ...],
-        sealed: dict[str, bytes],
+        sealed: Mapping[str, bytes],
         code: str,
         now: float,
         settings: TenantSettings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from twostep.domain.entities import (
@@ -12,7 +12,6 @@ from twostep.domain.entities import (
     Method,
     MethodKind,
     MethodStatus,
-    MfaState,
     OtpParams,
     OtpType,
     User,
@@ -105,7 +104,7 @@ class EnrollService:
                 serial=spec.serial,
                 counter=spec.counter,
             )
-            registered(tx, user, method.id)
+            tx.users.registered(user.id, method.id)
         return method
 
     def confirm(
@@ -127,9 +126,11 @@ class EnrollService:
             match = _APP_CODE.match(method, seed, code, now, tenant.settings)
             if match is None or match.step is None:
                 raise ConfirmationFailed("the code does not match: check the device's clock")
-            tx.methods.claim_step(method.id, match.step, now)
-            tx.methods.activate(method.id, now)
-            registered(tx, user, method.id)
+            if not tx.methods.claim_step(method.id, match.step, now) or not tx.methods.activate(
+                method.id, now
+            ):
+                raise ConfirmationFailed("that code was already used: wait for the next one")
+            tx.users.registered(user.id, method.id)
         return self.get(actor, tenant_name, user_name, method_id)
 
     def get(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> Method:
@@ -228,12 +229,3 @@ class EnrollService:
         if method is None:
             raise MethodNotFound(f"no method {method_id!r}")
         return method
-
-
-def registered(tx: Transaction, user: User, method_id: str) -> None:
-    """A user's first active method becomes the default, and an ``enabled`` user who
-    has now registered becomes ``enforced`` (as with per-user MFA elsewhere)."""
-    if user.default_method_id is None:
-        tx.users.set_default_method(user.id, method_id)
-    if user.mfa is MfaState.ENABLED:
-        tx.users.update(replace(user, mfa=MfaState.ENFORCED))

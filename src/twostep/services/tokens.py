@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from twostep.domain.entities import AdminKey, Method, MethodKind, MethodStatus, Role, User
+from twostep.domain.entities import (
+    AdminKey,
+    Method,
+    MethodKind,
+    MethodStatus,
+    Role,
+    Tenant,
+    User,
+)
 from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
 from twostep.domain.ports import NewMethod, Transaction
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps, method_context
-from twostep.services.enroll import registered
 
 BATCH = 1000  # rows per insert: the import streams instead of holding every row
 
@@ -73,7 +80,11 @@ class TokenPool:
                 method_id = existing.id if existing else uuid.uuid4().hex
                 new = _new_method(self.deps, record, method_id, tenant.id, holder)
                 if existing is not None:
-                    tx.methods.replace_token(method_id, new)
+                    if not tx.methods.replace_token(method_id, new):  # assigned meanwhile
+                        problems.append(
+                            _problem(record, f"serial {record.serial} was just assigned")
+                        )
+                        continue
                     replaced += 1
                 else:
                     batch.append(new)
@@ -90,8 +101,7 @@ class TokenPool:
                 raise ImportRefused(problems)  # rolls back every batch already written
             tx.methods.add_many(batch, now)
             for holder, method_id in holders:
-                # Re-read: an earlier token of this import may have set the default.
-                registered(tx, tx.users.by_id(holder.id) or holder, method_id)
+                tx.users.registered(holder.id, method_id)
         return ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
 
     def problems_in_store(
@@ -151,47 +161,51 @@ class TokenPool:
         return token, user
 
     def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
-        now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
+        def change(tx: Transaction, tenant: Tenant, token: Method) -> None:
             user = user_for(tx, tenant, user_name)
-            token = _token(tx, tenant.id, serial)
-            if not tx.methods.assign(token.id, user.id, now):
+            if not tx.methods.assign(token.id, user.id, self.deps.clock.now()):
                 raise Conflict(f"token {serial} is not in the pool (assigned or lost)")
-            registered(tx, user, token.id)
-            found = tx.methods.token_by_serial(tenant.id, serial)
-        assert found is not None
-        return found
+            tx.users.registered(user.id, token.id)
+
+        return self._change(actor, tenant_name, serial, change)
 
     def unassign(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
         """Back to the pool; the user's default moves to another active method."""
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            token = _token(tx, tenant.id, serial)
+
+        def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
             if token.user_id is None or not tx.methods.unassign(token.id):
                 raise Conflict(f"token {serial} is not assigned")
             _forget_default(tx, token)
-            found = tx.methods.token_by_serial(tenant.id, serial)
-        assert found is not None
-        return found
+
+        return self._change(actor, tenant_name, serial, change)
 
     def mark_lost(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
         """A lost token verifies nothing until it is deleted; it stays listed for audit."""
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            token = _token(tx, tenant.id, serial)
+
+        def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
             tx.methods.set_status(token.id, MethodStatus.LOST)
             _forget_default(tx, token)
-            found = tx.methods.token_by_serial(tenant.id, serial)
-        assert found is not None
-        return found
+
+        return self._change(actor, tenant_name, serial, change)
 
     def delete(self, actor: AdminKey, tenant_name: str, serial: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            token = _token(tx, tenant.id, serial)
+            token = _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
             tx.methods.delete(token.id)
             _forget_default(tx, token)
+
+    def _change(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        serial: str,
+        change: Callable[[Transaction, Tenant, Method], None],
+    ) -> Method:
+        """Find the token, change it, and answer it as it now is: one transaction."""
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            change(tx, tenant, _token(tx, tenant.id, serial))
+            return _token(tx, tenant.id, serial)
 
     def export(self, actor: AdminKey, tenant_name: str) -> Sequence[TokenRecord]:
         """Every token of the tenant with its seed, to move them to another deployment.

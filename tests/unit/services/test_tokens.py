@@ -11,6 +11,7 @@ from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodStatus, MfaState, OtpParams, OtpType
 from twostep.domain.errors import Conflict
+from twostep.domain.ports import NewMethod
 from twostep.domain.results import Reason, Result
 from twostep.domain.tokens import ImportRefused, TokenRecord
 from twostep.factors import otp
@@ -152,3 +153,30 @@ def test_a_token_outside_its_validity_dates_verifies_nothing(app: App, clock: Fa
     assert validate(app, "alice", otp.hotp(expired.seed, HOTP, 0))[1] is Reason.NO_METHOD_REGISTERED
     clock.advance(61)
     assert validate(app, "alice", otp.hotp(early.seed, HOTP, 0)) == (Result.ACCEPT, None)
+
+
+def test_an_update_never_overwrites_a_token_assigned_in_between(app: App) -> None:
+    # What a racing assignment on another node leaves for the import's conditional write.
+    app.tokens.import_records(OPERATOR, "default", [record("P1")])
+    builders.user(app, "alice")
+    token = app.tokens.assign(OPERATOR, "default", "P1", "alice")
+    with app.storage.transaction(write=True) as tx:
+        assert not tx.methods.replace_token(
+            token.id,
+            NewMethod(
+                id=token.id,
+                user_id=None,
+                tenant_id=1,
+                kind="oath_token",
+                status=MethodStatus.UNASSIGNED,
+                sealed_seed=b"x",
+                otp=HOTP,
+                serial="P1",
+            ),
+        )
+
+
+def test_registering_keeps_an_existing_default(app: App) -> None:
+    alice = builders.enrolled_user(app)
+    app.tokens.import_records(OPERATOR, "default", [record("T1", upn="alice")])
+    assert app.admin.get_user(OPERATOR, "default", "alice").default_method_id == alice.method.id

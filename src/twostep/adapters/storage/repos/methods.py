@@ -253,11 +253,16 @@ class SqlMethodRepo:
             update(methods).where(methods.c.id == method_id).values(status=status.value)
         )
 
-    def replace_token(self, method_id: str, method: NewMethod) -> None:
+    def replace_token(self, method_id: str, method: NewMethod) -> bool:
         values = _row(method, 0.0)
         for kept in ("id", "user_id", "tenant_id", "created_at", "confirmed_at", "status"):
             values.pop(kept)
-        self.conn.execute(update(methods).where(methods.c.id == method_id).values(**values))
+        result = self.conn.execute(
+            update(methods)
+            .where(methods.c.id == method_id, methods.c.user_id.is_(None))
+            .values(**values)
+        )
+        return result.rowcount == 1
 
     def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
         rows = self.conn.execute(

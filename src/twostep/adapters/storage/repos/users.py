@@ -91,6 +91,18 @@ class SqlUserRepo:
         ).first()
         return None if row is None else user_from_row(row)
 
+    def registered(self, user_id: int, method_id: str) -> None:
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.default_method_id.is_(None))
+            .values(default_method_id=method_id)
+        )
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.mfa == MfaState.ENABLED.value)
+            .values(mfa=MfaState.ENFORCED.value)
+        )
+
     def by_id(self, user_id: int) -> User | None:
         row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
         return None if row is None else user_from_row(row)
