@@ -58,6 +58,7 @@ users = Table(
     Column("failed_count", Integer, nullable=False, server_default="0"),
     Column("locked_until", Float),
     Column("created_at", Float, nullable=False),
+    Column("language", String(16)),  # BCP 47, for texts and calls; None: the tenant's
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -86,6 +87,7 @@ methods = Table(
     Column("model", String(64)),
     Column("valid_from", Float),
     Column("valid_until", Float),
+    Column("phone", String(32)),  # E.164, the phone methods' own number
     UniqueConstraint("tenant_id", "serial"),
     Index(None, "user_id"),
 )
@@ -138,7 +140,63 @@ audit_events = Table(
     Column("server_name", String(255), nullable=False),
     Column("server_ip", String(45)),
     Column("client_ip", String(45)),
+    Column("detail", String(255)),  # why, when a reason needs more (a gateway's error)
     Index(None, "tenant_id", "seq"),
     Index(None, "tenant_id", "user_name", "seq"),
+    Index(None, "tenant_id", "at"),
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", String(48), primary_key=True),  # the transaction id: 192 random bits
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("method_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, accepted, rejected
+    Column("reason", String(48)),
+    Column("code_hash", LargeBinary),  # keyed digest of the code sent; never the code
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("destination", String(320)),  # E.164 (or an address) the challenge went to
+    Column("integration", String(128)),
+    Column("client_ip", String(45)),
+    Column("interface", String(16), nullable=False),
+    Column("sends", Integer, nullable=False, server_default="1"),
+    Column("last_sent_at", Float, nullable=False),
+    Column("gateway", String(64)),
+    Index(None, "tenant_id", "destination", "state"),
+    Index(None, "user_id", "state"),
+    Index(None, "expires_at"),
+)
+
+gateways = Table(
+    "gateways",
+    metadata,
+    Column("id", String(32), primary_key=True),  # also the webhook path: /v1/gateways/{id}
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("position", Integer, nullable=False),  # failover order, lowest first
+    Column("settings", Text, nullable=False),  # JSON, without the credentials
+    Column("secrets", LargeBinary),  # JSON of the credentials, sealed to the gateway id
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+# Texts and calls sent, for the sliding-window abuse limits (any node counts them all).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("tenant_id", Integer, nullable=False),
+    Column("user_id", BigId, nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("at", Float, nullable=False),
+    Index(None, "user_id", "at"),
     Index(None, "tenant_id", "at"),
 )
