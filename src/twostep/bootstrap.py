@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 
 from twostep.adapters.clock import SystemClock
+from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
     AesGcmSecretBox,
@@ -23,8 +24,13 @@ from twostep.domain.ports import Clock, KeyManager
 from twostep.services.admin import AdminService
 from twostep.services.audit import AuditService
 from twostep.services.authenticate import Authenticator
+from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
+from twostep.services.delivery import Delivery, OutboxDefaults
 from twostep.services.enroll import EnrollService
+from twostep.services.gateways import GatewayAdmin
+from twostep.services.passwords import PasswordService
+from twostep.services.radius_clients import RadiusClientService
 from twostep.services.tokens import TokenPool
 
 
@@ -39,6 +45,10 @@ class App:
     authenticator: Authenticator
     audit: AuditService
     tokens: TokenPool
+    challenges: ChallengeService
+    gateways: GatewayAdmin
+    radius_clients: RadiusClientService
+    passwords: PasswordService
 
     def close(self) -> None:
         self.storage.close()
@@ -95,6 +105,14 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         clock=clock or SystemClock(),
         node=Node(config.server.node_name, node_ip(config)),
     )
+    factory = GatewayRegistry()
+    public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
+    outbox = OutboxDefaults(
+        path=str(config.storage.home / "outbox.jsonl"),
+        # Derived from the secret key, so every node verifies the outbox's webhooks alike.
+        webhook_secret=box.digest(b"outbox webhook", "gateway:outbox").hex(),
+    )
+    challenges = ChallengeService(deps, Delivery(deps, factory, outbox), public_url)
     return App(
         config=config,
         deps=deps,
@@ -102,7 +120,11 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        authenticator=Authenticator(deps),
+        authenticator=Authenticator(deps, challenges),
         audit=AuditService(deps),
         tokens=TokenPool(deps),
+        challenges=challenges,
+        gateways=GatewayAdmin(deps, factory, public_url),
+        radius_clients=RadiusClientService(deps),
+        passwords=PasswordService(deps),
     )

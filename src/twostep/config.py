@@ -36,20 +36,49 @@ class ServerConfig:
     node_name: str
     node_ip: str | None
     log_level: str
+    # The base URL providers and devices reach this server at (webhooks, activation links).
+    public_url: str = ""
 
     def validate(self) -> None:
         if not 0 < self.port < 65536:
             raise InvalidSetting("the port must be 1-65535")
         if not 1 <= self.workers <= 64:
             raise InvalidSetting("TWOSTEP_WORKERS must be 1-64")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise InvalidSetting("TWOSTEP_PUBLIC_URL must be an http:// or https:// URL")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise InvalidSetting("TWOSTEP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class RadiusConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 1812
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise InvalidSetting("TWOSTEP_RADIUS_PORT must be 1-65535")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> RadiusConfig:
+        enabled = _flag(env.get("TWOSTEP_RADIUS", "off"), "TWOSTEP_RADIUS")
+        if enabled is None:
+            raise InvalidSetting("TWOSTEP_RADIUS must be on or off")
+        try:
+            port = int(env.get("TWOSTEP_RADIUS_PORT", "1812"))
+        except ValueError as exc:
+            raise InvalidSetting("TWOSTEP_RADIUS_PORT must be an integer") from exc
+        radius = cls(enabled, env.get("TWOSTEP_RADIUS_HOST", "127.0.0.1"), port)
+        radius.validate()
+        return radius
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     storage: StorageConfig
     server: ServerConfig
+    radius: RadiusConfig = RadiusConfig()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -73,8 +102,9 @@ class Config:
             node_name=env.get("TWOSTEP_NODE_NAME") or socket.gethostname(),
             node_ip=env.get("TWOSTEP_NODE_IP") or None,
             log_level=env.get("TWOSTEP_LOG_LEVEL", "INFO"),
+            public_url=(env.get("TWOSTEP_PUBLIC_URL") or "").rstrip("/"),
         )
-        config = cls(storage, server)
+        config = cls(storage, server, RadiusConfig.from_env(env))
         storage.validate()
         server.validate()
         return config

@@ -24,6 +24,7 @@ class AuditEvent:
     phone: str | None = None
     device: str | None = None  # app install or token serial, never a secret
     interface: str = "http"  # http, radius, cli
+    detail: str | None = None  # more on the reason, e.g. each gateway's error; never a secret
     seq: int | None = None  # store-assigned, for cursor paging
 
 

@@ -66,6 +66,7 @@ class User:
     default_method_id: str | None = None
     failed_count: int = 0
     locked_until: float | None = None  # epoch seconds; None when not locked
+    language: str | None = None  # BCP 47, for texts and calls; None: the tenant's
 
     def is_locked(self, now: float) -> bool:
         return self.locked_until is not None and now < self.locked_until
@@ -101,6 +102,18 @@ class Method:
     model: str | None = None
     valid_from: float | None = None
     valid_until: float | None = None
+    phone: str | None = None  # E.164: the number a phone method texts or calls
+
+    @property
+    def out_of_band(self) -> bool:
+        """Verified through a challenge (a text, a call, a push), not a typed code."""
+        return self.kind in OUT_OF_BAND
+
+
+OUT_OF_BAND = frozenset(
+    {MethodKind.SMS, MethodKind.SMS_REPLY, MethodKind.VOICE, MethodKind.APP_PUSH}
+)
+PHONE_KINDS = frozenset({MethodKind.SMS, MethodKind.SMS_REPLY, MethodKind.VOICE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +124,29 @@ class Integration:
     key_id: str
     created_at: float
     revoked_at: float | None = None
+
+
+class RadiusMode(StrEnum):
+    SECOND_FACTOR = "second_factor"  # the NAS checked the password: User-Password is the code
+    PASSWORD_AND_CODE = "password_and_code"  # User-Password is password+code or password,code
+    CHALLENGE = "challenge"  # Access-Challenge with State, then the code
+
+
+@dataclass(frozen=True, slots=True)
+class RadiusClient:
+    """A NAS (VPN, gateway, Wi-Fi controller) allowed to send Access-Requests. It is an
+    integration: its name is the audit log's integration. The shared secret is not here."""
+
+    id: str
+    tenant_id: int
+    integration_id: int
+    name: str
+    network: str  # an address or CIDR, IPv4 or IPv6, normalized ("192.0.2.0/24")
+    mode: RadiusMode = RadiusMode.SECOND_FACTOR
+    require_message_authenticator: bool = True
+    limit_proxy_state: bool = False
+    push_wait_seconds: int = 20
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

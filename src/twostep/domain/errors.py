@@ -83,6 +83,12 @@ class TransactionNotFound(NotFound):
     code = "transaction_not_found"
 
 
+class GatewayNotFound(NotFound):
+    """No such gateway."""
+
+    code = "gateway_not_found"
+
+
 class Conflict(TwostepError):
     """The resource already exists or is in a conflicting state."""
 
@@ -123,6 +129,30 @@ class SerialInUse(Conflict):
     """An OATH token with this serial is already registered in the tenant."""
 
     code = "serial_in_use"
+
+
+class GatewayExists(Conflict):
+    """A gateway with this name already exists in the tenant."""
+
+    code = "gateway_exists"
+
+
+class ResendRefused(Conflict):
+    """The challenge cannot be resent now: too soon, too often, finished, or not a text."""
+
+    code = "resend_refused"
+
+
+class RateLimited(TwostepError):
+    """Too many texts or calls for this user or tenant; try again later."""
+
+    code = "rate_limited"
+
+
+class NumberNotAllowed(InvalidInput):
+    """The number's country is not allowed, or the number cannot take this method."""
+
+    code = "number_not_allowed"
 
 
 class ConfirmationFailed(TwostepError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from twostep.domain.errors import InvalidPhoneNumber
+from twostep.domain.errors import InvalidPhoneNumber, NumberNotAllowed
 
 
 def normalize_phone(raw: str) -> str:
@@ -28,3 +28,36 @@ def mask_phone(e164: str) -> str:
     """Keep the country code and the last four digits: ``+1 ••• 4567``."""
     number = phonenumbers.parse(e164, None)
     return f"+{number.country_code} \u2022\u2022\u2022 {e164[-4:]}"
+
+
+# Number types that can take a text message: a fixed line cannot, and premium-rate or
+# shared-cost ranges are where SMS pumping sends its traffic.
+_TEXTABLE = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+# Calls may go to fixed lines too; toll fraud calls premium-rate and shared-cost ranges.
+_CALLABLE = _TEXTABLE | {
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+}
+
+
+def check_destination(e164: str, *, texts: bool, allowed_calling_codes: tuple[str, ...]) -> None:
+    """Refuse a number the tenant does not send to: a country outside its allow-list, or
+    a number type that cannot take the message (or that toll fraud favours)."""
+    number = phonenumbers.parse(e164, None)
+    if allowed_calling_codes and str(number.country_code) not in allowed_calling_codes:
+        raise NumberNotAllowed(
+            f"numbers with country code +{number.country_code} are not allowed in this tenant",
+            field="phone",
+        )
+    kind = phonenumbers.number_type(number)
+    if kind not in (_TEXTABLE if texts else _CALLABLE):
+        what = "text messages" if texts else "calls"
+        raise NumberNotAllowed(
+            f"this number cannot take {what} (it is not a mobile number, or it is premium-rate)",
+            field="phone",
+        )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twostep.domain.audit import AuditEvent, AuditQuery
+from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.entities import (
     AdminKey,
     Integration,
@@ -20,6 +21,7 @@ from twostep.domain.entities import (
     MethodStatus,
     MfaState,
     OtpParams,
+    RadiusClient,
     Role,
     Tenant,
     User,
@@ -44,6 +46,15 @@ class SecretBox(Protocol):
         """True when ``sealed`` is not under the current key."""
         ...
 
+    def digest(self, data: bytes, context: str) -> bytes:
+        """A keyed digest of a short-lived secret (a one-time code): a copy of the
+        database alone cannot try the million codes against it."""
+        ...
+
+    def digest_matches(self, digest: bytes, data: bytes, context: str) -> bool:
+        """Compare in constant time; False for a digest under a key no longer held."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class NewUser:
@@ -53,6 +64,7 @@ class NewUser:
     email: str | None = None
     phone: str | None = None
     mfa: MfaState = MfaState.ENABLED
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,7 @@ class NewMethod:
     model: str | None = None
     valid_from: float | None = None
     valid_until: float | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,10 @@ class UserRepo(Protocol):
         ...
 
     def unlock(self, user_id: int) -> None: ...
+
+    def lock(self, user_id: int, until: float) -> None:
+        """Lock the user until ``until`` (a fraud report), whatever the failure count."""
+        ...
 
     def locked(self, user_id: int, now: float) -> bool: ...
 
@@ -250,6 +267,138 @@ class AuditRepo(Protocol):
     def query(self, query: AuditQuery) -> Sequence[AuditEvent]: ...
 
 
+class ChallengeRepo(Protocol):
+    """Pending out-of-band verifications. Every change that decides an outcome is one
+    conditional update on a pending row, so two nodes cannot both finish a challenge."""
+
+    def add(self, challenge: Challenge) -> None: ...
+
+    def get(self, challenge_id: str) -> Challenge | None: ...
+
+    def accept(self, challenge_id: str, now: float, *, attempt: bool) -> bool:
+        """Pending, unexpired and (with ``attempt``) under its attempt budget -> accepted;
+        ``attempt`` counts the submission as one of the attempts."""
+        ...
+
+    def fail_attempt(self, challenge_id: str, now: float) -> Challenge | None:
+        """Count a wrong code on a pending, unexpired challenge; reject it when that spends
+        the budget. Returns the challenge after the change, or None if it was not pending."""
+        ...
+
+    def finish(
+        self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
+    ) -> bool:
+        """Pending -> ``state``; False if another node finished it first."""
+        ...
+
+    def delivered(self, challenge_id: str, gateway: str) -> None: ...
+
+    def resend(
+        self, challenge_id: str, code_hash: bytes | None, now: float, interval: int, max_sends: int
+    ) -> bool:
+        """Record one more send (with a new code) if pending, unexpired, not sent within
+        ``interval`` seconds and sent fewer than ``max_sends`` times."""
+        ...
+
+    def pending_for(
+        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+    ) -> Sequence[Challenge]:
+        """Pending challenges of ``kind`` sent to ``destination``, newest first."""
+        ...
+
+    def latest_for(
+        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+    ) -> Challenge | None:
+        """The newest challenge of ``kind`` sent to ``destination``, whatever its state."""
+        ...
+
+    def states(self, challenge_ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
+        """State and expiry of each challenge found (one statement, for long-poll waiters)."""
+        ...
+
+    def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
+        """Pending challenges past their expiry, oldest first (for the expiry sweep)."""
+        ...
+
+    def purge(self, before: float) -> int:
+        """Delete challenges that expired before ``before``."""
+        ...
+
+
+class DeliveryRepo(Protocol):
+    def reserve(
+        self,
+        tenant_id: int,
+        user_id: int,
+        channel: str,
+        now: float,
+        window: int,
+        user_limit: int,
+        tenant_limit: int,
+    ) -> str | None:
+        """Count one text or call against the user's and the tenant's sliding windows,
+        unless either is full; returns "user" or "tenant" for the limit that refused.
+        Serialised per tenant, so the limits hold with several nodes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRecord:
+    id: str
+    tenant_id: int
+    name: str
+    kind: str
+    position: int
+    settings: Mapping[str, object]  # without the credentials
+    sealed_secrets: bytes | None  # JSON of the credentials, sealed to the gateway id
+    created_at: float
+
+
+class GatewayRepo(Protocol):
+    def add(self, gateway: GatewayRecord) -> None: ...
+
+    def for_tenant(self, tenant_id: int) -> Sequence[GatewayRecord]:
+        """The tenant's gateways in failover order."""
+        ...
+
+    def by_id(self, gateway_id: str) -> GatewayRecord | None: ...
+
+    def delete(self, gateway_id: str) -> None: ...
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
+
+    def replace_sealed(self, gateway_id: str, sealed: bytes) -> None: ...
+
+
+class RadiusClientRepo(Protocol):
+    def add(self, client: RadiusClient, sealed_secret: bytes) -> None: ...
+
+    def list(self, tenant_id: int) -> Sequence[RadiusClient]: ...
+
+    def by_name(self, tenant_id: int, name: str) -> RadiusClient | None: ...
+
+    def delete(self, client_id: str) -> None:
+        """Delete the client and the integration that names it."""
+        ...
+
+    def active(self) -> Sequence[tuple[RadiusClient, bytes]]:
+        """Every client of every tenant whose integration is not revoked, with its
+        sealed secret: what a RADIUS server loads."""
+        ...
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
+
+    def replace_sealed(self, client_id: str, sealed: bytes) -> None: ...
+
+
+class PasswordRepo(Protocol):
+    """Users' local primary passwords (argon2id hashes), for RADIUS password+code."""
+
+    def get(self, user_id: int) -> str | None: ...
+
+    def set(self, user_id: int, password_hash: str | None) -> None: ...
+
+
 class Transaction(Protocol):
     @property
     def tenants(self) -> TenantRepo: ...
@@ -271,6 +420,21 @@ class Transaction(Protocol):
 
     @property
     def subjects(self) -> SubjectRepo: ...
+
+    @property
+    def challenges(self) -> ChallengeRepo: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepo: ...
+
+    @property
+    def gateways(self) -> GatewayRepo: ...
+
+    @property
+    def radius_clients(self) -> RadiusClientRepo: ...
+
+    @property
+    def passwords(self) -> PasswordRepo: ...
 
 
 class Storage(Protocol):

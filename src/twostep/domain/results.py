@@ -23,6 +23,14 @@ class Reason(StrEnum):
     METHOD_NOT_SUPPORTED = "method_not_supported"  # this server cannot do that method yet
     MFA_NOT_REQUIRED = "mfa_not_required"  # accept: the user's MFA state is disabled
     CODE_REQUIRED = "code_required"  # a code method was chosen but no code sent
+    TIMEOUT = "timeout"  # the challenge expired before it was answered (or the answer was late)
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # the challenge's wrong-code budget is spent
+    DELIVERY_FAILED = "delivery_failed"  # no gateway could deliver the text or the call
+    RATE_LIMITED = "rate_limited"  # the user's or tenant's texts-and-calls limit is reached
+    NUMBER_NOT_ALLOWED = "number_not_allowed"  # country not allowed, or premium/non-mobile
+    FRAUD_REPORTED = "fraud_reported"  # the user reported the sign-in as not theirs
+    CALL_NOT_ANSWERED = "call_not_answered"  # the call ended without "#"
+    INVALID_PIN = "invalid_pin"  # a wrong PIN was entered in the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +41,4 @@ class Decision:
     reason: Reason | None = None
     transaction_id: str | None = None
     methods: tuple[str, ...] = field(default=())
+    prompt: str | None = None  # for a challenge: what to tell the user ("Enter the code sent to…")

@@ -23,6 +23,23 @@ class TenantSettings:
     app_code_period: int = 30
     pending_method_seconds: int = 600  # unconfirmed enrollments expire
     audit_fields: tuple[str, ...] = field(default=AUDIT_OPTIONAL_FIELDS)
+    # Phone methods (sms, sms_reply, voice): how long a challenge lives, how often it may be
+    # tried and resent, and the abuse limits that stop SMS pumping and toll fraud.
+    sms_code_timeout: int = 300  # one-way SMS: the code's lifetime
+    sms_reply_timeout: int = 60  # two-way SMS: how long a reply is waited for
+    voice_timeout: int = 120  # a call: how long "#" is waited for
+    challenge_attempts: int = 3  # wrong codes before a challenge is spent
+    resend_interval: int = 30  # seconds between two sends of one challenge
+    max_sends: int = 3  # sends of one challenge, the first included
+    delivery_window: int = 3600  # the sliding window of the two limits below
+    user_delivery_limit: int = 10  # texts and calls per user per window
+    tenant_delivery_limit: int = 1000  # texts and calls per tenant per window
+    allowed_calling_codes: tuple[str, ...] = ()  # e.g. ("1", "44"); empty: every country
+    sms_sender: str = ""  # sender ID or number; empty: the gateway's default
+    caller_id: str = ""  # E.164 calls are placed from; empty: the gateway's default
+    voice_pin_required: bool = False  # callers enter their PIN before "#"
+    fraud_blocks_user: bool = True  # a fraud report (0# in a call) locks the user
+    language: str = "en"  # texts and calls, for users without a language of their own
 
     def __post_init__(self) -> None:
         _in_range("totp_window", self.totp_window, 0, 10)
@@ -32,6 +49,39 @@ class TenantSettings:
         _in_range("lockout_seconds", self.lockout_seconds, 0, 30 * 24 * 3600)
         _in_range("app_code_digits", self.app_code_digits, 6, 8)
         _in_range("pending_method_seconds", self.pending_method_seconds, 60, 7 * 24 * 3600)
+        _in_range("sms_code_timeout", self.sms_code_timeout, 60, 3600)
+        _in_range("sms_reply_timeout", self.sms_reply_timeout, 30, 3600)
+        _in_range("voice_timeout", self.voice_timeout, 30, 600)
+        _in_range("challenge_attempts", self.challenge_attempts, 1, 10)
+        _in_range("resend_interval", self.resend_interval, 10, 600)
+        _in_range("max_sends", self.max_sends, 1, 5)
+        _in_range("delivery_window", self.delivery_window, 60, 7 * 24 * 3600)
+        _in_range("user_delivery_limit", self.user_delivery_limit, 1, 1000)
+        _in_range("tenant_delivery_limit", self.tenant_delivery_limit, 1, 10_000_000)
+        for code in self.allowed_calling_codes:
+            if not (code.isdigit() and 1 <= len(code) <= 3 and code[0] != "0"):
+                raise InvalidSetting(
+                    'allowed_calling_codes lists country calling codes such as "1" or "44"',
+                    field="allowed_calling_codes",
+                )
+        if len(self.sms_sender) > 16 or not self.sms_sender.isprintable():
+            raise InvalidSetting(
+                "sms_sender must be up to 16 printable characters", field="sms_sender"
+            )
+        if self.caller_id and not (
+            self.caller_id.startswith("+")
+            and self.caller_id[1:].isdigit()
+            and 8 <= len(self.caller_id) <= 16
+        ):
+            raise InvalidSetting(
+                "caller_id must be an E.164 number such as +14155550123", field="caller_id"
+            )
+        if not (
+            2 <= len(self.language) <= 16 and all(c.isalnum() or c == "-" for c in self.language)
+        ):
+            raise InvalidSetting(
+                "language must be a language tag such as en or de-CH", field="language"
+            )
         if self.app_code_digits == 7:
             raise InvalidSetting("app_code_digits must be 6 or 8", field="app_code_digits")
         if self.app_code_period not in (30, 60):
@@ -59,7 +109,9 @@ class TenantSettings:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["audit_fields"] = list(self.audit_fields)
+        for key, value in data.items():
+            if isinstance(value, tuple):  # JSON has lists
+                data[key] = list(value)
         return data
 
     @classmethod
@@ -82,7 +134,8 @@ class TenantSettings:
                     raise InvalidSetting(f"{key} must be a list of strings", field=key)
                 value = tuple(value)
             elif isinstance(default, bool) or isinstance(value, bool):
-                raise InvalidSetting(f"{key} has the wrong type", field=key)
+                if not (isinstance(default, bool) and isinstance(value, bool)):
+                    raise InvalidSetting(f"{key} has the wrong type", field=key)
             elif not isinstance(value, type(default)):
                 raise InvalidSetting(f"{key} must be {type(default).__name__}", field=key)
             clean[key] = value

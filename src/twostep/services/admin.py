@@ -46,6 +46,7 @@ class UserChanges:
     email: str | None = None
     phone: str | None = None
     mfa: MfaState | None = None
+    language: str | None = None
     clear: frozenset[str] = frozenset()  # fields to set to null
 
 
@@ -151,13 +152,13 @@ class AdminService:
     ) -> User:
         values: dict[str, Any] = {
             k: getattr(changes, k)
-            for k in ("first_name", "last_name", "email", "phone", "mfa")
+            for k in ("first_name", "last_name", "email", "phone", "mfa", "language")
             if getattr(changes, k) is not None
         }
         if "phone" in values:
             values["phone"] = normalize_phone(values["phone"])
         for field in changes.clear:
-            if field not in ("first_name", "last_name", "email", "phone"):
+            if field not in ("first_name", "last_name", "email", "phone", "language"):
                 raise InvalidInput(f"{field} cannot be cleared", field=field)
             values[field] = None
         with self.deps.storage.transaction(write=True) as tx:

@@ -4,6 +4,7 @@
 2. load the user and their methods (one short read)
 3. policy: MFA disabled, locked out, nothing registered
 4. pick the candidate methods (asked-for kind, else default first)
+   (out-of-band methods, when no code came: start a challenge, see services/challenges.py)
 5. match the code (CPU only, outside any transaction)
 6. record the outcome in one short write transaction: claim the code (conditional
    update: one-time across nodes), reset or count failures, write the audit event.
@@ -24,6 +25,7 @@ from twostep.domain.entities import (
     MethodStatus,
     MfaState,
     OtpParams,
+    Tenant,
     User,
 )
 from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
@@ -34,6 +36,7 @@ from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 from twostep.factors.registry import code_factor
 from twostep.services import credentials
+from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps, method_context
 
 log = logging.getLogger("twostep.authenticate")
@@ -70,8 +73,9 @@ class _Subject:
 
 
 class Authenticator:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, challenges: ChallengeService | None = None) -> None:
         self.deps = deps
+        self.challenges = challenges
 
     def validate(self, request: ValidateRequest) -> Decision:
         now = self.deps.clock.now()
@@ -104,6 +108,9 @@ class Authenticator:
         first = candidates[0]
         event = replace(event, method=first.kind.value, device=_device(first, subject.settings))
         if request.code is None:
+            if first.out_of_band and self.challenges is not None:
+                tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
+                return self.challenges.start(StartRequest(tenant, user, first, event, listed))
             factor = code_factor(first.kind)
             reason = Reason.CODE_REQUIRED if factor else Reason.METHOD_NOT_SUPPORTED
             return self._finish(subject, event, Decision(Result.REJECT, reason, methods=listed))

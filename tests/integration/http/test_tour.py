@@ -73,6 +73,7 @@ def test_tour(
         "reason": None,
         "transaction_id": None,
         "methods": ["app_code"],
+        "prompt": None,
     }
     r = client.post("/v1/validate", json={"user": "alice", "code": code()}, headers=integration_key)
     assert r.json()["result"] == "reject" and r.json()["reason"] == "code_replayed"

@@ -21,6 +21,21 @@ DEFAULTS = {
     "app_code_period": 30,
     "pending_method_seconds": 600,
     "audit_fields": ["first_name", "last_name", "email", "phone", "device", "client_ip"],
+    "sms_code_timeout": 300,
+    "sms_reply_timeout": 60,
+    "voice_timeout": 120,
+    "challenge_attempts": 3,
+    "resend_interval": 30,
+    "max_sends": 3,
+    "delivery_window": 3600,
+    "user_delivery_limit": 10,
+    "tenant_delivery_limit": 1000,
+    "allowed_calling_codes": [],
+    "sms_sender": "",
+    "caller_id": "",
+    "voice_pin_required": False,
+    "fraud_blocks_user": True,
+    "language": "en",
 }
 
 # name, lowest allowed, highest allowed
@@ -31,6 +46,15 @@ RANGES = [
     ("max_failures", 1, 100),
     ("lockout_seconds", 0, 30 * 24 * 3600),
     ("pending_method_seconds", 60, 7 * 24 * 3600),
+    ("sms_code_timeout", 60, 3600),
+    ("sms_reply_timeout", 30, 3600),
+    ("voice_timeout", 30, 600),
+    ("challenge_attempts", 1, 10),
+    ("resend_interval", 10, 600),
+    ("max_sends", 1, 5),
+    ("delivery_window", 60, 7 * 24 * 3600),
+    ("user_delivery_limit", 1, 1000),
+    ("tenant_delivery_limit", 1, 10_000_000),
 ]
 
 

@@ -9,13 +9,16 @@ while ``twostep keys rotate-secrets`` re-encrypts.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from twostep.domain.errors import SecretKeyError
 
@@ -106,6 +109,8 @@ class AesGcmSecretBox:
         self._current_id = key_id(keyring.current)
         self._ciphers = {key_id(k): AESGCM(k) for k in keyring.keys}
         self._current = self._ciphers[self._current_id]
+        # A separate key for digests: the encryption key itself is never used for two jobs.
+        self._mac_keys = {key_id(k): _mac_key(k) for k in keyring.keys}
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         # Sealing is rare (enrollment), so check whether another process rotated the
@@ -131,6 +136,17 @@ class AesGcmSecretBox:
 
     def needs_rotation(self, sealed: bytes) -> bool:
         return sealed[1:5] != self._current_id
+
+    def digest(self, data: bytes, context: str) -> bytes:
+        mac = hmac.new(self._mac_keys[self._current_id], context.encode() + b"\0" + data, "sha256")
+        return self._current_id + mac.digest()
+
+    def digest_matches(self, digest: bytes, data: bytes, context: str) -> bool:
+        key = self._mac_keys.get(digest[:4])
+        if key is None:
+            return False
+        mac = hmac.new(key, context.encode() + b"\0" + data, "sha256")
+        return hmac.compare_digest(digest[4:], mac.digest())
 
     def _reload_for(self, wanted: bytes) -> AESGCM:
         # Another process rotated the keyring: pick up the new file once.
@@ -180,3 +196,7 @@ class EnvKeyManager:
 
 def keyring_from_env(value: str) -> Keyring:
     return Keyring([parse_key(part) for part in value.split(",") if part.strip()])
+
+
+def _mac_key(key: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"twostep code digest").derive(key)

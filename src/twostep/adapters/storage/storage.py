@@ -10,8 +10,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
+from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
+from twostep.adapters.storage.repos.deliveries import SqlDeliveryRepo
+from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
+from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
+from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
@@ -28,6 +33,11 @@ class SqlTransaction:
         self.admin_keys = SqlAdminKeyRepo(conn)
         self.audit = SqlAuditRepo(conn)
         self.subjects = SqlSubjectRepo(conn)
+        self.challenges = SqlChallengeRepo(conn)
+        self.deliveries = SqlDeliveryRepo(conn)
+        self.gateways = SqlGatewayRepo(conn)
+        self.radius_clients = SqlRadiusClientRepo(conn)
+        self.passwords = SqlPasswordRepo(conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

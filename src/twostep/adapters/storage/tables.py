@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -59,6 +60,7 @@ users = Table(
     Column("locked_until", Float),
     Column("created_at", Float, nullable=False),
     Column("language", String(16)),  # BCP 47, for texts and calls; None: the tenant's
+    Column("password_hash", String(255)),  # argon2id: a local primary password (RADIUS)
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -199,4 +201,28 @@ deliveries = Table(
     Column("at", Float, nullable=False),
     Index(None, "user_id", "at"),
     Index(None, "tenant_id", "at"),
+)
+
+# RADIUS clients (NASes): each is also an integration, which names it in the audit log.
+radius_clients = Table(
+    "radius_clients",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("name", String(128), nullable=False),
+    Column("network", String(64), nullable=False),  # an address or CIDR, normalized
+    Column("secret", LargeBinary, nullable=False),  # sealed, bound to "radius_client:<id>"
+    Column("mode", String(24), nullable=False),
+    Column("require_message_authenticator", Boolean, nullable=False),
+    Column("limit_proxy_state", Boolean, nullable=False),
+    Column("push_wait_seconds", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
 )

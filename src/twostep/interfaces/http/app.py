@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
@@ -12,10 +14,12 @@ import twostep
 from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App, build
 from twostep.config import Config
+from twostep.domain.challenges import ChallengeState
 from twostep.interfaces.http import errors
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.routers import (
     audit,
+    gateways,
     integrations,
     keys,
     methods,
@@ -24,6 +28,9 @@ from twostep.interfaces.http.routers import (
     users,
     validate,
 )
+from twostep.interfaces.http.waiter import Waiter
+
+log = logging.getLogger("twostep.http")
 
 
 def create_app(app: App | None = None) -> FastAPI:
@@ -35,7 +42,9 @@ def create_app(app: App | None = None) -> FastAPI:
         # As many worker threads as pooled connections: more would only queue for a
         # connection while contending for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+        sweep = asyncio.create_task(_sweep_expired(wired))
         yield
+        sweep.cancel()
         if app is None:
             wired.close()
 
@@ -50,9 +59,20 @@ def create_app(app: App | None = None) -> FastAPI:
         redoc_url=None,
     )
     api.state.twostep = wired
+    api.state.waiter = Waiter(lambda ids: _states(wired, ids), wired.deps.clock.now)
     errors.install(api)
     api.add_middleware(BodyLimit)
-    for module in (validate, tenants, users, methods, tokens, integrations, keys, audit):
+    for module in (
+        validate,
+        tenants,
+        users,
+        methods,
+        tokens,
+        integrations,
+        keys,
+        audit,
+        gateways,
+    ):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])
@@ -60,3 +80,19 @@ def create_app(app: App | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return api
+
+
+def _states(app: App, ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
+    with app.storage.transaction() as tx:
+        return tx.challenges.states(ids)
+
+
+async def _sweep_expired(app: App, every: float = 15.0) -> None:
+    """Reject and audit challenges nobody answered in time (any node may do it: the
+    conditional update lets one win). Bounded per round; runs until the app stops."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(app.challenges.expire_overdue)
+        except Exception:  # the next round tries again
+            log.exception("expiring overdue challenges failed")

@@ -11,11 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twostep.domain import errors
+from twostep.domain.delivery import WebhookRefused
 
 log = logging.getLogger("twostep.http")
 
 _STATUS: list[tuple[type[errors.TwostepError], int]] = [
     (errors.Unauthenticated, 401),
+    (WebhookRefused, 403),
+    (errors.RateLimited, 429),
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),

@@ -51,6 +51,7 @@ class ValidateAnswer(BaseModel):
     reason: str | None = None
     transaction_id: str | None = None
     methods: list[str] = []
+    prompt: str | None = None  # a challenge's instruction for the user
 
 
 class CodeBody(Strict):
@@ -78,6 +79,7 @@ class UserBody(Strict):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=32)
     mfa: MfaState = MfaState.ENABLED
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
     @field_validator("mfa", mode="before")
     @classmethod
@@ -91,6 +93,7 @@ class UserPatch(Strict):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=32)
     mfa: MfaState | None = None
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
     @field_validator("mfa", mode="before")
     @classmethod
@@ -105,6 +108,7 @@ class UserOut(BaseModel):
     email: str | None
     phone: str | None
     mfa: str
+    language: str | None
     default_method: str | None
     locked: bool
     failed_count: int
@@ -118,6 +122,7 @@ class UserOut(BaseModel):
             email=user.email,
             phone=user.phone,
             mfa=user.mfa.value,
+            language=user.language,
             default_method=user.default_method_id,
             locked=user.is_locked(now),
             failed_count=user.failed_count,

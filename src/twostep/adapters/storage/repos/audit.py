@@ -30,6 +30,7 @@ def _event(row: Any) -> AuditEvent:
         phone=row.phone,
         device=row.device,
         interface=row.interface,
+        detail=row.detail,
         seq=row.seq,
     )
 

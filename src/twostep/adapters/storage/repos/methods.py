@@ -64,6 +64,7 @@ def method_from_row(row: Any) -> Method:
         model=row.model,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
+        phone=row.phone,
     )
 
 
@@ -91,6 +92,7 @@ def _row(method: NewMethod, now: float) -> dict[str, object]:
         "model": method.model,
         "valid_from": method.valid_from,
         "valid_until": method.valid_until,
+        "phone": method.phone,
     }
 
 
@@ -115,6 +117,7 @@ class SqlMethodRepo:
             model=method.model,
             valid_from=method.valid_from,
             valid_until=method.valid_until,
+            phone=method.phone,
         )
 
     def by_id(self, user_id: int, method_id: str) -> Method | None:

@@ -24,6 +24,7 @@ def user_from_row(row: Any) -> User:
         default_method_id=row.default_method_id,
         failed_count=row.failed_count,
         locked_until=row.locked_until,
+        language=row.language,
     )
 
 
@@ -69,6 +70,7 @@ class SqlUserRepo:
                 email=user.email,
                 phone=user.phone,
                 mfa=user.mfa.value,
+                language=user.language,
                 failed_count=0,
                 created_at=now,
             )
@@ -83,6 +85,7 @@ class SqlUserRepo:
             email=user.email,
             phone=user.phone,
             mfa=user.mfa,
+            language=user.language,
         )
 
     def by_name(self, tenant_id: int, name: str) -> User | None:
@@ -124,6 +127,7 @@ class SqlUserRepo:
                 email=user.email,
                 phone=user.phone,
                 mfa=user.mfa.value,
+                language=user.language,
             )
         )
 
@@ -150,6 +154,9 @@ class SqlUserRepo:
             select(users.c.locked_until).where(users.c.id == user_id)
         ).scalar_one_or_none()
         return until is not None and until > now
+
+    def lock(self, user_id: int, until: float) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(locked_until=until))
 
     def unlock(self, user_id: int) -> None:
         self.conn.execute(

@@ -24,6 +24,7 @@ def create_user(tenant: str, body: UserBody, app: AppDep, actor: AdminDep) -> Us
             email=body.email,
             phone=body.phone,
             mfa=body.mfa,
+            language=body.language,
         ),
     )
     return UserOut.of(user, app.deps.clock.now())
@@ -55,6 +56,7 @@ def update_user(tenant: str, user: str, body: UserPatch, app: AppDep, actor: Adm
         email=body.email,
         phone=body.phone,
         mfa=body.mfa,
+        language=body.language,
         clear=frozenset(f for f in sent if getattr(body, f) is None),
     )
     return UserOut.of(app.admin.update_user(actor, tenant, user, changes), app.deps.clock.now())

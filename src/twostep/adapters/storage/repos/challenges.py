@@ -1,0 +1,171 @@
+"""Challenges: every outcome is decided by one conditional update on a pending row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, insert, select, update
+
+from twostep.adapters.storage.tables import challenges
+from twostep.domain.challenges import Challenge, ChallengeState
+from twostep.domain.entities import MethodKind
+
+c = challenges.c
+_PENDING = ChallengeState.PENDING.value
+
+
+def _challenge(row: Any) -> Challenge:
+    return Challenge(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        method_id=row.method_id,
+        kind=MethodKind(row.kind),
+        state=ChallengeState(row.state),
+        max_attempts=row.max_attempts,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_sent_at=row.last_sent_at,
+        interface=row.interface,
+        reason=row.reason,
+        code_hash=row.code_hash,
+        attempts=row.attempts,
+        finished_at=row.finished_at,
+        destination=row.destination,
+        integration=row.integration,
+        client_ip=row.client_ip,
+        sends=row.sends,
+        gateway=row.gateway,
+    )
+
+
+class SqlChallengeRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, challenge: Challenge) -> None:
+        self.conn.execute(
+            insert(challenges).values(
+                id=challenge.id,
+                tenant_id=challenge.tenant_id,
+                user_id=challenge.user_id,
+                method_id=challenge.method_id,
+                kind=challenge.kind.value,
+                state=challenge.state.value,
+                reason=challenge.reason,
+                code_hash=challenge.code_hash,
+                attempts=challenge.attempts,
+                max_attempts=challenge.max_attempts,
+                created_at=challenge.created_at,
+                expires_at=challenge.expires_at,
+                destination=challenge.destination,
+                integration=challenge.integration,
+                client_ip=challenge.client_ip,
+                interface=challenge.interface,
+                sends=challenge.sends,
+                last_sent_at=challenge.last_sent_at,
+            )
+        )
+
+    def get(self, challenge_id: str) -> Challenge | None:
+        row = self.conn.execute(select(challenges).where(c.id == challenge_id)).first()
+        return None if row is None else _challenge(row)
+
+    def accept(self, challenge_id: str, now: float, *, attempt: bool) -> bool:
+        stmt = update(challenges).where(
+            c.id == challenge_id, c.state == _PENDING, c.expires_at > now
+        )
+        if attempt:
+            stmt = stmt.where(c.attempts < c.max_attempts).values(attempts=c.attempts + 1)
+        stmt = stmt.values(state=ChallengeState.ACCEPTED.value, finished_at=now)
+        return self.conn.execute(stmt).rowcount == 1
+
+    def fail_attempt(self, challenge_id: str, now: float) -> Challenge | None:
+        spent = c.attempts + 1 >= c.max_attempts
+        row = self.conn.execute(
+            update(challenges)
+            .where(
+                c.id == challenge_id,
+                c.state == _PENDING,
+                c.expires_at > now,
+                c.attempts < c.max_attempts,
+            )
+            .values(
+                attempts=c.attempts + 1,
+                state=case((spent, ChallengeState.REJECTED.value), else_=c.state),
+                reason=case((spent, "too_many_attempts"), else_=c.reason),
+                finished_at=case((spent, now), else_=c.finished_at),
+            )
+            .returning(*challenges.c)
+        ).first()
+        return None if row is None else _challenge(row)
+
+    def finish(
+        self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
+    ) -> bool:
+        result = self.conn.execute(
+            update(challenges)
+            .where(c.id == challenge_id, c.state == _PENDING)
+            .values(state=state.value, reason=reason, finished_at=now)
+        )
+        return result.rowcount == 1
+
+    def delivered(self, challenge_id: str, gateway: str) -> None:
+        self.conn.execute(
+            update(challenges).where(c.id == challenge_id).values(gateway=gateway[:64])
+        )
+
+    def resend(
+        self, challenge_id: str, code_hash: bytes | None, now: float, interval: int, max_sends: int
+    ) -> bool:
+        result = self.conn.execute(
+            update(challenges)
+            .where(
+                c.id == challenge_id,
+                c.state == _PENDING,
+                c.expires_at > now,
+                c.sends < max_sends,
+                c.last_sent_at <= now - interval,
+            )
+            .values(code_hash=code_hash, sends=c.sends + 1, last_sent_at=now, attempts=0)
+        )
+        return result.rowcount == 1
+
+    def pending_for(
+        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+    ) -> Sequence[Challenge]:
+        stmt = select(challenges).where(
+            c.destination == destination, c.state == _PENDING, c.kind == kind
+        )
+        if tenant_ids is not None:
+            stmt = stmt.where(c.tenant_id.in_(tenant_ids))
+        rows = self.conn.execute(stmt.order_by(c.created_at.desc()).limit(20))
+        return [_challenge(row) for row in rows]
+
+    def latest_for(
+        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+    ) -> Challenge | None:
+        stmt = select(challenges).where(c.destination == destination, c.kind == kind)
+        if tenant_ids is not None:
+            stmt = stmt.where(c.tenant_id.in_(tenant_ids))
+        row = self.conn.execute(stmt.order_by(c.created_at.desc()).limit(1)).first()
+        return None if row is None else _challenge(row)
+
+    def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
+        rows = self.conn.execute(
+            select(challenges)
+            .where(c.state == _PENDING, c.expires_at <= now)
+            .order_by(c.expires_at)
+            .limit(limit)
+        )
+        return [_challenge(row) for row in rows]
+
+    def states(self, challenge_ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
+        if not challenge_ids:
+            return {}
+        rows = self.conn.execute(select(c.id, c.state, c.expires_at).where(c.id.in_(challenge_ids)))
+        return {row.id: (ChallengeState(row.state), row.expires_at) for row in rows}
+
+    def purge(self, before: float) -> int:
+        return self.conn.execute(delete(challenges).where(c.expires_at < before)).rowcount

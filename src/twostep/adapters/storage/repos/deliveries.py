@@ -1,0 +1,50 @@
+"""Sliding-window counts of texts and calls, for the abuse limits."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from twostep.adapters.storage.tables import deliveries, tenants
+
+d = deliveries.c
+
+
+class SqlDeliveryRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def reserve(
+        self,
+        tenant_id: int,
+        user_id: int,
+        channel: str,
+        now: float,
+        window: int,
+        user_limit: int,
+        tenant_limit: int,
+    ) -> str | None:
+        if self.conn.dialect.name != "sqlite":
+            # Count-then-insert must not interleave with another node's: hold the tenant's
+            # row until commit. (SQLite's writes are already one at a time.)
+            self.conn.execute(
+                select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update()
+            )
+        since = now - window
+        mine = self.conn.execute(
+            select(func.count()).where(d.user_id == user_id, d.at > since)
+        ).scalar_one()
+        if mine >= user_limit:
+            return "user"
+        theirs = self.conn.execute(
+            select(func.count()).where(d.tenant_id == tenant_id, d.at > since)
+        ).scalar_one()
+        if theirs >= tenant_limit:
+            return "tenant"
+        self.conn.execute(
+            insert(deliveries).values(tenant_id=tenant_id, user_id=user_id, channel=channel, at=now)
+        )
+        if mine == 0:  # now and then, forget what no window can reach any more
+            self.conn.execute(
+                delete(deliveries).where(d.tenant_id == tenant_id, d.at < now - 7 * 86400)
+            )
+        return None

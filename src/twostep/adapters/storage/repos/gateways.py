@@ -1,0 +1,67 @@
+"""A tenant's gateways: settings as JSON, credentials sealed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from twostep.adapters.storage.tables import gateways
+from twostep.domain.ports import GatewayRecord
+
+g = gateways.c
+
+
+def _record(row: Any) -> GatewayRecord:
+    return GatewayRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        kind=row.kind,
+        position=row.position,
+        settings=json.loads(row.settings),
+        sealed_secrets=row.secrets,
+        created_at=row.created_at,
+    )
+
+
+class SqlGatewayRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, gateway: GatewayRecord) -> None:
+        self.conn.execute(
+            insert(gateways).values(
+                id=gateway.id,
+                tenant_id=gateway.tenant_id,
+                name=gateway.name,
+                kind=gateway.kind,
+                position=gateway.position,
+                settings=json.dumps(dict(gateway.settings), sort_keys=True),
+                secrets=gateway.sealed_secrets,
+                created_at=gateway.created_at,
+            )
+        )
+
+    def for_tenant(self, tenant_id: int) -> Sequence[GatewayRecord]:
+        rows = self.conn.execute(
+            select(gateways).where(g.tenant_id == tenant_id).order_by(g.position, g.created_at)
+        )
+        return [_record(row) for row in rows]
+
+    def by_id(self, gateway_id: str) -> GatewayRecord | None:
+        row = self.conn.execute(select(gateways).where(g.id == gateway_id)).first()
+        return None if row is None else _record(row)
+
+    def delete(self, gateway_id: str) -> None:
+        self.conn.execute(delete(gateways).where(g.id == gateway_id))
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
+        rows = self.conn.execute(select(g.id, g.secrets).where(g.secrets.is_not(None)))
+        for row in rows:
+            yield row.id, row.secrets
+
+    def replace_sealed(self, gateway_id: str, sealed: bytes) -> None:
+        self.conn.execute(update(gateways).where(g.id == gateway_id).values(secrets=sealed))

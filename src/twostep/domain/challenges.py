@@ -1,0 +1,41 @@
+"""Challenges: pending out-of-band verifications that any node can finish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from twostep.domain.entities import MethodKind
+
+
+class ChallengeState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    id: str  # the transaction id handed to the integration
+    tenant_id: int
+    user_id: int
+    method_id: str
+    kind: MethodKind
+    state: ChallengeState
+    max_attempts: int
+    created_at: float
+    expires_at: float
+    last_sent_at: float
+    interface: str = "http"
+    reason: str | None = None
+    code_hash: bytes | None = None  # keyed digest of the code sent; never the code
+    attempts: int = 0
+    finished_at: float | None = None
+    destination: str | None = None  # E.164 the text or call went to
+    integration: str | None = None
+    client_ip: str | None = None
+    sends: int = 1
+    gateway: str | None = None  # the gateway that delivered it
+
+    def expired(self, now: float) -> bool:
+        return now >= self.expires_at

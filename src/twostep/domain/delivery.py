@@ -1,0 +1,142 @@
+"""Delivery: what a gateway does for the phone methods (and email), and what it hears back.
+
+A gateway is one configured provider account of a tenant (an SMS API, an SMTP relay,
+Twilio, the development outbox). The services hand it a message or a call and get a
+receipt or a ``GatewayError``; the HTTP interface hands it a webhook request and gets
+back what the provider said (an inbound text, the keys pressed in a call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from twostep.domain.errors import TwostepError
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage:
+    """A text message (``SMS``) or an email (``EMAIL``) carrying a code."""
+
+    to: str  # E.164 for SMS, an address for email
+    body: str
+    channel: Channel = Channel.SMS
+    sender: str | None = None  # the tenant's sender ID or number; the gateway's default if None
+    subject: str | None = None  # email only
+    reference: str | None = None  # our transaction id, for status callbacks
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceCall:
+    """A call that reads ``script`` and gathers keys until ``#``."""
+
+    to: str  # E.164
+    caller_id: str | None  # E.164 the call is placed from; the gateway's default if None
+    script: str  # what is said, already in the user's language
+    language: str  # BCP 47 tag for the text-to-speech voice, e.g. "en-US"
+    reference: str  # our transaction id
+    max_digits: int  # keys gathered before "#" (a PIN's length, or 1 for "0#")
+    callback_url: str  # where the provider posts the keys pressed
+    status_url: str | None = None  # where the provider posts call progress
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    gateway: str  # the gateway's name
+    provider_id: str | None = None  # the provider's message or call id
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """An HTTP request a provider made to us, as received (for signature checks)."""
+
+    url: str  # the full public URL the provider called, with the query string
+    method: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    form: Mapping[str, str] = field(default_factory=dict)  # parsed form fields, if a form
+
+
+@dataclass(frozen=True, slots=True)
+class InboundText:
+    sender: str  # E.164 where the gateway can tell; as received otherwise
+    body: str
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """Keys pressed in a call (``digits`` without the final "#"), or a status change."""
+
+    reference: str | None  # our transaction id, when the provider echoes it
+    digits: str | None  # None: a status update, no keys gathered
+    status: str | None = None  # provider's call status: completed, no-answer, busy, failed
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    """What to answer the provider (TwiML for Twilio, plain text elsewhere)."""
+
+    content_type: str
+    body: bytes
+
+
+class GatewayError(Exception):
+    """A delivery failed (timeout, refusal, error status). The message is safe to audit:
+    it never carries a credential, a code or a full phone number."""
+
+
+class WebhookRefused(TwostepError):
+    """The webhook's signature or secret does not match this gateway."""
+
+    code = "webhook_refused"
+
+
+class Gateway(Protocol):
+    name: str
+    channels: frozenset[Channel]
+
+    def send_text(self, message: TextMessage) -> Receipt:
+        """Hand the message to the provider; raise GatewayError if it was not accepted."""
+        ...
+
+    def place_call(self, call: VoiceCall) -> Receipt:
+        """Start the call; raise GatewayError if the provider did not accept it."""
+        ...
+
+    def inbound_text(self, request: WebhookRequest) -> InboundText:
+        """Check the webhook's signature and read the text a user sent back.
+        Raises WebhookRefused (bad signature) or InvalidInput (unreadable)."""
+        ...
+
+    def call_event(self, request: WebhookRequest) -> CallEvent:
+        """Check the webhook's signature and read the keys pressed or the call status."""
+        ...
+
+    def call_answer(self, text: str, language: str) -> WebhookAnswer:
+        """What to say back to the caller after the keys were read (then hang up)."""
+        ...
+
+
+class GatewayFactory(Protocol):
+    """Builds a gateway from its stored configuration (secrets already opened)."""
+
+    def kinds(self) -> frozenset[str]: ...
+
+    def check(self, kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate a configuration; return it normalised. Raises InvalidSetting."""
+        ...
+
+    def secret_fields(self, kind: str) -> frozenset[str]:
+        """Fields of the configuration that are credentials (sealed at rest, never shown)."""
+        ...
+
+    def build(self, kind: str, name: str, settings: Mapping[str, Any]) -> Gateway: ...

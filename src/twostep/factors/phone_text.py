@@ -1,0 +1,109 @@
+"""What the phone methods share: one-time codes, and the words of texts and calls.
+
+SMS, two-way SMS and voice do not inherit from one another; they call these helpers.
+Texts are kept short (one SMS segment) and never say more than the user needs.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+CODE_DIGITS = 6
+
+# language -> message key -> text. English is the fallback for a missing language.
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "sms": "Your {issuer} verification code is {code}. It expires in {minutes} min. "
+        "Never share it.",
+        "sms_reply": "{issuer} sign-in request. To approve, reply {code}. Not you? Do not reply.",
+        "voice": "This is {issuer}. Someone is signing in with your account. "
+        "To approve, press the pound key. If this was not you, press zero, then pound.",
+        "voice_pin": "This is {issuer}. Someone is signing in with your account. "
+        "To approve, enter your PIN, then press the pound key. "
+        "If this was not you, press zero, then pound.",
+        "approved": "Thank you. Your sign-in is approved. Goodbye.",
+        "denied": "Your sign-in was denied. Goodbye.",
+        "fraud": "Thank you. The sign-in was denied and your administrator alerted. Goodbye.",
+        "prompt_sms": "Enter the code sent to {number}",
+        "prompt_sms_reply": "Reply to the text message sent to {number}",
+        "prompt_voice": "Answer the call to {number} and press #",
+    },
+    "de": {
+        "sms": "Ihr {issuer}-Bestätigungscode lautet {code}. Er läuft in {minutes} Min. ab. "
+        "Geben Sie ihn nie weiter.",
+        "sms_reply": "{issuer}-Anmeldeanfrage. Zum Bestätigen antworten Sie {code}. "
+        "Nicht Sie? Antworten Sie nicht.",
+        "voice": "Hier ist {issuer}. Jemand meldet sich mit Ihrem Konto an. "
+        "Zum Bestätigen drücken Sie die Rautetaste. Wenn Sie das nicht waren, "
+        "drücken Sie null und dann Raute.",
+        "voice_pin": "Hier ist {issuer}. Jemand meldet sich mit Ihrem Konto an. "
+        "Zum Bestätigen geben Sie Ihre PIN ein und drücken Sie die Rautetaste. "
+        "Wenn Sie das nicht waren, drücken Sie null und dann Raute.",
+        "approved": "Danke. Ihre Anmeldung ist bestätigt. Auf Wiederhören.",
+        "denied": "Ihre Anmeldung wurde abgelehnt. Auf Wiederhören.",
+        "fraud": "Danke. Die Anmeldung wurde abgelehnt und Ihr Administrator benachrichtigt. "
+        "Auf Wiederhören.",
+    },
+    "fr": {
+        "sms": "Votre code de vérification {issuer} est {code}. Il expire dans {minutes} min. "
+        "Ne le partagez jamais.",
+        "sms_reply": "Demande de connexion {issuer}. Pour approuver, répondez {code}. "
+        "Ce n'est pas vous ? Ne répondez pas.",
+        "voice": "Ici {issuer}. Quelqu'un se connecte avec votre compte. "
+        "Pour approuver, appuyez sur la touche dièse. Si ce n'est pas vous, "
+        "appuyez sur zéro, puis dièse.",
+        "voice_pin": "Ici {issuer}. Quelqu'un se connecte avec votre compte. "
+        "Pour approuver, saisissez votre code PIN, puis appuyez sur dièse. "
+        "Si ce n'est pas vous, appuyez sur zéro, puis dièse.",
+        "approved": "Merci. Votre connexion est approuvée. Au revoir.",
+        "denied": "Votre connexion a été refusée. Au revoir.",
+        "fraud": "Merci. La connexion a été refusée et votre administrateur prévenu. Au revoir.",
+    },
+    "es": {
+        "sms": "Su código de verificación de {issuer} es {code}. Caduca en {minutes} min. "
+        "No lo comparta nunca.",
+        "sms_reply": "Solicitud de inicio de sesión de {issuer}. Para aprobar, responda {code}. "
+        "¿No es usted? No responda.",
+        "voice": "Le llama {issuer}. Alguien está iniciando sesión con su cuenta. "
+        "Para aprobar, pulse la tecla almohadilla. Si no ha sido usted, "
+        "pulse cero y luego almohadilla.",
+        "voice_pin": "Le llama {issuer}. Alguien está iniciando sesión con su cuenta. "
+        "Para aprobar, introduzca su PIN y pulse la almohadilla. "
+        "Si no ha sido usted, pulse cero y luego almohadilla.",
+        "approved": "Gracias. Su inicio de sesión está aprobado. Adiós.",
+        "denied": "Su inicio de sesión ha sido rechazado. Adiós.",
+        "fraud": "Gracias. El inicio de sesión ha sido rechazado y su administrador avisado. "
+        "Adiós.",
+    },
+}
+# The text-to-speech voice for each language we have words for.
+_VOICES = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES"}
+
+
+def new_code(digits: int = CODE_DIGITS) -> str:
+    """A uniformly random code from the operating system's CSPRNG."""
+    return str(secrets.randbelow(10**digits)).zfill(digits)
+
+
+def normalise_code(text: str) -> str:
+    """What a user typed or texted back, without spaces, dashes and surrounding words."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def language_of(wanted: str | None, fallback: str) -> str:
+    """The language we have words for: ``de-CH`` -> ``de``; else the tenant's; else en."""
+    for tag in (wanted, fallback):
+        if tag:
+            base = tag.split("-")[0].lower()
+            if base in _WORDS:
+                return base
+    return "en"
+
+
+def words(key: str, language: str, **values: object) -> str:
+    text = _WORDS.get(language, {}).get(key) or _WORDS["en"][key]
+    return text.format(**values)
+
+
+def voice_of(language: str) -> str:
+    return _VOICES.get(language, "en-US")

@@ -1,0 +1,105 @@
+"""Gateways: the admin API for a tenant's providers, and the providers' webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from twostep.domain.delivery import WebhookRequest
+from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.schemas import Strict
+from twostep.services.gateways import GatewayView
+
+router = APIRouter(tags=["gateways"])
+
+
+class GatewayBody(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=16)
+    settings: dict[str, Any] = {}
+    position: int | None = Field(default=None, ge=0, le=1000)
+
+
+class GatewayOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    position: int
+    settings: dict[str, Any]
+    credentials: list[str]  # which credentials are set; never their values
+    inbound_url: str
+    calls_url: str
+
+    @classmethod
+    def of(cls, view: GatewayView) -> GatewayOut:
+        return cls(
+            id=view.id,
+            name=view.name,
+            kind=view.kind,
+            position=view.position,
+            settings=dict(view.settings),
+            credentials=list(view.credentials),
+            inbound_url=view.inbound_url,
+            calls_url=view.calls_url,
+        )
+
+
+@router.post("/v1/tenants/{tenant}/gateways", response_model=GatewayOut, status_code=201)
+def add_gateway(tenant: str, body: GatewayBody, app: AppDep, actor: AdminDep) -> GatewayOut:
+    view = app.gateways.add(actor, tenant, body.name, body.kind, body.settings, body.position)
+    return GatewayOut.of(view)
+
+
+@router.get("/v1/tenants/{tenant}/gateways", response_model=list[GatewayOut])
+def list_gateways(tenant: str, app: AppDep, actor: AdminDep) -> list[GatewayOut]:
+    return [GatewayOut.of(v) for v in app.gateways.list(actor, tenant)]
+
+
+@router.delete("/v1/tenants/{tenant}/gateways/{name}", status_code=204)
+def delete_gateway(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Response:
+    app.gateways.delete(actor, tenant, name)
+    return Response(status_code=204)
+
+
+# -- webhooks: authenticated by the gateway's own signature, not by an API key -----------
+
+
+@router.post("/v1/gateways/{gateway}/inbound", status_code=204)
+async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
+    """A text message a user sent back (two-way SMS)."""
+    hook = await _webhook(request, app.gateways.public_url)
+    await run_in_threadpool(app.challenges.inbound_text, gateway, hook)
+    request.app.state.waiter.poke()
+    return Response(status_code=204)
+
+
+@router.post("/v1/gateways/{gateway}/calls")
+async def call_event(gateway: str, request: Request, app: AppDep) -> Response:
+    """Keys pressed in a call, or the call's status."""
+    hook = await _webhook(request, app.gateways.public_url)
+    answer = await run_in_threadpool(app.challenges.call_event, gateway, hook)
+    request.app.state.waiter.poke()
+    if answer is None:
+        return Response(status_code=204)
+    return Response(answer.body, media_type=answer.content_type)
+
+
+async def _webhook(request: Request, public_url: str) -> WebhookRequest:
+    body = await request.body()
+    url = public_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    form: dict[str, str] = {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return WebhookRequest(
+        url=url,
+        method=request.method,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+        form=form,
+    )

@@ -1,0 +1,121 @@
+"""Managing a tenant's gateways: add (credentials sealed), list (never the credentials),
+delete. Failover follows ``position``, lowest first."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twostep.domain.delivery import GatewayFactory
+from twostep.domain.entities import AdminKey
+from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput
+from twostep.domain.ports import GatewayRecord
+from twostep.services.admin import tenant_for
+from twostep.services.context import Deps
+from twostep.services.delivery import gateway_context
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayView:
+    id: str
+    name: str
+    kind: str
+    position: int
+    settings: Mapping[str, Any]  # without the credentials
+    credentials: tuple[str, ...]  # names of the credential fields that are set
+    inbound_url: str  # where the provider posts texts back
+    calls_url: str  # where the provider posts the keys pressed in a call
+
+
+class GatewayAdmin:
+    def __init__(self, deps: Deps, factory: GatewayFactory, public_url: str) -> None:
+        self.deps = deps
+        self.factory = factory
+        self.public_url = public_url.rstrip("/")
+
+    def add(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        name: str,
+        kind: str,
+        settings: Mapping[str, Any],
+        position: int | None = None,
+    ) -> GatewayView:
+        if not _NAME.match(name):
+            raise InvalidInput(
+                "a gateway name is 1-64 letters, digits, '.', '_' or '-'", field="name"
+            )
+        if position is not None and not 0 <= position <= 1000:
+            raise InvalidInput("position must be 0-1000", field="position")
+        checked = self.factory.check(kind, settings)
+        hidden = self.factory.secret_fields(kind)
+        plain = {k: v for k, v in checked.items() if k not in hidden}
+        credentials = {k: v for k, v in checked.items() if k in hidden and v is not None}
+        gateway_id = "gw_" + secrets.token_hex(12)
+        sealed = (
+            self.deps.secrets.seal(
+                json.dumps(credentials, sort_keys=True).encode(), gateway_context(gateway_id)
+            )
+            if credentials
+            else None
+        )
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            existing = tx.gateways.for_tenant(tenant.id)
+            if any(g.name == name for g in existing):
+                raise GatewayExists(f"gateway {name!r} already exists")
+            if position is None:
+                position = max((g.position for g in existing), default=-1) + 1
+            record = GatewayRecord(
+                id=gateway_id,
+                tenant_id=tenant.id,
+                name=name,
+                kind=kind,
+                position=position,
+                settings=plain,
+                sealed_secrets=sealed,
+                created_at=self.deps.clock.now(),
+            )
+            tx.gateways.add(record)
+        return self._view(record, tuple(sorted(credentials)))
+
+    def list(self, actor: AdminKey, tenant_name: str) -> Sequence[GatewayView]:
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            records = tx.gateways.for_tenant(tenant.id)
+        return [self._view(r, self._credential_names(r)) for r in records]
+
+    def delete(self, actor: AdminKey, tenant_name: str, name: str) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            for record in tx.gateways.for_tenant(tenant.id):
+                if record.name == name:
+                    tx.gateways.delete(record.id)
+                    return
+        raise GatewayNotFound(f"no gateway {name!r}")
+
+    def _credential_names(self, record: GatewayRecord) -> tuple[str, ...]:
+        if record.sealed_secrets is None:
+            return ()
+        opened = self.deps.secrets.open(record.sealed_secrets, gateway_context(record.id))
+        return tuple(sorted(json.loads(opened)))
+
+    def _view(self, record: GatewayRecord, credentials: tuple[str, ...]) -> GatewayView:
+        base = f"{self.public_url}/v1/gateways/{record.id}"
+        return GatewayView(
+            id=record.id,
+            name=record.name,
+            kind=record.kind,
+            position=record.position,
+            settings=dict(record.settings),
+            credentials=credentials,
+            inbound_url=f"{base}/inbound",
+            calls_url=f"{base}/calls",
+        )

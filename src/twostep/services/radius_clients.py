@@ -1,0 +1,215 @@
+"""RADIUS clients: the NASes (VPNs, gateways, Wi-Fi controllers) that may ask over RADIUS.
+
+Each client is an integration too (created in the same transaction, with a key nobody
+holds), so the audit log names the client as the integration and revoking that
+integration disables the client. The shared secret is sealed with the secret box, bound
+to the client's id; it is shown once when Twostep generates it and never again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twostep.domain.entities import AdminKey, Integration, RadiusClient, RadiusMode
+from twostep.domain.errors import IntegrationExists, IntegrationNotFound, InvalidInput
+from twostep.domain.ports import SecretBox, Transaction
+from twostep.services.admin import tenant_for
+from twostep.services.context import Deps
+
+log = logging.getLogger("twostep.radius")
+
+GENERATED_SECRET_BYTES = 32  # shown as 43 URL-safe base64 characters
+MAX_SECRET_OCTETS = 64
+WEAK_SECRET_OCTETS = 12  # at or below: a captured packet reveals it to an offline search
+MAX_PUSH_WAIT = 120
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+_PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
+
+
+def secret_context(client_id: str) -> str:
+    """Authenticated data for a client's sealed secret: binds the ciphertext to its row."""
+    return f"radius_client:{client_id}"
+
+
+def integration_key_id(client_id: str) -> str:
+    """The key id of a client's integration: never a valid ``tsi_`` key id (16 hex)."""
+    return f"radius-{client_id[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewRadiusClient:
+    name: str
+    network: str
+    mode: RadiusMode | str = RadiusMode.SECOND_FACTOR
+    secret: str | None = None  # None: generate one
+    require_message_authenticator: bool = True
+    limit_proxy_state: bool = False
+    push_wait_seconds: int = 25
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRadiusClient:
+    client: RadiusClient
+    secret: str | None  # the generated secret, shown only now; None when the operator gave one
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedClient:
+    """What a RADIUS server needs of a client: its settings, integration and secret."""
+
+    client: RadiusClient
+    integration: Integration
+    secret: bytes
+
+
+def normalize_network(value: str) -> str:
+    """An address or CIDR, IPv4 or IPv6, as ``ip_network`` writes it; host bits refused."""
+    text = value.strip()
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        hint = ""
+        try:
+            hint = f" (did you mean {ipaddress.ip_network(text, strict=False)}?)"
+        except ValueError:
+            pass
+        raise InvalidInput(
+            f"network must be an IP address or CIDR such as 192.0.2.0/24{hint}", field="network"
+        ) from exc
+    if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped:
+        mapped = network.network_address.ipv4_mapped
+        network = ipaddress.ip_network(f"{mapped}/{max(network.prefixlen - 96, 0)}")
+    return str(network)
+
+
+def check_secret(secret: str) -> tuple[str, ...]:
+    """Refuse what a NAS could not hold; the warnings for what is weak."""
+    if not secret or not _PRINTABLE.match(secret) or secret != secret.strip():
+        raise InvalidInput(
+            "the secret must be printable ASCII without leading or trailing spaces",
+            field="secret",
+        )
+    if len(secret) > MAX_SECRET_OCTETS:
+        raise InvalidInput(f"the secret must be at most {MAX_SECRET_OCTETS} octets", field="secret")
+    if len(secret) <= WEAK_SECRET_OCTETS:
+        return (
+            f"weak shared secret: {len(secret)} octets can be found by an offline search "
+            "from one captured packet; use 32 or more random characters",
+        )
+    return ()
+
+
+def _mode(value: RadiusMode | str) -> RadiusMode:
+    try:
+        return RadiusMode(value)
+    except ValueError as exc:
+        choices = ", ".join(m.value for m in RadiusMode)
+        raise InvalidInput(f"mode must be one of {choices}", field="mode") from exc
+
+
+def reseal_secrets(tx: Transaction, box: SecretBox) -> int:
+    """Re-encrypt every client's secret that is not under the box's current key (for
+    ``keys rotate-secrets``); returns how many."""
+    count = 0
+    for client_id, sealed in list(tx.radius_clients.iter_sealed()):
+        if box.needs_rotation(sealed):
+            context = secret_context(client_id)
+            tx.radius_clients.replace_sealed(
+                client_id, box.seal(box.open(sealed, context), context)
+            )
+            count += 1
+    return count
+
+
+class RadiusClientService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def create(
+        self, actor: AdminKey, tenant_name: str, new: NewRadiusClient
+    ) -> CreatedRadiusClient:
+        if not _NAME.match(new.name) or new.name != new.name.strip():
+            raise InvalidInput("name must be 1-128 printable characters", field="name")
+        network = normalize_network(new.network)
+        mode = _mode(new.mode)
+        if not 0 <= new.push_wait_seconds <= MAX_PUSH_WAIT:
+            raise InvalidInput(
+                f"push_wait_seconds must be 0-{MAX_PUSH_WAIT}", field="push_wait_seconds"
+            )
+        warnings: list[str] = []
+        generated = None
+        if new.secret is None:
+            generated = secrets.token_urlsafe(GENERATED_SECRET_BYTES)
+            secret = generated
+        else:
+            secret = new.secret
+            warnings += check_secret(secret)
+        if ipaddress.ip_network(network).prefixlen == 0:
+            warnings.append(f"{network} accepts requests from any address")
+        if not new.require_message_authenticator:
+            warnings.append(
+                "Message-Authenticator not required: this client is exposed to BlastRADIUS "
+                "(CVE-2024-3596); turn it back on once the NAS sends it"
+            )
+        client_id = uuid.uuid4().hex
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            if tx.integrations.by_name(tenant.id, new.name) is not None:
+                raise IntegrationExists(f"integration {new.name!r} already exists")
+            # A key nobody holds: a RADIUS client never calls the HTTP API.
+            integration = tx.integrations.add(
+                tenant.id, new.name, integration_key_id(client_id), secrets.token_bytes(32), now
+            )
+            client = RadiusClient(
+                id=client_id,
+                tenant_id=tenant.id,
+                integration_id=integration.id,
+                name=new.name,
+                network=network,
+                mode=mode,
+                require_message_authenticator=new.require_message_authenticator,
+                limit_proxy_state=new.limit_proxy_state,
+                push_wait_seconds=new.push_wait_seconds,
+                created_at=now,
+            )
+            sealed = self.deps.secrets.seal(secret.encode("ascii"), secret_context(client_id))
+            tx.radius_clients.add(client, sealed)
+        for warning in warnings:
+            log.warning("RADIUS client %r of tenant %r: %s", new.name, tenant_name, warning)
+        return CreatedRadiusClient(client, generated, tuple(warnings))
+
+    def list(self, actor: AdminKey, tenant_name: str) -> Sequence[RadiusClient]:
+        with self.deps.storage.transaction() as tx:
+            return tx.radius_clients.list(tenant_for(tx, actor, tenant_name).id)
+
+    def delete(self, actor: AdminKey, tenant_name: str, name: str) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            client = tx.radius_clients.by_name(tenant_for(tx, actor, tenant_name).id, name)
+            if client is None:
+                raise IntegrationNotFound(f"no RADIUS client {name!r}")
+            tx.radius_clients.delete(client.id)
+
+    def load_active(self) -> list[LoadedClient]:
+        """Every active client of every tenant with its secret opened (for the server)."""
+        with self.deps.storage.transaction() as tx:
+            rows = tx.radius_clients.active()
+        loaded = []
+        for client, sealed in rows:
+            secret = self.deps.secrets.open(sealed, secret_context(client.id))
+            integration = Integration(
+                id=client.integration_id,
+                tenant_id=client.tenant_id,
+                name=client.name,
+                key_id=integration_key_id(client.id),
+                created_at=client.created_at,
+            )
+            loaded.append(LoadedClient(client, integration, secret))
+        return loaded

@@ -1,0 +1,301 @@
+"""The Twilio gateway: Twilio's real library against a loopback server speaking its REST API."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from defusedxml import ElementTree
+from twilio.request_validator import RequestValidator
+
+from tests.support.postgres import free_port
+from tests.unit.adapters.gateways.conftest import Answer, Recorded, Recorder
+from twostep.adapters.gateways.registry import GatewayRegistry
+from twostep.domain.delivery import (
+    Channel,
+    Gateway,
+    GatewayError,
+    TextMessage,
+    VoiceCall,
+    WebhookRefused,
+    WebhookRequest,
+)
+from twostep.domain.errors import InvalidInput, InvalidSetting
+
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "auth-token-0123456789"
+SERVICE = "MG" + "fedcba9876543210" * 2
+TO = "+14155550123"
+FROM = "+14155550100"
+INVALID_TO = "+15005550001"  # Twilio's magic "invalid number" test number
+ACCOUNT = f"/2010-04-01/Accounts/{SID}"
+
+
+def twilio_api(request: Recorded) -> Answer:
+    """Just enough of Twilio's REST API: Basic auth, Messages.json, Calls.json, errors."""
+    expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    if request.headers.get("authorization") != expected:
+        return 401, _error(20003, "Authenticate", 401)
+    form = request.form()
+    if form.get("To") == INVALID_TO:
+        return 400, _error(21211, f"The 'To' number {INVALID_TO} is not a valid phone number.", 400)
+    common = {"account_sid": SID, "api_version": "2010-04-01", "status": "queued", "to": form["To"]}
+    if (request.method, request.path) == ("POST", f"{ACCOUNT}/Messages.json"):
+        sid = "SM" + "a" * 32
+        return 201, common | {
+            "sid": sid,
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form["Body"],
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "date_created": "Thu, 01 Jan 2026 00:00:00 +0000",
+            "uri": f"{ACCOUNT}/Messages/{sid}.json",
+        }
+    if (request.method, request.path) == ("POST", f"{ACCOUNT}/Calls.json"):
+        sid = "CA" + "b" * 32
+        return 201, common | {
+            "sid": sid,
+            "from": form["From"],
+            "direction": "outbound-api",
+            "uri": f"{ACCOUNT}/Calls/{sid}.json",
+        }
+    return 404, _error(20404, "The requested resource was not found", 404)
+
+
+def _error(code: int, message: str, status: int) -> dict[str, Any]:
+    more = f"https://www.twilio.com/docs/errors/{code}"
+    return {"code": code, "message": message, "more_info": more, "status": status}
+
+
+@pytest.fixture
+def api(recorder: Recorder) -> Recorder:
+    recorder.answer = twilio_api
+    return recorder
+
+
+def gateway(api_base: str = "https://api.twilio.com", **settings: Any) -> Gateway:
+    base = {"account_sid": SID, "auth_token": TOKEN, "from_number": FROM, "api_base": api_base}
+    return GatewayRegistry().build("twilio", "twilio-main", base | settings)
+
+
+def test_a_text(api: Recorder) -> None:
+    receipt = gateway(api.url).send_text(TextMessage(TO, "Your code is 493027"))
+
+    (req,) = api.requests
+    assert (req.method, req.path) == ("POST", f"{ACCOUNT}/Messages.json")
+    assert req.form() == {"To": TO, "From": FROM, "Body": "Your code is 493027"}
+    assert "twilio-python" in req.headers["user-agent"]  # the official library spoke
+    assert (receipt.gateway, receipt.provider_id) == ("twilio-main", "SM" + "a" * 32)
+
+
+def test_the_tenant_sender_wins_over_from_number(api: Recorder) -> None:
+    gateway(api.url).send_text(TextMessage(TO, "Code", sender="ACME"))
+    assert api.requests[0].form()["From"] == "ACME"
+
+
+def test_a_messaging_service_when_there_is_no_number(api: Recorder) -> None:
+    gw = gateway(api.url, from_number=None, messaging_service_sid=SERVICE)
+    gw.send_text(TextMessage(TO, "Code"))
+    assert api.requests[0].form() == {"To": TO, "MessagingServiceSid": SERVICE, "Body": "Code"}
+
+
+def test_a_call_gathers_keys_until_pound(api: Recorder) -> None:
+    call = VoiceCall(
+        to=TO,
+        caller_id="+14155550199",
+        script="Press pound to sign in to Example.",
+        language="de-DE",
+        reference="tx-9",
+        max_digits=4,
+        callback_url="https://mfa.example.com/v1/gateways/g1/call?ref=tx-9",
+        status_url="https://mfa.example.com/v1/gateways/g1/status?ref=tx-9",
+    )
+    receipt = gateway(api.url).place_call(call)
+
+    (req,) = api.requests
+    assert req.path == f"{ACCOUNT}/Calls.json"
+    form = req.form()
+    assert (form["To"], form["From"]) == (TO, "+14155550199")
+    assert form["StatusCallback"] == call.status_url
+    assert form["StatusCallbackMethod"] == "POST"
+    twiml = ElementTree.fromstring(form["Twiml"])
+    assert [child.tag for child in twiml] == ["Gather", "Hangup"]
+    gather = twiml.find("Gather")
+    assert gather is not None
+    assert gather.attrib["finishOnKey"] == "#"
+    assert gather.attrib["action"] == call.callback_url
+    assert gather.attrib["method"] == "POST"
+    assert gather.attrib["numDigits"] == "5"
+    say = gather.find("Say")
+    assert say is not None
+    assert (say.text, say.attrib["language"]) == (call.script, "de-DE")
+    assert receipt.provider_id == "CA" + "b" * 32
+
+
+def test_a_call_from_the_default_number_without_status_url(api: Recorder) -> None:
+    call = VoiceCall(
+        TO, None, "Press pound.", "en-US", "tx-1", 1, "https://mfa.example/cb?ref=tx-1"
+    )
+    gateway(api.url).place_call(call)
+    form = api.requests[0].form()
+    assert form["From"] == FROM
+    assert "StatusCallback" not in form
+
+
+def test_a_call_needs_a_caller_id(api: Recorder) -> None:
+    gw = gateway(api.url, from_number=None, messaging_service_sid=SERVICE)
+    call = VoiceCall(TO, None, "Press pound.", "en-US", "tx-1", 1, "https://mfa.example/cb")
+    with pytest.raises(GatewayError, match="no caller ID"):
+        gw.place_call(call)
+    assert api.requests == []
+
+
+def test_a_refusal_keeps_only_status_and_error_code(api: Recorder) -> None:
+    with pytest.raises(GatewayError) as caught:
+        gateway(api.url).send_text(TextMessage(INVALID_TO, "Your code is 493027"))
+    message = str(caught.value)
+    assert message == "twilio gateway twilio-main: refused (400, error 21211)"
+
+
+def test_a_wrong_auth_token(api: Recorder) -> None:
+    with pytest.raises(GatewayError, match=r"refused \(401, error 20003\)") as caught:
+        gateway(api.url, auth_token="wrong-token-42").send_text(TextMessage(TO, "Code"))
+    assert "wrong-token-42" not in str(caught.value)
+
+
+def test_a_slow_api_times_out(api: Recorder) -> None:
+    api.delay = 5
+    started = time.monotonic()
+    with pytest.raises(GatewayError, match=r"cannot reach the API \(ReadTimeout\)"):
+        gateway(api.url, timeout=0.3).send_text(TextMessage(TO, "Code"))
+    assert time.monotonic() - started < 2
+
+
+def test_nothing_listening() -> None:
+    with pytest.raises(GatewayError, match="cannot reach the API"):
+        gateway(f"http://127.0.0.1:{free_port()}").send_text(TextMessage(TO, "Code"))
+
+
+def test_channels_and_no_email() -> None:
+    gw = gateway()
+    assert gw.channels == frozenset({Channel.SMS, Channel.VOICE})
+    with pytest.raises(GatewayError):
+        gw.send_text(TextMessage("alice@example.com", "Code", Channel.EMAIL))
+
+
+INBOUND_URL = "https://mfa.example.com/v1/gateways/g1/inbound"
+CALL_URL = "https://mfa.example.com/v1/gateways/g1/call?ref=tx-9"
+
+
+def _webhook(
+    url: str, params: dict[str, str], token: str = TOKEN, *, parsed: bool = True
+) -> WebhookRequest:
+    """A request as Twilio makes it: form-encoded, signed with the auth token."""
+    signature = RequestValidator(token).compute_signature(url, params)
+    headers = {
+        "x-twilio-signature": signature,
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode(params).encode()
+    return WebhookRequest(url, "POST", headers, body, form=params if parsed else {})
+
+
+SMS_PARAMS = {"From": TO, "To": FROM, "Body": "493027", "MessageSid": "SM" + "c" * 32}
+
+
+@pytest.mark.parametrize("parsed", [True, False], ids=["form", "raw-body"])
+def test_an_inbound_text(parsed: bool) -> None:
+    got = gateway().inbound_text(_webhook(INBOUND_URL, SMS_PARAMS, parsed=parsed))
+    assert (got.sender, got.body, got.provider_id) == (TO, "493027", "SM" + "c" * 32)
+
+
+def test_a_tampered_inbound_text_is_refused() -> None:
+    request = _webhook(INBOUND_URL, SMS_PARAMS)
+    tampered = WebhookRequest(
+        request.url, "POST", request.headers, request.body, form=SMS_PARAMS | {"Body": "000000"}
+    )
+    with pytest.raises(WebhookRefused):
+        gateway().inbound_text(tampered)
+
+
+def _signed_for(url: str) -> WebhookRequest:
+    """Signed for ``url`` but received at INBOUND_URL (a replay at another gateway)."""
+    request = _webhook(url, SMS_PARAMS)
+    return WebhookRequest(INBOUND_URL, "POST", request.headers, request.body, request.form)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        _webhook(INBOUND_URL, SMS_PARAMS, token="not-the-token"),
+        _signed_for(INBOUND_URL.replace("g1", "g2")),
+        WebhookRequest(INBOUND_URL, "POST", {}, b"", form=SMS_PARAMS),
+    ],
+    ids=["wrong-token", "other-url", "unsigned"],
+)
+def test_a_badly_signed_webhook_is_refused(request_: WebhookRequest) -> None:
+    with pytest.raises(WebhookRefused):
+        gateway().inbound_text(request_)
+
+
+def test_keys_pressed_in_a_call() -> None:
+    params = {"CallSid": "CA1", "Digits": "1234", "FinishedOnKey": "#", "CallStatus": "in-progress"}
+    event = gateway().call_event(_webhook(CALL_URL, params))
+    assert (event.reference, event.digits, event.status) == ("tx-9", "1234", "in-progress")
+
+
+def test_only_pound_pressed() -> None:
+    params = {"CallSid": "CA1", "Digits": "", "CallStatus": "in-progress"}
+    assert gateway().call_event(_webhook(CALL_URL, params)).digits == ""
+
+
+def test_a_call_status_update() -> None:
+    url = "https://mfa.example.com/v1/gateways/g1/status?ref=tx-9"
+    event = gateway().call_event(_webhook(url, {"CallSid": "CA1", "CallStatus": "no-answer"}))
+    assert (event.reference, event.digits, event.status) == ("tx-9", None, "no-answer")
+
+
+def test_a_signed_but_incomplete_text_is_invalid() -> None:
+    with pytest.raises(InvalidInput):
+        gateway().inbound_text(_webhook(INBOUND_URL, {"From": TO}))
+
+
+def test_call_answer_is_twiml_that_hangs_up() -> None:
+    answer = gateway().call_answer("Danke. Auf Wiedersehen.", "de-DE")
+    assert answer.content_type == "application/xml"
+    twiml = ElementTree.fromstring(answer.body)
+    assert [child.tag for child in twiml] == ["Say", "Hangup"]
+    say = twiml.find("Say")
+    assert say is not None
+    assert (say.text, say.attrib["language"]) == ("Danke. Auf Wiedersehen.", "de-DE")
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"account_sid": "AC123"}, "account_sid"),
+        ({"auth_token": None}, "auth_token"),
+        ({"from_number": "0415 555 0100"}, "from_number"),
+        ({"from_number": None}, "from_number"),
+        ({"messaging_service_sid": "MGxyz"}, "messaging_service_sid"),
+        ({"api_base": "api.twilio.com"}, "api_base"),
+        ({"region": "ie1"}, "region"),
+    ],
+)
+def test_check_refuses_bad_settings(settings: dict[str, Any], field: str) -> None:
+    base = {"account_sid": SID, "auth_token": TOKEN, "from_number": FROM}
+    with pytest.raises(InvalidSetting) as caught:
+        GatewayRegistry().check("twilio", base | settings)
+    assert caught.value.field == field
+
+
+def test_check_normalises_the_number() -> None:
+    checked = GatewayRegistry().check(
+        "twilio", {"account_sid": SID, "auth_token": TOKEN, "from_number": "+1 (415) 555-0100"}
+    )
+    assert checked["from_number"] == FROM
+    assert checked["timeout"] == 5.0
