@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twostep.domain.entities import (
+    PHONE_KINDS,
     AdminKey,
     Method,
     MethodKind,
@@ -25,6 +26,7 @@ from twostep.domain.errors import (
     ResyncFailed,
     SerialInUse,
 )
+from twostep.domain.phone import check_destination, normalize_phone
 from twostep.domain.ports import NewMethod, Transaction
 from twostep.factors import otp
 from twostep.factors.app_code import AppCodeFactor, provisioning_uri
@@ -103,6 +105,59 @@ class EnrollService:
                 label=spec.label,
                 serial=spec.serial,
                 counter=spec.counter,
+            )
+            tx.users.registered(user.id, method.id)
+        return method
+
+    def enroll_phone(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        user_name: str,
+        kind: MethodKind,
+        phone: str,
+        label: str | None = None,
+        pin: str | None = None,
+    ) -> Method:
+        """Register a number for ``sms``, ``sms_reply`` or ``voice``; active at once (the
+        administrator vouches for it). A voice PIN is sealed like a seed."""
+        if kind not in PHONE_KINDS:
+            raise InvalidInput(f"{kind.value} is not a phone method", field="kind")
+        number = normalize_phone(phone)
+        if pin is not None:
+            if kind is not MethodKind.VOICE:
+                raise InvalidInput("only a voice method takes a PIN", field="pin")
+            if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+                raise InvalidInput("a PIN is 4-8 digits", field="pin")
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, user_name)
+            settings = tenant.settings
+            check_destination(
+                number,
+                texts=kind is not MethodKind.VOICE,
+                allowed_calling_codes=settings.allowed_calling_codes,
+            )
+            if kind is MethodKind.VOICE and settings.voice_pin_required and pin is None:
+                raise InvalidInput("this tenant requires a PIN for voice methods", field="pin")
+            method_id = _new_id()
+            sealed = (
+                self.deps.secrets.seal(pin.encode(), method_context(method_id)) if pin else None
+            )
+            method = tx.methods.add(
+                NewMethod(
+                    id=method_id,
+                    user_id=user.id,
+                    tenant_id=user.tenant_id,
+                    kind=kind.value,
+                    status=MethodStatus.ACTIVE,
+                    sealed_seed=sealed,
+                    otp=None,
+                    label=label,
+                    phone=number,
+                ),
+                now,
             )
             tx.users.registered(user.id, method.id)
         return method

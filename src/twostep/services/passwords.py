@@ -36,7 +36,7 @@ log = logging.getLogger("twostep.passwords")
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_LENGTH = 8
 MAX_LENGTH = 100  # RADIUS carries at most 128 octets: the password, the code and a comma
-INVALID_PASSWORD = "invalid_password"  # the audit reason of a wrong primary password
+INVALID_PASSWORD = "invalid_password"  # noqa: S105 - the audit reason of a wrong primary password
 CODE_LENGTHS = (6, 8)
 
 
@@ -71,9 +71,9 @@ def split_candidates(value: str, lengths: Iterable[int]) -> list[tuple[str, str 
     """
     found: list[tuple[str, str | None]] = []
     head, comma, tail = value.rpartition(",")
-    if comma and head and tail and tail.isascii() and (tail.isdigit() or tail.isalpha()):
-        if len(tail) <= 16:
-            found.append((head, tail))
+    word = tail.isascii() and (tail.isdigit() or tail.isalpha()) and len(tail) <= 16
+    if comma and head and tail and word:
+        found.append((head, tail))
     for n in sorted(set(lengths), reverse=True):
         code = value[-n:]
         if len(value) > n and code.isascii() and code.isdigit():

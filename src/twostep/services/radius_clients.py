@@ -8,6 +8,7 @@ to the client's id; it is shown once when Twostep generates it and never again.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
@@ -76,10 +77,8 @@ def normalize_network(value: str) -> str:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
         hint = ""
-        try:
+        with contextlib.suppress(ValueError):
             hint = f" (did you mean {ipaddress.ip_network(text, strict=False)}?)"
-        except ValueError:
-            pass
         raise InvalidInput(
             f"network must be an IP address or CIDR such as 192.0.2.0/24{hint}", field="network"
         ) from exc
@@ -197,7 +196,7 @@ class RadiusClientService:
                 raise IntegrationNotFound(f"no RADIUS client {name!r}")
             tx.radius_clients.delete(client.id)
 
-    def load_active(self) -> list[LoadedClient]:
+    def load_active(self) -> Sequence[LoadedClient]:
         """Every active client of every tenant with its secret opened (for the server)."""
         with self.deps.storage.transaction() as tx:
             rows = tx.radius_clients.active()

@@ -23,12 +23,15 @@ from twostep.interfaces.http.routers import (
     integrations,
     keys,
     methods,
+    passwords,
+    radius_clients,
     tenants,
     tokens,
     users,
     validate,
 )
 from twostep.interfaces.http.waiter import Waiter
+from twostep.interfaces.radius import server as radius_server
 
 log = logging.getLogger("twostep.http")
 
@@ -43,8 +46,12 @@ def create_app(app: App | None = None) -> FastAPI:
         # connection while contending for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         sweep = asyncio.create_task(_sweep_expired(wired))
+        # RADIUS (TWOSTEP_RADIUS=on) shares this worker's event loop and wired services.
+        radius = await radius_server.start(wired) if wired.config.radius.enabled else None
         yield
         sweep.cancel()
+        if radius is not None:
+            await radius.close()
         if app is None:
             wired.close()
 
@@ -74,6 +81,8 @@ def create_app(app: App | None = None) -> FastAPI:
         gateways,
     ):
         api.include_router(module.router)
+    api.include_router(radius_clients.router)
+    api.include_router(passwords.router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

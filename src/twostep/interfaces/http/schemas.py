@@ -20,6 +20,7 @@ from twostep.domain.entities import (
     Tenant,
     User,
 )
+from twostep.domain.phone import mask_phone
 
 
 class Strict(BaseModel):
@@ -140,6 +141,9 @@ class MethodBody(Strict):
     digits: int = Field(default=6, ge=6, le=8)
     period: int = 30
     counter: int = Field(default=0, ge=0)
+    # sms, sms_reply, voice
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
+    pin: str | None = Field(default=None, min_length=4, max_length=8)  # voice only
 
     @field_validator("kind", "otp_type", "algorithm", mode="before")
     @classmethod
@@ -167,6 +171,7 @@ class MethodOut(BaseModel):
     algorithm: str | None = None
     digits: int | None = None
     period: int | None = None
+    phone: str | None = None  # masked: +1 ••• 4567
     default: bool = False
 
     @classmethod
@@ -182,6 +187,7 @@ class MethodOut(BaseModel):
             algorithm=otp.algorithm.value if otp else None,
             digits=otp.digits if otp else None,
             period=otp.period if otp and otp.type is OtpType.TOTP else None,
+            phone=mask_phone(method.phone) if method.phone else None,
             default=method.id == default_id,
         )
 

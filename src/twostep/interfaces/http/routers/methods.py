@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from twostep.domain.entities import MethodKind, OtpParams
+from twostep.domain.entities import PHONE_KINDS, MethodKind, OtpParams
 from twostep.domain.errors import InvalidInput
 from twostep.interfaces import qr
 from twostep.interfaces.http.deps import AdminDep, AppDep
@@ -40,6 +40,14 @@ def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDe
             label=body.label,
         )
         method = app.enroll.enroll_oath_token(actor, tenant, user, spec)
+        default = app.admin.get_user(actor, tenant, user).default_method_id
+        return EnrollmentOut(**MethodOut.of(method, default).model_dump())
+    if body.kind in PHONE_KINDS:
+        if body.phone is None:
+            raise InvalidInput(f"a {body.kind.value} method needs a phone number", field="phone")
+        method = app.enroll.enroll_phone(
+            actor, tenant, user, body.kind, body.phone, body.label, body.pin
+        )
         default = app.admin.get_user(actor, tenant, user).default_method_id
         return EnrollmentOut(**MethodOut.of(method, default).model_dump())
     raise InvalidInput(f"{body.kind.value} cannot be enrolled on this server yet", field="kind")

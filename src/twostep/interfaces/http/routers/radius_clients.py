@@ -1,0 +1,90 @@
+"""RADIUS clients: the NASes (VPNs, gateways) that may send Access-Requests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from twostep.domain.entities import RadiusClient, RadiusMode
+from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.services.radius_clients import NewRadiusClient
+
+router = APIRouter(prefix="/v1/tenants/{tenant}/radius-clients", tags=["radius"])
+
+
+class RadiusClientBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128)
+    network: str = Field(min_length=1, max_length=64, description="an address or CIDR")
+    mode: RadiusMode = RadiusMode.SECOND_FACTOR
+    secret: str | None = Field(
+        default=None, min_length=1, max_length=64, description="omit to have one generated"
+    )
+    require_message_authenticator: bool = True
+    limit_proxy_state: bool = False
+    push_wait_seconds: int = Field(default=25, ge=0, le=120)
+
+
+class RadiusClientOut(BaseModel):
+    name: str
+    network: str
+    mode: RadiusMode
+    require_message_authenticator: bool
+    limit_proxy_state: bool
+    push_wait_seconds: int
+    created_at: float
+
+    @classmethod
+    def of(cls, client: RadiusClient) -> RadiusClientOut:
+        return cls(
+            name=client.name,
+            network=client.network,
+            mode=client.mode,
+            require_message_authenticator=client.require_message_authenticator,
+            limit_proxy_state=client.limit_proxy_state,
+            push_wait_seconds=client.push_wait_seconds,
+            created_at=client.created_at,
+        )
+
+
+class RadiusClientCreated(RadiusClientOut):
+    secret: str | None = Field(
+        default=None, description="the generated shared secret: shown only in this answer"
+    )
+    warnings: list[str] = []
+
+
+@router.post("", response_model=RadiusClientCreated, status_code=201)
+def create_radius_client(
+    tenant: str, body: RadiusClientBody, app: AppDep, actor: AdminDep
+) -> RadiusClientCreated:
+    created = app.radius_clients.create(
+        actor,
+        tenant,
+        NewRadiusClient(
+            name=body.name,
+            network=body.network,
+            mode=body.mode,
+            secret=body.secret,
+            require_message_authenticator=body.require_message_authenticator,
+            limit_proxy_state=body.limit_proxy_state,
+            push_wait_seconds=body.push_wait_seconds,
+        ),
+    )
+    return RadiusClientCreated(
+        **RadiusClientOut.of(created.client).model_dump(),
+        secret=created.secret,
+        warnings=list(created.warnings),
+    )
+
+
+@router.get("", response_model=list[RadiusClientOut])
+def list_radius_clients(tenant: str, app: AppDep, actor: AdminDep) -> list[RadiusClientOut]:
+    return [RadiusClientOut.of(c) for c in app.radius_clients.list(actor, tenant)]
+
+
+@router.delete("/{name}", status_code=204)
+def delete_radius_client(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Response:
+    app.radius_clients.delete(actor, tenant, name)
+    return Response(status_code=204)
