@@ -75,14 +75,25 @@ class GatewaySpec:
         return clean
 
 
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+}
+
+
 def _typed(f: Field, value: object) -> Any:
+    wrong = InvalidSetting(f"{f.name} must be {_TYPE_NAMES.get(f.kind, 'a value')}", field=f.name)
     # bool is an int in Python, but never a valid port or timeout.
     if isinstance(value, bool) and f.kind in (int, float):
-        raise InvalidSetting(f"{f.name} must be {f.kind.__name__}", field=f.name)
+        raise wrong
     if f.kind is float and isinstance(value, int):
         value = float(value)
     if not isinstance(value, f.kind):
-        raise InvalidSetting(f"{f.name} must be {f.kind.__name__}", field=f.name)
+        raise wrong
     if isinstance(value, str):
         if not value:
             raise InvalidSetting(f"{f.name} must not be empty", field=f.name)

@@ -216,7 +216,9 @@ SPEC = GatewaySpec(
     fields=(
         Field("url", str, required=True),
         Field("method", str, default="POST", choices=("POST", "GET", "PUT")),
-        Field("headers", dict, default={}),
+        Field(
+            "headers", dict, default={}, secret=True
+        ),  # often carry a token: sealed, never listed
         Field("body_format", str, default="json", choices=("json", "form")),
         Field("body", dict, default=DEFAULT_BODY),
         Field("sender", str),

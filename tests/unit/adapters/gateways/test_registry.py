@@ -31,7 +31,7 @@ def test_it_is_a_gateway_factory() -> None:
 
 def test_secret_fields() -> None:
     assert REGISTRY.secret_fields("outbox") == {"webhook_secret"}
-    assert REGISTRY.secret_fields("http") == {"password", "api_key", "webhook_secret"}
+    assert REGISTRY.secret_fields("http") == {"headers", "password", "api_key", "webhook_secret"}
     assert REGISTRY.secret_fields("smtp") == {"password"}
     assert REGISTRY.secret_fields("twilio") == {"auth_token"}
 
