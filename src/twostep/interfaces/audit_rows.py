@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from phonenumbers import NumberParseException
+
 from twostep.domain.audit import AuditEvent
+from twostep.domain.phone import mask_phone
 
 AUDIT_COLUMNS = (
     "event_id",
@@ -27,22 +30,34 @@ AUDIT_COLUMNS = (
     "server_name",
     "server_ip",
     "client_ip",
+    "detail",
 )
 
 
-def audit_row(event: AuditEvent) -> dict[str, Any]:
+def audit_row(event: AuditEvent, *, full_phone: bool = False) -> dict[str, Any]:
+    """One event as a row; phone numbers masked (``+1 ••• 4567``) unless ``full_phone``."""
     time = datetime.fromtimestamp(event.at, UTC).isoformat(timespec="milliseconds")
     row = {column: getattr(event, column, None) for column in AUDIT_COLUMNS if column != "time"}
     row["time"] = time.replace("+00:00", "Z")
+    if row["phone"] and not full_phone:
+        row["phone"] = _masked(row["phone"])
     return {column: row[column] for column in AUDIT_COLUMNS}
 
 
-def write_csv(out: TextIO, events: Iterable[AuditEvent]) -> None:
+def write_csv(out: TextIO, events: Iterable[AuditEvent], *, full_phone: bool = False) -> None:
     writer = csv.DictWriter(out, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for event in events:
         # Spreadsheet programs run cells that start with = + - @ as formulas.
-        writer.writerow({k: _safe_cell(v) for k, v in audit_row(event).items()})
+        row = audit_row(event, full_phone=full_phone)
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+
+
+def _masked(phone: str) -> str:
+    try:
+        return mask_phone(phone)
+    except NumberParseException:  # stored before numbers were checked: mask by hand
+        return "\u2022\u2022\u2022 " + phone[-4:]
 
 
 def _safe_cell(value: Any) -> Any:

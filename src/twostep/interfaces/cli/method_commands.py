@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from twostep.domain.entities import OtpAlgorithm, OtpParams, OtpType
+from twostep.domain.entities import MethodKind, OtpAlgorithm, OtpParams, OtpType
+from twostep.domain.phone import mask_phone
 from twostep.interfaces import qr
 from twostep.interfaces.cli.common import reports_errors, table, wired
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
@@ -24,7 +25,7 @@ def methods() -> None:
 
 @methods.command("add", help="Enroll a method: app_code prints its URI and QR code.")
 @click.argument("user")
-@click.argument("kind", type=click.Choice(["app_code", "oath_token"]))
+@click.argument("kind", type=click.Choice(["app_code", "oath_token", "sms", "sms_reply", "voice"]))
 @click.option("--label")
 @click.option("--serial", help="oath_token: the token's serial number.")
 @click.option("--secret", help="oath_token: the seed, base32 (or hex:...).")
@@ -33,6 +34,8 @@ def methods() -> None:
 @click.option("--digits", type=click.Choice(["6", "8"]), default="6")
 @click.option("--period", type=click.Choice(["30", "60"]), default="30")
 @click.option("--counter", type=int, default=0)
+@click.option("--phone", help="sms, sms_reply, voice: the number, e.g. +14155550123.")
+@click.option("--pin", help="voice: a 4-8 digit PIN the user enters before #.")
 @tenant_option
 @reports_errors
 def methods_add(
@@ -46,9 +49,21 @@ def methods_add(
     digits: str,
     period: str,
     counter: int,
+    phone: str | None,
+    pin: str | None,
     tenant: str,
 ) -> None:
     app = wired()
+    if kind in ("sms", "sms_reply", "voice"):
+        if not phone:
+            raise click.UsageError(f"{kind} needs --phone")
+        method = app.enroll.enroll_phone(
+            OPERATOR, tenant, user, MethodKind(kind), phone, label, pin
+        )
+        click.echo(
+            f"{kind} to {mask_phone(method.phone or phone)} registered as method {method.id}"
+        )
+        return
     if kind == "app_code":
         enrollment = app.enroll.enroll_app_code(OPERATOR, tenant, user, label)
         click.echo(qr.terminal(enrollment.otpauth_uri))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from twostep.domain.entities import MethodKind
+from twostep.domain.entities import MethodKind, Role
 from twostep.domain.errors import InvalidInput
 from twostep.domain.results import Result
 from twostep.interfaces.audit_rows import audit_row, write_csv
@@ -66,7 +66,8 @@ def audit(
     next_cursor = str(events[-1].seq) if len(events) == limit else None
     if "text/csv" in request.headers.get("accept", ""):
         buffer = io.StringIO()
-        write_csv(buffer, events)
+        # The export is the record of who was called: full numbers for global admins only.
+        write_csv(buffer, events, full_phone=actor.role is Role.GLOBAL_ADMIN)
         headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body: dict[str, Any] = {"events": [audit_row(e) for e in events], "next_cursor": next_cursor}
