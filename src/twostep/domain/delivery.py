@@ -140,3 +140,19 @@ class GatewayFactory(Protocol):
         ...
 
     def build(self, kind: str, name: str, settings: Mapping[str, Any]) -> Gateway: ...
+
+
+class PushNotifier(Protocol):
+    """Wakes a device through one push service (Web Push, ntfy, FCM). The payload only
+    says "you have a request": the device fetches the details over the device API."""
+
+    kind: str  # the device's push kind this notifier serves: "webpush", "ntfy", "fcm"
+
+    def check_channel(self, channel: Mapping[str, str]) -> dict[str, str]:
+        """Validate what a device sent as its push channel at activation; return it
+        normalised. Raises InvalidInput."""
+        ...
+
+    def notify(self, channel: Mapping[str, str], payload: bytes) -> None:
+        """Deliver ``payload`` to the device's channel; raise GatewayError on failure."""
+        ...
