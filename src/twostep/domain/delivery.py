@@ -79,6 +79,9 @@ class CallEvent:
     reference: str | None  # our transaction id, when the provider echoes it
     digits: str | None  # None: a status update, no keys gathered
     status: str | None = None  # provider's call status: completed, no-answer, busy, failed
+    # The keys ended with "#". A gather that timed out (silence, or keys without "#") is no
+    # answer: "answer and stay silent" must never approve a sign-in.
+    confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -357,6 +357,9 @@ class ChallengeService:
             else:
                 self._audit(challenge, tenant, user, Decision(Result.REJECT, Reason.TIMEOUT), now)
             return say("denied")
+        if not event.confirmed:  # the gather timed out: silence is no approval
+            self._close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
+            return say("denied")
         digits = event.digits.strip()
         if digits == "0":
             self._fraud(challenge, tenant, user, now)

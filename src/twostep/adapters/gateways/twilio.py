@@ -119,10 +119,12 @@ class TwilioGateway:
     def call_event(self, request: WebhookRequest) -> CallEvent:
         form = self._verified_form(request)
         refs = parse_qs(urlsplit(request.url).query).get("ref")
+        digits = optional_text(form, "Digits")  # Twilio leaves out the finish key
         return CallEvent(
             reference=refs[0] if refs else None,
-            digits=optional_text(form, "Digits"),  # Twilio leaves out the finish key
+            digits=digits,
             status=optional_text(form, "CallStatus"),
+            confirmed=digits is not None and form.get("FinishedOnKey") == "#",
         )
 
     def _verified_form(self, request: WebhookRequest) -> dict[str, str]:
@@ -157,6 +159,9 @@ def _call_script(call: VoiceCall) -> VoiceResponse:
         timeout=GATHER_SECONDS,
         action=call.callback_url,
         method="POST",
+        # A lone "#" leaves no digits: without this Twilio would skip the action URL and
+        # hang up, so "press # to approve" could never approve.
+        action_on_empty_result=True,
     )
     gather.say(call.script, language=call.language, loop=2)
     response = VoiceResponse()

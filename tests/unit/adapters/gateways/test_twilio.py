@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -11,8 +10,15 @@ import pytest
 from defusedxml import ElementTree
 from twilio.request_validator import RequestValidator
 
+from tests.support.fake_twilio import (
+    ACCOUNT,
+    INVALID_TO,
+    SID,
+    TOKEN,
+    Recorder,
+    twilio_api,
+)
 from tests.support.postgres import free_port
-from tests.unit.adapters.gateways.conftest import Answer, Recorded, Recorder
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.domain.delivery import (
     Channel,
@@ -25,50 +31,9 @@ from twostep.domain.delivery import (
 )
 from twostep.domain.errors import InvalidInput, InvalidSetting
 
-SID = "AC" + "0123456789abcdef" * 2
-TOKEN = "auth-token-0123456789"
 SERVICE = "MG" + "fedcba9876543210" * 2
 TO = "+14155550123"
 FROM = "+14155550100"
-INVALID_TO = "+15005550001"  # Twilio's magic "invalid number" test number
-ACCOUNT = f"/2010-04-01/Accounts/{SID}"
-
-
-def twilio_api(request: Recorded) -> Answer:
-    """Just enough of Twilio's REST API: Basic auth, Messages.json, Calls.json, errors."""
-    expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-    if request.headers.get("authorization") != expected:
-        return 401, _error(20003, "Authenticate", 401)
-    form = request.form()
-    if form.get("To") == INVALID_TO:
-        return 400, _error(21211, f"The 'To' number {INVALID_TO} is not a valid phone number.", 400)
-    common = {"account_sid": SID, "api_version": "2010-04-01", "status": "queued", "to": form["To"]}
-    if (request.method, request.path) == ("POST", f"{ACCOUNT}/Messages.json"):
-        sid = "SM" + "a" * 32
-        return 201, common | {
-            "sid": sid,
-            "from": form.get("From"),
-            "messaging_service_sid": form.get("MessagingServiceSid"),
-            "body": form["Body"],
-            "direction": "outbound-api",
-            "num_segments": "1",
-            "date_created": "Thu, 01 Jan 2026 00:00:00 +0000",
-            "uri": f"{ACCOUNT}/Messages/{sid}.json",
-        }
-    if (request.method, request.path) == ("POST", f"{ACCOUNT}/Calls.json"):
-        sid = "CA" + "b" * 32
-        return 201, common | {
-            "sid": sid,
-            "from": form["From"],
-            "direction": "outbound-api",
-            "uri": f"{ACCOUNT}/Calls/{sid}.json",
-        }
-    return 404, _error(20404, "The requested resource was not found", 404)
-
-
-def _error(code: int, message: str, status: int) -> dict[str, Any]:
-    more = f"https://www.twilio.com/docs/errors/{code}"
-    return {"code": code, "message": message, "more_info": more, "status": status}
 
 
 @pytest.fixture
