@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from tests.support.postgres import free_port
 
+from bench.loadgen import _read_answer, get, post
 from bench.population import build_app
 from bench.report import machine
 from bench.server import HOST, Server
@@ -79,59 +79,90 @@ class Run:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection with raw requests: a light load generator, so
+    the two cores go to the server rather than to an HTTP client library."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self, request: bytes) -> dict[str, Any]:
+        if self.conn is None:
+            self.conn = await asyncio.open_connection(HOST, self.port)
+        reader, writer = self.conn
+        writer.write(request)
+        status, body, closing = await _read_answer(reader)
+        if closing:
+            writer.close()
+            self.conn = None
+        answer: dict[str, Any] = json.loads(body) if body else {}
+        answer["_status"] = status
+        return answer
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn[1].close()
+
+
+async def _lanes(concurrency: int, port: int, lane: Any) -> float:
+    connections = [Connection(port) for _ in range(concurrency)]
+    began = time.monotonic()
+    try:
+        await asyncio.gather(*(lane(c) for c in connections))
+    finally:
+        for connection in connections:
+            connection.close()
+    return time.monotonic() - began
+
+
 async def _round_trips(
     port: int, key: str, users: int, outbox: Outbox, concurrency: int, seconds: float, cap: int
 ) -> Run:
-    auth = {"Authorization": f"Bearer {key}"}
-    limits = httpx.Limits(max_connections=concurrency)
     latencies: list[float] = []
     failures = 0
     counter = iter(range(cap))
     deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(
-        base_url=f"http://{HOST}:{port}", headers=auth, limits=limits, timeout=30
-    ) as client:
 
-        async def lane() -> None:
-            nonlocal failures
-            for i in counter:
-                if time.monotonic() > deadline:
-                    return
-                started = time.perf_counter()
-                r = await client.post("/v1/validate", json={"user": f"sms-{i % users}"})
-                tx = r.json().get("transaction_id")
-                if r.json().get("result") != "challenge" or not tx:
-                    failures += 1
-                    continue
-                r = await client.post(f"/v1/validate/{tx}", json={"code": outbox.code(tx)})
-                if r.json().get("result") == "accept":
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    failures += 1
+    async def lane(connection: Connection) -> None:
+        nonlocal failures
+        for i in counter:
+            if time.monotonic() > deadline:
+                return
+            started = time.perf_counter()
+            answer = await connection.send(
+                post(port, "/v1/validate", key, {"user": f"sms-{i % users}"})
+            )
+            tx = answer.get("transaction_id")
+            if answer.get("result") != "challenge" or not tx:
+                failures += 1
+                continue
+            code = {"code": outbox.code(tx)}
+            answer = await connection.send(post(port, f"/v1/validate/{tx}", key, code))
+            if answer.get("result") == "accept":
+                latencies.append(time.perf_counter() - started)
+            else:
+                failures += 1
 
-        began = time.monotonic()
-        await asyncio.gather(*(lane() for _ in range(concurrency)))
-        return Run(time.monotonic() - began, len(latencies), latencies, failures)
+    took = await _lanes(concurrency, port, lane)
+    return Run(took, len(latencies), latencies, failures)
 
 
 async def _health(port: int, concurrency: int, seconds: float, cap: int) -> Run:
     latencies: list[float] = []
     counter = iter(range(cap))
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", limits=limits) as client:
 
-        async def lane() -> None:
-            for _ in counter:
-                if time.monotonic() > deadline:
-                    return
-                started = time.perf_counter()
-                await client.get("/health")
-                latencies.append(time.perf_counter() - started)
+    async def lane(connection: Connection) -> None:
+        for _ in counter:
+            if time.monotonic() > deadline:
+                return
+            started = time.perf_counter()
+            await connection.send(get(port, "/health"))
+            latencies.append(time.perf_counter() - started)
 
-        began = time.monotonic()
-        await asyncio.gather(*(lane() for _ in range(concurrency)))
-        return Run(time.monotonic() - began, len(latencies), latencies, 0)
+    took = await _lanes(concurrency, port, lane)
+    return Run(took, len(latencies), latencies, 0)
 
 
 def main(argv: list[str] | None = None) -> int:
