@@ -36,6 +36,10 @@ class Challenge:
     client_ip: str | None = None
     sends: int = 1
     gateway: str | None = None  # the gateway that delivered it
+    device_id: str | None = None  # app_push: the device asked
+    number: int | None = None  # app_push: the number to match, shown on the sign-in page
+    nonce: str | None = None  # app_push: carried by the device's signed answer
+    message: str | None = None  # app_push: the tenant's text shown on the device
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at

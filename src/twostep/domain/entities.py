@@ -103,6 +103,7 @@ class Method:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None  # E.164: the number a phone method texts or calls
+    device_id: str | None = None  # app_push / app_code given by a device's activation
 
     @property
     def out_of_band(self) -> bool:
@@ -128,7 +129,8 @@ class Integration:
 
 class RadiusMode(StrEnum):
     SECOND_FACTOR = "second_factor"  # the NAS checked the password: User-Password is the code
-    PASSWORD_AND_CODE = "password_and_code"  # User-Password is password+code or password,code
+    # User-Password is password+code or password,code
+    PASSWORD_AND_CODE = "password_and_code"  # noqa: S105 - a mode name, not a password
     CHALLENGE = "challenge"  # Access-Challenge with State, then the code
 
 
@@ -162,3 +164,37 @@ class AdminKey:
 
     def may_manage(self, tenant_id: int) -> bool:
         return self.role is Role.GLOBAL_ADMIN or self.tenant_id == tenant_id
+
+
+class DeviceState(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"  # deactivated or replaced: it answers nothing any more
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One activated authenticator app. Only its public key is known here."""
+
+    id: str
+    tenant_id: int
+    user_id: int
+    name: str
+    key_type: str  # ed25519 or p256
+    public_key: bytes  # ed25519: 32 raw bytes; p256: the SEC1 uncompressed point
+    push_kind: str  # pull, webpush, ntfy, fcm
+    state: DeviceState
+    created_at: float
+    platform: str | None = None
+    last_seen_at: float | None = None
+    revoked_at: float | None = None
+    revoked_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    id: str
+    tenant_id: int
+    user_id: int
+    created_at: float
+    expires_at: float
+    replaces: str | None = None  # the device a new phone replaces

@@ -89,6 +89,12 @@ class GatewayNotFound(NotFound):
     code = "gateway_not_found"
 
 
+class ActivationInvalid(NotFound):
+    """The activation code is unknown, used or expired."""
+
+    code = "activation_invalid"
+
+
 class Conflict(TwostepError):
     """The resource already exists or is in a conflicting state."""
 
@@ -183,3 +189,9 @@ class SecretKeyError(TwostepError):
     """The secret key is missing, malformed, or cannot decrypt a stored secret."""
 
     code = "secret_key_error"
+
+
+class AccountNotActivated(Forbidden):
+    """Authentication request is not for an activated account."""
+
+    code = "account_not_activated"

@@ -15,7 +15,9 @@ from typing import Protocol
 from twostep.domain.audit import AuditEvent, AuditQuery
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.entities import (
+    Activation,
     AdminKey,
+    Device,
     Integration,
     Method,
     MethodStatus,
@@ -84,6 +86,7 @@ class NewMethod:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,10 @@ class MethodRepo(Protocol):
     def activate(self, method_id: str, now: float) -> bool: ...
 
     def delete(self, method_id: str) -> None: ...
+
+    def delete_for_device(self, device_id: str) -> None:
+        """The app_push and app_code methods a device's activation gave."""
+        ...
 
     def serial_in_use(self, tenant_id: int, serial: str) -> bool: ...
 
@@ -316,6 +323,20 @@ class ChallengeRepo(Protocol):
         """State and expiry of each challenge found (one statement, for long-poll waiters)."""
         ...
 
+    def pending_for_device(self, device_id: str, now: float) -> Sequence[Challenge]:
+        """Unanswered, unexpired push requests to the device, oldest first."""
+        ...
+
+    def devices_with_pending(self, device_ids: Sequence[str], now: float) -> set[str]:
+        """Which of these devices have a pending request (one statement, for waiters)."""
+        ...
+
+    def pending_push_count(self, user_id: int, now: float) -> int: ...
+
+    def denials_since(self, user_id: int, since: float) -> tuple[int, float | None]:
+        """Push requests the user denied since ``since``, and when the last was denied."""
+        ...
+
     def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
         """Pending challenges past their expiry, oldest first (for the expiry sweep)."""
         ...
@@ -399,6 +420,45 @@ class PasswordRepo(Protocol):
     def set(self, user_id: int, password_hash: str | None) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewDevice:
+    id: str
+    tenant_id: int
+    user_id: int
+    name: str
+    platform: str | None
+    key_type: str
+    public_key: bytes
+    push_kind: str
+    sealed_channel: bytes | None  # the push channel's JSON, sealed to the device id
+
+
+class DeviceRepo(Protocol):
+    def add(self, device: NewDevice, now: float) -> Device: ...
+
+    def by_id(self, device_id: str) -> Device | None: ...
+
+    def for_user(self, user_id: int) -> Sequence[Device]: ...
+
+    def sealed_channel(self, device_id: str) -> bytes | None: ...
+
+    def rename(self, device_id: str, name: str) -> None: ...
+
+    def revoke(self, device_id: str, now: float, reason: str) -> bool:
+        """Active -> revoked; False if it was not active."""
+        ...
+
+    def seen(self, device_id: str, now: float) -> None: ...
+
+
+class ActivationRepo(Protocol):
+    def add(self, activation: Activation, code_hash: bytes) -> None: ...
+
+    def claim(self, code_hash: bytes, now: float) -> Activation | None:
+        """Spend an unexpired, unused activation (conditional: single use across nodes)."""
+        ...
+
+
 class Transaction(Protocol):
     @property
     def tenants(self) -> TenantRepo: ...
@@ -429,6 +489,12 @@ class Transaction(Protocol):
 
     @property
     def gateways(self) -> GatewayRepo: ...
+
+    @property
+    def devices(self) -> DeviceRepo: ...
+
+    @property
+    def activations(self) -> ActivationRepo: ...
 
     @property
     def radius_clients(self) -> RadiusClientRepo: ...

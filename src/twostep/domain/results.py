@@ -31,6 +31,9 @@ class Reason(StrEnum):
     FRAUD_REPORTED = "fraud_reported"  # the user reported the sign-in as not theirs
     CALL_NOT_ANSWERED = "call_not_answered"  # the call ended without "#"
     INVALID_PIN = "invalid_pin"  # a wrong PIN was entered in the call
+    DENIED = "denied"  # the user denied the push request
+    WRONG_NUMBER = "wrong_number"  # the number typed on the device is not the one shown
+    INVALID_SIGNATURE = "invalid_signature"  # a push answer not signed by the device's key
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +44,5 @@ class Decision:
     reason: Reason | None = None
     transaction_id: str | None = None
     methods: tuple[str, ...] = field(default=())
+    number: int | None = None  # app_push: the number the sign-in page shows
     prompt: str | None = None  # for a challenge: what to tell the user ("Enter the code sent to…")

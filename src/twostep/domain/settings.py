@@ -10,6 +10,32 @@ from twostep.domain.errors import InvalidSetting
 AUDIT_OPTIONAL_FIELDS = ("first_name", "last_name", "email", "phone", "device", "client_ip")
 
 
+_RANGES: dict[str, tuple[int, int]] = {
+    "totp_window": (0, 10),
+    "hotp_lookahead": (0, 100),
+    "hotp_resync_window": (2, 10_000),
+    "max_failures": (1, 100),
+    "lockout_seconds": (0, 30 * 24 * 3600),
+    "app_code_digits": (6, 8),
+    "pending_method_seconds": (60, 7 * 24 * 3600),
+    "sms_code_timeout": (60, 3600),
+    "sms_reply_timeout": (30, 3600),
+    "voice_timeout": (30, 600),
+    "challenge_attempts": (1, 10),
+    "resend_interval": (10, 600),
+    "max_sends": (1, 5),
+    "delivery_window": (60, 7 * 24 * 3600),
+    "user_delivery_limit": (1, 1000),
+    "tenant_delivery_limit": (1, 10_000_000),
+    "push_timeout": (15, 600),
+    "push_max_pending": (1, 10),
+    "push_user_limit": (1, 100),
+    "push_pause_after": (1, 100),
+    "push_pause_seconds": (0, 86400),
+    "activation_seconds": (60, 7 * 24 * 3600),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class TenantSettings:
     issuer: str = "Twostep"  # shown by authenticator apps next to the account
@@ -40,24 +66,48 @@ class TenantSettings:
     voice_pin_required: bool = False  # callers enter their PIN before "#"
     fraud_blocks_user: bool = True  # a fraud report (0# in a call) locks the user
     language: str = "en"  # texts and calls, for users without a language of their own
+    # The mobile authenticator (app_push): request lifetime, the text shown on the device,
+    # and the push-fatigue limits.
+    push_timeout: int = 60  # seconds a push request waits for its answer
+    push_message: str = "Sign-in to {integration} from {client_ip}"
+    push_max_pending: int = 3  # unanswered requests a user may have at once
+    push_user_limit: int = 10  # requests per user per 10 minutes
+    push_pause_after: int = 3  # denials within 10 minutes that pause requests
+    push_pause_seconds: int = 600  # how long requests stay paused after those denials
+    activation_seconds: int = 600  # an activation code's lifetime
+    alert_webhook_url: str = ""  # where fraud alerts are posted (JSON); empty: log only
 
     def __post_init__(self) -> None:
-        _in_range("totp_window", self.totp_window, 0, 10)
-        _in_range("hotp_lookahead", self.hotp_lookahead, 0, 100)
-        _in_range("hotp_resync_window", self.hotp_resync_window, 2, 10_000)
-        _in_range("max_failures", self.max_failures, 1, 100)
-        _in_range("lockout_seconds", self.lockout_seconds, 0, 30 * 24 * 3600)
-        _in_range("app_code_digits", self.app_code_digits, 6, 8)
-        _in_range("pending_method_seconds", self.pending_method_seconds, 60, 7 * 24 * 3600)
-        _in_range("sms_code_timeout", self.sms_code_timeout, 60, 3600)
-        _in_range("sms_reply_timeout", self.sms_reply_timeout, 30, 3600)
-        _in_range("voice_timeout", self.voice_timeout, 30, 600)
-        _in_range("challenge_attempts", self.challenge_attempts, 1, 10)
-        _in_range("resend_interval", self.resend_interval, 10, 600)
-        _in_range("max_sends", self.max_sends, 1, 5)
-        _in_range("delivery_window", self.delivery_window, 60, 7 * 24 * 3600)
-        _in_range("user_delivery_limit", self.user_delivery_limit, 1, 1000)
-        _in_range("tenant_delivery_limit", self.tenant_delivery_limit, 1, 10_000_000)
+        for name, (low, high) in _RANGES.items():
+            _in_range(name, getattr(self, name), low, high)
+        self._check_phone_settings()
+        self._check_push_settings()
+        if self.app_code_digits == 7:
+            raise InvalidSetting("app_code_digits must be 6 or 8", field="app_code_digits")
+        if self.app_code_period not in (30, 60):
+            raise InvalidSetting("app_code_period must be 30 or 60", field="app_code_period")
+        if self.app_code_algorithm not in ("SHA1", "SHA256", "SHA512"):
+            raise InvalidSetting(
+                "app_code_algorithm must be SHA1, SHA256 or SHA512", field="app_code_algorithm"
+            )
+        if (
+            not isinstance(self.issuer, str)
+            or not 1 <= len(self.issuer) <= 64
+            or ":" in self.issuer
+            or not self.issuer.isprintable()
+        ):
+            raise InvalidSetting(
+                "issuer must be 1-64 printable characters without ':'", field="issuer"
+            )
+        if len(set(self.audit_fields)) != len(self.audit_fields):
+            raise InvalidSetting("audit_fields lists a field twice", field="audit_fields")
+        unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
+        if unknown:
+            raise InvalidSetting(
+                f"unknown audit field(s): {', '.join(sorted(unknown))}", field="audit_fields"
+            )
+
+    def _check_phone_settings(self) -> None:
         for code in self.allowed_calling_codes:
             if not (code.isdigit() and 1 <= len(code) <= 3 and code[0] != "0"):
                 raise InvalidSetting(
@@ -82,29 +132,22 @@ class TenantSettings:
             raise InvalidSetting(
                 "language must be a language tag such as en or de-CH", field="language"
             )
-        if self.app_code_digits == 7:
-            raise InvalidSetting("app_code_digits must be 6 or 8", field="app_code_digits")
-        if self.app_code_period not in (30, 60):
-            raise InvalidSetting("app_code_period must be 30 or 60", field="app_code_period")
-        if self.app_code_algorithm not in ("SHA1", "SHA256", "SHA512"):
+
+    def _check_push_settings(self) -> None:
+        if not 1 <= len(self.push_message) <= 200:
+            raise InvalidSetting("push_message must be 1-200 characters", field="push_message")
+        try:
+            self.push_message.format(integration="", client_ip="", user="")
+        except (KeyError, IndexError, ValueError) as exc:
             raise InvalidSetting(
-                "app_code_algorithm must be SHA1, SHA256 or SHA512", field="app_code_algorithm"
-            )
-        if (
-            not isinstance(self.issuer, str)
-            or not 1 <= len(self.issuer) <= 64
-            or ":" in self.issuer
-            or not self.issuer.isprintable()
+                "push_message may only use {integration}, {client_ip} and {user}",
+                field="push_message",
+            ) from exc
+        if self.alert_webhook_url and not self.alert_webhook_url.startswith(
+            ("https://", "http://")
         ):
             raise InvalidSetting(
-                "issuer must be 1-64 printable characters without ':'", field="issuer"
-            )
-        if len(set(self.audit_fields)) != len(self.audit_fields):
-            raise InvalidSetting("audit_fields lists a field twice", field="audit_fields")
-        unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
-        if unknown:
-            raise InvalidSetting(
-                f"unknown audit field(s): {', '.join(sorted(unknown))}", field="audit_fields"
+                "alert_webhook_url must be an http(s) URL", field="alert_webhook_url"
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -36,6 +36,14 @@ DEFAULTS = {
     "voice_pin_required": False,
     "fraud_blocks_user": True,
     "language": "en",
+    "push_timeout": 60,
+    "push_message": "Sign-in to {integration} from {client_ip}",
+    "push_max_pending": 3,
+    "push_user_limit": 10,
+    "push_pause_after": 3,
+    "push_pause_seconds": 600,
+    "activation_seconds": 600,
+    "alert_webhook_url": "",
 }
 
 # name, lowest allowed, highest allowed
@@ -55,6 +63,12 @@ RANGES = [
     ("delivery_window", 60, 7 * 24 * 3600),
     ("user_delivery_limit", 1, 1000),
     ("tenant_delivery_limit", 1, 10_000_000),
+    ("push_timeout", 15, 600),
+    ("push_max_pending", 1, 10),
+    ("push_user_limit", 1, 100),
+    ("push_pause_after", 1, 100),
+    ("push_pause_seconds", 0, 86400),
+    ("activation_seconds", 60, 7 * 24 * 3600),
 ]
 
 

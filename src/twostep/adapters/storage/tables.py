@@ -90,6 +90,7 @@ methods = Table(
     Column("valid_from", Float),
     Column("valid_until", Float),
     Column("phone", String(32)),  # E.164, the phone methods' own number
+    Column("device_id", String(32)),  # app_push and app_code methods of an activated device
     UniqueConstraint("tenant_id", "serial"),
     Index(None, "user_id"),
 )
@@ -171,9 +172,14 @@ challenges = Table(
     Column("sends", Integer, nullable=False, server_default="1"),
     Column("last_sent_at", Float, nullable=False),
     Column("gateway", String(64)),
+    Column("device_id", String(32)),  # app_push: the device asked
+    Column("number", Integer),  # app_push: the number the sign-in page shows
+    Column("nonce", String(32)),  # app_push: what the device's signed answer must carry
+    Column("message", String(255)),  # app_push: the tenant's text shown on the device
     Index(None, "tenant_id", "destination", "state"),
     Index(None, "user_id", "state"),
     Index(None, "expires_at"),
+    Index(None, "device_id", "state"),
 )
 
 gateways = Table(
@@ -225,4 +231,39 @@ radius_clients = Table(
     Column("push_wait_seconds", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("tenant_id", "name"),
+)
+
+# Activated authenticator apps. The private key never leaves the device.
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("platform", String(32)),
+    Column("key_type", String(8), nullable=False),  # ed25519 or p256
+    Column("public_key", LargeBinary, nullable=False),
+    Column("push_kind", String(16), nullable=False),  # pull, webpush, ntfy, fcm
+    Column("push_channel", LargeBinary),  # JSON, sealed to the device id
+    Column("state", String(16), nullable=False),  # active, revoked
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float),
+    Column("revoked_at", Float),
+    Column("revoked_reason", String(32)),
+    Index(None, "user_id"),
+)
+
+# Single-use activation codes, stored as keyed digests.
+activations = Table(
+    "activations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", LargeBinary, nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("replaces", String(32)),  # a device this activation replaces (a new phone)
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from twostep.adapters.storage.tables import challenges
 from twostep.domain.challenges import Challenge, ChallengeState
@@ -37,6 +37,10 @@ def _challenge(row: Any) -> Challenge:
         client_ip=row.client_ip,
         sends=row.sends,
         gateway=row.gateway,
+        device_id=row.device_id,
+        number=row.number,
+        nonce=row.nonce,
+        message=row.message,
     )
 
 
@@ -65,6 +69,10 @@ class SqlChallengeRepo:
                 interface=challenge.interface,
                 sends=challenge.sends,
                 last_sent_at=challenge.last_sent_at,
+                device_id=challenge.device_id,
+                number=challenge.number,
+                nonce=challenge.nonce,
+                message=challenge.message,
             )
         )
 
@@ -166,6 +174,49 @@ class SqlChallengeRepo:
             return {}
         rows = self.conn.execute(select(c.id, c.state, c.expires_at).where(c.id.in_(challenge_ids)))
         return {row.id: (ChallengeState(row.state), row.expires_at) for row in rows}
+
+    def pending_for_device(self, device_id: str, now: float) -> Sequence[Challenge]:
+        rows = self.conn.execute(
+            select(challenges)
+            .where(c.device_id == device_id, c.state == _PENDING, c.expires_at > now)
+            .order_by(c.created_at)
+            .limit(10)
+        )
+        return [_challenge(row) for row in rows]
+
+    def devices_with_pending(self, device_ids: Sequence[str], now: float) -> set[str]:
+        if not device_ids:
+            return set()
+        rows = self.conn.execute(
+            select(c.device_id)
+            .distinct()
+            .where(c.device_id.in_(device_ids), c.state == _PENDING, c.expires_at > now)
+        )
+        return {row.device_id for row in rows}
+
+    def pending_push_count(self, user_id: int, now: float) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).where(
+                    c.user_id == user_id,
+                    c.kind == MethodKind.APP_PUSH.value,
+                    c.state == _PENDING,
+                    c.expires_at > now,
+                )
+            ).scalar_one()
+        )
+
+    def denials_since(self, user_id: int, since: float) -> tuple[int, float | None]:
+        """How many push requests the user denied since ``since``, and the last one's time."""
+        row = self.conn.execute(
+            select(func.count(), func.max(c.finished_at)).where(
+                c.user_id == user_id,
+                c.kind == MethodKind.APP_PUSH.value,
+                c.reason == "denied",
+                c.finished_at >= since,
+            )
+        ).one()
+        return int(row[0]), row[1]
 
     def purge(self, before: float) -> int:
         return self.conn.execute(delete(challenges).where(c.expires_at < before)).rowcount

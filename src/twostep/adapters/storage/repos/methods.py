@@ -65,6 +65,7 @@ def method_from_row(row: Any) -> Method:
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         phone=row.phone,
+        device_id=row.device_id,
     )
 
 
@@ -93,6 +94,7 @@ def _row(method: NewMethod, now: float) -> dict[str, object]:
         "valid_from": method.valid_from,
         "valid_until": method.valid_until,
         "phone": method.phone,
+        "device_id": method.device_id,
     }
 
 
@@ -118,6 +120,7 @@ class SqlMethodRepo:
             valid_from=method.valid_from,
             valid_until=method.valid_until,
             phone=method.phone,
+            device_id=method.device_id,
         )
 
     def by_id(self, user_id: int, method_id: str) -> Method | None:
@@ -148,6 +151,9 @@ class SqlMethodRepo:
 
     def delete(self, method_id: str) -> None:
         self.conn.execute(delete(methods).where(methods.c.id == method_id))
+
+    def delete_for_device(self, device_id: str) -> None:
+        self.conn.execute(delete(methods).where(methods.c.device_id == device_id))
 
     def serial_in_use(self, tenant_id: int, serial: str) -> bool:
         return bool(
