@@ -13,6 +13,7 @@ from twostep.adapters.storage.repos.audit import SqlAuditRepo
 from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.deliveries import SqlDeliveryRepo
+from twostep.adapters.storage.repos.devices import SqlActivationRepo, SqlDeviceRepo
 from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
@@ -36,6 +37,8 @@ class SqlTransaction:
         self.challenges = SqlChallengeRepo(conn)
         self.deliveries = SqlDeliveryRepo(conn)
         self.gateways = SqlGatewayRepo(conn)
+        self.devices = SqlDeviceRepo(conn)
+        self.activations = SqlActivationRepo(conn)
         self.radius_clients = SqlRadiusClientRepo(conn)
         self.passwords = SqlPasswordRepo(conn)
 
