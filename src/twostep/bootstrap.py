@@ -68,7 +68,8 @@ def node_ip(config: Config) -> str | None:
 def _holds_secrets(storage: SqlStorage) -> bool:
     try:
         with storage.transaction() as tx:
-            return next(iter(tx.methods.iter_sealed()), None) is not None
+            stores = (tx.methods, tx.gateways, tx.radius_clients, tx.devices)
+            return any(next(iter(s.iter_sealed()), None) is not None for s in stores)
     except DBAPIError:  # no schema yet
         return False
 
@@ -124,7 +125,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         audit=AuditService(deps),
         tokens=TokenPool(deps),
         challenges=challenges,
-        gateways=GatewayAdmin(deps, factory, public_url),
+        gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),
         radius_clients=RadiusClientService(deps),
         passwords=PasswordService(deps),
     )

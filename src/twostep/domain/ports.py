@@ -152,6 +152,11 @@ class UserRepo(Protocol):
 
     def unlock(self, user_id: int) -> None: ...
 
+    def forgive_failure(self, user_id: int, now: float) -> None:
+        """Take back one counted failure (a challenge that never reached the user),
+        unless the user is locked."""
+        ...
+
     def lock(self, user_id: int, until: float) -> None:
         """Lock the user until ``until`` (a fraud report), whatever the failure count."""
         ...
@@ -362,6 +367,10 @@ class DeliveryRepo(Protocol):
         Serialised per tenant, so the limits hold with several nodes."""
         ...
 
+    def release(self, user_id: int, at: float) -> None:
+        """Give back a reservation whose text or call could not be delivered."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class GatewayRecord:
@@ -449,6 +458,10 @@ class DeviceRepo(Protocol):
         ...
 
     def seen(self, device_id: str, now: float) -> None: ...
+
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
+
+    def replace_sealed(self, device_id: str, sealed: bytes) -> None: ...
 
 
 class ActivationRepo(Protocol):

@@ -27,6 +27,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "prompt_sms": "Enter the code sent to {number}",
         "prompt_sms_reply": "Reply to the text message sent to {number}",
         "prompt_voice": "Answer the call to {number} and press #",
+        "prompt_voice_pin": "Answer the call to {number}, enter your PIN and press #",
     },
     "de": {
         "sms": "Ihr {issuer}-Bestätigungscode lautet {code}. Er läuft in {minutes} Min. ab. "
@@ -43,6 +44,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "denied": "Ihre Anmeldung wurde abgelehnt. Auf Wiederhören.",
         "fraud": "Danke. Die Anmeldung wurde abgelehnt und Ihr Administrator benachrichtigt. "
         "Auf Wiederhören.",
+        "prompt_sms": "Geben Sie den an {number} gesendeten Code ein",
+        "prompt_sms_reply": "Antworten Sie auf die SMS an {number}",
+        "prompt_voice": "Nehmen Sie den Anruf an {number} an und drücken Sie #",
+        "prompt_voice_pin": "Nehmen Sie den Anruf an {number} an, geben Sie Ihre PIN ein "
+        "und drücken Sie #",
     },
     "fr": {
         "sms": "Votre code de vérification {issuer} est {code}. Il expire dans {minutes} min. "
@@ -58,6 +64,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "approved": "Merci. Votre connexion est approuvée. Au revoir.",
         "denied": "Votre connexion a été refusée. Au revoir.",
         "fraud": "Merci. La connexion a été refusée et votre administrateur prévenu. Au revoir.",
+        "prompt_sms": "Saisissez le code envoyé au {number}",
+        "prompt_sms_reply": "Répondez au SMS envoyé au {number}",
+        "prompt_voice": "Répondez à l'appel au {number} et appuyez sur #",
+        "prompt_voice_pin": "Répondez à l'appel au {number}, saisissez votre code PIN "
+        "et appuyez sur #",
     },
     "es": {
         "sms": "Su código de verificación de {issuer} es {code}. Caduca en {minutes} min. "
@@ -74,6 +85,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "denied": "Su inicio de sesión ha sido rechazado. Adiós.",
         "fraud": "Gracias. El inicio de sesión ha sido rechazado y su administrador avisado. "
         "Adiós.",
+        "prompt_sms": "Introduzca el código enviado al {number}",
+        "prompt_sms_reply": "Responda al SMS enviado al {number}",
+        "prompt_voice": "Conteste la llamada al {number} y pulse #",
+        "prompt_voice_pin": "Conteste la llamada al {number}, introduzca su PIN y pulse #",
     },
 }
 # The text-to-speech voice for each language we have words for.

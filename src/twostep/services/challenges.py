@@ -91,6 +91,8 @@ class ChallengeService:
         event = replace(request.event, phone=_audited_phone(method.phone, settings))
 
         def finish(decision: Decision, detail: str | None = None) -> Decision:
+            # A refusal still lists the user's methods: the sign-in page offers another.
+            decision = replace(decision, methods=request.methods)
             with self.deps.storage.transaction(write=True) as tx:
                 tx.audit.add(tenant.id, _decided(event, decision, detail))
             return decision
@@ -126,7 +128,7 @@ class ChallengeService:
                 settings.tenant_delivery_limit,
             )
             if limit is not None:
-                decision = Decision(Result.REJECT, Reason.RATE_LIMITED)
+                decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
                 tx.audit.add(tenant.id, _decided(event, decision, f"{limit} limit reached"))
                 return decision
             # Counted now, forgiven when answered: triggers nobody answers lead to lockout.
@@ -157,18 +159,29 @@ class ChallengeService:
         try:
             gateway = self._deliver(tenant, method, factor, challenge_id, code, language)
         except DeliveryFailed as exc:
-            decision = Decision(Result.REJECT, Reason.DELIVERY_FAILED, transaction_id=challenge_id)
+            decision = Decision(
+                Result.REJECT,
+                Reason.DELIVERY_FAILED,
+                transaction_id=challenge_id,
+                methods=request.methods,
+            )
             with self.deps.storage.transaction(write=True) as tx:
                 tx.challenges.finish(
                     challenge_id, ChallengeState.REJECTED, decision_reason(decision), now
                 )
+                # The user never got it: neither their lockout count nor their limit pays.
+                tx.users.forgive_failure(user.id, now)
+                tx.deliveries.release(user.id, now)
                 tx.audit.add(tenant.id, _decided(event, decision, exc.detail))
             return decision
+        prompt_key = factor.prompt
+        if method.kind is MethodKind.VOICE and self._needs_pin(method, settings):
+            prompt_key = "prompt_voice_pin"
         decision = Decision(
             Result.CHALLENGE,
             transaction_id=challenge_id,
             methods=request.methods,
-            prompt=phone_text.words(factor.prompt, "en", number=mask_phone(method.phone)),
+            prompt=phone_text.words(prompt_key, language, number=mask_phone(method.phone)),
         )
         with self.deps.storage.transaction(write=True) as tx:
             tx.challenges.delivered(challenge_id, gateway)
@@ -354,9 +367,9 @@ class ChallengeService:
         if challenge.state is not ChallengeState.PENDING or challenge.expired(now):
             if challenge.state is ChallengeState.PENDING:
                 self._expire(challenge, tenant, user, now)
-            else:
-                self._audit(challenge, tenant, user, Decision(Result.REJECT, Reason.TIMEOUT), now)
-            return say("denied")
+            else:  # keys pressed again after the decision: audited as what it is
+                self._audit(challenge, tenant, user, _spent(challenge), now, "call answered again")
+            return say("approved" if challenge.state is ChallengeState.ACCEPTED else "denied")
         if not event.confirmed:  # the gather timed out: silence is no approval
             self._close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
             return say("denied")
@@ -386,6 +399,9 @@ class ChallengeService:
             found = [
                 (ch, tx.tenants.by_id(ch.tenant_id), tx.users.by_id(ch.user_id)) for ch in overdue
             ]
+        # Finished challenges are kept a day (to audit late replies), then go.
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.challenges.purge(now - 86400)
         done = 0
         for challenge, tenant, user in found:
             if (
@@ -481,9 +497,11 @@ class ChallengeService:
             user = tx.users.by_id(challenge.user_id)
         if tenant is None or user is None:
             return
-        self._audit(
-            challenge, tenant, user, Decision(Result.REJECT, Reason.TIMEOUT), now, "late reply"
-        )
+        if challenge.state is ChallengeState.ACCEPTED:  # a second reply to a finished one
+            self._audit(challenge, tenant, user, _spent(challenge), now, "reply after approval")
+            return
+        decision = Decision(Result.REJECT, Reason.TIMEOUT)
+        self._audit(challenge, tenant, user, decision, now, "late reply")
 
     def _expire(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> bool:
         return self._close(challenge, tenant, user, Reason.TIMEOUT, now)

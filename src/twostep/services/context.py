@@ -26,3 +26,13 @@ class Deps:
 def method_context(method_id: str) -> str:
     """Authenticated data for a method's sealed seed: binds the ciphertext to its row."""
     return f"method:{method_id}"
+
+
+def gateway_context(gateway_id: str) -> str:
+    """Authenticated data for a gateway's sealed credentials."""
+    return f"gateway:{gateway_id}"
+
+
+def device_context(device_id: str) -> str:
+    """Authenticated data for a device's sealed push channel."""
+    return f"device:{device_id}"

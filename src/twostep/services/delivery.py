@@ -22,7 +22,7 @@ from twostep.domain.delivery import (
     VoiceCall,
 )
 from twostep.domain.ports import GatewayRecord
-from twostep.services.context import Deps
+from twostep.services.context import Deps, gateway_context
 
 log = logging.getLogger("twostep.delivery")
 
@@ -35,10 +35,6 @@ class DeliveryFailed(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-
-
-def gateway_context(gateway_id: str) -> str:
-    return f"gateway:{gateway_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +51,7 @@ class Delivery:
         self.factory = factory
         self.outbox = outbox
         self._built: dict[tuple[str, bytes | None, str], Gateway] = {}
+        self._warned = False
 
     def send_text(self, tenant_id: int, message: TextMessage) -> Receipt:
         return self._each(tenant_id, message.channel, lambda _id, gw: gw.send_text(message))
@@ -82,6 +79,13 @@ class Delivery:
             records = tx.gateways.for_tenant(tenant_id)
         candidates: list[tuple[str, Gateway]] = []
         if not records:
+            if not self._warned:  # once per process: a live tenant must not rely on it
+                self._warned = True
+                log.warning(
+                    "a tenant without gateways: texts and calls go to the development outbox "
+                    "%s; add a gateway before going live",
+                    self.outbox.path,
+                )
             candidates.append((OUTBOX_ID, self._outbox()))
         for record in records:
             gateway = self._build(record)

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from twostep.domain.delivery import GatewayFactory
@@ -15,8 +16,7 @@ from twostep.domain.entities import AdminKey
 from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput
 from twostep.domain.ports import GatewayRecord
 from twostep.services.admin import tenant_for
-from twostep.services.context import Deps
-from twostep.services.delivery import gateway_context
+from twostep.services.context import Deps, gateway_context
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -34,10 +34,11 @@ class GatewayView:
 
 
 class GatewayAdmin:
-    def __init__(self, deps: Deps, factory: GatewayFactory, public_url: str) -> None:
+    def __init__(self, deps: Deps, factory: GatewayFactory, public_url: str, home: Path) -> None:
         self.deps = deps
         self.factory = factory
         self.public_url = public_url.rstrip("/")
+        self.home = home.resolve()
 
     def add(
         self,
@@ -54,10 +55,12 @@ class GatewayAdmin:
             )
         if position is not None and not 0 <= position <= 1000:
             raise InvalidInput("position must be 0-1000", field="position")
+        if kind == "outbox":
+            settings = {**settings, "path": self._outbox_path(settings.get("path"))}
         checked = self.factory.check(kind, settings)
         hidden = self.factory.secret_fields(kind)
         plain = {k: v for k, v in checked.items() if k not in hidden}
-        credentials = {k: v for k, v in checked.items() if k in hidden and v is not None}
+        credentials = {k: v for k, v in checked.items() if k in hidden and v not in (None, "", {})}
         gateway_id = "gw_" + secrets.token_hex(12)
         sealed = (
             self.deps.secrets.seal(
@@ -100,6 +103,16 @@ class GatewayAdmin:
                     tx.gateways.delete(record.id)
                     return
         raise GatewayNotFound(f"no gateway {name!r}")
+
+    def _outbox_path(self, given: object) -> str:
+        """An outbox writes under $TWOSTEP_HOME, to a ``.jsonl`` file: a tenant admin must
+        not be able to append to the key file or the database."""
+        if not isinstance(given, str) or not given:
+            raise InvalidInput("an outbox needs a path", field="path")
+        path = (self.home / given).resolve()
+        if path.suffix != ".jsonl" or not path.is_relative_to(self.home):
+            raise InvalidInput("an outbox path is a .jsonl file under TWOSTEP_HOME", field="path")
+        return str(path)
 
     def _credential_names(self, record: GatewayRecord) -> tuple[str, ...]:
         if record.sealed_secrets is None:

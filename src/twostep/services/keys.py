@@ -1,11 +1,31 @@
-"""Secret-key rotation: re-encrypt every stored seed under a new key."""
+"""Secret-key rotation: re-encrypt every stored secret under a new key: seeds and PINs,
+gateway credentials, RADIUS shared secrets, devices' push channels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
-from twostep.domain.ports import KeyManager, Storage
-from twostep.services.context import method_context
+from twostep.domain.ports import KeyManager, Storage, Transaction
+from twostep.services.context import device_context, gateway_context, method_context
+from twostep.services.radius_clients import secret_context
+
+
+class _Sealed(Protocol):
+    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
+
+    def replace_sealed(self, key: str, sealed: bytes, /) -> None: ...
+
+
+def _stores(tx: Transaction) -> list[tuple[_Sealed, Callable[[str], str]]]:
+    """Every table that holds sealed secrets, with the context each is bound to."""
+    return [
+        (tx.methods, method_context),
+        (tx.gateways, gateway_context),
+        (tx.radius_clients, secret_context),
+        (tx.devices, device_context),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +44,10 @@ def rotate_secrets(storage: Storage, keys: KeyManager) -> RotationReport:
     # before it noticed the new key file.
     for _pass in range(2):
         with storage.transaction(write=True) as tx:
-            for method_id, sealed in list(tx.methods.iter_sealed()):
-                if box.needs_rotation(sealed):
-                    context = method_context(method_id)
-                    tx.methods.replace_sealed(
-                        method_id, box.seal(box.open(sealed, context), context)
-                    )
-                    count += 1
+            for store, context_of in _stores(tx):
+                for key, sealed in list(store.iter_sealed()):
+                    if box.needs_rotation(sealed):
+                        context = context_of(key)
+                        store.replace_sealed(key, box.seal(box.open(sealed, context), context))
+                        count += 1
     return RotationReport(count, keys.finish_rotation())

@@ -247,6 +247,26 @@ class TestGateways:
         assert last["reason"] == "delivery_failed"
         assert str(last["detail"]).startswith("dead: ")
 
+    def test_a_failed_delivery_costs_the_user_neither_lockout_nor_limit(
+        self, app: App, vpn: Integration
+    ) -> None:
+        settings(app, max_failures=2, user_delivery_limit=2)
+        dead = {"url": "http://127.0.0.1:9/sms", "body": {"to": "{to}"}, "timeout": 1.0}
+        app.gateways.add(OPERATOR, "default", "dead", "http", dead)
+        phone(app, MethodKind.SMS)
+        for _ in range(4):
+            failed = start(app, vpn)
+            assert failed.reason is Reason.DELIVERY_FAILED
+            assert failed.methods == ("sms",)  # so the sign-in page can offer another
+        assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 0
+
+    def test_an_outbox_writes_only_under_twostep_home(self, app: App) -> None:
+        for path in ("../elsewhere.jsonl", "secret.key", "/etc/passwd"):
+            with pytest.raises(InvalidInput):
+                app.gateways.add(OPERATOR, "default", "box", "outbox", {"path": path})
+        made = app.gateways.add(OPERATOR, "default", "box", "outbox", {"path": "dev.jsonl"})
+        assert made.settings["path"] == str((app.config.storage.home / "dev.jsonl").resolve())
+
     def test_credentials_are_sealed_and_never_listed(self, app: App) -> None:
         view = app.gateways.add(
             OPERATOR,
@@ -272,6 +292,16 @@ class TestTwoWaySms:
         reply = signed(app, {"from": MOBILE, "text": f"  {code_of(app, tx)} "})
         app.challenges.inbound_text("outbox", reply)
         assert app.challenges.outcome(vpn, tx)[0].result is Result.ACCEPT
+
+    def test_a_second_reply_after_approval_is_audited_as_a_replay(
+        self, app: App, vpn: Integration
+    ) -> None:
+        phone(app, MethodKind.SMS_REPLY)
+        tx = start(app, vpn).transaction_id or ""
+        reply = {"from": MOBILE, "text": code_of(app, tx)}
+        app.challenges.inbound_text("outbox", signed(app, reply))
+        app.challenges.inbound_text("outbox", signed(app, reply))
+        assert [e["reason"] for e in events(app)][-2:] == [None, "code_replayed"]
 
     def test_the_integration_cannot_submit_the_code_itself(
         self, app: App, vpn: Integration

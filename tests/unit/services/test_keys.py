@@ -30,7 +30,7 @@ from twostep.factors.base import CodeMatch
 from twostep.factors.registry import code_factor
 from twostep.services.admin import OPERATOR
 from twostep.services.authenticate import ValidateRequest
-from twostep.services.context import method_context
+from twostep.services.context import gateway_context, method_context
 from twostep.services.enroll import TokenSpec
 from twostep.services.keys import rotate_secrets
 
@@ -180,6 +180,24 @@ class TestRotateWithAKeyFile:
         assert rotate_secrets(app.storage, manager).reencrypted == 4
         assert rotate_secrets(app.storage, manager).reencrypted == 4
         assert_codes_verify(app, AesGcmSecretBox(manager.key_file.load_or_create()), enrolled)
+
+    def test_gateway_credentials_are_re_encrypted_too(self, app: App, tmp_path: Path) -> None:
+        settings = {
+            "account_sid": "AC" + "0" * 32,
+            "auth_token": "tok",
+            "from_number": "+14155550100",
+        }
+        view = app.gateways.add(OPERATOR, "default", "twilio", "twilio", settings)
+        manager = FileKeyManager(key_file_holding_the_apps_key(app, tmp_path))
+
+        assert rotate_secrets(app.storage, manager).reencrypted == 1
+
+        new_box = AesGcmSecretBox(manager.key_file.load_or_create())
+        with app.storage.transaction() as tx:
+            record = tx.gateways.by_id(view.id)
+        assert record is not None and record.sealed_secrets is not None
+        opened = new_box.open(record.sealed_secrets, gateway_context(view.id))
+        assert b'"auth_token": "tok"' in opened
 
     def test_an_empty_database_re_encrypts_nothing(self, app: App, tmp_path: Path) -> None:
         manager = FileKeyManager(key_file_holding_the_apps_key(app, tmp_path))

@@ -35,7 +35,11 @@ def methods() -> None:
 @click.option("--period", type=click.Choice(["30", "60"]), default="30")
 @click.option("--counter", type=int, default=0)
 @click.option("--phone", help="sms, sms_reply, voice: the number, e.g. +14155550123.")
-@click.option("--pin", help="voice: a 4-8 digit PIN the user enters before #.")
+@click.option(
+    "--with-pin",
+    is_flag=True,
+    help="voice: ask (hidden) for a 4-8 digit PIN the user enters before #.",
+)
 @tenant_option
 @reports_errors
 def methods_add(
@@ -50,13 +54,15 @@ def methods_add(
     period: str,
     counter: int,
     phone: str | None,
-    pin: str | None,
+    with_pin: bool,
     tenant: str,
 ) -> None:
     app = wired()
     if kind in ("sms", "sms_reply", "voice"):
         if not phone:
             raise click.UsageError(f"{kind} needs --phone")
+        # Prompted, not an argument: a PIN must not land in the shell's history.
+        pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True) if with_pin else None
         method = app.enroll.enroll_phone(
             OPERATOR, tenant, user, MethodKind(kind), phone, label, pin
         )

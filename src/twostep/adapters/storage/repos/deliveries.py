@@ -48,3 +48,7 @@ class SqlDeliveryRepo:
                 delete(deliveries).where(d.tenant_id == tenant_id, d.at < now - 7 * 86400)
             )
         return None
+
+    def release(self, user_id: int, at: float) -> None:
+        first = select(d.id).where(d.user_id == user_id, d.at == at).limit(1).scalar_subquery()
+        self.conn.execute(delete(deliveries).where(d.id == first))

@@ -158,6 +158,17 @@ class SqlUserRepo:
     def lock(self, user_id: int, until: float) -> None:
         self.conn.execute(update(users).where(users.c.id == user_id).values(locked_until=until))
 
+    def forgive_failure(self, user_id: int, now: float) -> None:
+        self.conn.execute(
+            update(users)
+            .where(
+                users.c.id == user_id,
+                users.c.failed_count > 0,
+                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+            )
+            .values(failed_count=users.c.failed_count - 1)
+        )
+
     def unlock(self, user_id: int) -> None:
         self.conn.execute(
             update(users).where(users.c.id == user_id).values(failed_count=0, locked_until=None)
