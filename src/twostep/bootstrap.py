@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
+from twostep.adapters.alerts import WebhookAlerts
 from twostep.adapters.clock import SystemClock
+from twostep.adapters.gateways.push_registry import PushRegistry
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
@@ -27,9 +29,11 @@ from twostep.services.authenticate import Authenticator
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
 from twostep.services.delivery import Delivery, OutboxDefaults
+from twostep.services.devices import DeviceService
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.passwords import PasswordService
+from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.tokens import TokenPool
 
@@ -47,6 +51,8 @@ class App:
     tokens: TokenPool
     challenges: ChallengeService
     gateways: GatewayAdmin
+    devices: DeviceService
+    push: PushService
     radius_clients: RadiusClientService
     passwords: PasswordService
 
@@ -113,7 +119,11 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         # Derived from the secret key, so every node verifies the outbox's webhooks alike.
         webhook_secret=box.digest(b"outbox webhook", "gateway:outbox").hex(),
     )
-    challenges = ChallengeService(deps, Delivery(deps, factory, outbox), public_url)
+    challenges = ChallengeService(
+        deps, Delivery(deps, factory, outbox), public_url, WebhookAlerts()
+    )
+    channels = PushRegistry([])
+    push = PushService(deps, challenges, channels)
     return App(
         config=config,
         deps=deps,
@@ -121,11 +131,13 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        authenticator=Authenticator(deps, challenges),
+        authenticator=Authenticator(deps, challenges, push),
         audit=AuditService(deps),
         tokens=TokenPool(deps),
         challenges=challenges,
         gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),
+        devices=DeviceService(deps, channels, public_url),
+        push=push,
         radius_clients=RadiusClientService(deps),
         passwords=PasswordService(deps),
     )

@@ -159,3 +159,13 @@ class PushNotifier(Protocol):
     def notify(self, channel: Mapping[str, str], payload: bytes) -> None:
         """Deliver ``payload`` to the device's channel; raise GatewayError on failure."""
         ...
+
+
+class PushChannels(Protocol):
+    """Every push notifier this server has, by the device's push kind ("pull" needs none)."""
+
+    def kinds(self) -> frozenset[str]: ...
+
+    def check_channel(self, kind: str, channel: Mapping[str, str]) -> dict[str, str]: ...
+
+    def notify(self, kind: str, channel: Mapping[str, str], payload: bytes) -> None: ...

@@ -534,3 +534,11 @@ class KeyManager(Protocol):
     def finish_rotation(self) -> str:
         """Retire the old keys; returns a note for the operator."""
         ...
+
+
+class AlertSink(Protocol):
+    """Tells administrators at once (a fraud report): a webhook, besides the log line."""
+
+    def send(self, url: str, alert: Mapping[str, object]) -> None:
+        """Post ``alert`` as JSON to ``url`` without holding up the caller."""
+        ...

@@ -38,6 +38,7 @@ from twostep.factors.registry import code_factor
 from twostep.services import credentials
 from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps, method_context
+from twostep.services.push import PushService
 
 log = logging.getLogger("twostep.authenticate")
 
@@ -73,9 +74,15 @@ class _Subject:
 
 
 class Authenticator:
-    def __init__(self, deps: Deps, challenges: ChallengeService | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        challenges: ChallengeService | None = None,
+        push: PushService | None = None,
+    ) -> None:
         self.deps = deps
         self.challenges = challenges
+        self.push = push
 
     def validate(self, request: ValidateRequest) -> Decision:
         now = self.deps.clock.now()
@@ -110,7 +117,10 @@ class Authenticator:
         if request.code is None:
             if first.out_of_band and self.challenges is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
-                return self.challenges.start(StartRequest(tenant, user, first, event, listed))
+                start = StartRequest(tenant, user, first, event, listed)
+                if first.kind is MethodKind.APP_PUSH and self.push is not None:
+                    return self.push.start(start)
+                return self.challenges.start(start)
             factor = code_factor(first.kind)
             reason = Reason.CODE_REQUIRED if factor else Reason.METHOD_NOT_SUPPORTED
             return self._finish(subject, event, Decision(Result.REJECT, reason, methods=listed))

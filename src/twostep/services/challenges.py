@@ -37,7 +37,7 @@ from twostep.domain.errors import (
     TransactionNotFound,
 )
 from twostep.domain.phone import check_destination, mask_phone, normalize_phone
-from twostep.domain.ports import Transaction
+from twostep.domain.ports import AlertSink, Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.factors import phone_text
@@ -76,10 +76,17 @@ def _result(challenge: Challenge) -> Decision:
 
 
 class ChallengeService:
-    def __init__(self, deps: Deps, delivery: Delivery, public_url: str) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        delivery: Delivery,
+        public_url: str,
+        alerts: AlertSink | None = None,
+    ) -> None:
         self.deps = deps
         self.delivery = delivery
         self.public_url = public_url.rstrip("/")
+        self.alerts = alerts
 
     # -- start -------------------------------------------------------------------
 
@@ -94,7 +101,7 @@ class ChallengeService:
             # A refusal still lists the user's methods: the sign-in page offers another.
             decision = replace(decision, methods=request.methods)
             with self.deps.storage.transaction(write=True) as tx:
-                tx.audit.add(tenant.id, _decided(event, decision, detail))
+                tx.audit.add(tenant.id, decided(event, decision, detail))
             return decision
 
         if factor is None:  # app_push comes with the mobile authenticator
@@ -129,12 +136,12 @@ class ChallengeService:
             )
             if limit is not None:
                 decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
-                tx.audit.add(tenant.id, _decided(event, decision, f"{limit} limit reached"))
+                tx.audit.add(tenant.id, decided(event, decision, f"{limit} limit reached"))
                 return decision
             # Counted now, forgiven when answered: triggers nobody answers lead to lockout.
-            if _count_failure(tx, user, now, settings):
+            if count_failure(tx, user, now, settings):
                 decision = Decision(Result.REJECT, Reason.USER_LOCKED)
-                tx.audit.add(tenant.id, _decided(event, decision))
+                tx.audit.add(tenant.id, decided(event, decision))
                 return decision
             tx.challenges.add(
                 Challenge(
@@ -172,7 +179,7 @@ class ChallengeService:
                 # The user never got it: neither their lockout count nor their limit pays.
                 tx.users.forgive_failure(user.id, now)
                 tx.deliveries.release(user.id, now)
-                tx.audit.add(tenant.id, _decided(event, decision, exc.detail))
+                tx.audit.add(tenant.id, decided(event, decision, exc.detail))
             return decision
         prompt_key = factor.prompt
         if method.kind is MethodKind.VOICE and self._needs_pin(method, settings):
@@ -185,7 +192,7 @@ class ChallengeService:
         )
         with self.deps.storage.transaction(write=True) as tx:
             tx.challenges.delivered(challenge_id, gateway)
-            tx.audit.add(tenant.id, _decided(event, decision, f"sent by {gateway}"))
+            tx.audit.add(tenant.id, decided(event, decision, f"sent by {gateway}"))
         return decision
 
     def _deliver(
@@ -248,7 +255,7 @@ class ChallengeService:
         matches = challenge.code_hash is not None and self.deps.secrets.digest_matches(
             challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
         )
-        return self._answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+        return self.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
 
     def outcome(self, integration: Integration, challenge_id: str) -> tuple[Decision, float]:
         """The challenge's result now, and when it expires (for long-poll waiters)."""
@@ -305,8 +312,8 @@ class ChallengeService:
                 tx.challenges.finish(
                     challenge.id, ChallengeState.REJECTED, Reason.DELIVERY_FAILED.value, now
                 )
-                event = self._event(challenge, tenant, user, now)
-                tx.audit.add(tenant.id, _decided(event, decision, exc.detail))
+                event = self.event(challenge, tenant, user, now)
+                tx.audit.add(tenant.id, decided(event, decision, exc.detail))
             return decision
         return Decision(Result.CHALLENGE, transaction_id=challenge.id)
 
@@ -362,31 +369,29 @@ class ChallengeService:
 
         if event.digits is None:  # call progress: only an unanswered end matters
             if event.status in ("no-answer", "busy", "failed", "canceled", "completed"):
-                self._close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
+                self.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
             return None
         if challenge.state is not ChallengeState.PENDING or challenge.expired(now):
             if challenge.state is ChallengeState.PENDING:
                 self._expire(challenge, tenant, user, now)
             else:  # keys pressed again after the decision: audited as what it is
-                self._audit(challenge, tenant, user, _spent(challenge), now, "call answered again")
+                self.audit(challenge, tenant, user, spent(challenge), now, "call answered again")
             return say("approved" if challenge.state is ChallengeState.ACCEPTED else "denied")
         if not event.confirmed:  # the gather timed out: silence is no approval
-            self._close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
+            self.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
             return say("denied")
         digits = event.digits.strip()
         if digits == "0":
-            self._fraud(challenge, tenant, user, now)
+            self.fraud(challenge, tenant, user, now)
             return say("fraud")
         pin_ok = self._pin_ok(challenge, tenant.settings, digits)
         if pin_ok is None:
-            self._close(challenge, tenant, user, Reason.INVALID_CODE, now, spent=True)
+            self.close(challenge, tenant, user, Reason.INVALID_CODE, now, spent=True)
             return say("denied")
         if not pin_ok:
-            self._close(challenge, tenant, user, Reason.INVALID_PIN, now, spent=True)
+            self.close(challenge, tenant, user, Reason.INVALID_PIN, now, spent=True)
             return say("denied")
-        decision = self._answer(
-            challenge, tenant, user, True, now, Reason.INVALID_CODE, count=False
-        )
+        decision = self.answer(challenge, tenant, user, True, now, Reason.INVALID_CODE, count=False)
         return say("approved" if decision.result is Result.ACCEPT else "denied")
 
     # -- the expiry sweep --------------------------------------------------------------
@@ -431,7 +436,7 @@ class ChallengeService:
             raise GatewayNotFound(f"no gateway {gateway_id[:64]!r}")
         return found
 
-    def _answer(
+    def answer(
         self,
         challenge: Challenge,
         tenant: Tenant,
@@ -444,10 +449,10 @@ class ChallengeService:
     ) -> Decision:
         """Decide one answer to a pending challenge, in one write transaction."""
         settings = tenant.settings
-        event = self._event(challenge, tenant, user, now)
+        event = self.event(challenge, tenant, user, now)
         with self.deps.storage.transaction(write=True) as tx:
             if challenge.state is not ChallengeState.PENDING:
-                decision = _spent(challenge)
+                decision = spent(challenge)
             elif challenge.expired(now):
                 tx.challenges.finish(
                     challenge.id, ChallengeState.REJECTED, Reason.TIMEOUT.value, now
@@ -463,14 +468,14 @@ class ChallengeService:
                 decision = Decision(Result.ACCEPT, transaction_id=challenge.id)
             elif matches:  # another node decided first, or the budget ran out meanwhile
                 current = tx.challenges.get(challenge.id)
-                decision = _spent(current or challenge)
+                decision = spent(current or challenge)
             else:
                 after = tx.challenges.fail_attempt(challenge.id, now)
                 reason = wrong if after is not None else Reason.TOO_MANY_ATTEMPTS
                 decision = Decision(Result.REJECT, reason, transaction_id=challenge.id)
             if decision.result is Result.REJECT and decision.reason is not Reason.USER_LOCKED:
-                _count_failure(tx, user, now, settings)
-            tx.audit.add(tenant.id, _decided(event, decision))
+                count_failure(tx, user, now, settings)
+            tx.audit.add(tenant.id, decided(event, decision))
         return decision
 
     def _reply(self, challenges: Sequence[Challenge], text: InboundText, now: float) -> None:
@@ -489,7 +494,7 @@ class ChallengeService:
             tenant = tx.tenants.by_id(challenge.tenant_id)
             user = tx.users.by_id(challenge.user_id)
         if tenant is not None and user is not None:
-            self._answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+            self.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
 
     def _late_reply(self, challenge: Challenge, now: float) -> None:
         with self.deps.storage.transaction() as tx:
@@ -498,15 +503,15 @@ class ChallengeService:
         if tenant is None or user is None:
             return
         if challenge.state is ChallengeState.ACCEPTED:  # a second reply to a finished one
-            self._audit(challenge, tenant, user, _spent(challenge), now, "reply after approval")
+            self.audit(challenge, tenant, user, spent(challenge), now, "reply after approval")
             return
         decision = Decision(Result.REJECT, Reason.TIMEOUT)
-        self._audit(challenge, tenant, user, decision, now, "late reply")
+        self.audit(challenge, tenant, user, decision, now, "late reply")
 
     def _expire(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> bool:
-        return self._close(challenge, tenant, user, Reason.TIMEOUT, now)
+        return self.close(challenge, tenant, user, Reason.TIMEOUT, now)
 
-    def _close(
+    def close(
         self,
         challenge: Challenge,
         tenant: Tenant,
@@ -522,11 +527,18 @@ class ChallengeService:
             if not tx.challenges.finish(challenge.id, ChallengeState.REJECTED, reason.value, now):
                 return False
             if spent:
-                _count_failure(tx, user, now, tenant.settings)
-            tx.audit.add(tenant.id, _decided(self._event(challenge, tenant, user, now), decision))
+                count_failure(tx, user, now, tenant.settings)
+            tx.audit.add(tenant.id, decided(self.event(challenge, tenant, user, now), decision))
         return True
 
-    def _fraud(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> None:
+    def fraud(
+        self,
+        challenge: Challenge,
+        tenant: Tenant,
+        user: User,
+        now: float,
+        where: str = "in a phone call",
+    ) -> None:
         decision = Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
         with self.deps.storage.transaction(write=True) as tx:
             tx.challenges.finish(
@@ -534,14 +546,30 @@ class ChallengeService:
             )
             if tenant.settings.fraud_blocks_user:
                 tx.users.lock(user.id, _FOREVER)
-            tx.audit.add(tenant.id, _decided(self._event(challenge, tenant, user, now), decision))
+            tx.audit.add(tenant.id, decided(self.event(challenge, tenant, user, now), decision))
         # The alert: administrators watch for this line (and the audit API's fraud_reported).
         log.warning(
-            "ALERT fraud reported: user %r of tenant %r denied a sign-in in a phone call%s",
+            "ALERT fraud reported: user %r of tenant %r denied a sign-in %s%s",
             user.name,
             tenant.name,
+            where,
             " and is now locked" if tenant.settings.fraud_blocks_user else "",
         )
+        if tenant.settings.alert_webhook_url and self.alerts is not None:
+            self.alerts.send(
+                tenant.settings.alert_webhook_url,
+                {
+                    "alert": "fraud_reported",
+                    "tenant": tenant.name,
+                    "user": user.name,
+                    "method": challenge.kind.value,
+                    "transaction_id": challenge.id,
+                    "integration": challenge.integration,
+                    "client_ip": challenge.client_ip,
+                    "user_locked": tenant.settings.fraud_blocks_user,
+                    "at": now,
+                },
+            )
 
     def _pin_ok(self, challenge: Challenge, settings: TenantSettings, digits: str) -> bool | None:
         """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""
@@ -560,7 +588,13 @@ class ChallengeService:
         with self.deps.storage.transaction() as tx:
             return tx.methods.sealed_seed(method.id) is not None
 
-    def _audit(
+    def audit_decision(
+        self, tenant_id: int, event: AuditEvent, decision: Decision, detail: str | None = None
+    ) -> None:
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.audit.add(tenant_id, decided(event, decision, detail))
+
+    def audit(
         self,
         challenge: Challenge,
         tenant: Tenant,
@@ -570,10 +604,10 @@ class ChallengeService:
         detail: str | None = None,
     ) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            event = self._event(challenge, tenant, user, now)
-            tx.audit.add(tenant.id, _decided(event, decision, detail))
+            event = self.event(challenge, tenant, user, now)
+            tx.audit.add(tenant.id, decided(event, decision, detail))
 
-    def _event(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> AuditEvent:
+    def event(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> AuditEvent:
         wanted = tenant.settings.audit_fields
         return AuditEvent(
             event_id=str(uuid.uuid4()),
@@ -600,7 +634,7 @@ def decision_reason(decision: Decision) -> str | None:
     return decision.reason.value if decision.reason else None
 
 
-def _spent(challenge: Challenge) -> Decision:
+def spent(challenge: Challenge) -> Decision:
     """The answer to a challenge that is no longer pending."""
     if challenge.state is ChallengeState.ACCEPTED:
         return Decision(Result.REJECT, Reason.CODE_REPLAYED, transaction_id=challenge.id)
@@ -608,7 +642,7 @@ def _spent(challenge: Challenge) -> Decision:
     return Decision(Result.REJECT, reason, transaction_id=challenge.id)
 
 
-def _count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
+def count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
     lock_until = now + settings.lockout_seconds if settings.lockout_seconds else _FOREVER
     locked = tx.users.record_failure(user.id, now, settings.max_failures, lock_until)
     if locked:
@@ -636,6 +670,6 @@ def _e164_or_none(raw: str) -> str | None:
         return None
 
 
-def _decided(event: AuditEvent, decision: Decision, detail: str | None = None) -> AuditEvent:
+def decided(event: AuditEvent, decision: Decision, detail: str | None = None) -> AuditEvent:
     reason = decision.reason.value if decision.reason else None
     return replace(event, result=decision.result.value, reason=reason, detail=detail)

@@ -52,6 +52,7 @@ class ValidateAnswer(BaseModel):
     reason: str | None = None
     transaction_id: str | None = None
     methods: list[str] = []
+    number: int | None = None  # app_push: the number the sign-in page shows
     prompt: str | None = None  # a challenge's instruction for the user
 
 

@@ -1,9 +1,10 @@
-"""Long-poll waiters: ``GET /v1/validate/{id}?wait=30`` on any node.
+"""Long-poll waiters: ``GET /v1/validate/{id}?wait=30`` and a device's
+``GET /v1/devices/{id}/requests?wait=30``, on any node.
 
-The outcome may be decided on another node, so the database is the only place to learn
-it. One task per process asks it for every waiting transaction at once, every
+What they wait for may happen on another node, so the database is the only place to
+learn it. One task per process asks it about every waiting key at once, every
 ``interval`` seconds, so a thousand waiters cost one small query per tick, not a
-thousand; a decision on this node wakes its waiters at once through ``poke``.
+thousand; a change on this node wakes its waiters at once through ``poke``.
 """
 
 from __future__ import annotations
@@ -11,26 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
-
-from twostep.domain.challenges import ChallengeState
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("twostep.waiter")
 
-States = Callable[[Sequence[str]], Mapping[str, tuple[ChallengeState, float]]]
+Ready = Callable[[Sequence[str]], set[str]]  # which of these keys are ready (blocking)
 
 
 class Waiter:
-    def __init__(self, states: States, now: Callable[[], float], interval: float = 0.05) -> None:
-        self._states = states
-        self._now = now
+    def __init__(self, ready: Ready, interval: float = 0.05) -> None:
+        self._ready = ready
         self._interval = interval
         self._waiting: dict[str, list[asyncio.Future[None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     async def wait(self, transaction_id: str, timeout: float) -> None:
-        """Return when the transaction is decided or expired, or after ``timeout``."""
+        """Return when the key is ready (a transaction decided or expired, a device with a
+        request), or after ``timeout``."""
         if timeout <= 0:
             return
         loop = asyncio.get_running_loop()
@@ -60,14 +59,11 @@ class Waiter:
             ids = list(self._waiting)
             try:
                 # One query per tick, in a thread: a remote database must not stall the loop.
-                found = await asyncio.to_thread(self._states, ids)
+                ready = await asyncio.to_thread(self._ready, ids)
             except Exception:  # a database hiccup must not strand the waiters
-                log.exception("long-poll: reading transaction states failed")
+                log.exception("long-poll: reading what is ready failed")
                 continue
-            now = self._now()
-            for transaction_id in ids:
-                state = found.get(transaction_id)
-                if state is None or state[0] is not ChallengeState.PENDING or now >= state[1]:
-                    for future in self._waiting.pop(transaction_id, []):
-                        if not future.done():
-                            future.set_result(None)
+            for key in ready:
+                for future in self._waiting.pop(key, []):
+                    if not future.done():
+                        future.set_result(None)

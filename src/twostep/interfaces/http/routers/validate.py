@@ -91,6 +91,7 @@ def _answer(decision: Decision) -> JSONResponse:
             "reason": decision.reason.value if decision.reason else None,
             "transaction_id": decision.transaction_id,
             "methods": list(decision.methods),
+            "number": decision.number,
             "prompt": decision.prompt,
         }
     )

@@ -1,0 +1,204 @@
+"""Mobile authenticators: activation and management (admin API), and the device API
+(docs/device-api.md) the authenticator app speaks, authenticated by its own key."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from twostep.bootstrap import App
+from twostep.domain.entities import Device
+from twostep.domain.errors import Unauthenticated
+from twostep.factors import app_push
+from twostep.interfaces import qr
+from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.schemas import Strict
+from twostep.services.devices import DeviceKey
+
+router = APIRouter(tags=["devices"])
+
+_HEADER = re.compile(
+    r"^TwostepDevice id=(?P<id>[A-Za-z0-9_]{1,32}), "
+    r"ts=(?P<ts>\d{1,12}), sig=(?P<sig>[A-Za-z0-9_-]{1,200})$"
+)
+
+
+class ActivationBody(Strict):
+    replaces: str | None = Field(default=None, max_length=32)
+
+
+class ActivationOut(BaseModel):
+    activation_url: str
+    activation_code: str
+    activation_uri: str
+    expires_at: float
+    qr_svg: str
+    qr_png: str
+
+
+class DeviceOut(BaseModel):
+    id: str
+    name: str
+    platform: str | None
+    key_type: str
+    push: str
+    state: str
+    created_at: float
+    last_seen_at: float | None
+    revoked_reason: str | None
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceOut:
+        return cls(
+            id=device.id,
+            name=device.name,
+            platform=device.platform,
+            key_type=device.key_type,
+            push=device.push_kind,
+            state=device.state.value,
+            created_at=device.created_at,
+            last_seen_at=device.last_seen_at,
+            revoked_reason=device.revoked_reason,
+        )
+
+
+class RenameBody(Strict):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class ActivateBody(Strict):
+    code: str = Field(min_length=1, max_length=64)
+    key_type: str = Field(default="ed25519", max_length=16)
+    public_key: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="authenticator", max_length=64)
+    platform: str | None = Field(default=None, max_length=32)
+    push: dict[str, str] = {"kind": "pull"}
+
+
+class AnswerBody(Strict):
+    decision: str = Field(max_length=16)
+    number: int | None = Field(default=None, ge=0, le=999)
+    nonce: str = Field(min_length=1, max_length=64)
+    signature: str = Field(min_length=1, max_length=200)
+
+
+# -- admin API ---------------------------------------------------------------------------
+
+_USER_DEVICES = "/v1/tenants/{tenant}/users/{user}/devices"
+
+
+@router.post(f"{_USER_DEVICES}/activations", response_model=ActivationOut, status_code=201)
+def start_activation(
+    tenant: str, user: str, app: AppDep, actor: AdminDep, body: ActivationBody | None = None
+) -> ActivationOut:
+    started = app.devices.start_activation(actor, tenant, user, body.replaces if body else None)
+    return ActivationOut(
+        activation_url=started.url,
+        activation_code=started.code,
+        activation_uri=started.uri,
+        expires_at=started.expires_at,
+        qr_svg=qr.svg(started.uri),
+        qr_png=qr.png_data_uri(started.uri),
+    )
+
+
+@router.get(_USER_DEVICES, response_model=list[DeviceOut])
+def list_devices(tenant: str, user: str, app: AppDep, actor: AdminDep) -> list[DeviceOut]:
+    return [DeviceOut.of(d) for d in app.devices.list(actor, tenant, user)]
+
+
+@router.patch(f"{_USER_DEVICES}/{{device}}", response_model=DeviceOut)
+def rename_device(
+    tenant: str, user: str, device: str, body: RenameBody, app: AppDep, actor: AdminDep
+) -> DeviceOut:
+    return DeviceOut.of(app.devices.rename(actor, tenant, user, device, body.name))
+
+
+@router.delete(f"{_USER_DEVICES}/{{device}}", status_code=204)
+def deactivate_device(
+    tenant: str, user: str, device: str, app: AppDep, actor: AdminDep
+) -> Response:
+    app.devices.deactivate(actor, tenant, user, device)
+    return Response(status_code=204)
+
+
+# -- the device API ------------------------------------------------------------------------
+
+
+@router.post("/v1/devices/activate", status_code=201)
+def activate(body: ActivateBody, app: AppDep) -> dict[str, Any]:
+    done = app.devices.activate(
+        body.code, DeviceKey(body.key_type, body.public_key, body.name, body.platform, body.push)
+    )
+    return {
+        "device_id": done.device.id,
+        "tenant": done.tenant,
+        "user": done.user,
+        "issuer": done.issuer,
+        "totp": {
+            "secret": done.totp_secret,
+            "algorithm": done.algorithm,
+            "digits": done.digits,
+            "period": done.period,
+            "otpauth_uri": done.otpauth_uri,
+        },
+        "server_time": app.deps.clock.now(),
+    }
+
+
+@router.get("/v1/devices/{device}/requests")
+async def device_requests(
+    device: str,
+    request: Request,
+    app: AppDep,
+    wait: Annotated[int, Query(ge=0, le=60)] = 0,
+) -> dict[str, Any]:
+    """Pending sign-in requests; with ``wait``, held open until one arrives."""
+    me = await run_in_threadpool(_device, app, request, device)
+    found = await run_in_threadpool(app.push.requests, me)
+    if not found and wait > 0:
+        await request.app.state.device_waiter.wait(me.id, float(wait))
+        found = await run_in_threadpool(app.push.requests, me)
+    return {
+        "requests": [
+            {
+                "transaction_id": r.transaction_id,
+                "integration": r.integration,
+                "client_ip": r.client_ip,
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+                "message": r.message,
+                "nonce": r.nonce,
+            }
+            for r in found
+        ]
+    }
+
+
+@router.post("/v1/devices/{device}/requests/{transaction_id}")
+async def answer_request(
+    device: str, transaction_id: str, body: AnswerBody, request: Request, app: AppDep
+) -> dict[str, Any]:
+    me = await run_in_threadpool(_device, app, request, device)
+    decision = await run_in_threadpool(
+        app.push.answer, me, transaction_id, body.decision, body.number, body.nonce, body.signature
+    )
+    request.app.state.waiter.poke()  # integrations waiting on this node learn it now
+    return {
+        "result": decision.result.value,
+        "reason": decision.reason.value if decision.reason else None,
+    }
+
+
+def _device(app: App, request: Request, device_id: str) -> Device:
+    """The device that signed this request (docs/device-api.md §2)."""
+    match = _HEADER.match(request.headers.get("authorization", ""))
+    if match is None or match["id"] != device_id:
+        raise Unauthenticated("a TwostepDevice signature for this device is required")
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    signature = app_push.b64decode(match["sig"], "signature")
+    return app.devices.authenticate(device_id, int(match["ts"]), signature, request.method, path)

@@ -1,0 +1,231 @@
+"""Push sign-ins (``app_push``): send a request to the user's device, take its signed answer.
+
+The sign-in page shows a two-digit number; the user types it into the app and approves,
+denies, or reports fraud. The answer is signed with the device's key over the
+transaction, the decision, the number and the request's nonce (docs/device-api.md), so a
+forged, replayed or crossed answer decides nothing but its own denial. Push-fatigue
+limits (pending requests, a per-user rate, a pause after denials) hold across nodes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from twostep.domain.challenges import Challenge, ChallengeState
+from twostep.domain.delivery import GatewayError, PushChannels
+from twostep.domain.entities import Device, MethodKind, Tenant, User
+from twostep.domain.errors import InvalidInput, TransactionNotFound
+from twostep.domain.ports import Transaction
+from twostep.domain.results import Decision, Reason, Result
+from twostep.factors import app_push
+from twostep.services.challenges import (
+    ChallengeService,
+    StartRequest,
+    count_failure,
+    decided,
+    spent,
+)
+from twostep.services.context import Deps, device_context
+
+log = logging.getLogger("twostep.push")
+
+FATIGUE_WINDOW = 600  # the per-user request limit and the denial count look back 10 min
+_WAKE = b'{"type":"request"}'  # all a push notification says
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    """A pending request as the device sees it."""
+
+    transaction_id: str
+    integration: str | None
+    client_ip: str | None
+    created_at: float
+    expires_at: float
+    message: str
+    nonce: str
+
+
+class PushService:
+    def __init__(self, deps: Deps, challenges: ChallengeService, channels: PushChannels) -> None:
+        self.deps = deps
+        self.challenges = challenges
+        self.channels = channels
+
+    # -- the integration's side: validate starts a request ---------------------------------
+
+    def start(self, request: StartRequest) -> Decision:
+        now = self.deps.clock.now()
+        tenant, user, method = request.tenant, request.user, request.method
+        settings = tenant.settings
+        event = request.event
+        with self.deps.storage.transaction() as tx:
+            device = tx.devices.by_id(method.device_id or "")
+        if device is None:
+            decision = Decision(
+                Result.REJECT, Reason.METHOD_NOT_REGISTERED, methods=request.methods
+            )
+            self.challenges.audit_decision(tenant.id, event, decision)
+            return decision
+        event = replace(event, device=device.id if "device" in settings.audit_fields else None)
+        number, nonce = app_push.new_number(), app_push.new_nonce()
+        message = settings.push_message.format(
+            integration=event.integration or "", client_ip=event.client_ip or "", user=user.name
+        )
+        challenge_id = secrets.token_urlsafe(24)
+        with self.deps.storage.transaction(write=True) as tx:
+            refused = self._fatigue(tx, tenant, user, now)
+            if refused is not None:
+                decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
+                tx.audit.add(tenant.id, decided(event, decision, refused))
+                return decision
+            if count_failure(tx, user, now, settings):  # forgiven when approved
+                decision = Decision(Result.REJECT, Reason.USER_LOCKED)
+                tx.audit.add(tenant.id, decided(event, decision))
+                return decision
+            tx.challenges.add(
+                Challenge(
+                    id=challenge_id,
+                    tenant_id=tenant.id,
+                    user_id=user.id,
+                    method_id=method.id,
+                    kind=MethodKind.APP_PUSH,
+                    state=ChallengeState.PENDING,
+                    max_attempts=1,
+                    created_at=now,
+                    expires_at=now + settings.push_timeout,
+                    last_sent_at=now,
+                    interface=event.interface,
+                    integration=event.integration,
+                    client_ip=event.client_ip,
+                    device_id=device.id,
+                    number=number,
+                    nonce=nonce,
+                    message=message[:255],
+                )
+            )
+            decision = Decision(
+                Result.CHALLENGE,
+                transaction_id=challenge_id,
+                methods=request.methods,
+                number=number,
+                prompt=f"Open your authenticator app and enter {number}",
+            )
+            tx.audit.add(tenant.id, decided(event, decision, f"pushed to {device.push_kind}"))
+        self._wake(device)
+        return decision
+
+    # -- the device's side ----------------------------------------------------------------
+
+    def requests(self, device: Device) -> Sequence[PushRequest]:
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction() as tx:
+            pending = tx.challenges.pending_for_device(device.id, now)
+        return [
+            PushRequest(
+                transaction_id=c.id,
+                integration=c.integration,
+                client_ip=c.client_ip,
+                created_at=c.created_at,
+                expires_at=c.expires_at,
+                message=c.message or "",
+                nonce=c.nonce or "",
+            )
+            for c in pending
+        ]
+
+    def answer(
+        self,
+        device: Device,
+        transaction_id: str,
+        decision: str,
+        number: int | None,
+        nonce: str,
+        signature: str,
+    ) -> Decision:
+        if decision not in app_push.DECISIONS:
+            raise InvalidInput("decision must be approve, deny or fraud", field="decision")
+        if decision == "approve" and number is None:
+            raise InvalidInput(
+                "approving takes the number shown on the sign-in page", field="number"
+            )
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction() as tx:
+            challenge = tx.challenges.get(transaction_id[:64])
+            tenant = user = None
+            if challenge is not None and challenge.device_id == device.id:
+                tenant = tx.tenants.by_id(challenge.tenant_id)
+                user = tx.users.by_id(challenge.user_id)
+        if challenge is None or tenant is None or user is None:
+            raise TransactionNotFound(f"no request {transaction_id[:64]!r} for this device")
+
+        signed = app_push.answer_string(challenge.id, decision, number, nonce)
+        raw = app_push.b64decode(signature, "signature")
+        genuine = app_push.verify(device.key_type, device.public_key, signed, raw)
+        fresh = hmac.compare_digest(nonce.encode(), (challenge.nonce or "").encode())
+        if challenge.state is not ChallengeState.PENDING:  # answered before: a replay
+            outcome = spent(challenge)
+            self.challenges.audit(challenge, tenant, user, outcome, now, "answered again")
+            return outcome
+        if not (genuine and fresh):
+            return self._deny(challenge, tenant, user, Reason.INVALID_SIGNATURE, now)
+        if challenge.expired(now):
+            return self._deny(challenge, tenant, user, Reason.TIMEOUT, now)
+        if decision == "fraud":
+            self.challenges.fraud(challenge, tenant, user, now, "on their authenticator")
+            return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
+        if decision == "deny":
+            return self._deny(challenge, tenant, user, Reason.DENIED, now)
+        if not hmac.compare_digest(str(number).encode(), str(challenge.number).encode()):
+            return self._deny(challenge, tenant, user, Reason.WRONG_NUMBER, now)
+        return self.challenges.answer(
+            challenge, tenant, user, True, now, Reason.DENIED, count=False
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _deny(
+        self, challenge: Challenge, tenant: Tenant, user: User, reason: Reason, now: float
+    ) -> Decision:
+        self.challenges.close(challenge, tenant, user, reason, now)
+        return Decision(Result.REJECT, reason, transaction_id=challenge.id)
+
+    @staticmethod
+    def _fatigue(t: Transaction, tenant: Tenant, user: User, now: float) -> str | None:
+        """Why a new request would be one too many, or None."""
+        settings = tenant.settings
+        if t.challenges.pending_push_count(user.id, now) >= settings.push_max_pending:
+            return f"{settings.push_max_pending} requests are already pending"
+        denied, last = t.challenges.denials_since(user.id, now - FATIGUE_WINDOW)
+        paused = last is not None and now < last + settings.push_pause_seconds
+        if denied >= settings.push_pause_after and paused:
+            return f"paused after {denied} denied requests"
+        limit = t.deliveries.reserve(
+            tenant.id,
+            user.id,
+            "push",
+            now,
+            FATIGUE_WINDOW,
+            settings.push_user_limit,
+            settings.tenant_delivery_limit,
+        )
+        return None if limit is None else f"{limit} push limit reached"
+
+    def _wake(self, device: Device) -> None:
+        """Tell the device it has a request. Best effort: the pull channel always works."""
+        if device.push_kind == "pull":
+            return
+        with self.deps.storage.transaction() as tx:
+            sealed = tx.devices.sealed_channel(device.id)
+        channel = (
+            json.loads(self.deps.secrets.open(sealed, device_context(device.id))) if sealed else {}
+        )
+        try:
+            self.channels.notify(device.push_kind, channel, _WAKE)
+        except GatewayError as exc:
+            log.warning("push to device %s (%s) failed: %s", device.id, device.push_kind, exc)

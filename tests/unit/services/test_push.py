@@ -1,0 +1,302 @@
+"""Mobile authenticator: activation, push requests, signed answers, fraud, fatigue limits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import pytest
+
+from tests.support import builders
+from tests.support.devices import FakeDevice
+from tests.support.fakes import FakeClock
+from twostep.bootstrap import App
+from twostep.domain.entities import Device, DeviceState, Integration, MethodKind, OtpParams
+from twostep.domain.errors import (
+    AccountNotActivated,
+    ActivationInvalid,
+    InvalidInput,
+    TransactionNotFound,
+    Unauthenticated,
+)
+from twostep.domain.results import Decision, Reason, Result
+from twostep.factors import app_push, otp
+from twostep.services.admin import OPERATOR
+from twostep.services.authenticate import ValidateRequest
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+@pytest.fixture
+def vpn(app: App) -> Integration:
+    return builders.integration(app)[0]
+
+
+@pytest.fixture
+def phone(app: App) -> FakeDevice:
+    builders.user(app, "alice")
+    return FakeDevice.new().activate(app)
+
+
+def sign_in(app: App, vpn: Integration, **kw: object) -> Decision:
+    return app.authenticator.validate(
+        ValidateRequest(user="alice", integration=vpn, client_ip="203.0.113.7", **kw)  # type: ignore[arg-type]
+    )
+
+
+def respond(
+    app: App, phone: FakeDevice, decision: str, number: int | None = None, tx: str | None = None
+) -> Decision:
+    request = app.push.requests(device(app, phone))[0]
+    tx = tx or request.transaction_id
+    signature = phone.answer(tx, decision, number, request.nonce)
+    return app.push.answer(device(app, phone), tx, decision, number, request.nonce, signature)
+
+
+def events(app: App) -> list[dict[str, object]]:
+    return [asdict(e) for e in app.audit.query(OPERATOR, "default", limit=1000)]
+
+
+class TestActivation:
+    def test_one_activation_gives_push_and_offline_codes(
+        self, app: App, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        kinds = {m.kind for m in app.enroll.list(OPERATOR, "default", "alice")}
+        assert kinds == {MethodKind.APP_PUSH, MethodKind.APP_CODE}
+        assert phone.activated is not None
+        seed = otp.parse_seed(phone.activated.totp_secret)
+        code = otp.hotp(seed, otp_params(), otp.time_step(clock.now(), 30))
+        vpn = builders.integration(app)[0]
+        assert sign_in(app, vpn, code=code).result is Result.ACCEPT
+
+    def test_the_code_works_once(self, app: App, phone: FakeDevice) -> None:
+        started = app.devices.start_activation(OPERATOR, "default", "alice")
+        app.devices.activate(started.code, FakeDevice.new().key())
+        with pytest.raises(ActivationInvalid):
+            app.devices.activate(started.code, FakeDevice.new().key())
+
+    def test_the_code_expires_after_ten_minutes(
+        self, app: App, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        started = app.devices.start_activation(OPERATOR, "default", "alice")
+        clock.advance(600)
+        with pytest.raises(ActivationInvalid):
+            app.devices.activate(started.code, FakeDevice.new().key())
+
+    def test_dashes_and_case_do_not_matter(self, app: App, phone: FakeDevice) -> None:
+        started = app.devices.start_activation(OPERATOR, "default", "alice")
+        assert started.code.count("-") == 3
+        app.devices.activate(started.code.lower(), FakeDevice.new("p256").key())
+
+    def test_a_bad_public_key_is_refused(self, app: App, phone: FakeDevice) -> None:
+        started = app.devices.start_activation(OPERATOR, "default", "alice")
+        key = FakeDevice.new().key()
+        for bad in ("AAAA", app_push.b64encode(b"\x04" + b"\x01" * 64)):
+            with pytest.raises(InvalidInput):
+                app.devices.activate(started.code, type(key)("p256", bad, "x", None, {}))
+
+    def test_replacing_a_phone_revokes_the_old_one_in_one_step(
+        self, app: App, phone: FakeDevice
+    ) -> None:
+        started = app.devices.start_activation(OPERATOR, "default", "alice", replaces=phone.id)
+        new = FakeDevice.new()
+        new.activated = app.devices.activate(started.code, new.key())
+        states = {d.id: d.state for d in app.devices.list(OPERATOR, "default", "alice")}
+        assert states == {phone.id: DeviceState.REVOKED, new.id: DeviceState.ACTIVE}
+        assert len(app.enroll.list(OPERATOR, "default", "alice")) == 2
+
+
+class TestDeviceAuthentication:
+    def test_a_signed_request_names_its_device(self, app: App, phone: FakeDevice) -> None:
+        ts = int(app.deps.clock.now())
+        path = f"/v1/devices/{phone.id}/requests"
+        sig = app_push.b64decode(phone.header("GET", path, ts).split("sig=")[1], "sig")
+        assert app.devices.authenticate(phone.id, ts, sig, "GET", path).id == phone.id
+        with pytest.raises(Unauthenticated):
+            app.devices.authenticate(phone.id, ts, sig, "GET", path + "?wait=30")
+        with pytest.raises(Unauthenticated):
+            app.devices.authenticate(phone.id, ts - 61, sig, "GET", path)
+
+    def test_a_deactivated_device_hears_account_not_activated(
+        self, app: App, phone: FakeDevice
+    ) -> None:
+        app.devices.deactivate(OPERATOR, "default", "alice", phone.id)
+        ts = int(app.deps.clock.now())
+        sig = app_push.b64decode(phone.header("GET", "/x", ts).split("sig=")[1], "sig")
+        with pytest.raises(AccountNotActivated) as caught:
+            app.devices.authenticate(phone.id, ts, sig, "GET", "/x")
+        assert caught.value.message == "Authentication request is not for an activated account"
+        assert app.enroll.list(OPERATOR, "default", "alice") == []
+
+    def test_a_deleted_user_leaves_no_activated_account(self, app: App, phone: FakeDevice) -> None:
+        app.admin.delete_user(OPERATOR, "default", "alice")
+        with pytest.raises(AccountNotActivated):
+            app.devices.authenticate(phone.id, int(app.deps.clock.now()), b"", "GET", "/x")
+
+
+class TestPushSignIn:
+    def test_validate_answers_challenge_with_a_two_digit_number(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        assert decision.result is Result.CHALLENGE
+        assert decision.number is not None and 10 <= decision.number <= 99
+        assert decision.prompt == f"Open your authenticator app and enter {decision.number}"
+        [request] = app.push.requests(device(app, phone))
+        assert request.transaction_id == decision.transaction_id
+        assert request.message == "Sign-in to vpn from 203.0.113.7"
+        assert str(decision.number) not in request.message
+
+    def test_approving_with_the_number_accepts(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        answer = respond(app, phone, "approve", decision.number)
+        assert answer.result is Result.ACCEPT
+        assert app.challenges.outcome(vpn, decision.transaction_id or "")[0].result is Result.ACCEPT
+
+    def test_a_wrong_number_denies(self, app: App, vpn: Integration, phone: FakeDevice) -> None:
+        decision = sign_in(app, vpn)
+        wrong = 10 if decision.number != 10 else 11
+        assert respond(app, phone, "approve", wrong).reason is Reason.WRONG_NUMBER
+        assert (
+            app.challenges.outcome(vpn, decision.transaction_id or "")[0].reason
+            is Reason.WRONG_NUMBER
+        )
+
+    def test_deny_rejects(self, app: App, vpn: Integration, phone: FakeDevice) -> None:
+        decision = sign_in(app, vpn)
+        respond(app, phone, "deny")
+        assert app.challenges.outcome(vpn, decision.transaction_id or "")[0].reason is Reason.DENIED
+
+    def test_a_forged_answer_denies_and_is_audited(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        forger = FakeDevice.new()
+        signature = forger.answer(request.transaction_id, "approve", decision.number, request.nonce)
+        answer = app.push.answer(
+            device(app, phone),
+            request.transaction_id,
+            "approve",
+            decision.number,
+            request.nonce,
+            signature,
+        )
+        assert answer.reason is Reason.INVALID_SIGNATURE
+        assert events(app)[-1]["reason"] == "invalid_signature"
+
+    def test_a_replayed_answer_decides_nothing_more(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        signature = phone.answer(request.transaction_id, "approve", decision.number, request.nonce)
+        args = (request.transaction_id, "approve", decision.number, request.nonce, signature)
+        assert app.push.answer(device(app, phone), *args).result is Result.ACCEPT
+        again = app.push.answer(device(app, phone), *args)
+        assert (again.result, again.reason) == (Result.REJECT, Reason.CODE_REPLAYED)
+
+    def test_an_answer_signed_for_another_request_does_not_cross_over(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        first, second = sign_in(app, vpn), sign_in(app, vpn)
+        requests = {r.transaction_id: r for r in app.push.requests(device(app, phone))}
+        one = requests[first.transaction_id or ""]
+        signature = phone.answer(one.transaction_id, "approve", first.number, one.nonce)
+        crossed = app.push.answer(
+            device(app, phone),
+            second.transaction_id or "",
+            "approve",
+            first.number,
+            one.nonce,
+            signature,
+        )
+        assert crossed.reason is Reason.INVALID_SIGNATURE
+
+    def test_a_late_answer_is_a_timeout(
+        self, app: App, vpn: Integration, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        clock.advance(60)
+        signature = phone.answer(request.transaction_id, "approve", decision.number, request.nonce)
+        answer = app.push.answer(
+            device(app, phone),
+            request.transaction_id,
+            "approve",
+            decision.number,
+            request.nonce,
+            signature,
+        )
+        assert answer.reason is Reason.TIMEOUT
+
+    def test_another_device_cannot_answer(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        builders.user(app, "bob")
+        bobs = FakeDevice.new().activate(app, "bob")
+        with pytest.raises(TransactionNotFound):
+            app.push.answer(
+                device(app, bobs), decision.transaction_id or "", "deny", None, "n", "s"
+            )
+
+    def test_fraud_denies_blocks_and_alerts(
+        self, app: App, vpn: Integration, phone: FakeDevice, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        decision = sign_in(app, vpn)
+        with caplog.at_level(logging.WARNING, "twostep.challenges"):
+            respond(app, phone, "fraud")
+        assert (
+            app.challenges.outcome(vpn, decision.transaction_id or "")[0].reason
+            is Reason.FRAUD_REPORTED
+        )
+        assert "ALERT fraud reported" in caplog.text
+        assert sign_in(app, vpn).reason is Reason.USER_LOCKED
+        assert events(app)[-2]["reason"] == "fraud_reported"
+
+
+class TestPushFatigue:
+    def test_at_most_three_pending_requests(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        for _ in range(3):
+            assert sign_in(app, vpn).result is Result.CHALLENGE
+        assert sign_in(app, vpn).reason is Reason.RATE_LIMITED
+        assert "pending" in str(events(app)[-1]["detail"])
+
+    def test_a_per_user_limit_per_ten_minutes(
+        self, app: App, vpn: Integration, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        app.admin.update_settings(OPERATOR, "default", {"push_user_limit": 2, "max_failures": 50})
+        for _ in range(2):
+            respond(app, phone, "approve", sign_in(app, vpn).number)
+        assert sign_in(app, vpn).reason is Reason.RATE_LIMITED
+        clock.advance(600)
+        assert sign_in(app, vpn).result is Result.CHALLENGE
+
+    def test_a_pause_after_repeated_denials(
+        self, app: App, vpn: Integration, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        app.admin.update_settings(OPERATOR, "default", {"max_failures": 50})
+        for _ in range(3):
+            sign_in(app, vpn)
+            respond(app, phone, "deny")
+        paused = sign_in(app, vpn)
+        assert paused.reason is Reason.RATE_LIMITED
+        assert "paused" in str(events(app)[-1]["detail"])
+        clock.advance(601)
+        assert sign_in(app, vpn).result is Result.CHALLENGE
+
+
+def device(app: App, phone: FakeDevice) -> Device:
+    with app.storage.transaction() as tx:
+        found = tx.devices.by_id(phone.id)
+    assert found is not None
+    return found
+
+
+def otp_params() -> OtpParams:
+    return OtpParams()
