@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from twostep.adapters.alerts import WebhookAlerts
 from twostep.adapters.clock import SystemClock
-from twostep.adapters.gateways.push_registry import PushRegistry
+from twostep.adapters.gateways.push_registry import PushRegistry, notifiers_from_config
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
@@ -122,7 +122,16 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
     challenges = ChallengeService(
         deps, Delivery(deps, factory, outbox), public_url, WebhookAlerts()
     )
-    channels = PushRegistry([])
+    channels = PushRegistry(
+        notifiers_from_config(
+            config.storage.home / "vapid.pem",
+            config.push.vapid_subject,
+            ntfy_server=config.push.ntfy_server,
+            ntfy_token=config.push.ntfy_token,
+            fcm_service_account_path=config.push.fcm_credentials,
+            fcm_endpoint=config.push.fcm_endpoint,
+        )
+    )
     push = PushService(deps, challenges, channels)
     return App(
         config=config,

@@ -75,10 +75,33 @@ class RadiusConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PushConfig:
+    """Push services that wake mobile authenticators (the pull channel needs none)."""
+
+    vapid_subject: str = "mailto:twostep@localhost"  # Web Push: who runs this server
+    ntfy_server: str | None = None  # the ntfy server devices may use, with its token
+    ntfy_token: str | None = None
+    fcm_credentials: Path | None = None  # a Firebase service-account JSON: FCM on
+    fcm_endpoint: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> PushConfig:
+        fcm = env.get("TWOSTEP_FCM_CREDENTIALS") or None
+        return cls(
+            vapid_subject=env.get("TWOSTEP_VAPID_SUBJECT") or "mailto:twostep@localhost",
+            ntfy_server=env.get("TWOSTEP_NTFY_SERVER") or None,
+            ntfy_token=env.get("TWOSTEP_NTFY_TOKEN") or None,
+            fcm_credentials=Path(fcm) if fcm else None,
+            fcm_endpoint=env.get("TWOSTEP_FCM_ENDPOINT") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     storage: StorageConfig
     server: ServerConfig
     radius: RadiusConfig = RadiusConfig()
+    push: PushConfig = PushConfig()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -104,7 +127,7 @@ class Config:
             log_level=env.get("TWOSTEP_LOG_LEVEL", "INFO"),
             public_url=(env.get("TWOSTEP_PUBLIC_URL") or "").rstrip("/"),
         )
-        config = cls(storage, server, RadiusConfig.from_env(env))
+        config = cls(storage, server, RadiusConfig.from_env(env), PushConfig.from_env(env))
         storage.validate()
         server.validate()
         return config

@@ -20,6 +20,7 @@ class FakeDevice:
     key_type: str
     private: Ed25519PrivateKey | ec.EllipticCurvePrivateKey
     activated: Activated | None = None
+    device_id: str | None = None  # when activated over HTTP rather than in-process
 
     @classmethod
     def new(cls, key_type: str = "ed25519") -> FakeDevice:
@@ -29,6 +30,8 @@ class FakeDevice:
 
     @property
     def id(self) -> str:
+        if self.device_id is not None:
+            return self.device_id
         assert self.activated is not None
         return self.activated.device.id
 

@@ -97,6 +97,12 @@ class GatewayError(Exception):
     it never carries a credential, a code or a full phone number."""
 
 
+class ChannelGone(GatewayError):
+    """The push service says this channel no longer exists (HTTP 404/410, FCM
+    ``UNREGISTERED``): the app was removed or the subscription expired. Drop the
+    channel; the device can still long-poll."""
+
+
 class WebhookRefused(TwostepError):
     """The webhook's signature or secret does not match this gateway."""
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from twostep.domain.challenges import Challenge, ChallengeState
-from twostep.domain.delivery import GatewayError, PushChannels
+from twostep.domain.delivery import ChannelGone, GatewayError, PushChannels
 from twostep.domain.entities import Device, MethodKind, Tenant, User
 from twostep.domain.errors import InvalidInput, TransactionNotFound
 from twostep.domain.ports import Transaction
@@ -75,7 +75,9 @@ class PushService:
         event = replace(event, device=device.id if "device" in settings.audit_fields else None)
         number, nonce = app_push.new_number(), app_push.new_nonce()
         message = settings.push_message.format(
-            integration=event.integration or "", client_ip=event.client_ip or "", user=user.name
+            integration=event.integration or "an application",
+            client_ip=event.client_ip or "an unknown address",
+            user=user.name,
         )
         challenge_id = secrets.token_urlsafe(24)
         with self.deps.storage.transaction(write=True) as tx:
@@ -227,5 +229,9 @@ class PushService:
         )
         try:
             self.channels.notify(device.push_kind, channel, _WAKE)
+        except ChannelGone:
+            log.info(
+                "device %s: its %s channel is gone; it can still pull", device.id, device.push_kind
+            )
         except GatewayError as exc:
             log.warning("push to device %s (%s) failed: %s", device.id, device.push_kind, exc)

@@ -73,6 +73,7 @@ def test_tour(
         "reason": None,
         "transaction_id": None,
         "methods": ["app_code"],
+        "number": None,
         "prompt": None,
     }
     r = client.post("/v1/validate", json={"user": "alice", "code": code()}, headers=integration_key)

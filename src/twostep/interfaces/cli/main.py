@@ -8,7 +8,13 @@ import sys
 
 import click
 
-from twostep.interfaces.cli import admin_commands, method_commands, token_commands
+from twostep.interfaces.cli import (
+    admin_commands,
+    gateway_commands,
+    method_commands,
+    radius_commands,
+    token_commands,
+)
 from twostep.interfaces.cli.common import reports_errors, wired
 
 
@@ -36,6 +42,9 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     logging.basicConfig(
         level=config.server.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # HTTP client libraries log full URLs (an ntfy topic, a webhook path) at INFO/DEBUG.
+    for chatty in ("httpx", "httpcore", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     app.admin.ensure_default_tenant()
     key = app.admin.bootstrap_admin_key()
     app.close()
@@ -48,6 +57,9 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         f"Twostep listening on http://{config.server.host}:{config.server.port} "
         f"with {config.server.workers} worker(s); API description at /openapi.json"
     )
+    if config.radius.enabled:
+        _check_radius_port(config.radius.host, config.radius.port)
+        click.echo(f"RADIUS listening on udp {config.radius.host}:{config.radius.port}")
     sys.stdout.flush()
     from twostep.interfaces.http import prefork
 
@@ -63,6 +75,17 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         raise click.ClickException(
             f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}"
         ) from exc
+
+
+def _check_radius_port(host: str, port: int) -> None:
+    """Bind once without sharing: a taken port fails here, loudly, rather than a second
+    server joining the workers' SO_REUSEPORT group and taking part of the requests."""
+    from twostep.interfaces.radius.server import bind
+
+    try:
+        bind(host, port, reuse_port=False).close()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on udp {host}:{port}: {exc.strerror}") from exc
 
 
 def _db_kind(url: str) -> str:
@@ -87,7 +110,9 @@ def db_upgrade() -> None:
 
 admin_commands.register(cli)
 method_commands.register(cli)
+gateway_commands.register(cli)
 token_commands.register(cli)
+radius_commands.register(cli)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
@@ -19,6 +19,7 @@ from twostep.interfaces.http import errors
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.routers import (
     audit,
+    devices,
     gateways,
     integrations,
     keys,
@@ -66,7 +67,8 @@ def create_app(app: App | None = None) -> FastAPI:
         redoc_url=None,
     )
     api.state.twostep = wired
-    api.state.waiter = Waiter(lambda ids: _states(wired, ids), wired.deps.clock.now)
+    api.state.waiter = Waiter(lambda ids: _decided(wired, ids))
+    api.state.device_waiter = Waiter(lambda ids: _with_requests(wired, ids))
     errors.install(api)
     api.add_middleware(BodyLimit)
     for module in (
@@ -79,6 +81,7 @@ def create_app(app: App | None = None) -> FastAPI:
         keys,
         audit,
         gateways,
+        devices,
     ):
         api.include_router(module.router)
     api.include_router(radius_clients.router)
@@ -91,9 +94,23 @@ def create_app(app: App | None = None) -> FastAPI:
     return api
 
 
-def _states(app: App, ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
+def _decided(app: App, ids: Sequence[str]) -> set[str]:
+    """Transactions no longer pending: decided, expired, or gone."""
+    now = app.deps.clock.now()
     with app.storage.transaction() as tx:
-        return tx.challenges.states(ids)
+        found = tx.challenges.states(ids)
+    pending = {
+        key
+        for key, (state, expires_at) in found.items()
+        if state is ChallengeState.PENDING and now < expires_at
+    }
+    return set(ids) - pending
+
+
+def _with_requests(app: App, ids: Sequence[str]) -> set[str]:
+    """Devices with a pending sign-in request."""
+    with app.storage.transaction() as tx:
+        return tx.challenges.devices_with_pending(ids, app.deps.clock.now())
 
 
 async def _sweep_expired(app: App, every: float = 15.0) -> None:

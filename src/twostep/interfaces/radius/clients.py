@@ -4,6 +4,7 @@ networks, the most specific network first."""
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
 from collections.abc import Sequence
 
@@ -33,10 +34,12 @@ class ClientTable:
             try:
                 entries.append((ipaddress.ip_network(loaded.client.network), loaded))
             except ValueError:
-                log.error("RADIUS client %r: bad network %r", loaded.client.name, loaded.client.network)
+                log.error(
+                    "RADIUS client %r: bad network %r", loaded.client.name, loaded.client.network
+                )
         # Most specific first; among equals, the oldest client.
         entries.sort(key=lambda e: (-e[0].prefixlen, e[1].client.created_at, e[1].client.id))
-        for (net, first), (other, second) in zip(entries, entries[1:], strict=False):
+        for (net, first), (other, second) in itertools.pairwise(entries):
             if net == other:
                 log.warning(
                     "RADIUS clients %r and %r share the network %s: %r answers",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from twostep.adapters.gateways.push_webpush import vapid_public_key
 from twostep.bootstrap import App
 from twostep.domain.entities import Device
 from twostep.domain.errors import Unauthenticated
@@ -148,6 +149,16 @@ def activate(body: ActivateBody, app: AppDep) -> dict[str, Any]:
         },
         "server_time": app.deps.clock.now(),
     }
+
+
+@router.get("/v1/devices/push-config")
+def push_config(app: AppDep) -> dict[str, Any]:
+    """What an app needs to subscribe before activating: the push kinds this server
+    sends, and its Web Push (VAPID) public key."""
+    kinds = sorted(app.devices.channels.kinds())
+    key_path = app.config.storage.home / "vapid.pem"
+    vapid = vapid_public_key(key_path) if "webpush" in kinds else None
+    return {"push_kinds": kinds, "vapid_public_key": vapid}
 
 
 @router.get("/v1/devices/{device}/requests")

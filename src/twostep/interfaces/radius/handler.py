@@ -1,0 +1,294 @@
+"""One Access-Request, from datagram to reply.
+
+``receive`` runs for every datagram, on the event loop, and is cheap: it finds the client
+by source address, checks the framing and the Message-Authenticator (BlastRADIUS
+mitigations), answers duplicates from the reply cache, and decodes the attributes. What
+passes becomes ``Work``; ``decide`` then asks the services (the database, argon2) and
+signs the reply, which the cache keeps for the duplicates to come.
+
+Each mode is one small function: second factor (User-Password is the code), password and
+code (the local password, then the code), challenge (State carries a transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twostep.bootstrap import App
+from twostep.domain.entities import MethodKind, RadiusMode
+from twostep.domain.results import Decision, Reason, Result
+from twostep.interfaces.radius import packet
+from twostep.interfaces.radius.attributes import AccessRequest, decode
+from twostep.interfaces.radius.clients import ClientTable
+from twostep.interfaces.radius.dedupe import PENDING, Key, ReplyCache
+from twostep.interfaces.radius.packet import Frame, Malformed
+from twostep.interfaces.radius.ratelog import LimitedLog
+from twostep.services.authenticate import ValidateRequest
+from twostep.services.passwords import PrimaryRequest
+from twostep.services.radius_clients import LoadedClient
+
+log = logging.getLogger("twostep.radius")
+
+INTERFACE = "radius"
+
+# What a user may type instead of a code to pick another method (challenge responses,
+# or the code field itself): the method's name and a few everyday words.
+METHOD_WORDS = {
+    "push": MethodKind.APP_PUSH,
+    "app_push": MethodKind.APP_PUSH,
+    "sms": MethodKind.SMS,
+    "text": MethodKind.SMS,
+    "sms_reply": MethodKind.SMS_REPLY,
+    "voice": MethodKind.VOICE,
+    "call": MethodKind.VOICE,
+    "phone": MethodKind.VOICE,
+}
+
+_REJECT_MESSAGES = {
+    Reason.USER_LOCKED: "Too many failed attempts: try again later",
+    Reason.NO_METHOD_REGISTERED: "No verification method is registered for this account",
+    Reason.METHOD_NOT_REGISTERED: "That verification method is not registered for this account",
+    Reason.METHOD_NOT_SUPPORTED: "That verification method is not available here",
+}
+
+
+class _Drop(Exception):
+    """Drop the datagram, with a (rate-limited) log line."""
+
+    def __init__(self, key: str, message: str, *args: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.args = args
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A checked, decoded Access-Request waiting for its decision."""
+
+    key: Key
+    loaded: LoadedClient
+    frame: Frame
+    request: AccessRequest
+
+    @property
+    def slow(self) -> bool:
+        """Needs a thread whatever the database: argon2 takes tens of milliseconds."""
+        return self.loaded.client.mode is RadiusMode.PASSWORD_AND_CODE
+
+
+def code_or_method(text: str | None) -> tuple[str | None, MethodKind | None]:
+    """What the user typed: a code, a method's name (``push``, ``sms``...) or nothing."""
+    value = (text or "").strip()
+    if not value:
+        return None, None
+    kind = METHOD_WORDS.get(value.lower())
+    return (None, kind) if kind is not None else (value, None)
+
+
+def reject_message(reason: Reason | None, mode: RadiusMode) -> str:
+    if reason in _REJECT_MESSAGES:
+        return _REJECT_MESSAGES[reason]
+    if reason is Reason.CODE_REQUIRED:
+        if mode is RadiusMode.PASSWORD_AND_CODE:
+            return "Enter your password followed by your verification code"
+        return "Enter your verification code"
+    if mode is RadiusMode.PASSWORD_AND_CODE:
+        return "Invalid password or verification code"
+    return "Invalid verification code"
+
+
+class RadiusHandler:
+    def __init__(
+        self,
+        app: App,
+        clients: Callable[[], ClientTable],
+        cache: ReplyCache,
+        limited: LimitedLog,
+    ) -> None:
+        self.app = app
+        self.clients = clients
+        self.cache = cache
+        self.limited = limited
+        self.dropped = 0
+        self.answered = 0
+
+    # -- on the event loop, for every datagram -----------------------------------------
+
+    def receive(self, data: bytes, addr: tuple[str, int]) -> bytes | Work | None:
+        """The cached reply to resend, the work to decide, or None (dropped)."""
+        try:
+            return self._receive(data, addr)
+        except _Drop as drop:
+            self.dropped += 1
+            self.limited.warning(drop.key, drop.message, *drop.args)
+            return None
+
+    def _receive(self, data: bytes, addr: tuple[str, int]) -> bytes | Work | None:
+        host, port = addr[0], addr[1]
+        loaded = self.clients().match(host)
+        if loaded is None:
+            raise _Drop(f"unknown:{host}", "dropped a datagram from %s: not a RADIUS client", host)
+        client = loaded.client
+        try:
+            frame = packet.parse(data)
+        except Malformed as exc:
+            raise _Drop(
+                f"malformed:{host}",
+                "dropped a malformed packet from %s (%s): %s",
+                host,
+                client.name,
+                exc,
+            ) from None
+        if frame.code not in (packet.ACCESS_REQUEST, packet.STATUS_SERVER):
+            raise _Drop(
+                f"code:{host}",
+                "dropped a packet of code %d from %s (%s)",
+                frame.code,
+                host,
+                client.name,
+            )
+        if frame.ma_offset is not None:
+            if not packet.message_authenticator_valid(frame, loaded.secret):
+                raise _Drop(
+                    f"ma:{host}",
+                    "dropped a packet from %s (%s): wrong Message-Authenticator (is the shared "
+                    "secret the same on both sides?)",
+                    host,
+                    client.name,
+                )
+        elif frame.code == packet.STATUS_SERVER or client.require_message_authenticator:
+            raise _Drop(
+                f"no-ma:{host}",
+                "dropped a packet from %s (%s) without Message-Authenticator (BlastRADIUS "
+                "mitigation: configure the NAS to send it)",
+                host,
+                client.name,
+            )
+        elif client.limit_proxy_state and frame.first(packet.PROXY_STATE) is not None:
+            raise _Drop(
+                f"proxy-state:{host}",
+                "dropped a packet from %s (%s) with Proxy-State but no Message-Authenticator",
+                host,
+                client.name,
+            )
+        key: Key = (host, port, frame.id, frame.authenticator)
+        cached = self.cache.lookup(key)
+        if cached is PENDING:
+            self.dropped += 1
+            return None  # the first copy is still being decided
+        if isinstance(cached, bytes):
+            log.debug("duplicate request %d from %s:%d: the cached reply", frame.id, host, port)
+            return cached
+        if frame.code == packet.STATUS_SERVER:  # RFC 5997: alive
+            reply = packet.sign_reply(
+                packet.ACCESS_ACCEPT, frame.id, frame.authenticator, [], loaded.secret
+            )
+            self.cache.finish(key, reply)
+            return reply
+        try:
+            request = decode(frame, loaded.secret)
+        except Malformed as exc:
+            raise _Drop(
+                f"malformed:{host}",
+                "dropped a malformed packet from %s (%s): %s",
+                host,
+                client.name,
+                exc,
+            ) from None
+        self.cache.begin(key)
+        return Work(key, loaded, frame, request)
+
+    # -- the decision (on the loop for SQLite, else in a thread) -------------------------
+
+    def decide(self, work: Work) -> bytes:
+        """The signed reply, also kept for duplicates. If a service raises, nothing is
+        cached and the exception propagates: no reply, so the NAS retries or fails over."""
+        try:
+            code, attributes = self._answer(work)
+            reply = packet.sign_reply(
+                code,
+                work.frame.id,
+                work.frame.authenticator,
+                attributes
+                + [(packet.PROXY_STATE, v) for v in work.frame.values(packet.PROXY_STATE)],
+                work.loaded.secret,
+            )
+        except BaseException:
+            self.cache.abandon(work.key)
+            raise
+        self.cache.finish(work.key, reply)
+        self.answered += 1
+        return reply
+
+    def _answer(self, work: Work) -> tuple[int, list[tuple[int, bytes]]]:
+        request, mode = work.request, work.loaded.client.mode
+        if request.eap:
+            return _reject("EAP is not supported: configure the NAS for PAP")
+        if request.chap:
+            return _reject("CHAP is not supported: configure the NAS for PAP")
+        if request.user is None:
+            return _reject("A user name is required")
+        if request.state is not None:
+            decision = self._continue(work)
+        elif mode is RadiusMode.PASSWORD_AND_CODE:
+            decision = self._password_and_code(work)
+        else:  # second factor; challenge mode starts the same way (see _continue)
+            decision = self._second_factor(work)
+        return self._reply(decision, mode)
+
+    def _validate(self, work: Work, text: str | None) -> Decision:
+        assert work.request.user is not None
+        code, method = code_or_method(text)
+        return self.app.authenticator.validate(
+            ValidateRequest(
+                user=work.request.user,
+                integration=work.loaded.integration,
+                code=code,
+                method=method,
+                client_ip=work.request.client_ip,
+                interface=INTERFACE,
+            )
+        )
+
+    def _second_factor(self, work: Work) -> Decision:
+        return self._validate(work, work.request.password)
+
+    def _password_and_code(self, work: Work) -> Decision:
+        assert work.request.user is not None
+        outcome = self.app.passwords.check_primary(
+            PrimaryRequest(
+                integration=work.loaded.integration,
+                user=work.request.user,
+                value=work.request.password or "",
+                client_ip=work.request.client_ip,
+                interface=INTERFACE,
+            )
+        )
+        if not outcome.passed:
+            assert outcome.decision is not None
+            return outcome.decision
+        return self._validate(work, outcome.code)
+
+    def _continue(self, work: Work) -> Decision:
+        """An answer to an Access-Challenge: State names the transaction. Transactions
+        arrive with the challenge service; until then no State is ours."""
+        log.info("Access-Request with a State Twostep did not issue from %s", work.key[0])
+        return Decision(Result.REJECT, Reason.INVALID_CODE)
+
+    def _reply(self, decision: Decision, mode: RadiusMode) -> tuple[int, list[tuple[int, bytes]]]:
+        if decision.result is Result.ACCEPT:
+            return packet.ACCESS_ACCEPT, []
+        if decision.result is Result.CHALLENGE:
+            prompt = decision.prompt or "Enter your verification code"
+            attributes = packet.text_attributes(packet.REPLY_MESSAGE, prompt)
+            if decision.transaction_id:
+                attributes.append((packet.STATE, decision.transaction_id.encode("ascii")))
+            return packet.ACCESS_CHALLENGE, attributes
+        return _reject(reject_message(decision.reason, mode))
+
+
+def _reject(message: str) -> tuple[int, list[tuple[int, bytes]]]:
+    return packet.ACCESS_REJECT, packet.text_attributes(packet.REPLY_MESSAGE, message)

@@ -1,0 +1,184 @@
+"""The RADIUS server: one asyncio UDP endpoint per serving process.
+
+With several pre-forked workers each binds its own socket with SO_REUSEPORT on the same
+address; the kernel picks a socket by hashing the source and destination address and
+port, so every datagram of one NAS source port (its retransmissions too) reaches the same
+worker, and each worker's duplicate cache sees every copy of a request.
+
+Decisions run on the event loop when the database is cheap to call from it (SQLite, a
+local PostgreSQL; see ``SqlStorage.inline``), else in a thread pool; password checks
+(argon2) always run in a small pool of their own. Clients are reloaded from the database
+every few seconds, so one added with the CLI or the API answers on every node soon after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from twostep.bootstrap import App
+from twostep.interfaces.radius.clients import ClientTable
+from twostep.interfaces.radius.dedupe import ReplyCache
+from twostep.interfaces.radius.handler import RadiusHandler, Work
+from twostep.interfaces.radius.ratelog import LimitedLog
+
+log = logging.getLogger("twostep.radius")
+
+RELOAD_SECONDS = 5.0
+MAX_IN_FLIGHT = 256  # decisions waiting for a thread; past it new requests are dropped
+PASSWORD_THREADS = 2  # argon2 verifications at once per process (19 MiB each)
+DB_THREADS = 16
+RECEIVE_BUFFER = 4 << 20
+
+
+def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        # Room for a burst while the loop is busy (the kernel caps it at rmem_max).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, server: RadiusServer) -> None:
+        self.server = server
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.server.received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:  # e.g. ICMP port unreachable
+        log.debug("RADIUS socket error: %s", exc)
+
+
+class RadiusServer:
+    def __init__(self, app: App, host: str, port: int, *, reuse_port: bool = False) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.reuse_port = reuse_port
+        self.table = ClientTable([])
+        self.cache = ReplyCache()
+        self.limited = LimitedLog(log)
+        self.handler = RadiusHandler(app, lambda: self.table, self.cache, self.limited)
+        self.errors = 0
+        self._transport: asyncio.DatagramTransport | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reloader: asyncio.Task[None] | None = None
+        self._passwords = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="radius-pw")
+        self._db = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="radius-db")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self._transport is not None
+        name = self._transport.get_extra_info("sockname")
+        return str(name[0]), int(name[1])
+
+    async def start(self) -> None:
+        await self.reload()
+        sock = bind(self.host, self.port, reuse_port=self.reuse_port)
+        loop = asyncio.get_running_loop()
+        transport, _protocol = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), sock=sock
+        )
+        self._transport = transport
+        self._reloader = loop.create_task(self._reload_forever())
+        log.info("RADIUS listening on udp %s:%d with %d client(s)", *self.address, len(self.table))
+
+    async def close(self) -> None:
+        if self._reloader is not None:
+            self._reloader.cancel()
+        if self._transport is not None:
+            self._transport.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._passwords.shutdown(wait=False, cancel_futures=True)
+        self._db.shutdown(wait=False, cancel_futures=True)
+
+    async def reload(self) -> None:
+        """Load the clients afresh (every ``RELOAD_SECONDS``; tests call it directly)."""
+        loaded = await self._blocking(self.app.radius_clients.load_active)
+        self.table = ClientTable(loaded)
+
+    async def _reload_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RELOAD_SECONDS)
+            try:
+                await self.reload()
+            except Exception:  # the database is away: keep the clients we have
+                log.exception("could not reload the RADIUS clients; keeping the last ones")
+
+    async def _blocking(
+        self, func: Any, *args: Any, executor: ThreadPoolExecutor | None = None
+    ) -> Any:
+        if executor is None and self.app.storage.inline:
+            return func(*args)
+        return await asyncio.get_running_loop().run_in_executor(executor or self._db, func, *args)
+
+    # -- datagrams ------------------------------------------------------------------------
+
+    def received(self, data: bytes, addr: Any) -> None:
+        """Never raises: whatever a datagram holds, the server goes on."""
+        try:
+            step = self.handler.receive(data, addr)
+            if step is None:
+                return
+            if isinstance(step, bytes):
+                self._send(step, addr)
+            elif step.slow or not self.app.storage.inline:
+                self._later(step, addr)
+            else:
+                self._send(self.handler.decide(step), addr)
+        except Exception:
+            self.errors += 1
+            self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
+
+    def _later(self, work: Work, addr: Any) -> None:
+        if len(self._tasks) >= MAX_IN_FLIGHT:
+            self.cache.abandon(work.key)
+            self.limited.warning(
+                "busy", "RADIUS busy: %d decisions waiting; dropped one", len(self._tasks)
+            )
+            return
+        task = asyncio.get_running_loop().create_task(self._decide(work, addr))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _decide(self, work: Work, addr: Any) -> None:
+        executor = self._passwords if work.slow else self._db
+        try:
+            reply = await asyncio.get_running_loop().run_in_executor(
+                executor, self.handler.decide, work
+            )
+        except asyncio.CancelledError:
+            self.cache.abandon(work.key)
+            raise
+        except Exception:
+            self.errors += 1
+            self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
+            return
+        self._send(reply, addr)
+
+    def _send(self, reply: bytes, addr: Any) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.sendto(reply, addr)
+
+
+async def start(app: App) -> RadiusServer:
+    """The RADIUS server of ``app``'s config, started on the running loop."""
+    config = app.config.radius
+    server = RadiusServer(app, config.host, config.port, reuse_port=app.config.server.workers > 1)
+    await server.start()
+    return server

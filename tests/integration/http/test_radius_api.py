@@ -1,0 +1,55 @@
+"""The admin API for RADIUS clients and users' local passwords."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.support import builders
+from twostep.bootstrap import App
+from twostep.domain.entities import Integration
+from twostep.services.passwords import PrimaryRequest
+
+BASE = "/v1/tenants/default/radius-clients"
+
+
+def test_radius_clients(client: TestClient, admin: dict[str, str]) -> None:
+    created = client.post(BASE, json={"name": "vpn", "network": "192.0.2.0/24"}, headers=admin)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["mode"] == "second_factor" and body["network"] == "192.0.2.0/24"
+    assert len(body["secret"]) == 43 and body["warnings"] == []
+    assert body["require_message_authenticator"] is True
+    weak = client.post(
+        BASE,
+        json={"name": "old-ap", "network": "2001:db8::1", "secret": "short", "mode": "challenge"},
+        headers=admin,
+    )
+    assert weak.status_code == 201 and weak.json()["secret"] is None
+    assert "weak shared secret" in weak.json()["warnings"][0]
+    listed = client.get(BASE, headers=admin).json()
+    assert [c["name"] for c in listed] == ["old-ap", "vpn"]
+    assert all("secret" not in c for c in listed)
+    again = client.post(BASE, json={"name": "vpn", "network": "192.0.2.1"}, headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "integration_exists"
+    bad = client.post(BASE, json={"name": "x", "network": "192.0.2.1/24"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "network"
+    assert client.delete(f"{BASE}/vpn", headers=admin).status_code == 204
+    assert client.delete(f"{BASE}/vpn", headers=admin).status_code == 404
+    assert client.get(BASE).status_code == 401
+
+
+def test_set_a_users_password(client: TestClient, admin: dict[str, str], app: App) -> None:
+    builders.user(app, "alice")
+    url = "/v1/tenants/default/users/alice/password"
+    assert client.put(url, json={"password": "short"}, headers=admin).status_code == 422
+    assert client.put(url, json={"password": "correct horse"}, headers=admin).status_code == 204
+    missing = client.put(
+        "/v1/tenants/default/users/bob/password", json={"password": "correct horse"}, headers=admin
+    )
+    assert missing.status_code == 404
+    integration: Integration = builders.integration(app, "vpn")[0]
+    check = app.passwords.check_primary(PrimaryRequest(integration, "alice", "correct horse"))
+    assert check.passed
+    assert client.delete(url, headers=admin).status_code == 204
+    check = app.passwords.check_primary(PrimaryRequest(integration, "alice", "correct horse"))
+    assert not check.passed

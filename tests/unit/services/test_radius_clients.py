@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import pytest
+
+from twostep.adapters.storage.secretbox import AesGcmSecretBox, keyring_from_env
+from twostep.bootstrap import App
+from twostep.domain.entities import RadiusMode, Role
+from twostep.domain.errors import (
+    IntegrationExists,
+    IntegrationNotFound,
+    InvalidInput,
+    TenantNotFound,
+)
+from twostep.services import radius_clients
+from twostep.services.admin import OPERATOR
+from twostep.services.radius_clients import NewRadiusClient
+
+
+def test_create_generates_a_printable_secret_shown_once(app: App) -> None:
+    created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.1"))
+    assert created.secret is not None and len(created.secret) == 43  # 32 random bytes
+    assert created.secret.isprintable() and created.warnings == ()
+    assert created.client.network == "192.0.2.1/32"
+    assert created.client.mode is RadiusMode.SECOND_FACTOR
+    assert created.client.require_message_authenticator and not created.client.limit_proxy_state
+    [loaded] = app.radius_clients.load_active()
+    assert loaded.secret == created.secret.encode()
+    assert loaded.integration.name == "vpn"
+    # the client is an integration, and its name is taken
+    [integration] = app.admin.list_integrations(OPERATOR, "default")
+    assert integration.name == "vpn" and integration.key_id.startswith("radius-")
+    with pytest.raises(IntegrationExists):
+        app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.2"))
+
+
+def test_operator_secrets(app: App) -> None:
+    strong = app.radius_clients.create(
+        OPERATOR, "default", NewRadiusClient("a", "192.0.2.1", secret="k" * 64)
+    )
+    assert strong.secret is None and strong.warnings == ()
+    weak = app.radius_clients.create(
+        OPERATOR, "default", NewRadiusClient("b", "192.0.2.2", secret="twelve-chars")
+    )
+    assert len(weak.warnings) == 1 and "weak shared secret" in weak.warnings[0]
+    for bad in ("k" * 65, "", " padded ", "tab\tinside"):
+        with pytest.raises(InvalidInput) as info:
+            app.radius_clients.create(
+                OPERATOR, "default", NewRadiusClient("c", "192.0.2.3", secret=bad)
+            )
+        assert info.value.field == "secret"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("10.0.0.0/8", "10.0.0.0/8"),
+        (" 2001:db8::/32 ", "2001:db8::/32"),
+        ("2001:db8::1", "2001:db8::1/128"),
+        ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
+    ],
+)
+def test_networks_are_normalized(app: App, given: str, stored: str) -> None:
+    created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("n", given))
+    assert created.client.network == stored
+
+
+@pytest.mark.parametrize(
+    "bad", ["10.0.0.1/8", "10.0.0.0/33", "vpn.example.com", "", "10.0.0.0/8/8"]
+)
+def test_invalid_networks_are_refused(app: App, bad: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        app.radius_clients.create(OPERATOR, "default", NewRadiusClient("n", bad))
+    assert info.value.field == "network"
+    if bad == "10.0.0.1/8":
+        assert "did you mean 10.0.0.0/8" in info.value.message
+
+
+def test_options_and_warnings(app: App) -> None:
+    created = app.radius_clients.create(
+        OPERATOR,
+        "default",
+        NewRadiusClient(
+            "any", "0.0.0.0/0", "password_and_code", require_message_authenticator=False
+        ),
+    )
+    assert created.client.mode is RadiusMode.PASSWORD_AND_CODE
+    assert any("any address" in w for w in created.warnings)
+    assert any("BlastRADIUS" in w for w in created.warnings)
+    with pytest.raises(InvalidInput):
+        app.radius_clients.create(
+            OPERATOR, "default", NewRadiusClient("m", "192.0.2.9", "sometimes")
+        )
+    with pytest.raises(InvalidInput):
+        app.radius_clients.create(
+            OPERATOR, "default", NewRadiusClient("w", "192.0.2.9", push_wait_seconds=121)
+        )
+
+
+def test_list_and_delete(app: App) -> None:
+    for name in ("b", "a"):
+        app.radius_clients.create(OPERATOR, "default", NewRadiusClient(name, "192.0.2.1"))
+    assert [c.name for c in app.radius_clients.list(OPERATOR, "default")] == ["a", "b"]
+    app.radius_clients.delete(OPERATOR, "default", "a")
+    assert [c.name for c in app.radius_clients.list(OPERATOR, "default")] == ["b"]
+    assert [i.name for i in app.admin.list_integrations(OPERATOR, "default")] == ["b"]
+    with pytest.raises(IntegrationNotFound):
+        app.radius_clients.delete(OPERATOR, "default", "a")
+    app.radius_clients.create(OPERATOR, "default", NewRadiusClient("a", "192.0.2.1"))  # name free
+
+
+def test_a_revoked_integration_disables_its_client(app: App) -> None:
+    app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.1"))
+    app.admin.revoke_integration(OPERATOR, "default", "vpn")
+    assert app.radius_clients.load_active() == []
+
+
+def test_tenant_admins_reach_only_their_tenant(app: App) -> None:
+    app.admin.create_tenant(OPERATOR, "acme")
+    admin, _key = app.admin.create_admin_key(OPERATOR, "acme-ops", Role.TENANT_ADMIN, "acme")
+    app.radius_clients.create(admin, "acme", NewRadiusClient("vpn", "192.0.2.1"))
+    with pytest.raises(TenantNotFound):
+        app.radius_clients.create(admin, "default", NewRadiusClient("vpn", "192.0.2.1"))
+    assert [c.name for c in app.radius_clients.list(admin, "acme")] == ["vpn"]
+
+
+def test_secrets_are_resealed_under_a_new_key(app: App) -> None:
+    created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.1"))
+    old = app.config.storage.secret_key
+    box = AesGcmSecretBox(keyring_from_env(f"{'5a' * 32},{old}"))  # a new current key
+    with app.storage.transaction(write=True) as tx:
+        assert radius_clients.reseal_secrets(tx, box) == 1
+    with app.storage.transaction(write=True) as tx:
+        assert radius_clients.reseal_secrets(tx, box) == 0
+        [(client_id, sealed)] = list(tx.radius_clients.iter_sealed())
+    opened = box.open(sealed, radius_clients.secret_context(client_id))
+    assert created.secret is not None and opened == created.secret.encode()
