@@ -79,6 +79,7 @@ class SignInRequest:
     created_at: float | None = None
     expires_at: float | None = None
     message: str = ""
+    number_required: bool = True  # False: the sign-in shows no number (approve or deny)
 
     @classmethod
     def from_json(cls, data: object) -> SignInRequest:
@@ -91,6 +92,7 @@ class SignInRequest:
             created_at=_as_float(obj.get("created_at")),
             expires_at=_as_float(obj.get("expires_at")),
             message=_optional_str(obj, "message"),
+            number_required=obj.get("number_required") is not False,
         )
 
 

@@ -88,7 +88,7 @@ class Watcher:
         self.show(request)
         decision, number = self.plan.decision, self.plan.number
         if decision is None:
-            decision, number = ask()
+            decision, number = ask(request.number_required)
             if decision is None:
                 click.echo("Skipped: the request stays pending.")
                 return True
@@ -141,17 +141,20 @@ def _transient(exc: Exception) -> bool:
 CHOICES = {"d": Decision.DENY, "deny": Decision.DENY, "f": Decision.FRAUD, "fraud": Decision.FRAUD}
 
 
-def ask() -> tuple[Decision | None, int | None]:
-    """The user's answer: the number to approve, d(eny), f(raud) or s(kip)."""
+def ask(number_required: bool = True) -> tuple[Decision | None, int | None]:
+    """The user's answer: the number to approve (or a to approve when the sign-in shows
+    no number), d(eny), f(raud) or s(kip)."""
+    approve = "Type the number shown on the sign-in page" if number_required else "Type a"
     while True:
         text = click.prompt(
-            "Type the number shown on the sign-in page to approve, "
-            "or d to deny, f if this wasn't you, s to skip",
+            f"{approve} to approve, or d to deny, f if this wasn't you, s to skip",
             prompt_suffix="\n> ",
         ).strip()
         lowered = text.lower()
-        if text.isdigit() and text.isascii():
+        if number_required and text.isdigit() and text.isascii():
             return Decision.APPROVE, int(text)
+        if not number_required and lowered in ("a", "approve"):
+            return Decision.APPROVE, None
         if lowered in ("s", "skip"):
             return None, None
         if lowered in CHOICES:

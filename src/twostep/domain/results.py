@@ -34,6 +34,7 @@ class Reason(StrEnum):
     DENIED = "denied"  # the user denied the push request
     WRONG_NUMBER = "wrong_number"  # the number typed on the device is not the one shown
     INVALID_SIGNATURE = "invalid_signature"  # a push answer not signed by the device's key
+    SUPERSEDED = "superseded"  # the user chose another method for this sign-in (RADIUS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,12 @@ class ValidateRequest:
     method: MethodKind | None = None
     client_ip: str | None = None
     interface: str = "http"
+    # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
+    # the next request finishes, instead of rejecting with code_required.
+    prompt_for_code: bool = False
+    # The sign-in can show the push number (False: a RADIUS client without challenges, like
+    # RD Gateway: the device then asks for approve or deny only).
+    number_matching: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +123,14 @@ class Authenticator:
         if request.code is None:
             if first.out_of_band and self.challenges is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
-                start = StartRequest(tenant, user, first, event, listed)
+                start = StartRequest(tenant, user, first, event, listed, request.number_matching)
                 if first.kind is MethodKind.APP_PUSH and self.push is not None:
                     return self.push.start(start)
                 return self.challenges.start(start)
             factor = code_factor(first.kind)
+            if factor and request.prompt_for_code and self.challenges is not None:
+                tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
+                return self.challenges.prompt_code(StartRequest(tenant, user, first, event, listed))
             reason = Reason.CODE_REQUIRED if factor else Reason.METHOD_NOT_SUPPORTED
             return self._finish(subject, event, Decision(Result.REJECT, reason, methods=listed))
 

@@ -49,6 +49,7 @@ log = logging.getLogger("twostep.challenges")
 
 _FOREVER = 2.0**53  # a fraud lock lasts until an admin unlocks
 _LATE_REPLY_SECONDS = 24 * 3600  # replies to challenges finished this recently are audited
+CODE_PROMPT_SECONDS = 120  # a RADIUS State asking for a code lives this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class StartRequest:
     method: Method
     event: AuditEvent  # the validation's event, method and device filled in
     methods: tuple[str, ...]  # the user's methods, listed in the answer
+    number_matching: bool = True  # app_push: the sign-in shows a number to type
 
 
 def _challenge_context(challenge_id: str) -> str:
@@ -194,6 +196,63 @@ class ChallengeService:
             tx.challenges.delivered(challenge_id, gateway)
             tx.audit.add(tenant.id, decided(event, decision, f"sent by {gateway}"))
         return decision
+
+    def prompt_code(self, request: StartRequest, timeout: int = CODE_PROMPT_SECONDS) -> Decision:
+        """RADIUS challenge mode for a code method: a single-use State, bound to the user and
+        the client, that the next Access-Request answers with the code."""
+        now = self.deps.clock.now()
+        challenge_id = secrets.token_urlsafe(24)
+        decision = Decision(
+            Result.CHALLENGE,
+            transaction_id=challenge_id,
+            methods=request.methods,
+            prompt="Enter your verification code",
+        )
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.challenges.add(
+                Challenge(
+                    id=challenge_id,
+                    tenant_id=request.tenant.id,
+                    user_id=request.user.id,
+                    method_id=request.method.id,
+                    kind=request.method.kind,
+                    state=ChallengeState.PENDING,
+                    max_attempts=1,
+                    created_at=now,
+                    expires_at=now + timeout,
+                    last_sent_at=now,
+                    interface=request.event.interface,
+                    integration=request.event.integration,
+                    client_ip=request.event.client_ip,
+                )
+            )
+            tx.audit.add(request.tenant.id, decided(request.event, decision))
+        return decision
+
+    def bound(
+        self, integration: Integration, challenge_id: str, user_name: str
+    ) -> Challenge | None:
+        """The challenge a RADIUS State names, if it was issued to this client for this user."""
+        with self.deps.storage.transaction() as tx:
+            challenge = tx.challenges.get(challenge_id[:64])
+            if (
+                challenge is None
+                or challenge.tenant_id != integration.tenant_id
+                or challenge.integration != integration.name
+            ):
+                return None
+            user = tx.users.by_name(integration.tenant_id, user_name)
+        return challenge if user is not None and user.id == challenge.user_id else None
+
+    def spend(self, challenge: Challenge, now: float | None = None) -> bool:
+        """Use up a pending State (single use): False if it was used or has expired."""
+        when = self.deps.clock.now() if now is None else now
+        if challenge.expired(when):
+            return False
+        with self.deps.storage.transaction(write=True) as tx:
+            return tx.challenges.finish(
+                challenge.id, ChallengeState.REJECTED, Reason.SUPERSEDED.value, when
+            )
 
     def _deliver(
         self,

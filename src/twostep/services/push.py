@@ -49,6 +49,7 @@ class PushRequest:
     expires_at: float
     message: str
     nonce: str
+    number_required: bool  # False: approve or deny only (the sign-in shows no number)
 
 
 class PushService:
@@ -73,7 +74,8 @@ class PushService:
             self.challenges.audit_decision(tenant.id, event, decision)
             return decision
         event = replace(event, device=device.id if "device" in settings.audit_fields else None)
-        number, nonce = app_push.new_number(), app_push.new_nonce()
+        number = app_push.new_number() if request.number_matching else None
+        nonce = app_push.new_nonce()
         message = settings.push_message.format(
             integration=event.integration or "an application",
             client_ip=event.client_ip or "an unknown address",
@@ -116,7 +118,11 @@ class PushService:
                 transaction_id=challenge_id,
                 methods=request.methods,
                 number=number,
-                prompt=f"Open your authenticator app and enter {number}",
+                prompt=(
+                    f"Open your authenticator app and enter {number}"
+                    if number is not None
+                    else "Approve the sign-in in your authenticator app"
+                ),
             )
             tx.audit.add(tenant.id, decided(event, decision, f"pushed to {device.push_kind}"))
         self._wake(device)
@@ -137,6 +143,7 @@ class PushService:
                 expires_at=c.expires_at,
                 message=c.message or "",
                 nonce=c.nonce or "",
+                number_required=c.number is not None,
             )
             for c in pending
         ]
@@ -152,10 +159,6 @@ class PushService:
     ) -> Decision:
         if decision not in app_push.DECISIONS:
             raise InvalidInput("decision must be approve, deny or fraud", field="decision")
-        if decision == "approve" and number is None:
-            raise InvalidInput(
-                "approving takes the number shown on the sign-in page", field="number"
-            )
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
             challenge = tx.challenges.get(transaction_id[:64])
@@ -183,7 +186,9 @@ class PushService:
             return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
         if decision == "deny":
             return self._deny(challenge, tenant, user, Reason.DENIED, now)
-        if not hmac.compare_digest(str(number).encode(), str(challenge.number).encode()):
+        if challenge.number is not None and not hmac.compare_digest(
+            str(number).encode(), str(challenge.number).encode()
+        ):  # no number, or another one: the user did not see this sign-in's page
             return self._deny(challenge, tenant, user, Reason.WRONG_NUMBER, now)
         return self.challenges.answer(
             challenge, tenant, user, True, now, Reason.DENIED, count=False

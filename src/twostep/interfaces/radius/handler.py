@@ -13,8 +13,9 @@ code (the local password, then the code), challenge (State carries a transaction
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
@@ -32,6 +33,7 @@ from twostep.services.radius_clients import LoadedClient
 log = logging.getLogger("twostep.radius")
 
 INTERFACE = "radius"
+_POLL_SECONDS = 0.1  # how often a waiting request looks at its transaction
 
 # What a user may type instead of a code to pick another method (challenge responses,
 # or the code field itself): the method's name and a few everyday words.
@@ -77,6 +79,13 @@ class Work:
     def slow(self) -> bool:
         """Needs a thread whatever the database: argon2 takes tens of milliseconds."""
         return self.loaded.client.mode is RadiusMode.PASSWORD_AND_CODE
+
+    @property
+    def blocking(self) -> bool:
+        """May wait on something other than the database: a gateway delivering a text or
+        a call, or the user approving a push. Only a typed code is decided inline."""
+        code, _method = code_or_method(self.request.password)
+        return self.request.state is not None or code is None
 
 
 def code_or_method(text: str | None) -> tuple[str | None, MethodKind | None]:
@@ -235,9 +244,9 @@ class RadiusHandler:
             decision = self._continue(work)
         elif mode is RadiusMode.PASSWORD_AND_CODE:
             decision = self._password_and_code(work)
-        else:  # second factor; challenge mode starts the same way (see _continue)
+        else:  # second factor, and the first request of challenge mode
             decision = self._second_factor(work)
-        return self._reply(decision, mode)
+        return self._reply(self._settle(work, decision), mode)
 
     def _validate(self, work: Work, text: str | None) -> Decision:
         assert work.request.user is not None
@@ -250,8 +259,51 @@ class RadiusHandler:
                 method=method,
                 client_ip=work.request.client_ip,
                 interface=INTERFACE,
+                prompt_for_code=work.loaded.client.mode is RadiusMode.CHALLENGE,
+                number_matching=work.loaded.client.mode is RadiusMode.CHALLENGE,
             )
         )
+
+    def _settle(self, work: Work, decision: Decision) -> Decision:
+        """A challenge for a client that cannot answer one: a push, a call or a text reply
+        is waited for (up to the client's push_wait_seconds); a code to type cannot be."""
+        if (
+            decision.result is not Result.CHALLENGE
+            or work.loaded.client.mode is RadiusMode.CHALLENGE
+        ):
+            return decision
+        if decision.transaction_id is None:
+            return Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED)
+        return self._wait(work, decision)
+
+    def _wait(self, work: Work, decision: Decision) -> Decision:
+        """Poll the transaction's outcome until it is decided or the client's wait is up;
+        still pending then: Reject (in a challenge: the challenge again)."""
+        assert decision.transaction_id is not None
+        tx = decision.transaction_id
+        integration = work.loaded.integration
+        kind = self._kind_of(work, tx)
+        if kind is MethodKind.SMS:  # the user must type the code: only a challenge can ask
+            if work.loaded.client.mode is RadiusMode.CHALLENGE:
+                return decision
+            return Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED)
+        deadline = time.monotonic() + work.loaded.client.push_wait_seconds
+        while True:
+            outcome, _expires = self.app.challenges.outcome(integration, tx)
+            if outcome.result is not Result.CHALLENGE:
+                return outcome
+            if time.monotonic() >= deadline:
+                if work.loaded.client.mode is RadiusMode.CHALLENGE:
+                    return replace(decision, prompt=decision.prompt or "Approve, then press Enter")
+                return Decision(Result.REJECT, Reason.TIMEOUT)
+            time.sleep(_POLL_SECONDS)
+
+    def _kind_of(self, work: Work, transaction_id: str) -> MethodKind | None:
+        assert work.request.user is not None
+        found = self.app.challenges.bound(
+            work.loaded.integration, transaction_id, work.request.user
+        )
+        return None if found is None else found.kind
 
     def _second_factor(self, work: Work) -> Decision:
         return self._validate(work, work.request.password)
@@ -273,10 +325,28 @@ class RadiusHandler:
         return self._validate(work, outcome.code)
 
     def _continue(self, work: Work) -> Decision:
-        """An answer to an Access-Challenge: State names the transaction. Transactions
-        arrive with the challenge service; until then no State is ours."""
-        log.info("Access-Request with a State Twostep did not issue from %s", work.key[0])
-        return Decision(Result.REJECT, Reason.INVALID_CODE)
+        """An answer to an Access-Challenge: State names a transaction this client started
+        for this user. The user typed a code, a method's name, or nothing (after approving
+        on the phone)."""
+        request = work.request
+        assert request.user is not None and request.state is not None
+        state = request.state.decode("ascii", "replace")
+        challenge = self.app.challenges.bound(work.loaded.integration, state, request.user)
+        if challenge is None:
+            log.info("Access-Request with a State Twostep did not issue from %s", work.key[0])
+            return Decision(Result.REJECT, Reason.INVALID_CODE)
+        code, method = code_or_method(request.password)
+        if method is not None:  # "sms", "push"...: this sign-in goes on another way
+            self.app.challenges.spend(challenge)
+            return self._validate(work, request.password)
+        if challenge.kind is MethodKind.SMS:
+            return self.app.challenges.submit(work.loaded.integration, challenge.id, code or "")
+        if challenge.kind in (MethodKind.APP_CODE, MethodKind.OATH_TOKEN):
+            if not self.app.challenges.spend(challenge):  # used, or older than 120 s
+                return Decision(Result.REJECT, Reason.TIMEOUT)
+            return self._validate(work, code or "")
+        # push, voice, two-way SMS: decided on the phone; wait for it a little
+        return self._wait(work, Decision(Result.CHALLENGE, transaction_id=challenge.id))
 
     def _reply(self, decision: Decision, mode: RadiusMode) -> tuple[int, list[tuple[int, bytes]]]:
         if decision.result is Result.ACCEPT:

@@ -137,7 +137,7 @@ class RadiusServer:
                 return
             if isinstance(step, bytes):
                 self._send(step, addr)
-            elif step.slow or not self.app.storage.inline:
+            elif step.slow or step.blocking or not self.app.storage.inline:
                 self._later(step, addr)
             else:
                 self._send(self.handler.decide(step), addr)

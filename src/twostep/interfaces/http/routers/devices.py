@@ -184,6 +184,7 @@ async def device_requests(
                 "expires_at": r.expires_at,
                 "message": r.message,
                 "nonce": r.nonce,
+                "number_required": r.number_required,
             }
             for r in found
         ]
