@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 
 import pytest
 
 from tests.support import builders
 from tests.support.devices import FakeDevice
+from tests.support.fake_twilio import serving
 from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.domain.entities import Device, DeviceState, Integration, MethodKind, OtpParams
@@ -256,6 +258,23 @@ class TestPushSignIn:
         assert "ALERT fraud reported" in caplog.text
         assert sign_in(app, vpn).reason is Reason.USER_LOCKED
         assert events(app)[-2]["reason"] == "fraud_reported"
+
+    def test_fraud_is_posted_to_the_tenants_alert_webhook(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        with serving() as receiver:
+            url = f"{receiver.url}/hooks/fraud"
+            app.admin.update_settings(OPERATOR, "default", {"alert_webhook_url": url})
+            decision = sign_in(app, vpn)
+            respond(app, phone, "fraud")
+            for _ in range(50):  # bounded: the post is sent from a background thread
+                if receiver.requests:
+                    break
+                time.sleep(0.1)
+        [alert] = [r.json() for r in receiver.requests]
+        assert alert["alert"] == "fraud_reported" and alert["user"] == "alice"
+        assert alert["transaction_id"] == decision.transaction_id
+        assert alert["method"] == "app_push" and alert["user_locked"] is True
 
 
 class TestPushFatigue:
