@@ -624,7 +624,9 @@ class ChallengeService:
                     "method": challenge.kind.value,
                     "transaction_id": challenge.id,
                     "integration": challenge.integration,
-                    "client_ip": challenge.client_ip,
+                    "client_ip": (
+                        challenge.client_ip if "client_ip" in tenant.settings.audit_fields else None
+                    ),
                     "user_locked": tenant.settings.fraud_blocks_user,
                     "at": now,
                 },

@@ -139,7 +139,13 @@ class DeviceService:
             user = tx.users.by_id(activation.user_id)
             if tenant is None or user is None:
                 raise ActivationInvalid()
+            # A new phone takes the old one's place, its default too.
+            was_default = False
             if activation.replaces is not None:
+                was_default = any(
+                    m.device_id == activation.replaces and m.id == user.default_method_id
+                    for m in tx.methods.for_user(user.id)
+                )
                 self._revoke(tx, activation.replaces, now, "replaced")
             sealed = (
                 self.deps.secrets.seal(
@@ -195,6 +201,8 @@ class DeviceService:
                 now,
             )
             tx.users.registered(user.id, push_method)
+            if was_default:
+                tx.users.set_default_method(user.id, push_method)
         log.info("device %s activated for user %r of tenant %r", device_id, user.name, tenant.name)
         return Activated(
             device=device,
@@ -218,13 +226,15 @@ class DeviceService:
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
             device = tx.devices.by_id(device_id[:32])
-        if device is None or device.state is not DeviceState.ACTIVE:
+        if device is None:  # its user was deleted (reset) or its tenant re-created
             raise AccountNotActivated("Authentication request is not for an activated account")
-        if abs(now - timestamp) > app_push.CLOCK_SKEW:
-            raise Unauthenticated("the request's time is off: check the device's clock")
         message = app_push.request_string(method, path, timestamp)
         if not app_push.verify(device.key_type, device.public_key, message, signature):
             raise Unauthenticated("the device signature does not verify")
+        if device.state is not DeviceState.ACTIVE:  # told only to the device itself
+            raise AccountNotActivated("Authentication request is not for an activated account")
+        if abs(now - timestamp) > app_push.CLOCK_SKEW:
+            raise Unauthenticated("the request's time is off: check the device's clock")
         if device.last_seen_at is None or now - device.last_seen_at > _SEEN_EVERY:
             with self.deps.storage.transaction(write=True) as tx:
                 tx.devices.seen(device.id, now)

@@ -203,6 +203,9 @@ class EnrollService:
             user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
             method = self._method(tx, user.id, method_id)
             tx.methods.delete(method.id)
+            if method.device_id is not None:  # the device goes too: it hears "not activated"
+                tx.devices.revoke(method.device_id, self.deps.clock.now(), "method deleted")
+                tx.methods.delete_for_device(method.device_id)
             if user.default_method_id == method.id:
                 rest = [m for m in tx.methods.for_user(user.id) if m.status is MethodStatus.ACTIVE]
                 tx.users.set_default_method(user.id, rest[0].id if rest else None)

@@ -173,6 +173,11 @@ class PushService:
         raw = app_push.b64decode(signature, "signature")
         genuine = app_push.verify(device.key_type, device.public_key, signed, raw)
         fresh = hmac.compare_digest(nonce.encode(), (challenge.nonce or "").encode())
+        if decision == "fraud" and genuine and fresh:
+            # "This wasn't me" counts even late, or after the request was decided: the user
+            # is telling us someone has their password.
+            self.challenges.fraud(challenge, tenant, user, now, "on their authenticator")
+            return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
         if challenge.state is not ChallengeState.PENDING:  # answered before: a replay
             outcome = spent(challenge)
             self.challenges.audit(challenge, tenant, user, outcome, now, "answered again")
@@ -181,9 +186,6 @@ class PushService:
             return self._deny(challenge, tenant, user, Reason.INVALID_SIGNATURE, now)
         if challenge.expired(now):
             return self._deny(challenge, tenant, user, Reason.TIMEOUT, now)
-        if decision == "fraud":
-            self.challenges.fraud(challenge, tenant, user, now, "on their authenticator")
-            return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
         if decision == "deny":
             return self._deny(challenge, tenant, user, Reason.DENIED, now)
         if challenge.number is not None and not hmac.compare_digest(

@@ -107,6 +107,29 @@ class TestActivation:
         assert states == {phone.id: DeviceState.REVOKED, new.id: DeviceState.ACTIVE}
         assert len(app.enroll.list(OPERATOR, "default", "alice")) == 2
 
+    def test_a_new_phone_takes_the_old_ones_default(self, app: App, phone: FakeDevice) -> None:
+        app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, "+14155550123")
+        started = app.devices.start_activation(OPERATOR, "default", "alice", replaces=phone.id)
+        new = FakeDevice.new()
+        new.activated = app.devices.activate(started.code, new.key())
+        default = app.admin.get_user(OPERATOR, "default", "alice").default_method_id
+        methods = {m.id: m for m in app.enroll.list(OPERATOR, "default", "alice")}
+        assert methods[default or ""].kind is MethodKind.APP_PUSH
+        assert methods[default or ""].device_id == new.id
+
+    def test_deleting_the_push_method_deactivates_the_device(
+        self, app: App, phone: FakeDevice
+    ) -> None:
+        push = next(
+            m
+            for m in app.enroll.list(OPERATOR, "default", "alice")
+            if m.kind is MethodKind.APP_PUSH
+        )
+        app.enroll.delete(OPERATOR, "default", "alice", push.id)
+        [listed] = app.devices.list(OPERATOR, "default", "alice")
+        assert listed.state is DeviceState.REVOKED
+        assert app.enroll.list(OPERATOR, "default", "alice") == []
+
 
 class TestDeviceAuthentication:
     def test_a_signed_request_names_its_device(self, app: App, phone: FakeDevice) -> None:
@@ -276,6 +299,20 @@ class TestPushSignIn:
         assert alert["transaction_id"] == decision.transaction_id
         assert alert["method"] == "app_push" and alert["user_locked"] is True
 
+    def test_fraud_reported_after_the_request_expired_still_counts(
+        self, app: App, vpn: Integration, phone: FakeDevice, clock: FakeClock
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        clock.advance(120)
+        signature = phone.answer(request.transaction_id, "fraud", None, request.nonce)
+        answer = app.push.answer(
+            device(app, phone), request.transaction_id, "fraud", None, request.nonce, signature
+        )
+        assert answer.reason is Reason.FRAUD_REPORTED
+        assert app.admin.get_user(OPERATOR, "default", "alice").locked_until is not None
+        assert decision.transaction_id == request.transaction_id
+
 
 class TestPushFatigue:
     def test_at_most_three_pending_requests(
@@ -295,6 +332,19 @@ class TestPushFatigue:
         assert sign_in(app, vpn).reason is Reason.RATE_LIMITED
         clock.advance(600)
         assert sign_in(app, vpn).result is Result.CHALLENGE
+
+    def test_push_requests_and_texts_have_limits_of_their_own(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        app.admin.update_settings(
+            OPERATOR,
+            "default",
+            {"push_user_limit": 2, "user_delivery_limit": 1, "max_failures": 50},
+        )
+        app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, "+14155550123")
+        for _ in range(2):
+            respond(app, phone, "approve", sign_in(app, vpn).number)
+        assert sign_in(app, vpn, method=MethodKind.SMS).result is Result.CHALLENGE
 
     def test_a_pause_after_repeated_denials(
         self, app: App, vpn: Integration, phone: FakeDevice, clock: FakeClock

@@ -30,13 +30,15 @@ class SqlDeliveryRepo:
                 select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update()
             )
         since = now - window
+        # Push requests and texts/calls have limits of their own: neither uses up the other.
+        same = d.channel == "push" if channel == "push" else d.channel != "push"
         mine = self.conn.execute(
-            select(func.count()).where(d.user_id == user_id, d.at > since)
+            select(func.count()).where(d.user_id == user_id, d.at > since, same)
         ).scalar_one()
         if mine >= user_limit:
             return "user"
         theirs = self.conn.execute(
-            select(func.count()).where(d.tenant_id == tenant_id, d.at > since)
+            select(func.count()).where(d.tenant_id == tenant_id, d.at > since, same)
         ).scalar_one()
         if theirs >= tenant_limit:
             return "tenant"

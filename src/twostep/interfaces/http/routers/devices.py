@@ -211,6 +211,9 @@ def _device(app: App, request: Request, device_id: str) -> Device:
     match = _HEADER.match(request.headers.get("authorization", ""))
     if match is None or match["id"] != device_id:
         raise Unauthenticated("a TwostepDevice signature for this device is required")
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # The path as sent on the request line (still percent-encoded), as the device signed it.
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    path = raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
     signature = app_push.b64decode(match["sig"], "signature")
     return app.devices.authenticate(device_id, int(match["ts"]), signature, request.method, path)

@@ -50,6 +50,12 @@ def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDe
         )
         default = app.admin.get_user(actor, tenant, user).default_method_id
         return EnrollmentOut(**MethodOut.of(method, default).model_dump())
+    if body.kind is MethodKind.APP_PUSH:
+        raise InvalidInput(
+            "app_push is registered by activating a device: POST "
+            "/v1/tenants/{tenant}/users/{user}/devices/activations",
+            field="kind",
+        )
     raise InvalidInput(f"{body.kind.value} cannot be enrolled on this server yet", field="kind")
 
 
