@@ -20,7 +20,7 @@ Ready = Callable[[Sequence[str]], set[str]]  # which of these keys are ready (bl
 
 
 class Waiter:
-    def __init__(self, ready: Ready, interval: float = 0.05) -> None:
+    def __init__(self, ready: Ready, interval: float = 0.025) -> None:
         self._ready = ready
         self._interval = interval
         self._waiting: dict[str, list[asyncio.Future[None]]] = {}

@@ -24,7 +24,9 @@ router = APIRouter(prefix="/v1/validate", tags=["validate"])
 
 
 @router.post("", response_model=ValidateAnswer)
-async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) -> Response:
+async def validate(
+    body: ValidateBody, request: Request, app: AppDep, credentials: Credentials
+) -> Response:
     # The hottest route: the key is checked in the validation's own read, and the answer
     # is written directly rather than through response_model.
     # Without a code, a challenge may be sent: a gateway's round trip must not hold the loop.
@@ -32,6 +34,8 @@ async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) ->
         decision = _validate(app, credentials, body)
     else:
         decision = await run_in_threadpool(_validate, app, credentials, body)
+        if decision.number is not None or decision.transaction_id is not None:
+            request.app.state.device_waiter.poke()  # a device polling this node: look now
     return _answer(decision)
 
 
