@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from twostep.services.context import Deps, gateway_context
 log = logging.getLogger("twostep.delivery")
 
 OUTBOX_ID = "outbox"  # the built-in gateway of tenants that have none
+RECORDS_TTL = 5.0  # seconds a tenant's gateway list is reused
 
 
 class DeliveryFailed(Exception):
@@ -52,6 +54,7 @@ class Delivery:
         self.outbox = outbox
         self._built: dict[tuple[str, bytes | None, str], Gateway] = {}
         self._warned = False
+        self._by_tenant: dict[int, tuple[float, Sequence[GatewayRecord]]] = {}
 
     def send_text(self, tenant_id: int, message: TextMessage) -> Receipt:
         return self._each(tenant_id, message.channel, lambda _id, gw: gw.send_text(message))
@@ -75,8 +78,7 @@ class Delivery:
     def _each(
         self, tenant_id: int, channel: Channel, send: Callable[[str, Gateway], Receipt]
     ) -> Receipt:
-        with self.deps.storage.transaction() as tx:
-            records = tx.gateways.for_tenant(tenant_id)
+        records = self._records(tenant_id)
         candidates: list[tuple[str, Gateway]] = []
         if not records:
             if not self._warned:  # once per process: a live tenant must not rely on it
@@ -102,6 +104,18 @@ class Delivery:
                 log.warning("gateway %s failed to deliver %s: %s", gateway.name, channel.value, exc)
                 failures.append(f"{gateway.name}: {exc}")
         raise DeliveryFailed("; ".join(failures)[:255])
+
+    def _records(self, tenant_id: int) -> Sequence[GatewayRecord]:
+        """The tenant's gateways, read at most every RECORDS_TTL seconds: a change made on
+        any node reaches every node within that time, and a send costs no extra read."""
+        now = time.monotonic()
+        cached = self._by_tenant.get(tenant_id)
+        if cached is not None and now - cached[0] < RECORDS_TTL:
+            return cached[1]
+        with self.deps.storage.transaction() as tx:
+            records = tx.gateways.for_tenant(tenant_id)
+        self._by_tenant[tenant_id] = (now, records)
+        return records
 
     def _outbox(self) -> Gateway:
         settings = {"path": self.outbox.path, "webhook_secret": self.outbox.webhook_secret}

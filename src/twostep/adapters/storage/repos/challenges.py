@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import challenges
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.entities import MethodKind
 
 c = challenges.c
 _PENDING = ChallengeState.PENDING.value
+_NAMES = [col.name for col in challenges.c]
+
+# The statements every challenge runs, compiled once (see prepared.py).
+_INSERT = Prepared(insert(challenges), _NAMES)
+_GET = Prepared(select(challenges).where(c.id == bindparam("b_id")))
+_OPEN = (c.id == bindparam("b_id"), c.state == _PENDING, c.expires_at > bindparam("b_now"))
+_ACCEPTED = {"state": ChallengeState.ACCEPTED.value, "finished_at": bindparam("b_now")}
+_ACCEPT = Prepared(update(challenges).where(*_OPEN).values(**_ACCEPTED))
+_ACCEPT_ATTEMPT = Prepared(
+    update(challenges)
+    .where(*_OPEN, c.attempts < c.max_attempts)
+    .values(attempts=c.attempts + 1, **_ACCEPTED)
+)
+_FINISH = Prepared(
+    update(challenges)
+    .where(c.id == bindparam("b_id"), c.state == _PENDING)
+    .values(
+        state=bindparam("b_state"), reason=bindparam("b_reason"), finished_at=bindparam("b_now")
+    )
+)
+_DELIVERED = Prepared(
+    update(challenges).where(c.id == bindparam("b_id")).values(gateway=bindparam("b_gateway"))
+)
 
 
 def _challenge(row: Any) -> Challenge:
@@ -49,8 +74,9 @@ class SqlChallengeRepo:
         self.conn = conn
 
     def add(self, challenge: Challenge) -> None:
-        self.conn.execute(
-            insert(challenges).values(
+        _INSERT.rowcount(
+            self.conn,
+            dict(
                 id=challenge.id,
                 tenant_id=challenge.tenant_id,
                 user_id=challenge.user_id,
@@ -73,21 +99,20 @@ class SqlChallengeRepo:
                 number=challenge.number,
                 nonce=challenge.nonce,
                 message=challenge.message,
-            )
+                finished_at=challenge.finished_at,
+                gateway=challenge.gateway,
+            ),
         )
 
     def get(self, challenge_id: str) -> Challenge | None:
-        row = self.conn.execute(select(challenges).where(c.id == challenge_id)).first()
-        return None if row is None else _challenge(row)
+        rows = _GET.rows(self.conn, {"b_id": challenge_id})
+        return (
+            _challenge(SimpleNamespace(**dict(zip(_NAMES, rows[0], strict=True)))) if rows else None
+        )
 
     def accept(self, challenge_id: str, now: float, *, attempt: bool) -> bool:
-        stmt = update(challenges).where(
-            c.id == challenge_id, c.state == _PENDING, c.expires_at > now
-        )
-        if attempt:
-            stmt = stmt.where(c.attempts < c.max_attempts).values(attempts=c.attempts + 1)
-        stmt = stmt.values(state=ChallengeState.ACCEPTED.value, finished_at=now)
-        return self.conn.execute(stmt).rowcount == 1
+        statement = _ACCEPT_ATTEMPT if attempt else _ACCEPT
+        return statement.rowcount(self.conn, {"b_id": challenge_id, "b_now": now}) == 1
 
     def fail_attempt(self, challenge_id: str, now: float) -> Challenge | None:
         spent = c.attempts + 1 >= c.max_attempts
@@ -112,17 +137,11 @@ class SqlChallengeRepo:
     def finish(
         self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
     ) -> bool:
-        result = self.conn.execute(
-            update(challenges)
-            .where(c.id == challenge_id, c.state == _PENDING)
-            .values(state=state.value, reason=reason, finished_at=now)
-        )
-        return result.rowcount == 1
+        params = {"b_id": challenge_id, "b_state": state.value, "b_reason": reason, "b_now": now}
+        return _FINISH.rowcount(self.conn, params) == 1
 
     def delivered(self, challenge_id: str, gateway: str) -> None:
-        self.conn.execute(
-            update(challenges).where(c.id == challenge_id).values(gateway=gateway[:64])
-        )
+        _DELIVERED.rowcount(self.conn, {"b_id": challenge_id, "b_gateway": gateway[:64]})
 
     def resend(
         self, challenge_id: str, code_hash: bytes | None, now: float, interval: int, max_sends: int

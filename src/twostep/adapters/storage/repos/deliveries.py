@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
+from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import deliveries, tenants
 
 d = deliveries.c
+
+
+def _counts(push: bool) -> tuple[Prepared, Prepared]:
+    # Push requests and texts/calls have limits of their own: neither uses up the other.
+    same = d.channel == "push" if push else d.channel != "push"
+    recent = d.at > bindparam("b_since")
+    return (
+        Prepared(select(func.count()).where(d.user_id == bindparam("b_user"), recent, same)),
+        Prepared(select(func.count()).where(d.tenant_id == bindparam("b_tenant"), recent, same)),
+    )
+
+
+_COUNTS = {True: _counts(True), False: _counts(False)}
+_INSERT = Prepared(insert(deliveries), ["tenant_id", "user_id", "channel", "at"])
 
 
 class SqlDeliveryRepo:
@@ -30,21 +45,15 @@ class SqlDeliveryRepo:
                 select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update()
             )
         since = now - window
-        # Push requests and texts/calls have limits of their own: neither uses up the other.
-        same = d.channel == "push" if channel == "push" else d.channel != "push"
-        mine = self.conn.execute(
-            select(func.count()).where(d.user_id == user_id, d.at > since, same)
-        ).scalar_one()
+        users, tenant = _COUNTS[channel == "push"]
+        mine = users.rows(self.conn, {"b_user": user_id, "b_since": since})[0][0]
         if mine >= user_limit:
             return "user"
-        theirs = self.conn.execute(
-            select(func.count()).where(d.tenant_id == tenant_id, d.at > since, same)
-        ).scalar_one()
+        theirs = tenant.rows(self.conn, {"b_tenant": tenant_id, "b_since": since})[0][0]
         if theirs >= tenant_limit:
             return "tenant"
-        self.conn.execute(
-            insert(deliveries).values(tenant_id=tenant_id, user_id=user_id, channel=channel, at=now)
-        )
+        values = {"tenant_id": tenant_id, "user_id": user_id, "channel": channel, "at": now}
+        _INSERT.rowcount(self.conn, values)
         if mine == 0:  # now and then, forget what no window can reach any more
             self.conn.execute(
                 delete(deliveries).where(d.tenant_id == tenant_id, d.at < now - 7 * 86400)
