@@ -207,7 +207,11 @@ class Run:
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
 
 
-async def load(port: int, setup: Setup, users: Users, args: argparse.Namespace) -> Run:
+async def load(
+    port: int, setup: Setup, users: Users, args: argparse.Namespace, *, status: bool = False
+) -> Run:
+    """Access-Requests with valid codes; with ``status``, Status-Server requests instead:
+    the baseline (datagram in, Message-Authenticator checked, signed reply out, no database)."""
     loop = asyncio.get_running_loop()
     endpoints = []
     for _ in range(args.sources):
@@ -221,27 +225,15 @@ async def load(port: int, setup: Setup, users: Users, args: argparse.Namespace) 
 
     async def lane(endpoint: _Endpoint) -> None:
         while budget[0] > 0 and time.perf_counter() < deadline:
-            pair = users.take()
-            if pair is None:
+            pair = None if status else users.take()
+            if pair is None and not status:
                 run.outcomes["users exhausted for this step"] += 1
                 await asyncio.sleep(0.5)
                 continue
             budget[0] -= 1
-            user, step = pair
             ident = endpoint.free.pop()
             authenticator = secrets.token_bytes(16)
-            code = otp.hotp(user.seed, user.params, step).encode()
-            data = packet.sign_request(
-                ident,
-                authenticator,
-                [
-                    (packet.USER_NAME, user.name.encode()),
-                    (packet.USER_PASSWORD, packet.hide_password(code, authenticator, setup.secret)),
-                    (packet.NAS_IP_ADDRESS, bytes((127, 0, 0, 1))),
-                    (packet.CALLING_STATION_ID, b"198.51.100.7"),
-                ],
-                setup.secret,
-            )
+            data = _request(setup, pair, ident, authenticator)
             future = loop.create_future()
             endpoint.waiting[ident] = future
             sent_at = time.perf_counter()
@@ -273,6 +265,24 @@ async def load(port: int, setup: Setup, users: Users, args: argparse.Namespace) 
         assert endpoint.transport is not None
         endpoint.transport.close()
     return run
+
+
+def _request(
+    setup: Setup, pair: tuple[TotpUser, int] | None, ident: int, authenticator: bytes
+) -> bytes:
+    """An Access-Request with the user's code for ``step``; None: a Status-Server."""
+    if pair is None:
+        return packet.sign_request(ident, authenticator, [], setup.secret, packet.STATUS_SERVER)
+    user, step = pair
+    code = otp.hotp(user.seed, user.params, step).encode()
+    hidden = packet.hide_password(code, authenticator, setup.secret)
+    attributes = [
+        (packet.USER_NAME, user.name.encode()),
+        (packet.USER_PASSWORD, hidden),
+        (packet.NAS_IP_ADDRESS, bytes((127, 0, 0, 1))),
+        (packet.CALLING_STATION_ID, b"198.51.100.7"),
+    ]
+    return packet.sign_request(ident, authenticator, attributes, setup.secret)
 
 
 # -- fuzz -----------------------------------------------------------------------------
@@ -402,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
             server.start()
             print("\n".join(f"  | {line}" for line in server.output().splitlines()))
             users = Users(setup.users)
-            runs = _measure(radius_port, setup, users, server, args)
+            runs, baselines = _measure(radius_port, setup, users, server, args)
             output["runs"] = [_summary(r) for r in runs]
+            output["baseline_status_server"] = [_summary(r) for r in baselines]
             rates = [r.rate for r in runs]
             p99s = [r.percentile(99) for r in runs]
             median_rate, median_p99 = statistics.median(rates), statistics.median(p99s)
@@ -413,7 +424,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"(target >= 1,500/s, p99 < 25 ms: "
                 f"{'met' if median_rate >= 1500 and median_p99 < 25 else 'NOT met'})"
             )
-            output["median"] = {"rate": median_rate, "p99_ms": median_p99}
+            base = statistics.median(r.rate for r in baselines)
+            print(
+                f"baseline Status-Server (same runs, no database): {base:,.0f}/s; "
+                f"Access-Accepts/s = {median_rate / base:.2f} x baseline"
+            )
+            output["median"] = {
+                "rate": median_rate,
+                "p99_ms": median_p99,
+                "baseline_rate": base,
+                "ratio": median_rate / base,
+            }
             if args.fuzz:
                 output["fuzz"] = _fuzz(radius_port, setup, users, server, args)
         finally:
@@ -428,10 +449,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(
     port: int, setup: Setup, users: Users, server: Server, args: argparse.Namespace
-) -> list[Run]:
+) -> tuple[list[Run], list[Run]]:
     warm = argparse.Namespace(**{**vars(args), "requests": 1_000, "seconds": 2.0})
     asyncio.run(load(port, setup, users, warm))
-    runs = []
+    runs: list[Run] = []
+    baselines: list[Run] = []
     for repeat in range(1, args.repeat + 1):
         wait_for_quiet(server, args.quiet_wait)
         before, busy = tree_cpu(server.pid), system_busy_seconds()
@@ -448,7 +470,14 @@ def _measure(
             flush=True,
         )
         runs.append(run)
-    return runs
+        baseline = asyncio.run(load(port, setup, users, args, status=True))
+        print(
+            f"     baseline Status-Server: {baseline.rate:,.0f}/s  "
+            f"p99 {baseline.percentile(99):.2f} ms",
+            flush=True,
+        )
+        baselines.append(baseline)
+    return runs, baselines
 
 
 def _fuzz(

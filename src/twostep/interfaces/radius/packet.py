@@ -147,11 +147,16 @@ def sign_reply(
 
 
 def sign_request(
-    ident: int, authenticator: bytes, attributes: Sequence[tuple[int, bytes]], secret: bytes
+    ident: int,
+    authenticator: bytes,
+    attributes: Sequence[tuple[int, bytes]],
+    secret: bytes,
+    code: int = ACCESS_REQUEST,
 ) -> bytes:
-    """An Access-Request with Message-Authenticator first (for tests and the benchmark)."""
+    """An Access-Request (or Status-Server) with Message-Authenticator first (for tests
+    and the benchmark)."""
     body = b"".join(attribute(kind, value) for kind, value in attributes)
-    head = struct.pack("!BBH", ACCESS_REQUEST, ident, HEADER + 18 + len(body))
+    head = struct.pack("!BBH", code, ident, HEADER + 18 + len(body))
     unsigned = head + authenticator + attribute(MESSAGE_AUTHENTICATOR, _ZERO16) + body
     mac = hmac.new(secret, unsigned, hashlib.md5).digest()
     return head + authenticator + attribute(MESSAGE_AUTHENTICATOR, mac) + body
