@@ -33,6 +33,7 @@ from twostep.services.devices import DeviceService
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.passwords import PasswordService
+from twostep.services.phone_challenges import PhoneChallenges
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.tokens import TokenPool
@@ -50,6 +51,7 @@ class App:
     audit: AuditService
     tokens: TokenPool
     challenges: ChallengeService
+    phone: PhoneChallenges
     gateways: GatewayAdmin
     devices: DeviceService
     push: PushService
@@ -119,9 +121,8 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         # Derived from the secret key, so every node verifies the outbox's webhooks alike.
         webhook_secret=box.digest(b"outbox webhook", "gateway:outbox").hex(),
     )
-    challenges = ChallengeService(
-        deps, Delivery(deps, factory, outbox), public_url, WebhookAlerts()
-    )
+    challenges = ChallengeService(deps, WebhookAlerts())
+    phone = PhoneChallenges(deps, challenges, Delivery(deps, factory, outbox), public_url)
     channels = PushRegistry(
         notifiers_from_config(
             config.storage.home / "vapid.pem",
@@ -140,10 +141,11 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        authenticator=Authenticator(deps, challenges, push),
+        authenticator=Authenticator(deps, challenges, phone, push),
         audit=AuditService(deps),
         tokens=TokenPool(deps),
         challenges=challenges,
+        phone=phone,
         gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),
         devices=DeviceService(deps, channels, public_url),
         push=push,

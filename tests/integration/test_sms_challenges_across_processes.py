@@ -118,7 +118,7 @@ def test_a_thousand_challenges_finish_on_another_process(backend: str, config: C
         assert tx is not None
         late_node = build(config, clock=FakeClock(app.deps.clock.now() + 301))
         try:
-            late = late_node.challenges.submit(integration, tx, _code(outbox(app)[-1]["body"]))
+            late = late_node.phone.submit(integration, tx, _code(outbox(app)[-1]["body"]))
         finally:
             late_node.close()
         assert (late.result, late.reason) == (Result.REJECT, Reason.TIMEOUT)

@@ -38,6 +38,7 @@ from twostep.factors.registry import code_factor
 from twostep.services import credentials
 from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps, method_context
+from twostep.services.phone_challenges import PhoneChallenges
 from twostep.services.push import PushService
 
 log = logging.getLogger("twostep.authenticate")
@@ -84,10 +85,12 @@ class Authenticator:
         self,
         deps: Deps,
         challenges: ChallengeService | None = None,
+        phone: PhoneChallenges | None = None,
         push: PushService | None = None,
     ) -> None:
         self.deps = deps
         self.challenges = challenges
+        self.phone = phone
         self.push = push
 
     def validate(self, request: ValidateRequest) -> Decision:
@@ -121,12 +124,11 @@ class Authenticator:
         first = candidates[0]
         event = replace(event, method=first.kind.value, device=_device(first, subject.settings))
         if request.code is None:
-            if first.out_of_band and self.challenges is not None:
+            starter = self.push if first.kind is MethodKind.APP_PUSH else self.phone
+            if first.out_of_band and starter is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
                 start = StartRequest(tenant, user, first, event, listed, request.number_matching)
-                if first.kind is MethodKind.APP_PUSH and self.push is not None:
-                    return self.push.start(start)
-                return self.challenges.start(start)
+                return starter.start(start)
             factor = code_factor(first.kind)
             if factor and request.prompt_for_code and self.challenges is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)

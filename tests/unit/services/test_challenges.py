@@ -75,15 +75,15 @@ class TestOneWaySms:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         code = code_of(app, tx)
-        assert app.challenges.submit(vpn, tx, code).result is Result.ACCEPT
-        again = app.challenges.submit(vpn, tx, code)
+        assert app.phone.submit(vpn, tx, code).result is Result.ACCEPT
+        again = app.phone.submit(vpn, tx, code)
         assert (again.result, again.reason) == (Result.REJECT, Reason.CODE_REPLAYED)
 
     def test_spaces_and_dashes_in_the_code_are_ignored(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         code = code_of(app, tx)
-        assert app.challenges.submit(vpn, tx, f" {code[:3]}-{code[3:]} ").result is Result.ACCEPT
+        assert app.phone.submit(vpn, tx, f" {code[:3]}-{code[3:]} ").result is Result.ACCEPT
 
     def test_three_wrong_codes_spend_the_challenge(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
@@ -91,8 +91,8 @@ class TestOneWaySms:
         code = code_of(app, tx)
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         for _ in range(3):
-            assert app.challenges.submit(vpn, tx, wrong).reason is Reason.INVALID_CODE
-        late = app.challenges.submit(vpn, tx, code)
+            assert app.phone.submit(vpn, tx, wrong).reason is Reason.INVALID_CODE
+        late = app.phone.submit(vpn, tx, code)
         assert (late.result, late.reason) == (Result.REJECT, Reason.TOO_MANY_ATTEMPTS)
 
     def test_the_code_expires_after_sms_code_timeout(
@@ -102,7 +102,7 @@ class TestOneWaySms:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         clock.advance(60)
-        decision = app.challenges.submit(vpn, tx, code_of(app, tx))
+        decision = app.phone.submit(vpn, tx, code_of(app, tx))
         assert (decision.result, decision.reason) == (Result.REJECT, Reason.TIMEOUT)
 
     def test_another_tenants_integration_cannot_see_the_transaction(
@@ -113,15 +113,15 @@ class TestOneWaySms:
         app.admin.create_tenant(OPERATOR, "other")
         stranger = builders.integration(app, "web", tenant="other")[0]
         with pytest.raises(TransactionNotFound):
-            app.challenges.submit(stranger, tx, code_of(app, tx))
+            app.phone.submit(stranger, tx, code_of(app, tx))
         with pytest.raises(TransactionNotFound):
             app.challenges.outcome(stranger, tx)
 
     def test_every_step_is_audited_with_the_number(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
-        app.challenges.submit(vpn, tx, "000000" if code_of(app, tx) != "000000" else "111111")
-        app.challenges.submit(vpn, tx, code_of(app, tx))
+        app.phone.submit(vpn, tx, "000000" if code_of(app, tx) != "000000" else "111111")
+        app.phone.submit(vpn, tx, code_of(app, tx))
         found = [(e["result"], e["reason"], e["phone"], e["method"]) for e in events(app)]
         assert found == [
             ("challenge", None, MOBILE, "sms"),
@@ -139,23 +139,23 @@ class TestOneWaySms:
         tx = start(app, vpn).transaction_id or ""
         first = code_of(app, tx)
         with pytest.raises(ResendRefused):
-            app.challenges.resend(vpn, tx)
+            app.phone.resend(vpn, tx)
         clock.advance(30)
-        assert app.challenges.resend(vpn, tx).result is Result.CHALLENGE
+        assert app.phone.resend(vpn, tx).result is Result.CHALLENGE
         second = code_of(app, tx)
         if first != second:
-            assert app.challenges.submit(vpn, tx, first).reason is Reason.INVALID_CODE
-        assert app.challenges.submit(vpn, tx, second).result is Result.ACCEPT
+            assert app.phone.submit(vpn, tx, first).reason is Reason.INVALID_CODE
+        assert app.phone.submit(vpn, tx, second).result is Result.ACCEPT
 
     def test_at_most_max_sends(self, app: App, vpn: Integration, clock: FakeClock) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         for _ in range(2):
             clock.advance(30)
-            app.challenges.resend(vpn, tx)
+            app.phone.resend(vpn, tx)
         clock.advance(30)
         with pytest.raises(ResendRefused):
-            app.challenges.resend(vpn, tx)
+            app.phone.resend(vpn, tx)
 
 
 class TestAbuseLimits:
@@ -188,7 +188,7 @@ class TestAbuseLimits:
         tx = start(app, vpn).transaction_id or ""
         clock.advance(30)
         with pytest.raises(RateLimited):
-            app.challenges.resend(vpn, tx)
+            app.phone.resend(vpn, tx)
 
     def test_countries_outside_the_allow_list_are_refused(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
@@ -221,7 +221,7 @@ class TestAbuseLimits:
         phone(app, MethodKind.SMS)
         for _ in range(5):
             tx = start(app, vpn).transaction_id or ""
-            assert app.challenges.submit(vpn, tx, code_of(app, tx)).result is Result.ACCEPT
+            assert app.phone.submit(vpn, tx, code_of(app, tx)).result is Result.ACCEPT
 
 
 class TestGateways:
@@ -290,7 +290,7 @@ class TestTwoWaySms:
         tx = decision.transaction_id or ""
         assert decision.prompt == "Reply to the text message sent to +1 \u2022\u2022\u2022 0123"
         reply = signed(app, {"from": MOBILE, "text": f"  {code_of(app, tx)} "})
-        app.challenges.inbound_text("outbox", reply)
+        app.phone.inbound_text("outbox", reply)
         assert app.challenges.outcome(vpn, tx)[0].result is Result.ACCEPT
 
     def test_a_second_reply_after_approval_is_audited_as_a_replay(
@@ -299,8 +299,8 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         reply = {"from": MOBILE, "text": code_of(app, tx)}
-        app.challenges.inbound_text("outbox", signed(app, reply))
-        app.challenges.inbound_text("outbox", signed(app, reply))
+        app.phone.inbound_text("outbox", signed(app, reply))
+        app.phone.inbound_text("outbox", signed(app, reply))
         assert [e["reason"] for e in events(app)][-2:] == [None, "code_replayed"]
 
     def test_the_integration_cannot_submit_the_code_itself(
@@ -309,7 +309,7 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         with pytest.raises(InvalidInput):
-            app.challenges.submit(vpn, tx, code_of(app, tx))
+            app.phone.submit(vpn, tx, code_of(app, tx))
 
     def test_a_late_reply_is_refused_and_audited(
         self, app: App, vpn: Integration, clock: FakeClock
@@ -317,9 +317,7 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         clock.advance(61)
-        app.challenges.inbound_text(
-            "outbox", signed(app, {"from": MOBILE, "text": code_of(app, tx)})
-        )
+        app.phone.inbound_text("outbox", signed(app, {"from": MOBILE, "text": code_of(app, tx)}))
         assert app.challenges.outcome(vpn, tx)[0].reason is Reason.TIMEOUT
         assert [e["reason"] for e in events(app)][-1] == "timeout"
 
@@ -327,7 +325,7 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         wrong = f"{(int(code_of(app, tx)) + 1) % 10**6:06d}"
-        app.challenges.inbound_text("outbox", signed(app, {"from": MOBILE, "text": wrong}))
+        app.phone.inbound_text("outbox", signed(app, {"from": MOBILE, "text": wrong}))
         assert app.challenges.outcome(vpn, tx)[0].result is Result.CHALLENGE
         assert events(app)[-1]["reason"] == "invalid_code"
 
@@ -339,7 +337,7 @@ class TestTwoWaySms:
         forged = signed(app, {"from": MOBILE, "text": "123456"})
         forged = type(forged)(forged.url, "POST", {"content-type": "application/json"}, forged.body)
         with pytest.raises(WebhookRefused):
-            app.challenges.inbound_text("outbox", forged)
+            app.phone.inbound_text("outbox", forged)
 
 
 class TestVoice:
@@ -349,7 +347,7 @@ class TestVoice:
             data["digits"] = digits
         if status is not None:
             data["status"] = status
-        answer = app.challenges.call_event("outbox", signed(app, data))
+        answer = app.phone.call_event("outbox", signed(app, data))
         return "" if answer is None else answer.body.decode()
 
     def test_pressing_pound_approves(self, app: App, vpn: Integration) -> None:

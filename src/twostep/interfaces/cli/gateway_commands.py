@@ -11,8 +11,8 @@ from twostep.adapters.gateways.common import sign
 from twostep.domain.delivery import WebhookRequest
 from twostep.interfaces.cli.common import reports_errors, table, wired
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
-from twostep.services.challenges import ChallengeService
 from twostep.services.delivery import OUTBOX_ID
+from twostep.services.phone_challenges import PhoneChallenges
 
 tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
 
@@ -91,7 +91,7 @@ def outbox() -> None:
 @reports_errors
 def outbox_reply(sender: str, text: str) -> None:
     app = wired()
-    app.challenges.inbound_text(OUTBOX_ID, _signed(app.challenges, {"from": sender, "text": text}))
+    app.phone.inbound_text(OUTBOX_ID, _signed(app.phone, {"from": sender, "text": text}))
     click.echo("reply delivered")
 
 
@@ -102,13 +102,13 @@ def outbox_reply(sender: str, text: str) -> None:
 def outbox_press(transaction: str, digits: str) -> None:
     app = wired()
     data = {"reference": transaction, "digits": digits}
-    answer = app.challenges.call_event(OUTBOX_ID, _signed(app.challenges, data))
+    answer = app.phone.call_event(OUTBOX_ID, _signed(app.phone, data))
     click.echo(answer.body.decode() if answer else "")
 
 
-def _signed(challenges: ChallengeService, data: dict[str, str]) -> WebhookRequest:
+def _signed(phone: PhoneChallenges, data: dict[str, str]) -> WebhookRequest:
     """Signed with the outbox's own secret, exactly as its HTTP webhook would be."""
     body = json.dumps(data).encode()
-    secret = challenges.delivery.outbox.webhook_secret
+    secret = phone.delivery.outbox.webhook_secret
     headers = {"content-type": "application/json", "x-twostep-signature": sign(secret, body)}
     return WebhookRequest(url="cli:", method="POST", headers=headers, body=body)

@@ -340,7 +340,7 @@ class RadiusHandler:
             self.app.challenges.spend(challenge)
             return self._validate(work, request.password)
         if challenge.kind is MethodKind.SMS:
-            return self.app.challenges.submit(work.loaded.integration, challenge.id, code or "")
+            return self.app.phone.submit(work.loaded.integration, challenge.id, code or "")
         if challenge.kind in (MethodKind.APP_CODE, MethodKind.OATH_TOKEN):
             if not self.app.challenges.spend(challenge):  # used, or older than 120 s
                 return Decision(Result.REJECT, Reason.TIMEOUT)

@@ -72,7 +72,7 @@ def delete_gateway(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Resp
 async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
     """A text message a user sent back (two-way SMS)."""
     hook = await _webhook(request, app.gateways.public_url)
-    await run_in_threadpool(app.challenges.inbound_text, gateway, hook)
+    await run_in_threadpool(app.phone.inbound_text, gateway, hook)
     request.app.state.waiter.poke()
     return Response(status_code=204)
 
@@ -81,7 +81,7 @@ async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
 async def call_event(gateway: str, request: Request, app: AppDep) -> Response:
     """Keys pressed in a call, or the call's status."""
     hook = await _webhook(request, app.gateways.public_url)
-    answer = await run_in_threadpool(app.challenges.call_event, gateway, hook)
+    answer = await run_in_threadpool(app.phone.call_event, gateway, hook)
     request.app.state.waiter.poke()
     if answer is None:
         return Response(status_code=204)

@@ -59,13 +59,13 @@ def submit_code(
     transaction_id: str, body: CodeBody, app: AppDep, integration: IntegrationDep
 ) -> Response:
     """The code the user typed for a text-message challenge."""
-    return _answer(app.challenges.submit(integration, transaction_id, body.code))
+    return _answer(app.phone.submit(integration, transaction_id, body.code))
 
 
 @router.post("/{transaction_id}/resend", response_model=ValidateAnswer)
 def resend(transaction_id: str, app: AppDep, integration: IntegrationDep) -> Response:
     """Send a text-message challenge again, with a new code (the old one stops working)."""
-    return _answer(app.challenges.resend(integration, transaction_id))
+    return _answer(app.phone.resend(integration, transaction_id))
 
 
 @router.get("/{transaction_id}", response_model=ValidateAnswer)

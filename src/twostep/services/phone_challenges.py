@@ -1,0 +1,429 @@
+"""Phone methods' challenges: a text with a code (``sms``), a text to reply to
+(``sms_reply``), a call answered with # (``voice``): started through the tenant's
+gateways, answered by the integration (the code), a text back or keys pressed.
+
+The challenge itself (outcome, one decided answer, audit events, lockout) is the
+ChallengeService's; this module is what is particular to telephones.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+from urllib.parse import quote
+
+from twostep.domain.challenges import Challenge, ChallengeState
+from twostep.domain.delivery import (
+    Channel,
+    Gateway,
+    InboundText,
+    TextMessage,
+    VoiceCall,
+    WebhookAnswer,
+    WebhookRequest,
+)
+from twostep.domain.entities import Integration, Method, MethodKind, MethodStatus, Tenant
+from twostep.domain.errors import (
+    GatewayNotFound,
+    InvalidInput,
+    InvalidPhoneNumber,
+    NumberNotAllowed,
+    RateLimited,
+    ResendRefused,
+    TransactionNotFound,
+)
+from twostep.domain.phone import check_destination, mask_phone, normalize_phone
+from twostep.domain.results import Decision, Reason, Result
+from twostep.domain.settings import TenantSettings
+from twostep.factors import phone_text
+from twostep.factors.phone import PHONE_FACTORS, PhoneFactor
+from twostep.services.challenges import (
+    ChallengeService,
+    StartRequest,
+    audited_phone,
+    count_failure,
+    decided,
+    decision_reason,
+    spent,
+)
+from twostep.services.context import Deps, method_context
+from twostep.services.delivery import Delivery, DeliveryFailed
+
+log = logging.getLogger("twostep.challenges")
+
+_LATE_REPLY_SECONDS = 24 * 3600  # replies to challenges finished this recently are audited
+
+
+def _challenge_context(challenge_id: str) -> str:
+    return f"challenge:{challenge_id}"
+
+
+class PhoneChallenges:
+    def __init__(
+        self, deps: Deps, ledger: ChallengeService, delivery: Delivery, public_url: str
+    ) -> None:
+        self.deps = deps
+        self.ledger = ledger
+        self.delivery = delivery
+        self.public_url = public_url.rstrip("/")
+
+    def start(self, request: StartRequest) -> Decision:
+        now = self.deps.clock.now()
+        tenant, user, method = request.tenant, request.user, request.method
+        settings = tenant.settings
+        factor = PHONE_FACTORS.get(method.kind)
+        event = replace(request.event, phone=audited_phone(method.phone, settings))
+
+        def finish(decision: Decision, detail: str | None = None) -> Decision:
+            # A refusal still lists the user's methods: the sign-in page offers another.
+            decision = replace(decision, methods=request.methods)
+            with self.deps.storage.transaction(write=True) as tx:
+                tx.audit.add(tenant.id, decided(event, decision, detail))
+            return decision
+
+        if factor is None:  # app_push comes with the mobile authenticator
+            return finish(Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED))
+        if method.phone is None:
+            return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), "no phone number")
+        try:
+            check_destination(
+                method.phone,
+                texts=factor.channel is Channel.SMS,
+                allowed_calling_codes=settings.allowed_calling_codes,
+            )
+        except NumberNotAllowed as exc:
+            return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), exc.message)
+
+        challenge_id = secrets.token_urlsafe(24)
+        code = phone_text.new_code() if factor.channel is Channel.SMS else None
+        code_hash = (
+            self.deps.secrets.digest(code.encode(), _challenge_context(challenge_id))
+            if code
+            else None
+        )
+        with self.deps.storage.transaction(write=True) as tx:
+            limit = tx.deliveries.reserve(
+                tenant.id,
+                user.id,
+                factor.channel.value,
+                now,
+                settings.delivery_window,
+                settings.user_delivery_limit,
+                settings.tenant_delivery_limit,
+            )
+            if limit is not None:
+                decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
+                tx.audit.add(tenant.id, decided(event, decision, f"{limit} limit reached"))
+                return decision
+            # Counted now, forgiven when answered: triggers nobody answers lead to lockout.
+            if count_failure(tx, user, now, settings):
+                decision = Decision(Result.REJECT, Reason.USER_LOCKED)
+                tx.audit.add(tenant.id, decided(event, decision))
+                return decision
+            tx.challenges.add(
+                Challenge(
+                    id=challenge_id,
+                    tenant_id=tenant.id,
+                    user_id=user.id,
+                    method_id=method.id,
+                    kind=method.kind,
+                    state=ChallengeState.PENDING,
+                    max_attempts=settings.challenge_attempts,
+                    created_at=now,
+                    expires_at=now + factor.timeout(settings),
+                    last_sent_at=now,
+                    interface=event.interface,
+                    code_hash=code_hash,
+                    destination=method.phone,
+                    integration=event.integration,
+                    client_ip=event.client_ip,
+                )
+            )
+        language = phone_text.language_of(user.language, settings.language)
+        try:
+            gateway = self._deliver(tenant, method, factor, challenge_id, code, language)
+        except DeliveryFailed as exc:
+            decision = Decision(
+                Result.REJECT,
+                Reason.DELIVERY_FAILED,
+                transaction_id=challenge_id,
+                methods=request.methods,
+            )
+            with self.deps.storage.transaction(write=True) as tx:
+                tx.challenges.finish(
+                    challenge_id, ChallengeState.REJECTED, decision_reason(decision), now
+                )
+                # The user never got it: neither their lockout count nor their limit pays.
+                tx.users.forgive_failure(user.id, now)
+                tx.deliveries.release(user.id, now)
+                tx.audit.add(tenant.id, decided(event, decision, exc.detail))
+            return decision
+        prompt_key = factor.prompt
+        if method.kind is MethodKind.VOICE and self._needs_pin(method, settings):
+            prompt_key = "prompt_voice_pin"
+        decision = Decision(
+            Result.CHALLENGE,
+            transaction_id=challenge_id,
+            methods=request.methods,
+            prompt=phone_text.words(prompt_key, language, number=mask_phone(method.phone)),
+        )
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.challenges.delivered(challenge_id, gateway)
+            tx.audit.add(tenant.id, decided(event, decision, f"sent by {gateway}"))
+        return decision
+
+    def _deliver(
+        self,
+        tenant: Tenant,
+        method: Method,
+        factor: PhoneFactor,
+        challenge_id: str,
+        code: str | None,
+        language: str,
+    ) -> str:
+        settings = tenant.settings
+        assert method.phone is not None
+        if factor.channel is Channel.SMS:
+            assert code is not None
+            body = phone_text.words(
+                factor.words,
+                language,
+                issuer=settings.issuer,
+                code=code,
+                minutes=max(1, factor.timeout(settings) // 60),
+            )
+            message = TextMessage(
+                to=method.phone,
+                body=body,
+                sender=settings.sms_sender or None,
+                reference=challenge_id,
+            )
+            return self.delivery.send_text(tenant.id, message).gateway
+        key = "voice_pin" if self._needs_pin(method, settings) else "voice"
+        script = phone_text.words(key, language, issuer=settings.issuer)
+
+        def call_for(gateway_id: str) -> VoiceCall:
+            base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge_id}"
+            return VoiceCall(
+                to=method.phone or "",
+                caller_id=settings.caller_id or None,
+                script=script,
+                language=phone_text.voice_of(language),
+                reference=challenge_id,
+                max_digits=9,
+                callback_url=base,
+                status_url=base + "&status=1",
+            )
+
+        return self.delivery.place_call(tenant.id, call_for).gateway
+
+    def submit(self, integration: Integration, challenge_id: str, code: str) -> Decision:
+        now = self.deps.clock.now()
+        challenge, tenant, user = self.ledger.load(integration, challenge_id)
+        if challenge.kind is not MethodKind.SMS:
+            raise InvalidInput(
+                "this transaction is answered on the user's phone: wait for its outcome "
+                "with GET /v1/validate/{transaction_id}",
+                field="code",
+            )
+        typed = phone_text.normalise_code(code)
+        matches = challenge.code_hash is not None and self.deps.secrets.digest_matches(
+            challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
+        )
+        return self.ledger.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+
+    def resend(self, integration: Integration, challenge_id: str) -> Decision:
+        now = self.deps.clock.now()
+        challenge, tenant, user = self.ledger.load(integration, challenge_id)
+        factor = PHONE_FACTORS.get(challenge.kind)
+        if factor is None or factor.channel is not Channel.SMS:
+            raise ResendRefused("only text messages are resent; place a new call instead")
+        settings = tenant.settings
+        code = phone_text.new_code()
+        code_hash = self.deps.secrets.digest(code.encode(), _challenge_context(challenge.id))
+        with self.deps.storage.transaction(write=True) as tx:
+            if not tx.challenges.resend(
+                challenge.id, code_hash, now, settings.resend_interval, settings.max_sends
+            ):
+                raise ResendRefused(
+                    f"resent too soon (wait {settings.resend_interval} s), too often "
+                    f"(at most {settings.max_sends} sends), or the transaction is finished"
+                )
+            limit = tx.deliveries.reserve(
+                tenant.id,
+                user.id,
+                factor.channel.value,
+                now,
+                settings.delivery_window,
+                settings.user_delivery_limit,
+                settings.tenant_delivery_limit,
+            )
+            if limit is not None:
+                raise _rate_limited(limit)
+        method = Method(
+            id=challenge.method_id,
+            user_id=user.id,
+            kind=challenge.kind,
+            status=MethodStatus.ACTIVE,
+            phone=challenge.destination,
+        )
+        language = phone_text.language_of(user.language, settings.language)
+        try:
+            self._deliver(tenant, method, factor, challenge.id, code, language)
+        except DeliveryFailed as exc:
+            decision = Decision(Result.REJECT, Reason.DELIVERY_FAILED, transaction_id=challenge.id)
+            with self.deps.storage.transaction(write=True) as tx:
+                tx.challenges.finish(
+                    challenge.id, ChallengeState.REJECTED, Reason.DELIVERY_FAILED.value, now
+                )
+                event = self.ledger.event(challenge, tenant, user, now)
+                tx.audit.add(tenant.id, decided(event, decision, exc.detail))
+            return decision
+        return Decision(Result.CHALLENGE, transaction_id=challenge.id)
+
+    def inbound_text(self, gateway_id: str, request: WebhookRequest) -> None:
+        tenant_id, gateway = self._gateway(gateway_id)
+        text = gateway.inbound_text(request)
+        sender = _e164_or_none(text.sender)
+        if sender is None:
+            log.info("inbound text from an unreadable number ignored")
+            return
+        tenants = None if tenant_id is None else [tenant_id]
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction() as tx:
+            pending = tx.challenges.pending_for(tenants, sender, MethodKind.SMS_REPLY.value)
+            latest = (
+                None
+                if pending
+                else tx.challenges.latest_for(tenants, sender, MethodKind.SMS_REPLY.value)
+            )
+        if not pending:
+            if latest is not None and now - latest.created_at < _LATE_REPLY_SECONDS:
+                self._late_reply(latest, now)
+            else:
+                log.info("inbound text from %s matches no challenge", mask_phone(sender))
+            return
+        self._reply(pending, text, now)
+
+    def call_event(self, gateway_id: str, request: WebhookRequest) -> WebhookAnswer | None:
+        tenant_id, gateway = self._gateway(gateway_id)
+        event = gateway.call_event(request)
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction() as tx:
+            challenge = tx.challenges.get(event.reference or "")
+            if challenge is not None:
+                tenant = tx.tenants.by_id(challenge.tenant_id)
+                user = tx.users.by_id(challenge.user_id)
+        if (
+            challenge is None
+            or challenge.kind is not MethodKind.VOICE
+            or (tenant_id is not None and challenge.tenant_id != tenant_id)
+            or tenant is None
+            or user is None
+        ):
+            raise TransactionNotFound("no call of this gateway has this reference")
+        language = phone_text.language_of(user.language, tenant.settings.language)
+
+        def say(key: str) -> WebhookAnswer:
+            return gateway.call_answer(
+                phone_text.words(key, language), phone_text.voice_of(language)
+            )
+
+        if event.digits is None:  # call progress: only an unanswered end matters
+            if event.status in ("no-answer", "busy", "failed", "canceled", "completed"):
+                self.ledger.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
+            return None
+        if challenge.state is not ChallengeState.PENDING or challenge.expired(now):
+            if challenge.state is ChallengeState.PENDING:
+                self.ledger.expire(challenge, tenant, user, now)
+            else:  # keys pressed again after the decision: audited as what it is
+                self.ledger.audit(
+                    challenge, tenant, user, spent(challenge), now, "call answered again"
+                )
+            return say("approved" if challenge.state is ChallengeState.ACCEPTED else "denied")
+        if not event.confirmed:  # the gather timed out: silence is no approval
+            self.ledger.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
+            return say("denied")
+        digits = event.digits.strip()
+        if digits == "0":
+            self.ledger.fraud(challenge, tenant, user, now)
+            return say("fraud")
+        pin_ok = self._pin_ok(challenge, tenant.settings, digits)
+        if pin_ok is None:
+            self.ledger.close(challenge, tenant, user, Reason.INVALID_CODE, now, spent=True)
+            return say("denied")
+        if not pin_ok:
+            self.ledger.close(challenge, tenant, user, Reason.INVALID_PIN, now, spent=True)
+            return say("denied")
+        decision = self.ledger.answer(
+            challenge, tenant, user, True, now, Reason.INVALID_CODE, count=False
+        )
+        return say("approved" if decision.result is Result.ACCEPT else "denied")
+
+    def _gateway(self, gateway_id: str) -> tuple[int | None, Gateway]:
+        found = self.delivery.gateway(gateway_id[:64])
+        if found is None:
+            raise GatewayNotFound(f"no gateway {gateway_id[:64]!r}")
+        return found
+
+    def _reply(self, challenges: Sequence[Challenge], text: InboundText, now: float) -> None:
+        """A text back: the challenge whose code it carries, else a wrong try at the newest."""
+        typed = phone_text.normalise_code(text.body)
+        for challenge in challenges:
+            if challenge.code_hash is not None and self.deps.secrets.digest_matches(
+                challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
+            ):
+                self._decide_by_id(challenge, True, now)
+                return
+        self._decide_by_id(challenges[0], False, now)
+
+    def _decide_by_id(self, challenge: Challenge, matches: bool, now: float) -> None:
+        with self.deps.storage.transaction() as tx:
+            tenant = tx.tenants.by_id(challenge.tenant_id)
+            user = tx.users.by_id(challenge.user_id)
+        if tenant is not None and user is not None:
+            self.ledger.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+
+    def _late_reply(self, challenge: Challenge, now: float) -> None:
+        with self.deps.storage.transaction() as tx:
+            tenant = tx.tenants.by_id(challenge.tenant_id)
+            user = tx.users.by_id(challenge.user_id)
+        if tenant is None or user is None:
+            return
+        if challenge.state is ChallengeState.ACCEPTED:  # a second reply to a finished one
+            self.ledger.audit(
+                challenge, tenant, user, spent(challenge), now, "reply after approval"
+            )
+            return
+        decision = Decision(Result.REJECT, Reason.TIMEOUT)
+        self.ledger.audit(challenge, tenant, user, decision, now, "late reply")
+
+    def _pin_ok(self, challenge: Challenge, settings: TenantSettings, digits: str) -> bool | None:
+        """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""
+        with self.deps.storage.transaction() as tx:
+            sealed = tx.methods.sealed_seed(challenge.method_id)
+        if sealed is None:
+            if settings.voice_pin_required:
+                return False  # a PIN is required and this method has none set
+            return True if digits == "" else None
+        pin = self.deps.secrets.open(sealed, method_context(challenge.method_id))
+        return secrets.compare_digest(pin, digits.encode())
+
+    def _needs_pin(self, method: Method, settings: TenantSettings) -> bool:
+        if settings.voice_pin_required:
+            return True
+        with self.deps.storage.transaction() as tx:
+            return tx.methods.sealed_seed(method.id) is not None
+
+
+def _rate_limited(limit: str) -> RateLimited:
+    return RateLimited(f"the {limit}'s limit of texts and calls is reached; try again later")
+
+
+def _e164_or_none(raw: str) -> str | None:
+    try:
+        return normalize_phone(raw)
+    except InvalidPhoneNumber:
+        return None
