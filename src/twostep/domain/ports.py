@@ -360,10 +360,11 @@ class DeliveryRepo(Protocol):
         now: float,
         window: int,
         user_limit: int,
-        tenant_limit: int,
+        tenant_limit: int | None,
     ) -> str | None:
         """Count one text or call against the user's and the tenant's sliding windows,
-        unless either is full; returns "user" or "tenant" for the limit that refused.
+        unless either is full; returns "user" or "tenant" for the limit that refused
+        (``tenant_limit`` None: no tenant-wide limit).
         Serialised per tenant, so the limits hold with several nodes."""
         ...
 

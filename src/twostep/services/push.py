@@ -221,7 +221,7 @@ class PushService:
             now,
             FATIGUE_WINDOW,
             settings.push_user_limit,
-            settings.tenant_delivery_limit,
+            None,  # a push costs nothing to send: no tenant-wide limit, only the user's
         )
         return None if limit is None else f"{limit} push limit reached"
 

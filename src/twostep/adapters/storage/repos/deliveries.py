@@ -36,7 +36,7 @@ class SqlDeliveryRepo:
         now: float,
         window: int,
         user_limit: int,
-        tenant_limit: int,
+        tenant_limit: int | None,
     ) -> str | None:
         if self.conn.dialect.name != "sqlite":
             # Count-then-insert must not interleave with another node's: hold the tenant's
@@ -49,9 +49,10 @@ class SqlDeliveryRepo:
         mine = users.rows(self.conn, {"b_user": user_id, "b_since": since})[0][0]
         if mine >= user_limit:
             return "user"
-        theirs = tenant.rows(self.conn, {"b_tenant": tenant_id, "b_since": since})[0][0]
-        if theirs >= tenant_limit:
-            return "tenant"
+        if tenant_limit is not None:
+            theirs = tenant.rows(self.conn, {"b_tenant": tenant_id, "b_since": since})[0][0]
+            if theirs >= tenant_limit:
+                return "tenant"
         values = {"tenant_id": tenant_id, "user_id": user_id, "channel": channel, "at": now}
         _INSERT.rowcount(self.conn, values)
         if mine == 0:  # now and then, forget what no window can reach any more
