@@ -313,6 +313,31 @@ class ChallengeService:
         )
 
 
+def admit(
+    tx: Transaction,
+    request: StartRequest,
+    event: AuditEvent,
+    refused: str | None,
+    challenge: Challenge,
+    now: float,
+) -> Decision | None:
+    """The start of every challenge, in its write transaction: refused by a limit
+    (``refused`` says which; audited), or admitted: the trigger counts as one failure until
+    it is answered (so triggers nobody answers add up to the lockout) and the challenge is
+    stored. None when admitted."""
+    tenant = request.tenant
+    if refused is not None:
+        decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
+        tx.audit.add(tenant.id, decided(event, decision, refused))
+        return decision
+    if count_failure(tx, request.user, now, tenant.settings):
+        decision = Decision(Result.REJECT, Reason.USER_LOCKED)
+        tx.audit.add(tenant.id, decided(event, decision))
+        return decision
+    tx.challenges.add(challenge)
+    return None
+
+
 def decision_reason(decision: Decision) -> str | None:
     return decision.reason.value if decision.reason else None
 

@@ -24,7 +24,7 @@ from twostep.domain.delivery import (
     WebhookAnswer,
     WebhookRequest,
 )
-from twostep.domain.entities import Integration, Method, MethodKind, MethodStatus, Tenant
+from twostep.domain.entities import Integration, Method, MethodKind, MethodStatus, Tenant, User
 from twostep.domain.errors import (
     GatewayNotFound,
     InvalidInput,
@@ -35,6 +35,7 @@ from twostep.domain.errors import (
     TransactionNotFound,
 )
 from twostep.domain.phone import check_destination, mask_phone, normalize_phone
+from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.factors import phone_text
@@ -42,8 +43,8 @@ from twostep.factors.phone import PHONE_FACTORS, PhoneFactor
 from twostep.services.challenges import (
     ChallengeService,
     StartRequest,
+    admit,
     audited_phone,
-    count_failure,
     decided,
     decision_reason,
     spent,
@@ -104,43 +105,28 @@ class PhoneChallenges:
             else None
         )
         with self.deps.storage.transaction(write=True) as tx:
-            limit = tx.deliveries.reserve(
-                tenant.id,
-                user.id,
-                factor.channel.value,
-                now,
-                settings.delivery_window,
-                settings.user_delivery_limit,
-                settings.tenant_delivery_limit,
+            limit = _reserve(tx, tenant, user, factor.channel, now)
+            challenge = Challenge(
+                id=challenge_id,
+                tenant_id=tenant.id,
+                user_id=user.id,
+                method_id=method.id,
+                kind=method.kind,
+                state=ChallengeState.PENDING,
+                max_attempts=settings.challenge_attempts,
+                created_at=now,
+                expires_at=now + factor.timeout(settings),
+                last_sent_at=now,
+                interface=event.interface,
+                code_hash=code_hash,
+                destination=method.phone,
+                integration=event.integration,
+                client_ip=event.client_ip,
             )
-            if limit is not None:
-                decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
-                tx.audit.add(tenant.id, decided(event, decision, f"{limit} limit reached"))
-                return decision
-            # Counted now, forgiven when answered: triggers nobody answers lead to lockout.
-            if count_failure(tx, user, now, settings):
-                decision = Decision(Result.REJECT, Reason.USER_LOCKED)
-                tx.audit.add(tenant.id, decided(event, decision))
-                return decision
-            tx.challenges.add(
-                Challenge(
-                    id=challenge_id,
-                    tenant_id=tenant.id,
-                    user_id=user.id,
-                    method_id=method.id,
-                    kind=method.kind,
-                    state=ChallengeState.PENDING,
-                    max_attempts=settings.challenge_attempts,
-                    created_at=now,
-                    expires_at=now + factor.timeout(settings),
-                    last_sent_at=now,
-                    interface=event.interface,
-                    code_hash=code_hash,
-                    destination=method.phone,
-                    integration=event.integration,
-                    client_ip=event.client_ip,
-                )
-            )
+            refused = None if limit is None else f"{limit} limit reached"
+            refusal = admit(tx, request, event, refused, challenge, now)
+            if refusal is not None:
+                return refusal
         language = phone_text.language_of(user.language, settings.language)
         try:
             gateway = self._deliver(tenant, method, factor, challenge_id, code, language)
@@ -251,15 +237,7 @@ class PhoneChallenges:
                     f"resent too soon (wait {settings.resend_interval} s), too often "
                     f"(at most {settings.max_sends} sends), or the transaction is finished"
                 )
-            limit = tx.deliveries.reserve(
-                tenant.id,
-                user.id,
-                factor.channel.value,
-                now,
-                settings.delivery_window,
-                settings.user_delivery_limit,
-                settings.tenant_delivery_limit,
-            )
+            limit = _reserve(tx, tenant, user, factor.channel, now)
             if limit is not None:
                 raise _rate_limited(limit)
         method = Method(
@@ -416,6 +394,23 @@ class PhoneChallenges:
             return True
         with self.deps.storage.transaction() as tx:
             return tx.methods.sealed_seed(method.id) is not None
+
+
+def _reserve(
+    tx: Transaction, tenant: Tenant, user: User, channel: Channel, now: float
+) -> str | None:
+    """Count one text or call against the user's and the tenant's windows, or say which
+    limit is full."""
+    settings = tenant.settings
+    return tx.deliveries.reserve(
+        tenant.id,
+        user.id,
+        channel.value,
+        now,
+        settings.delivery_window,
+        settings.user_delivery_limit,
+        settings.tenant_delivery_limit,
+    )
 
 
 def _rate_limited(limit: str) -> RateLimited:

@@ -26,7 +26,7 @@ from twostep.factors import app_push
 from twostep.services.challenges import (
     ChallengeService,
     StartRequest,
-    count_failure,
+    admit,
     decided,
     spent,
 )
@@ -84,35 +84,28 @@ class PushService:
         challenge_id = secrets.token_urlsafe(24)
         with self.deps.storage.transaction(write=True) as tx:
             refused = self._fatigue(tx, tenant, user, now)
-            if refused is not None:
-                decision = Decision(Result.REJECT, Reason.RATE_LIMITED, methods=request.methods)
-                tx.audit.add(tenant.id, decided(event, decision, refused))
-                return decision
-            if count_failure(tx, user, now, settings):  # forgiven when approved
-                decision = Decision(Result.REJECT, Reason.USER_LOCKED)
-                tx.audit.add(tenant.id, decided(event, decision))
-                return decision
-            tx.challenges.add(
-                Challenge(
-                    id=challenge_id,
-                    tenant_id=tenant.id,
-                    user_id=user.id,
-                    method_id=method.id,
-                    kind=MethodKind.APP_PUSH,
-                    state=ChallengeState.PENDING,
-                    max_attempts=1,
-                    created_at=now,
-                    expires_at=now + settings.push_timeout,
-                    last_sent_at=now,
-                    interface=event.interface,
-                    integration=event.integration,
-                    client_ip=event.client_ip,
-                    device_id=device.id,
-                    number=number,
-                    nonce=nonce,
-                    message=message[:255],
-                )
+            challenge = Challenge(
+                id=challenge_id,
+                tenant_id=tenant.id,
+                user_id=user.id,
+                method_id=method.id,
+                kind=MethodKind.APP_PUSH,
+                state=ChallengeState.PENDING,
+                max_attempts=1,
+                created_at=now,
+                expires_at=now + settings.push_timeout,
+                last_sent_at=now,
+                interface=event.interface,
+                integration=event.integration,
+                client_ip=event.client_ip,
+                device_id=device.id,
+                number=number,
+                nonce=nonce,
+                message=message[:255],
             )
+            refusal = admit(tx, request, event, refused, challenge, now)
+            if refusal is not None:
+                return refusal
             decision = Decision(
                 Result.CHALLENGE,
                 transaction_id=challenge_id,
