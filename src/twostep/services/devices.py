@@ -120,12 +120,7 @@ class DeviceService:
         public_key = app_push.check_public_key(
             key_type, app_push.b64decode(key.public_key, "public_key")
         )
-        push = dict(key.push)
-        kind = str(push.pop("kind", "pull"))
-        if kind not in self.channels.kinds():
-            known = ", ".join(sorted(self.channels.kinds()))
-            raise InvalidInput(f"push kind must be one of: {known}", field="push")
-        channel = self.channels.check_channel(kind, {k: str(v) for k, v in push.items()})
+        kind, channel = self._channel(key.push)
         name = key.name.strip()[:64] or "authenticator"
         now = self.deps.clock.now()
         device_id = "dev_" + secrets.token_hex(12)
@@ -147,13 +142,7 @@ class DeviceService:
                     for m in tx.methods.for_user(user.id)
                 )
                 self._revoke(tx, activation.replaces, now, "replaced")
-            sealed = (
-                self.deps.secrets.seal(
-                    json.dumps(channel, sort_keys=True).encode(), device_context(device_id)
-                )
-                if channel
-                else None
-            )
+            sealed = self._sealed(device_id, channel)
             device = tx.devices.add(
                 NewDevice(
                     id=device_id,
@@ -240,6 +229,16 @@ class DeviceService:
                 tx.devices.seen(device.id, now)
         return device
 
+    def update_push(self, device: Device, push: Mapping[str, Any]) -> Device:
+        """The device's new push channel (its FCM token rotated, a new subscription), or
+        ``{"kind": "pull"}`` to stop pushes; the device signed this call."""
+        kind, channel = self._channel(push)
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.devices.set_push(device.id, kind, self._sealed(device.id, channel))
+            found = tx.devices.by_id(device.id)
+        assert found is not None
+        return found
+
     # -- management (admin API) ----------------------------------------------------------
 
     def list(self, actor: AdminKey, tenant_name: str, user_name: str) -> Sequence[Device]:
@@ -267,6 +266,20 @@ class DeviceService:
             self._revoke(tx, device.id, now, "deactivated")
 
     # -- internals -----------------------------------------------------------------------
+
+    def _channel(self, push: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+        given = dict(push)
+        kind = str(given.pop("kind", "pull"))
+        if kind not in self.channels.kinds():
+            known = ", ".join(sorted(self.channels.kinds()))
+            raise InvalidInput(f"push kind must be one of: {known}", field="push")
+        return kind, self.channels.check_channel(kind, {k: str(v) for k, v in given.items()})
+
+    def _sealed(self, device_id: str, channel: Mapping[str, str]) -> bytes | None:
+        if not channel:
+            return None
+        plain = json.dumps(dict(channel), sort_keys=True).encode()
+        return self.deps.secrets.seal(plain, device_context(device_id))
 
     def _code_hash(self, code: str) -> bytes:
         return self.deps.secrets.digest(code.encode(), _code_context())

@@ -230,8 +230,10 @@ class PushService:
         try:
             self.channels.notify(device.push_kind, channel, _WAKE)
         except ChannelGone:
-            log.info(
-                "device %s: its %s channel is gone; it can still pull", device.id, device.push_kind
-            )
+            # The app was removed or its subscription expired: stop pushing to nowhere. The
+            # device keeps pulling, and PUT /v1/devices/{id}/push sets a new channel.
+            log.info("device %s: its %s channel is gone; now pull", device.id, device.push_kind)
+            with self.deps.storage.transaction(write=True) as tx:
+                tx.devices.set_push(device.id, "pull", None)
         except GatewayError as exc:
             log.warning("push to device %s (%s) failed: %s", device.id, device.push_kind, exc)

@@ -106,6 +106,21 @@ def test_the_device_long_poll_wakes_when_a_request_arrives(
     assert len(got["requests"]) == 1 and got["took"] < 5
 
 
+def test_a_device_sets_a_new_push_channel(client: TestClient, admin: dict[str, str]) -> None:
+    phone = activated(client, admin)
+    path = f"/v1/devices/{phone.id}/push"
+    body = {"push": {"kind": "ntfy", "url": "http://127.0.0.1:9/twostep-alice"}}
+    r = client.put(path, json=body, headers={"Authorization": phone.header("PUT", path, now())})
+    assert r.json() == {"device_id": phone.id, "push": "ntfy"}
+    [listed] = client.get("/v1/tenants/default/users/alice/devices", headers=admin).json()
+    assert listed["push"] == "ntfy"
+    bad = {"push": {"kind": "ntfy", "url": "ftp://example.net/x"}}
+    r = client.put(path, json=bad, headers={"Authorization": phone.header("PUT", path, now())})
+    assert r.status_code == 422
+    r = client.put(path, json=body)
+    assert r.status_code == 401
+
+
 def test_unsigned_and_revoked_devices_are_refused(
     client: TestClient, admin: dict[str, str]
 ) -> None:

@@ -314,6 +314,35 @@ class TestPushSignIn:
         assert decision.transaction_id == request.transaction_id
 
 
+class TestPushChannels:
+    def test_an_ntfy_device_is_woken_without_any_detail(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        with serving() as ntfy:
+            topic = f"{ntfy.url}/twostep-alice"
+            app.devices.update_push(device(app, phone), {"kind": "ntfy", "url": topic})
+            assert device(app, phone).push_kind == "ntfy"
+            decision = sign_in(app, vpn)
+        [woken] = ntfy.requests
+        assert woken.path == "/twostep-alice"
+        assert woken.body == b'{"type":"request"}'  # no number, no message, no secret
+        assert str(decision.number).encode() not in woken.body
+
+    def test_a_gone_channel_falls_back_to_pull(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        with serving() as ntfy:
+            ntfy.answer = lambda _request: (410, {"error": "gone"})
+            app.devices.update_push(device(app, phone), {"kind": "ntfy", "url": f"{ntfy.url}/t"})
+            assert sign_in(app, vpn).result is Result.CHALLENGE
+        assert device(app, phone).push_kind == "pull"
+        assert len(app.push.requests(device(app, phone))) == 1  # still reachable by pull
+
+    def test_an_unknown_push_kind_is_refused(self, app: App, phone: FakeDevice) -> None:
+        with pytest.raises(InvalidInput):
+            app.devices.update_push(device(app, phone), {"kind": "pigeon"})
+
+
 class TestPushFatigue:
     def test_at_most_three_pending_requests(
         self, app: App, vpn: Integration, phone: FakeDevice

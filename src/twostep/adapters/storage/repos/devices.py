@@ -88,6 +88,13 @@ class SqlDeviceRepo:
     def seen(self, device_id: str, now: float) -> None:
         self.conn.execute(update(devices).where(d.id == device_id).values(last_seen_at=now))
 
+    def set_push(self, device_id: str, kind: str, sealed_channel: bytes | None) -> None:
+        self.conn.execute(
+            update(devices)
+            .where(d.id == device_id)
+            .values(push_kind=kind, push_channel=sealed_channel)
+        )
+
     def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
         rows = self.conn.execute(select(d.id, d.push_channel).where(d.push_channel.is_not(None)))
         for row in rows:

@@ -161,6 +161,18 @@ def push_config(app: AppDep) -> dict[str, Any]:
     return {"push_kinds": kinds, "vapid_public_key": vapid}
 
 
+class PushBody(Strict):
+    push: dict[str, str]
+
+
+@router.put("/v1/devices/{device}/push")
+async def update_push(device: str, body: PushBody, request: Request, app: AppDep) -> dict[str, Any]:
+    """The device's new push channel: a rotated FCM token, a new Web Push subscription."""
+    me = await run_in_threadpool(_device, app, request, device)
+    updated = await run_in_threadpool(app.devices.update_push, me, body.push)
+    return {"device_id": updated.id, "push": updated.push_kind}
+
+
 @router.get("/v1/devices/{device}/requests")
 async def device_requests(
     device: str,
