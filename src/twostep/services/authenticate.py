@@ -64,9 +64,10 @@ class ValidateRequest:
     # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
     # the next request finishes, instead of rejecting with code_required.
     prompt_for_code: bool = False
-    # The sign-in can show the push number (False: a RADIUS client without challenges, like
-    # RD Gateway: the device then asks for approve or deny only).
-    number_matching: bool = True
+    # The sign-in can show something after a challenge starts (False: a RADIUS client without
+    # challenges, like RD Gateway): without it a push asks the device for approve or deny
+    # only, and a text with a code to type is not sent at all.
+    can_prompt: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ class Authenticator:
             starter = self.push if first.kind is MethodKind.APP_PUSH else self.phone
             if first.out_of_band and starter is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
-                start = StartRequest(tenant, user, first, event, listed, request.number_matching)
+                start = StartRequest(tenant, user, first, event, listed, request.can_prompt)
                 return starter.start(start)
             factor = code_factor(first.kind)
             if factor and request.prompt_for_code and self.challenges is not None:

@@ -41,7 +41,9 @@ class StartRequest:
     method: Method
     event: AuditEvent  # the validation's event, method and device filled in
     methods: tuple[str, ...]  # the user's methods, listed in the answer
-    number_matching: bool = True  # app_push: the sign-in shows a number to type
+    # The sign-in can show the user something after the challenge starts: the push number to
+    # type, a field for a texted code. False for RADIUS clients without challenges.
+    can_prompt: bool = True
 
 
 def _result(challenge: Challenge) -> Decision:

@@ -88,6 +88,9 @@ class PhoneChallenges:
             return finish(Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED))
         if method.phone is None:
             return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), "no phone number")
+        if factor.code_submitted and not request.can_prompt:  # nowhere to type the code
+            detail = "this client cannot ask for a texted code"
+            return finish(Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED), detail)
         try:
             check_destination(
                 method.phone,

@@ -74,7 +74,7 @@ class PushService:
             self.challenges.audit_decision(tenant.id, event, decision)
             return decision
         event = replace(event, device=device.id if "device" in settings.audit_fields else None)
-        number = app_push.new_number() if request.number_matching else None
+        number = app_push.new_number() if request.can_prompt else None
         nonce = app_push.new_nonce()
         message = settings.push_message.format(
             integration=event.integration or "an application",

@@ -16,7 +16,7 @@ from tests.integration.radius.conftest import add_client
 from tests.support import builders
 from tests.support.devices import FakeDevice
 from tests.support.fakes import FakeClock
-from tests.support.phones import MOBILE, code_of
+from tests.support.phones import MOBILE, code_of, outbox
 from tests.support.radius import SECRET, Running, radclient, running
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
@@ -156,6 +156,18 @@ class TestPushWithoutChallenges:
             assert ask(client(server.port), "alice", "push").code == AccessAccept
             assert time.monotonic() - started < 8
             approver.join(timeout=10)
+
+    def test_no_text_is_sent_where_its_code_cannot_be_typed(
+        self, app: App, client: ClientAt
+    ) -> None:
+        add_client(app)
+        builders.user(app, "alice")
+        app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, MOBILE)
+        with running(app) as server:
+            reply = ask(client(server.port), "alice", "sms")
+        assert reply.code == AccessReject
+        assert reply["Reply-Message"] == ["That verification method is not available here"]
+        assert outbox(app) == []
 
     def test_no_approval_within_the_wait_rejects(self, app: App, client: ClientAt) -> None:
         add_client(app, push_wait_seconds=1)

@@ -260,7 +260,7 @@ class RadiusHandler:
                 client_ip=work.request.client_ip,
                 interface=INTERFACE,
                 prompt_for_code=work.loaded.client.mode is RadiusMode.CHALLENGE,
-                number_matching=work.loaded.client.mode is RadiusMode.CHALLENGE,
+                can_prompt=work.loaded.client.mode is RadiusMode.CHALLENGE,
             )
         )
 
