@@ -166,9 +166,10 @@ class PushService:
         raw = app_push.b64decode(signature, "signature")
         genuine = app_push.verify(device.key_type, device.public_key, signed, raw)
         fresh = hmac.compare_digest(nonce.encode(), (challenge.nonce or "").encode())
-        if decision == "fraud" and genuine and fresh:
+        reported = challenge.reason == Reason.FRAUD_REPORTED.value
+        if decision == "fraud" and genuine and fresh and not reported:
             # "This wasn't me" counts even late, or after the request was decided: the user
-            # is telling us someone has their password.
+            # is telling us someone has their password. (Once: a resent report is a replay.)
             self.challenges.fraud(challenge, tenant, user, now, "on their authenticator")
             return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
         if challenge.state is not ChallengeState.PENDING:  # answered before: a replay
