@@ -157,6 +157,19 @@ class TestPushWithoutChallenges:
             assert time.monotonic() - started < 8
             approver.join(timeout=10)
 
+    def test_password_then_push_waits_for_the_approval(self, app: App, client: ClientAt) -> None:
+        add_client(app, mode=RadiusMode.PASSWORD_AND_CODE, push_wait_seconds=10)
+        builders.user(app, "alice")
+        app.passwords.set_password(OPERATOR, "default", "alice", "correct horse")
+        phone = FakeDevice.new().activate(app)
+        with running(app) as server:
+            radius = client(server.port)
+            assert ask(radius, "alice", "wrong horse,push").code == AccessReject
+            approver = threading.Thread(target=approve, args=(app, phone, None, 0.5))
+            approver.start()
+            assert ask(radius, "alice", "correct horse,push").code == AccessAccept
+            approver.join(timeout=10)
+
     def test_no_text_is_sent_where_its_code_cannot_be_typed(
         self, app: App, client: ClientAt
     ) -> None:

@@ -13,6 +13,7 @@ code (the local password, then the code), challenge (State carries a transaction
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ log = logging.getLogger("twostep.radius")
 
 INTERFACE = "radius"
 _POLL_SECONDS = 0.1  # how often a waiting request looks at its transaction
+PASSWORD_CHECKS = 2  # argon2 verifications at once per process (19 MiB each)
+_ARGON2 = threading.BoundedSemaphore(PASSWORD_CHECKS)
 
 # What a user may type instead of a code to pick another method (challenge responses,
 # or the code field itself): the method's name and a few everyday words.
@@ -310,15 +313,16 @@ class RadiusHandler:
 
     def _password_and_code(self, work: Work) -> Decision:
         assert work.request.user is not None
-        outcome = self.app.passwords.check_primary(
-            PrimaryRequest(
-                integration=work.loaded.integration,
-                user=work.request.user,
-                value=work.request.password or "",
-                client_ip=work.request.client_ip,
-                interface=INTERFACE,
+        with _ARGON2:  # a few at once: each takes 19 MiB and tens of milliseconds
+            outcome = self.app.passwords.check_primary(
+                PrimaryRequest(
+                    integration=work.loaded.integration,
+                    user=work.request.user,
+                    value=work.request.password or "",
+                    client_ip=work.request.client_ip,
+                    interface=INTERFACE,
+                )
             )
-        )
         if not outcome.passed:
             assert outcome.decision is not None
             return outcome.decision

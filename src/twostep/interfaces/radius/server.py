@@ -29,8 +29,10 @@ log = logging.getLogger("twostep.radius")
 
 RELOAD_SECONDS = 5.0
 MAX_IN_FLIGHT = 256  # decisions waiting for a thread; past it new requests are dropped
-PASSWORD_THREADS = 2  # argon2 verifications at once per process (19 MiB each)
 DB_THREADS = 16
+# Requests that wait on people or providers (a push approval, a call, a gateway sending a
+# text) get threads of their own, so up to this many waits never hold up the codes.
+WAIT_THREADS = 64
 RECEIVE_BUFFER = 4 << 20
 
 
@@ -75,8 +77,8 @@ class RadiusServer:
         self._transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._reloader: asyncio.Task[None] | None = None
-        self._passwords = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="radius-pw")
         self._db = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="radius-db")
+        self._waits = ThreadPoolExecutor(WAIT_THREADS, thread_name_prefix="radius-wait")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -104,8 +106,8 @@ class RadiusServer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._passwords.shutdown(wait=False, cancel_futures=True)
         self._db.shutdown(wait=False, cancel_futures=True)
+        self._waits.shutdown(wait=False, cancel_futures=True)
 
     async def reload(self) -> None:
         """Load the clients afresh (every ``RELOAD_SECONDS``; tests call it directly)."""
@@ -157,7 +159,9 @@ class RadiusServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _decide(self, work: Work, addr: Any) -> None:
-        executor = self._passwords if work.slow else self._db
+        # Password checks may go on to wait for a push: they share the waiting threads, and
+        # the handler bounds how many argon2 verifications run at once.
+        executor = self._waits if work.slow or work.blocking else self._db
         try:
             reply = await asyncio.get_running_loop().run_in_executor(
                 executor, self.handler.decide, work
