@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -38,10 +37,9 @@ from twostep.factors.registry import code_factor
 from twostep.services import credentials
 from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps, method_context
+from twostep.services.lockout import count_failure
 from twostep.services.phone_challenges import PhoneChallenges
 from twostep.services.push import PushService
-
-log = logging.getLogger("twostep.authenticate")
 
 # Spent on unknown users so they take about as long as a wrong code for a real one.
 _DUMMY_SEED = b"\x00" * 20
@@ -228,14 +226,7 @@ class Authenticator:
             reason = Reason.CODE_REPLAYED
         else:
             reason = Reason.INVALID_CODE
-        lock_until = now + settings.lockout_seconds if settings.lockout_seconds else 2.0**53
-        if tx.users.record_failure(user.id, now, settings.max_failures, lock_until):
-            log.warning(
-                "user %r of tenant id %d locked after %d consecutive failures",
-                user.name,
-                user.tenant_id,
-                settings.max_failures,
-            )
+        count_failure(tx, user, now, settings)
         return Decision(Result.REJECT, reason)
 
     def _finish(self, subject: _Subject, event: AuditEvent, decision: Decision) -> Decision:

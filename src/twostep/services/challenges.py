@@ -25,10 +25,10 @@ from twostep.domain.ports import AlertSink, Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.services.context import Deps
+from twostep.services.lockout import FOREVER, count_failure
 
 log = logging.getLogger("twostep.challenges")
 
-_FOREVER = 2.0**53  # a fraud lock lasts until an admin unlocks
 CODE_PROMPT_SECONDS = 120  # a RADIUS State asking for a code lives this long
 
 
@@ -245,7 +245,7 @@ class ChallengeService:
                 challenge.id, ChallengeState.REJECTED, Reason.FRAUD_REPORTED.value, now
             )
             if tenant.settings.fraud_blocks_user:
-                tx.users.lock(user.id, _FOREVER)
+                tx.users.lock(user.id, FOREVER)  # until an admin unlocks
             tx.audit.add(tenant.id, decided(self.event(challenge, tenant, user, now), decision))
         # The alert: administrators watch for this line (and the audit API's fraud_reported).
         log.warning(
@@ -350,19 +350,6 @@ def spent(challenge: Challenge) -> Decision:
         return Decision(Result.REJECT, Reason.CODE_REPLAYED, transaction_id=challenge.id)
     reason = Reason(challenge.reason) if challenge.reason else Reason.INVALID_CODE
     return Decision(Result.REJECT, reason, transaction_id=challenge.id)
-
-
-def count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
-    lock_until = now + settings.lockout_seconds if settings.lockout_seconds else _FOREVER
-    locked = tx.users.record_failure(user.id, now, settings.max_failures, lock_until)
-    if locked:
-        log.warning(
-            "user %r of tenant id %d locked after %d consecutive failures",
-            user.name,
-            user.tenant_id,
-            settings.max_failures,
-        )
-    return locked
 
 
 def audited_phone(phone: str | None, settings: TenantSettings) -> str | None:

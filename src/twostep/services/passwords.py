@@ -13,7 +13,6 @@ code; a right one hands the code on to the validate use case, which writes the e
 from __future__ import annotations
 
 import functools
-import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,8 +27,7 @@ from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps
-
-log = logging.getLogger("twostep.passwords")
+from twostep.services.lockout import count_failure
 
 # OWASP's argon2id floor (19 MiB, 2 passes, 1 lane): ~25 ms here. A RADIUS request may try
 # a few splits of password and code, and each worker runs these in a small thread pool.
@@ -187,16 +185,7 @@ class PasswordService:
             email=user.email if user and "email" in wanted else None,
             interface=request.interface,
         )
-        locked = False
         with self.deps.storage.transaction(write=True) as tx:
             if count and user is not None:
-                lock_until = now + settings.lockout_seconds if settings.lockout_seconds else 2.0**53
-                locked = tx.users.record_failure(user.id, now, settings.max_failures, lock_until)
+                count_failure(tx, user, now, settings)
             tx.audit.add(tenant_id, event)
-        if locked and user is not None:
-            log.warning(
-                "user %r of tenant id %d locked after %d consecutive failures",
-                user.name,
-                user.tenant_id,
-                settings.max_failures,
-            )

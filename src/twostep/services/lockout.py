@@ -1,0 +1,28 @@
+"""Counting failures toward the lockout: one rule for codes, challenges and passwords."""
+
+from __future__ import annotations
+
+import logging
+
+from twostep.domain.entities import User
+from twostep.domain.ports import Transaction
+from twostep.domain.settings import TenantSettings
+
+log = logging.getLogger("twostep.lockout")
+
+FOREVER = 2.0**53  # a lock without an end: lockout_seconds 0, or a fraud report
+
+
+def count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
+    """Count one failure in ``tx`` (one atomic update, so failures on every node count);
+    True when this one locked the user."""
+    lock_until = now + settings.lockout_seconds if settings.lockout_seconds else FOREVER
+    locked = tx.users.record_failure(user.id, now, settings.max_failures, lock_until)
+    if locked:
+        log.warning(
+            "user %r of tenant id %d locked after %d consecutive failures",
+            user.name,
+            user.tenant_id,
+            settings.max_failures,
+        )
+    return locked
