@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from twostep.domain.entities import AdminKey, Integration, MfaState, Role, Tenant, User
+from twostep.domain.entities import (
+    AdminKey,
+    Integration,
+    MethodStatus,
+    MfaState,
+    Role,
+    Tenant,
+    User,
+)
 from twostep.domain.errors import (
     AdminKeyNotFound,
     Conflict,
@@ -64,6 +72,17 @@ def user_for(tx: Transaction, tenant: Tenant, name: str) -> User:
     if user is None:
         raise UserNotFound(f"no user {name!r} in tenant {tenant.name!r}")
     return user
+
+
+def keep_a_default(tx: Transaction, user_id: int) -> None:
+    """After methods went away: a default that no longer exists moves to the first active
+    method left (or to none)."""
+    user = tx.users.by_id(user_id)
+    if user is None or user.default_method_id is None:
+        return
+    if tx.methods.by_id(user_id, user.default_method_id) is None:
+        rest = [m for m in tx.methods.for_user(user_id) if m.status is MethodStatus.ACTIVE]
+        tx.users.set_default_method(user_id, rest[0].id if rest else None)
 
 
 def _require_global(actor: AdminKey) -> None:

@@ -35,7 +35,7 @@ from twostep.domain.errors import (
 from twostep.domain.ports import NewDevice, NewMethod, Transaction
 from twostep.factors import app_push, otp
 from twostep.factors.app_code import AppCodeFactor, provisioning_uri
-from twostep.services.admin import tenant_for, user_for
+from twostep.services.admin import keep_a_default, tenant_for, user_for
 from twostep.services.context import Deps, device_context, method_context
 
 log = logging.getLogger("twostep.devices")
@@ -141,7 +141,7 @@ class DeviceService:
                     m.device_id == activation.replaces and m.id == user.default_method_id
                     for m in tx.methods.for_user(user.id)
                 )
-                self._revoke(tx, activation.replaces, now, "replaced")
+                revoke_device(tx, activation.replaces, now, "replaced")
             sealed = self._sealed(device_id, channel)
             device = tx.devices.add(
                 NewDevice(
@@ -263,7 +263,7 @@ class DeviceService:
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
             device = self._device(tx, actor, tenant_name, user_name, device_id)
-            self._revoke(tx, device.id, now, "deactivated")
+            revoke_device(tx, device.id, now, "deactivated")
 
     # -- internals -----------------------------------------------------------------------
 
@@ -294,15 +294,11 @@ class DeviceService:
             raise NotFound(f"no device {device_id[:32]!r}")
         return device
 
-    @staticmethod
-    def _revoke(tx: Transaction, device_id: str, now: float, reason: str) -> None:
-        """The device answers nothing more; its methods go, and a default it held moves."""
-        device = tx.devices.by_id(device_id)
-        if device is None or not tx.devices.revoke(device_id, now, reason):
-            return
-        tx.methods.delete_for_device(device_id)
-        user = tx.users.by_id(device.user_id)
-        default = user.default_method_id if user is not None else None
-        if user is not None and default and tx.methods.by_id(user.id, default) is None:
-            rest = [m for m in tx.methods.for_user(user.id) if m.status is MethodStatus.ACTIVE]
-            tx.users.set_default_method(user.id, rest[0].id if rest else None)
+
+def revoke_device(tx: Transaction, device_id: str, now: float, reason: str) -> None:
+    """The device answers nothing more; its methods go, and a default it held moves."""
+    device = tx.devices.by_id(device_id)
+    if device is None or not tx.devices.revoke(device_id, now, reason):
+        return
+    tx.methods.delete_for_device(device_id)
+    keep_a_default(tx, device.user_id)

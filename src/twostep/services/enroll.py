@@ -31,8 +31,9 @@ from twostep.domain.ports import NewMethod, Transaction
 from twostep.factors import otp
 from twostep.factors.app_code import AppCodeFactor, provisioning_uri
 from twostep.factors.oath_token import resync_target
-from twostep.services.admin import tenant_for, user_for
+from twostep.services.admin import keep_a_default, tenant_for, user_for
 from twostep.services.context import Deps, method_context
+from twostep.services.devices import revoke_device
 
 _APP_CODE = AppCodeFactor()
 
@@ -204,11 +205,8 @@ class EnrollService:
             method = self._method(tx, user.id, method_id)
             tx.methods.delete(method.id)
             if method.device_id is not None:  # the device goes too: it hears "not activated"
-                tx.devices.revoke(method.device_id, self.deps.clock.now(), "method deleted")
-                tx.methods.delete_for_device(method.device_id)
-            if user.default_method_id == method.id:
-                rest = [m for m in tx.methods.for_user(user.id) if m.status is MethodStatus.ACTIVE]
-                tx.users.set_default_method(user.id, rest[0].id if rest else None)
+                revoke_device(tx, method.device_id, self.deps.clock.now(), "method deleted")
+            keep_a_default(tx, user.id)
 
     def set_default(
         self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str

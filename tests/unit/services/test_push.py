@@ -130,6 +130,20 @@ class TestActivation:
         assert listed.state is DeviceState.REVOKED
         assert app.enroll.list(OPERATOR, "default", "alice") == []
 
+    def test_deleting_the_offline_codes_leaves_no_default_behind(
+        self, app: App, phone: FakeDevice
+    ) -> None:
+        app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, "+14155550123")
+        codes = next(
+            m
+            for m in app.enroll.list(OPERATOR, "default", "alice")
+            if m.kind is MethodKind.APP_CODE
+        )
+        app.enroll.delete(OPERATOR, "default", "alice", codes.id)
+        [left] = app.enroll.list(OPERATOR, "default", "alice")
+        assert left.kind is MethodKind.SMS
+        assert app.admin.get_user(OPERATOR, "default", "alice").default_method_id == left.id
+
 
 class TestDeviceAuthentication:
     def test_a_signed_request_names_its_device(self, app: App, phone: FakeDevice) -> None:
