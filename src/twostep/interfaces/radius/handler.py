@@ -269,7 +269,8 @@ class RadiusHandler:
 
     def _settle(self, work: Work, decision: Decision) -> Decision:
         """A challenge for a client that cannot answer one: a push, a call or a text reply
-        is waited for (up to the client's push_wait_seconds); a code to type cannot be."""
+        is waited for (up to the client's push_wait_seconds). (A text with a code to type is
+        never sent to such a client: validate knows it cannot prompt.)"""
         if (
             decision.result is not Result.CHALLENGE
             or work.loaded.client.mode is RadiusMode.CHALLENGE
@@ -285,11 +286,6 @@ class RadiusHandler:
         assert decision.transaction_id is not None
         tx = decision.transaction_id
         integration = work.loaded.integration
-        kind = self._kind_of(work, tx)
-        if kind is MethodKind.SMS:  # the user must type the code: only a challenge can ask
-            if work.loaded.client.mode is RadiusMode.CHALLENGE:
-                return decision
-            return Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED)
         deadline = time.monotonic() + work.loaded.client.push_wait_seconds
         while True:
             outcome, _expires = self.app.challenges.outcome(integration, tx)
@@ -300,13 +296,6 @@ class RadiusHandler:
                     return replace(decision, prompt=decision.prompt or "Approve, then press Enter")
                 return Decision(Result.REJECT, Reason.TIMEOUT)
             time.sleep(_POLL_SECONDS)
-
-    def _kind_of(self, work: Work, transaction_id: str) -> MethodKind | None:
-        assert work.request.user is not None
-        found = self.app.challenges.bound(
-            work.loaded.integration, transaction_id, work.request.user
-        )
-        return None if found is None else found.kind
 
     def _second_factor(self, work: Work) -> Decision:
         return self._validate(work, work.request.password)
