@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from twostep.adapters.storage.prepared import Prepared
-from twostep.adapters.storage.tables import deliveries, tenants
+from twostep.adapters.storage.tables import deliveries, tenants, users
 
 d = deliveries.c
 
@@ -39,14 +39,17 @@ class SqlDeliveryRepo:
         tenant_limit: int | None,
     ) -> str | None:
         if self.conn.dialect.name != "sqlite":
-            # Count-then-insert must not interleave with another node's: hold the tenant's
-            # row until commit. (SQLite's writes are already one at a time.)
-            self.conn.execute(
-                select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update()
-            )
+            # Count-then-insert must not interleave with another node's: hold the row whose
+            # count is checked until commit: the tenant's, or only the user's when there is
+            # no tenant-wide limit (push). (SQLite's writes are already one at a time.)
+            if tenant_limit is None:
+                held = select(users.c.id).where(users.c.id == user_id)
+            else:
+                held = select(tenants.c.id).where(tenants.c.id == tenant_id)
+            self.conn.execute(held.with_for_update())
         since = now - window
-        users, tenant = _COUNTS[channel == "push"]
-        mine = users.rows(self.conn, {"b_user": user_id, "b_since": since})[0][0]
+        per_user, tenant = _COUNTS[channel == "push"]
+        mine = per_user.rows(self.conn, {"b_user": user_id, "b_since": since})[0][0]
         if mine >= user_limit:
             return "user"
         if tenant_limit is not None:
