@@ -1,15 +1,52 @@
-"""Reading the audit log."""
+"""The audit log: one way to start an event, and reading the log."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from twostep.domain.audit import AuditEvent, AuditQuery
-from twostep.domain.entities import AdminKey
+from twostep.domain.entities import AdminKey, User
+from twostep.domain.settings import TenantSettings
 from twostep.services.admin import tenant_for
-from twostep.services.context import Deps
+from twostep.services.context import Deps, Node
 
 MAX_PAGE = 1000
+
+
+def new_event(
+    node: Node,
+    now: float,
+    tenant: str,
+    settings: TenantSettings,
+    user_name: str,
+    user: User | None,
+    *,
+    integration: str | None,
+    client_ip: str | None,
+    interface: str,
+    method: str | None = None,
+) -> AuditEvent:
+    """An attempt's event before its result: who, from where, through what. The optional
+    fields are filled only where the tenant's ``audit_fields`` ask for them."""
+    wanted = settings.audit_fields
+    return AuditEvent(
+        event_id=str(uuid.uuid4()),
+        at=now,
+        tenant=tenant,
+        user=user_name,
+        method=method,
+        result="",
+        reason=None,
+        integration=integration,
+        server_name=node.name,
+        server_ip=node.ip,
+        client_ip=client_ip if "client_ip" in wanted else None,
+        first_name=user.first_name if user and "first_name" in wanted else None,
+        last_name=user.last_name if user and "last_name" in wanted else None,
+        email=user.email if user and "email" in wanted else None,
+        interface=interface,
+    )
 
 
 class AuditService:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -35,6 +34,7 @@ from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 from twostep.factors.registry import code_factor
 from twostep.services import credentials
+from twostep.services.audit import new_event
 from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps, method_context
 from twostep.services.lockout import count_failure
@@ -235,24 +235,17 @@ class Authenticator:
         return decision
 
     def _event(self, request: ValidateRequest, subject: _Subject, now: float) -> AuditEvent:
-        user = subject.user
-        wanted = subject.settings.audit_fields
-        return AuditEvent(
-            event_id=str(uuid.uuid4()),
-            at=now,
-            tenant=subject.tenant,
-            user=request.user,
-            method=_kind(request.method),
-            result="",
-            reason=None,
+        return new_event(
+            self.deps.node,
+            now,
+            subject.tenant,
+            subject.settings,
+            request.user,
+            subject.user,
             integration=subject.integration.name,
-            server_name=self.deps.node.name,
-            server_ip=self.deps.node.ip,
-            client_ip=request.client_ip if "client_ip" in wanted else None,
-            first_name=user.first_name if user and "first_name" in wanted else None,
-            last_name=user.last_name if user and "last_name" in wanted else None,
-            email=user.email if user and "email" in wanted else None,
+            client_ip=request.client_ip,
             interface=request.interface,
+            method=_kind(request.method),
         )
 
 

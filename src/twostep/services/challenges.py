@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import uuid
 from dataclasses import dataclass, replace
 
 from twostep.domain.audit import AuditEvent
@@ -24,6 +23,7 @@ from twostep.domain.errors import (
 from twostep.domain.ports import AlertSink, Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
+from twostep.services.audit import new_event
 from twostep.services.context import Deps
 from twostep.services.lockout import FOREVER, count_failure
 
@@ -293,25 +293,23 @@ class ChallengeService:
             tx.audit.add(tenant.id, decided(event, decision, detail))
 
     def event(self, challenge: Challenge, tenant: Tenant, user: User, now: float) -> AuditEvent:
-        wanted = tenant.settings.audit_fields
-        return AuditEvent(
-            event_id=str(uuid.uuid4()),
-            at=now,
-            tenant=tenant.name,
-            user=user.name,
-            method=challenge.kind.value,
-            result="",
-            reason=None,
+        event = new_event(
+            self.deps.node,
+            now,
+            tenant.name,
+            tenant.settings,
+            user.name,
+            user,
             integration=challenge.integration,
-            server_name=self.deps.node.name,
-            server_ip=self.deps.node.ip,
-            client_ip=challenge.client_ip if "client_ip" in wanted else None,
-            first_name=user.first_name if "first_name" in wanted else None,
-            last_name=user.last_name if "last_name" in wanted else None,
-            email=user.email if "email" in wanted else None,
+            client_ip=challenge.client_ip,
+            interface=challenge.interface,
+            method=challenge.kind.value,
+        )
+        wanted = tenant.settings.audit_fields
+        return replace(
+            event,
             phone=audited_phone(challenge.destination, tenant.settings),
             device=challenge.method_id if "device" in wanted else None,
-            interface=challenge.interface,
         )
 
 

@@ -13,19 +13,18 @@ code; a right one hands the code on to the validate use case, which writes the e
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import AdminKey, Integration, MethodStatus, User
 from twostep.domain.errors import InvalidInput, TenantNotFound
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.services.admin import tenant_for, user_for
+from twostep.services.audit import new_event
 from twostep.services.context import Deps
 from twostep.services.lockout import count_failure
 
@@ -167,23 +166,20 @@ class PasswordService:
     ) -> None:
         """The attempt's one audit event and, with ``count``, one failure toward lockout,
         in one write transaction."""
-        wanted = settings.audit_fields
-        event = AuditEvent(
-            event_id=str(uuid.uuid4()),
-            at=now,
-            tenant=tenant,
-            user=request.user,
-            method=None,
+        event = replace(
+            new_event(
+                self.deps.node,
+                now,
+                tenant,
+                settings,
+                request.user,
+                user,
+                integration=request.integration.name,
+                client_ip=request.client_ip,
+                interface=request.interface,
+            ),
             result=Result.REJECT.value,
             reason=reason,
-            integration=request.integration.name,
-            server_name=self.deps.node.name,
-            server_ip=self.deps.node.ip,
-            client_ip=request.client_ip if "client_ip" in wanted else None,
-            first_name=user.first_name if user and "first_name" in wanted else None,
-            last_name=user.last_name if user and "last_name" in wanted else None,
-            email=user.email if user and "email" in wanted else None,
-            interface=request.interface,
         )
         with self.deps.storage.transaction(write=True) as tx:
             if count and user is not None:
