@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -26,21 +27,67 @@ from twostep.domain.errors import Conflict
 
 
 class SqlTransaction:
+    """The repositories of one unit of work, each made on first use: a validation touches
+    three of the fourteen."""
+
     def __init__(self, conn: Connection) -> None:
-        self.tenants = SqlTenantRepo(conn)
-        self.users = SqlUserRepo(conn)
-        self.methods = SqlMethodRepo(conn)
-        self.integrations = SqlIntegrationRepo(conn)
-        self.admin_keys = SqlAdminKeyRepo(conn)
-        self.audit = SqlAuditRepo(conn)
-        self.subjects = SqlSubjectRepo(conn)
-        self.challenges = SqlChallengeRepo(conn)
-        self.deliveries = SqlDeliveryRepo(conn)
-        self.gateways = SqlGatewayRepo(conn)
-        self.devices = SqlDeviceRepo(conn)
-        self.activations = SqlActivationRepo(conn)
-        self.radius_clients = SqlRadiusClientRepo(conn)
-        self.passwords = SqlPasswordRepo(conn)
+        self.conn = conn
+
+    @cached_property
+    def tenants(self) -> SqlTenantRepo:
+        return SqlTenantRepo(self.conn)
+
+    @cached_property
+    def users(self) -> SqlUserRepo:
+        return SqlUserRepo(self.conn)
+
+    @cached_property
+    def methods(self) -> SqlMethodRepo:
+        return SqlMethodRepo(self.conn)
+
+    @cached_property
+    def integrations(self) -> SqlIntegrationRepo:
+        return SqlIntegrationRepo(self.conn)
+
+    @cached_property
+    def admin_keys(self) -> SqlAdminKeyRepo:
+        return SqlAdminKeyRepo(self.conn)
+
+    @cached_property
+    def audit(self) -> SqlAuditRepo:
+        return SqlAuditRepo(self.conn)
+
+    @cached_property
+    def subjects(self) -> SqlSubjectRepo:
+        return SqlSubjectRepo(self.conn)
+
+    @cached_property
+    def challenges(self) -> SqlChallengeRepo:
+        return SqlChallengeRepo(self.conn)
+
+    @cached_property
+    def deliveries(self) -> SqlDeliveryRepo:
+        return SqlDeliveryRepo(self.conn)
+
+    @cached_property
+    def gateways(self) -> SqlGatewayRepo:
+        return SqlGatewayRepo(self.conn)
+
+    @cached_property
+    def devices(self) -> SqlDeviceRepo:
+        return SqlDeviceRepo(self.conn)
+
+    @cached_property
+    def activations(self) -> SqlActivationRepo:
+        return SqlActivationRepo(self.conn)
+
+    @cached_property
+    def radius_clients(self) -> SqlRadiusClientRepo:
+        return SqlRadiusClientRepo(self.conn)
+
+    @cached_property
+    def passwords(self) -> SqlPasswordRepo:
+        return SqlPasswordRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}
