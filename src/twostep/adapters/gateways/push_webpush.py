@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, VapidException  # type: ignore[import-untyped]
-from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 
 from twostep.adapters.gateways.push_registry import (
     host_of,
@@ -100,6 +99,10 @@ class WebPushNotifier:
         return {"endpoint": endpoint, "p256dh": _b64encode(p256dh), "auth": _b64encode(auth)}
 
     def notify(self, channel: Mapping[str, str], payload: bytes) -> None:
+        # Imported on the first push: pywebpush (with requests) costs ~35 MiB per process,
+        # which servers whose devices only pull should not pay.
+        from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+
         endpoint = channel.get("endpoint", "")
         host = host_of(endpoint)
         subscription = {

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from twostep.adapters.gateways import http, outbox, smtp, twilio
 from twostep.adapters.gateways.common import GatewaySpec
 from twostep.domain.delivery import Gateway
 from twostep.domain.errors import InvalidSetting
 
-_SPECS: tuple[GatewaySpec, ...] = (
-    outbox.SPEC,
-    http.SPEC,
-    smtp.SPEC,
-    twilio.SPEC,
-)
+# kind -> the module whose SPEC serves it. Modules load on first use: a provider's
+# library (twilio's costs ~18 MiB) is paid for only by servers that use it.
+_MODULES = {
+    "outbox": "twostep.adapters.gateways.outbox",
+    "http": "twostep.adapters.gateways.http",
+    "smtp": "twostep.adapters.gateways.smtp",
+    "twilio": "twostep.adapters.gateways.twilio",
+}
 
 
 class GatewayRegistry:
     """Implements :class:`twostep.domain.delivery.GatewayFactory`."""
 
-    def __init__(self, specs: tuple[GatewaySpec, ...] = _SPECS) -> None:
-        self._specs = {spec.kind: spec for spec in specs}
+    def __init__(self, modules: Mapping[str, str] = _MODULES) -> None:
+        self._modules = dict(modules)
+        self._specs: dict[str, GatewaySpec] = {}
 
     def kinds(self) -> frozenset[str]:
-        return frozenset(self._specs)
+        return frozenset(self._modules)
 
     def check(self, kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
         return self._spec(kind).check(settings)
@@ -39,10 +42,12 @@ class GatewayRegistry:
         return spec.build(name, spec.check(settings))
 
     def _spec(self, kind: str) -> GatewaySpec:
-        try:
-            return self._specs[kind]
-        except KeyError:
-            known = ", ".join(sorted(self._specs))
-            raise InvalidSetting(
-                f"unknown gateway kind {kind!r}; known: {known}", field="kind"
-            ) from None
+        spec = self._specs.get(kind)
+        if spec is None:
+            module = self._modules.get(kind)
+            if module is None:
+                known = ", ".join(sorted(self._modules))
+                raise InvalidSetting(f"unknown gateway kind {kind!r}; known: {known}", field="kind")
+            spec = self._specs[kind] = importlib.import_module(module).SPEC
+            assert isinstance(spec, GatewaySpec) and spec.kind == kind
+        return spec

@@ -32,7 +32,6 @@ from twostep.interfaces.http.routers import (
     validate,
 )
 from twostep.interfaces.http.waiter import Waiter
-from twostep.interfaces.radius import server as radius_server
 
 log = logging.getLogger("twostep.http")
 
@@ -48,7 +47,12 @@ def create_app(app: App | None = None) -> FastAPI:
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         sweep = asyncio.create_task(_sweep_expired(wired))
         # RADIUS (TWOSTEP_RADIUS=on) shares this worker's event loop and wired services.
-        radius = await radius_server.start(wired) if wired.config.radius.enabled else None
+        radius = None
+        if wired.config.radius.enabled:
+            # Imported only when on: pyrad and the RADIUS server cost memory in every worker.
+            from twostep.interfaces.radius import server as radius_server
+
+            radius = await radius_server.start(wired)
         yield
         sweep.cancel()
         if radius is not None:
