@@ -288,8 +288,9 @@ class ChallengeRepo(Protocol):
     def get(self, challenge_id: str) -> Challenge | None: ...
 
     def accept(self, challenge_id: str, now: float, *, attempt: bool) -> bool:
-        """Pending, unexpired and (with ``attempt``) under its attempt budget -> accepted;
-        ``attempt`` counts the submission as one of the attempts."""
+        """Pending, unexpired, its user not locked and (with ``attempt``) under its attempt
+        budget -> accepted, in one statement; ``attempt`` counts the submission as one of
+        the attempts."""
         ...
 
     def fail_attempt(self, challenge_id: str, now: float) -> Challenge | None:

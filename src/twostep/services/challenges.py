@@ -196,6 +196,8 @@ class ChallengeService:
             elif matches and tx.challenges.accept(challenge.id, now, attempt=count):
                 tx.users.reset_failures_unless_locked(user.id, now)
                 decision = Decision(Result.ACCEPT, transaction_id=challenge.id)
+            elif matches and tx.users.locked(user.id, now):  # locked by a racing failure
+                decision = Decision(Result.REJECT, Reason.USER_LOCKED, transaction_id=challenge.id)
             elif matches:  # another node decided first, or the budget ran out meanwhile
                 current = tx.challenges.get(challenge.id)
                 decision = spent(current or challenge)

@@ -85,6 +85,19 @@ class TestOneWaySms:
         code = code_of(app, tx)
         assert app.phone.submit(vpn, tx, f" {code[:3]}-{code[3:]} ").result is Result.ACCEPT
 
+    def test_the_accepting_update_itself_refuses_a_locked_user(
+        self, app: App, vpn: Integration, clock: FakeClock
+    ) -> None:
+        """A lock landing from another node between the checks and the accept still holds."""
+        phone(app, MethodKind.SMS)
+        tx = start(app, vpn).transaction_id or ""
+        user = app.admin.get_user(OPERATOR, "default", "alice")
+        with app.storage.transaction(write=True) as t:
+            t.users.lock(user.id, clock.now() + 60)
+            assert not t.challenges.accept(tx, clock.now(), attempt=True)
+        decision = app.phone.submit(vpn, tx, code_of(app, tx))
+        assert (decision.result, decision.reason) == (Result.REJECT, Reason.USER_LOCKED)
+
     def test_three_wrong_codes_spend_the_challenge(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""

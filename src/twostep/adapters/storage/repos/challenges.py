@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from twostep.adapters.storage.prepared import Prepared
-from twostep.adapters.storage.tables import challenges
+from twostep.adapters.storage.tables import challenges, users
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.entities import MethodKind
 
@@ -21,11 +31,14 @@ _NAMES = [col.name for col in challenges.c]
 _INSERT = Prepared(insert(challenges), _NAMES)
 _GET = Prepared(select(challenges).where(c.id == bindparam("b_id")))
 _OPEN = (c.id == bindparam("b_id"), c.state == _PENDING, c.expires_at > bindparam("b_now"))
+# An accept also checks, in the same statement, that the user is not locked: a failure
+# locking the user on another node cannot slip between a check and the accept.
+_UNLOCKED = ~exists().where(users.c.id == c.user_id, users.c.locked_until > bindparam("b_now"))
 _ACCEPTED = {"state": ChallengeState.ACCEPTED.value, "finished_at": bindparam("b_now")}
-_ACCEPT = Prepared(update(challenges).where(*_OPEN).values(**_ACCEPTED))
+_ACCEPT = Prepared(update(challenges).where(*_OPEN, _UNLOCKED).values(**_ACCEPTED))
 _ACCEPT_ATTEMPT = Prepared(
     update(challenges)
-    .where(*_OPEN, c.attempts < c.max_attempts)
+    .where(*_OPEN, _UNLOCKED, c.attempts < c.max_attempts)
     .values(attempts=c.attempts + 1, **_ACCEPTED)
 )
 _FINISH = Prepared(
