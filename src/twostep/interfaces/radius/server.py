@@ -1,9 +1,9 @@
 """The RADIUS server: one asyncio UDP endpoint per serving process.
 
 With several pre-forked workers each binds its own socket with SO_REUSEPORT on the same
-address; the kernel picks a socket by hashing the source and destination address and
-port, so every datagram of one NAS source port (its retransmissions too) reaches the same
-worker, and each worker's duplicate cache sees every copy of a request.
+address, and a small BPF program (``steering``) picks the worker by the RADIUS Identifier:
+one NAS sending from one source port still uses every worker, and a retransmission,
+which keeps its Identifier, reaches the worker whose duplicate cache saw the first copy.
 
 Decisions run on the event loop when the database is cheap to call from it (SQLite, a
 local PostgreSQL; see ``SqlStorage.inline``), else in a thread pool; password checks
@@ -24,6 +24,7 @@ from twostep.interfaces.radius.clients import ClientTable
 from twostep.interfaces.radius.dedupe import ReplyCache
 from twostep.interfaces.radius.handler import RadiusHandler, Work
 from twostep.interfaces.radius.ratelog import LimitedLog
+from twostep.interfaces.radius.steering import attach as steer
 
 log = logging.getLogger("twostep.radius")
 
@@ -36,7 +37,9 @@ WAIT_THREADS = 64
 RECEIVE_BUFFER = 4 << 20
 
 
-def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool, workers: int = 1) -> socket.socket:
+    """The server's UDP socket; with ``reuse_port``, one of the ``workers`` sockets of an
+    SO_REUSEPORT group that spreads datagrams over them by Identifier."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -45,6 +48,8 @@ def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
         # Room for a burst while the loop is busy (the kernel caps it at rmem_max).
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         sock.bind((host, port))
+        if reuse_port and workers > 1:
+            steer(sock, workers)  # refused: logged, and the kernel's hash still works
     except OSError:
         sock.close()
         raise
@@ -64,11 +69,14 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class RadiusServer:
-    def __init__(self, app: App, host: str, port: int, *, reuse_port: bool = False) -> None:
+    def __init__(
+        self, app: App, host: str, port: int, *, reuse_port: bool = False, workers: int = 1
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.reuse_port = reuse_port
+        self.workers = workers
         self.table = ClientTable([])
         self.cache = ReplyCache()
         self.limited = LimitedLog(log)
@@ -88,7 +96,7 @@ class RadiusServer:
 
     async def start(self) -> None:
         await self.reload()
-        sock = bind(self.host, self.port, reuse_port=self.reuse_port)
+        sock = bind(self.host, self.port, reuse_port=self.reuse_port, workers=self.workers)
         loop = asyncio.get_running_loop()
         transport, _protocol = await loop.create_datagram_endpoint(
             lambda: _Protocol(self), sock=sock
@@ -182,7 +190,8 @@ class RadiusServer:
 
 async def start(app: App) -> RadiusServer:
     """The RADIUS server of ``app``'s config, started on the running loop."""
-    config = app.config.radius
-    server = RadiusServer(app, config.host, config.port, reuse_port=app.config.server.workers > 1)
+    config, workers = app.config.radius, app.config.server.workers
+    # Every worker of `twostep serve` binds one socket of the group; one needs no group.
+    server = RadiusServer(app, config.host, config.port, reuse_port=workers > 1, workers=workers)
     await server.start()
     return server
