@@ -97,6 +97,23 @@ def test_the_identifier_alone_picks_the_socket() -> None:
             assert len(seen) == 1
 
 
+def test_a_respawned_worker_takes_a_full_share_and_nothing_is_lost_meanwhile() -> None:
+    with group("127.0.0.1", 3) as (port, socks), socket.socket(type=socket.SOCK_DGRAM) as nas:
+        to = ("127.0.0.1", port)
+        socks[0].close()  # a worker died: the group is one short
+        alive = socks[1:]
+        # Identifiers whose index is now past the end fall back to the kernel's hash.
+        for ident in range(30):
+            landing(alive, nas, access_request("d", "1", ident=ident), to)
+        with bind("127.0.0.1", port, reuse_port=True, workers=3) as respawned:
+            alive.append(respawned)
+            shares = Counter(
+                landing(alive, nas, access_request("d", "1", ident=ident), to)
+                for ident in range(255)
+            )
+        assert sorted(shares.values()) == [85, 85, 85]
+
+
 def test_a_refused_program_leaves_the_kernels_hash_and_is_logged_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
