@@ -49,7 +49,9 @@ users = Table(
     metadata,
     Column("id", BigId, primary_key=True),
     Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(256), nullable=False),
+    Column("name", String(256), nullable=False),  # as created (display form, NFC)
+    # domain.names.name_key(name): what every lookup by name compares, unique per tenant.
+    Column("name_key", String(512), nullable=False),
     Column("first_name", String(128)),
     Column("last_name", String(128)),
     Column("email", String(320)),
@@ -61,7 +63,10 @@ users = Table(
     Column("created_at", Float, nullable=False),
     Column("language", String(16)),  # BCP 47, for texts and calls; None: the tenant's
     Column("password_hash", String(255)),  # argon2id: a local primary password (RADIUS)
+    # Implied by the key's uniqueness (equal names have equal keys), and kept: SQLite can
+    # only drop it by rebuilding ``users``, which would cascade-delete every method.
     UniqueConstraint("tenant_id", "name"),
+    Index(None, "tenant_id", "name_key", unique=True),
 )
 
 methods = Table(

@@ -1,4 +1,8 @@
-"""The validation read: tenant, user and methods (with sealed seeds) in one statement."""
+"""The validation read: tenant, user and methods (with sealed seeds) in one statement.
+
+The user is found by the key of the typed name (``domain.names.name_key``, computed here
+before the query), so any case or width variant reaches the one user and lockout counter.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from twostep.adapters.storage.repos.tenants import parse_settings
 from twostep.adapters.storage.repos.users import user_from_row
 from twostep.adapters.storage.tables import methods, tenants, users
 from twostep.domain.entities import Method, Tenant
+from twostep.domain.names import name_key
 from twostep.domain.ports import Subject
 
 _COLUMNS = [
@@ -21,7 +26,7 @@ _COLUMNS = [
     *(c.label(f"m_{c.name}") for c in methods.c),
 ]
 _FROM = tenants.outerjoin(
-    users, and_(users.c.tenant_id == tenants.c.id, users.c.name == bindparam("user_name"))
+    users, and_(users.c.tenant_id == tenants.c.id, users.c.name_key == bindparam("user_key"))
 ).outerjoin(methods, methods.c.user_id == users.c.id)
 _BY_ID = Prepared(
     select(*_COLUMNS).select_from(_FROM).where(tenants.c.id == bindparam("tenant_id"))
@@ -52,10 +57,11 @@ class SqlSubjectRepo:
     def load(
         self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
     ) -> Subject | None:
+        key = name_key(user_name)
         if tenant_id is not None:
-            rows = _BY_ID.rows(self.conn, {"tenant_id": tenant_id, "user_name": user_name})
+            rows = _BY_ID.rows(self.conn, {"tenant_id": tenant_id, "user_key": key})
         else:
-            rows = _BY_NAME.rows(self.conn, {"tenant_name": tenant_name, "user_name": user_name})
+            rows = _BY_NAME.rows(self.conn, {"tenant_name": tenant_name, "user_key": key})
         tenant = user = None
         found: list[Method] = []
         sealed: dict[str, bytes] = {}

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, case, delete, insert, or_, select,
 from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import users
 from twostep.domain.entities import MfaState, User
+from twostep.domain.names import name_key
 from twostep.domain.ports import NewUser
 
 
@@ -56,6 +57,9 @@ _RESET = Prepared(
 
 
 class SqlUserRepo:
+    """Users are found by any variant of their name (case, width, normalisation): every
+    lookup compares ``name_key``, never the display name."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -65,6 +69,7 @@ class SqlUserRepo:
             .values(
                 tenant_id=tenant_id,
                 name=user.name,
+                name_key=name_key(user.name),
                 first_name=user.first_name,
                 last_name=user.last_name,
                 email=user.email,
@@ -90,7 +95,7 @@ class SqlUserRepo:
 
     def by_name(self, tenant_id: int, name: str) -> User | None:
         row = self.conn.execute(
-            select(users).where(users.c.tenant_id == tenant_id, users.c.name == name)
+            select(users).where(users.c.tenant_id == tenant_id, users.c.name_key == name_key(name))
         ).first()
         return None if row is None else user_from_row(row)
 
@@ -111,10 +116,12 @@ class SqlUserRepo:
         return None if row is None else user_from_row(row)
 
     def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]:
+        """In the order of their keys (case-insensitive); ``after`` is the last name of the
+        previous page, in any case."""
         query = select(users).where(users.c.tenant_id == tenant_id)
         if after is not None:
-            query = query.where(users.c.name > after)
-        rows = self.conn.execute(query.order_by(users.c.name).limit(limit))
+            query = query.where(users.c.name_key > name_key(after))
+        rows = self.conn.execute(query.order_by(users.c.name_key).limit(limit))
         return [user_from_row(r) for r in rows]
 
     def update(self, user: User) -> None:
