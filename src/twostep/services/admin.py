@@ -31,6 +31,7 @@ from twostep.domain.errors import (
     UserExists,
     UserNotFound,
 )
+from twostep.domain.names import new_user_name
 from twostep.domain.phone import normalize_phone
 from twostep.domain.ports import NewUser, Transaction
 from twostep.domain.settings import TenantSettings
@@ -68,6 +69,7 @@ def tenant_for(tx: Transaction, actor: AdminKey, name: str) -> Tenant:
 
 
 def user_for(tx: Transaction, tenant: Tenant, name: str) -> User:
+    """The user ``name`` names in any case, width or normalisation (see domain.names)."""
     user = tx.users.by_name(tenant.id, name)
     if user is None:
         raise UserNotFound(f"no user {name!r} in tenant {tenant.name!r}")
@@ -147,13 +149,23 @@ class AdminService:
     # -- users -----------------------------------------------------------------
 
     def create_user(self, actor: AdminKey, tenant_name: str, new: NewUser) -> User:
-        _check_name(new.name, "user")
+        """Stored under the name's display form; refused when another user of the tenant
+        has the same lookup key ("ALICE" when "Alice" exists), naming that user."""
+        name = new_user_name(new.name)
         phone = normalize_phone(new.phone) if new.phone else None
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            if tx.users.by_name(tenant.id, new.name) is not None:
-                raise UserExists(f"user {new.name!r} already exists")
-            return tx.users.add(tenant.id, replace(new, phone=phone), self.deps.clock.now())
+        try:
+            with self.deps.storage.transaction(write=True) as tx:
+                tenant = tenant_for(tx, actor, tenant_name)
+                existing = tx.users.by_name(tenant.id, name.display)
+                if existing is not None:
+                    raise UserExists(f"user {existing.name!r} already exists")
+                return tx.users.add(
+                    tenant.id, replace(new, name=name.display, phone=phone), self.deps.clock.now()
+                )
+        except UserExists:
+            raise
+        except Conflict as exc:  # another node added a user with this key at the same moment
+            raise UserExists(f"user {name.display!r} already exists") from exc
 
     def list_users(
         self, actor: AdminKey, tenant_name: str, after: str | None = None, limit: int = 100

@@ -28,13 +28,14 @@ def new_event(
     method: str | None = None,
 ) -> AuditEvent:
     """An attempt's event before its result: who, from where, through what. The optional
-    fields are filled only where the tenant's ``audit_fields`` ask for them."""
+    fields are filled only where the tenant's ``audit_fields`` ask for them. A known user
+    is recorded by their display name, whatever variant was typed ("ALICE" for "Alice")."""
     wanted = settings.audit_fields
     return AuditEvent(
         event_id=str(uuid.uuid4()),
         at=now,
         tenant=tenant,
-        user=user_name,
+        user=user.name if user is not None else user_name,
         method=method,
         result="",
         reason=None,
