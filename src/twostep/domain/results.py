@@ -35,6 +35,7 @@ class Reason(StrEnum):
     WRONG_NUMBER = "wrong_number"  # the number typed on the device is not the one shown
     INVALID_SIGNATURE = "invalid_signature"  # a push answer not signed by the device's key
     SUPERSEDED = "superseded"  # the user chose another method for this sign-in (RADIUS)
+    INVALID_REQUEST = "invalid_request"  # audit only: refused by the text rule before it started
 
 
 @dataclass(frozen=True, slots=True)

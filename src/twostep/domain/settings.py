@@ -6,11 +6,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from twostep.domain.errors import InvalidSetting
+from twostep.domain.text import first_refused
 
 AUDIT_OPTIONAL_FIELDS = ("first_name", "last_name", "email", "phone", "device", "client_ip")
 
 
-_RANGES: dict[str, tuple[int, int]] = {
+# Inclusive ranges of the integer settings (the OpenAPI description shows them too).
+RANGES: dict[str, tuple[int, int]] = {
     "totp_window": (0, 10),
     "hotp_lookahead": (0, 100),
     "hotp_resync_window": (2, 10_000),
@@ -34,6 +36,8 @@ _RANGES: dict[str, tuple[int, int]] = {
     "push_pause_seconds": (0, 86400),
     "activation_seconds": (60, 7 * 24 * 3600),
 }
+MAX_CALLING_CODES = 300  # more than there are country calling codes
+MAX_URL_LENGTH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,8 @@ class TenantSettings:
     alert_webhook_url: str = ""  # where fraud alerts are posted (JSON); empty: log only
 
     def __post_init__(self) -> None:
-        for name, (low, high) in _RANGES.items():
+        self._check_text()
+        for name, (low, high) in RANGES.items():
             _in_range(name, getattr(self, name), low, high)
         self._check_phone_settings()
         self._check_push_settings()
@@ -107,8 +112,25 @@ class TenantSettings:
                 f"unknown audit field(s): {', '.join(sorted(unknown))}", field="audit_fields"
             )
 
+    def _check_text(self) -> None:
+        """The one text rule (domain/text.py) for every text setting and list item."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            for text in value if isinstance(value, tuple) else (value,):
+                if isinstance(text, str) and first_refused(text) is not None:
+                    raise InvalidSetting(
+                        f"{f.name} holds a control character; control characters are not accepted",
+                        field=f.name,
+                    )
+
     def _check_phone_settings(self) -> None:
-        for code in self.allowed_calling_codes:
+        codes = self.allowed_calling_codes
+        if len(codes) > MAX_CALLING_CODES or len(set(codes)) != len(codes):
+            raise InvalidSetting(
+                f"allowed_calling_codes lists each code once, at most {MAX_CALLING_CODES}",
+                field="allowed_calling_codes",
+            )
+        for code in codes:
             if not (code.isdigit() and 1 <= len(code) <= 3 and code[0] != "0"):
                 raise InvalidSetting(
                     'allowed_calling_codes lists country calling codes such as "1" or "44"',
@@ -143,11 +165,13 @@ class TenantSettings:
                 "push_message may only use {integration}, {client_ip} and {user}",
                 field="push_message",
             ) from exc
-        if self.alert_webhook_url and not self.alert_webhook_url.startswith(
-            ("https://", "http://")
+        if self.alert_webhook_url and (
+            not self.alert_webhook_url.startswith(("https://", "http://"))
+            or len(self.alert_webhook_url) > MAX_URL_LENGTH
         ):
             raise InvalidSetting(
-                "alert_webhook_url must be an http(s) URL", field="alert_webhook_url"
+                f"alert_webhook_url must be an http(s) URL of at most {MAX_URL_LENGTH} characters",
+                field="alert_webhook_url",
             )
 
     def to_dict(self) -> dict[str, Any]:

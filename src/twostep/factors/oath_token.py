@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from twostep.domain.entities import Method, MethodKind, OtpType
-from twostep.domain.settings import TenantSettings
+from twostep.domain.settings import RANGES, TenantSettings
 from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 
 REPLAY_LOOKBACK = 5  # spent HOTP counters still recognised, to tell a replay from a typo
+
+# HOTP counters are stored as BIGINT. Accepting a code stores the counter after the matched
+# one; a resync, the one after the second code's, up to hotp_resync_window ahead. So a
+# counter a client sets leaves room for the farthest of those, and matching never looks past
+# what can be stored (an imported token may start anywhere up to STORED_COUNTER_MAX).
+STORED_COUNTER_MAX = 2**63 - 1
+MAX_COUNTER = STORED_COUNTER_MAX - RANGES["hotp_resync_window"][1] - 2
 
 
 class OathTokenFactor:
@@ -19,7 +26,8 @@ class OathTokenFactor:
         params = method.otp
         assert params is not None
         if params.type is OtpType.HOTP:
-            counter = otp.match_hotp(seed, params, code, method.counter, settings.hotp_lookahead)
+            last = min(method.counter + settings.hotp_lookahead, STORED_COUNTER_MAX - 1)
+            counter = otp.match_counter(seed, params, code, method.counter, last)
             if counter is None:
                 # A recently spent code still matches here, so its claim fails and the
                 # audit log says "replayed" rather than "wrong". The future window is
@@ -40,7 +48,8 @@ def resync_target(
     assert params is not None
     if params.type is OtpType.HOTP:
         start = method.counter
-        found = otp.find_consecutive(seed, params, first_code, second_code, start, start + window)
+        end = min(start + window, STORED_COUNTER_MAX - 2)  # the counter stored is found + 2
+        found = otp.find_consecutive(seed, params, first_code, second_code, start, end)
         return None if found is None else CodeMatch(counter=found + 1)
     current = otp.time_step(now, params.period)
     found = otp.find_consecutive(

@@ -30,6 +30,7 @@ from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
 from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
+from twostep.domain.text import printable_escape
 from twostep.factors import otp
 from twostep.factors.base import CodeMatch
 from twostep.factors.registry import code_factor
@@ -148,6 +149,36 @@ class Authenticator:
         with self.deps.storage.transaction(write=True) as tx:
             decision = self._record(tx, user, matched, match, now, subject.settings, listed)
             tx.audit.add(subject.tenant_id, _decided(event, decision))
+        return decision
+
+    def refuse(
+        self, integration_key: str | None, user: str, *, client_ip: str | None = None
+    ) -> Decision:
+        """A sign-in refused before it started, by the text rule (a control character in
+        its user, code or tenant: domain/text.py). The key is checked first, as for any
+        sign-in; the refusal is audited in the integration's own tenant as ``reject`` /
+        ``invalid_request``, with the user as sent, its control characters escaped."""
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            integration = credentials.find_integration(tx, integration_key or "")
+            if integration is None:
+                raise Unauthenticated("an active integration key is required")
+            tenant = tx.tenants.by_id(integration.tenant_id)
+            if tenant is None:
+                raise TenantNotFound()
+            event = new_event(
+                self.deps.node,
+                now,
+                tenant.name,
+                tenant.settings,
+                printable_escape(user),
+                None,
+                integration=integration.name,
+                client_ip=client_ip,
+                interface="http",
+            )
+            decision = Decision(Result.REJECT, Reason.INVALID_REQUEST)
+            tx.audit.add(tenant.id, _decided(event, decision))
         return decision
 
     # -- steps -----------------------------------------------------------------

@@ -13,8 +13,9 @@ from typing import Any
 
 from twostep.domain.delivery import GatewayFactory
 from twostep.domain.entities import AdminKey
-from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput
+from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput, InvalidSetting
 from twostep.domain.ports import GatewayRecord
+from twostep.domain.text import first_refused
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, gateway_context
 
@@ -109,6 +110,11 @@ class GatewayAdmin:
         not be able to append to the key file or the database."""
         if not isinstance(given, str) or not given:
             raise InvalidInput("an outbox needs a path", field="path")
+        if first_refused(given) is not None:  # a NUL would fail in the file system's calls
+            raise InvalidSetting(
+                "path holds a control character; control characters are not accepted",
+                field="path",
+            )
         path = (self.home / given).resolve()
         if path.suffix != ".jsonl" or not path.is_relative_to(self.home):
             raise InvalidInput("an outbox path is a .jsonl file under TWOSTEP_HOME", field="path")

@@ -23,6 +23,7 @@ import phonenumbers
 from twostep.domain.delivery import Gateway, WebhookRefused, WebhookRequest
 from twostep.domain.errors import InvalidInput, InvalidPhoneNumber, InvalidSetting
 from twostep.domain.phone import mask_phone, normalize_phone
+from twostep.domain.text import first_refused
 
 SIGNATURE_HEADER = "x-twostep-signature"  # lower-case: WebhookRequest.headers are
 
@@ -86,6 +87,7 @@ _TYPE_NAMES = {
 
 
 def _typed(f: Field, value: object) -> Any:
+    check_text_setting(f.name, value)
     wrong = InvalidSetting(f"{f.name} must be {_TYPE_NAMES.get(f.kind, 'a value')}", field=f.name)
     # bool is an int in Python, but never a valid port or timeout.
     if isinstance(value, bool) and f.kind in (int, float):
@@ -103,6 +105,27 @@ def _typed(f: Field, value: object) -> Any:
         low, high = f.bounds
         raise InvalidSetting(f"{f.name} must be from {low:g} to {high:g}", field=f.name)
     return value
+
+
+def check_text_setting(name: str, value: object, max_depth: int = 16) -> None:
+    """The one text rule (domain/text.py) for a setting and every string inside it (keys
+    of a body template or of headers included): no control characters, no lone surrogates,
+    so a path, a header or a template holds nothing a file system, a provider or a database
+    would choke on. Iterative and bounded in depth, like the HTTP body walk."""
+    stack: list[tuple[int, object]] = [(0, value)]
+    while stack:
+        depth, item = stack.pop()
+        if depth > max_depth:
+            raise InvalidSetting(f"{name} is nested too deep", field=name)
+        if isinstance(item, str) and first_refused(item) is not None:
+            raise InvalidSetting(
+                f"{name} holds a control character; control characters are not accepted",
+                field=name,
+            )
+        if isinstance(item, dict):
+            stack.extend((depth + 1, part) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((depth + 1, part) for part in item)
 
 
 def timeout_field(default: float) -> Field:

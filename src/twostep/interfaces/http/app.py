@@ -9,14 +9,16 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 import twostep
 from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.challenges import ChallengeState
-from twostep.interfaces.http import errors
+from twostep.interfaces.http import errors, openapi
 from twostep.interfaces.http.limits import BodyLimit
+from twostep.interfaces.http.params import TextParams
 from twostep.interfaces.http.routers import (
     audit,
     devices,
@@ -63,7 +65,12 @@ def create_app(app: App | None = None) -> FastAPI:
     api = FastAPI(
         title="Twostep",
         version=twostep.__version__,
-        description="Self-hosted multi-factor authentication: validate API and admin API.",
+        description=(
+            "Self-hosted multi-factor authentication: validate API and admin API. Every error "
+            'answers {"error": {"code", "message"}} with a stable code (docs/error-codes.md). '
+            "Text anywhere in a request (body, path, query) refuses control characters and "
+            "lone surrogates (422 invalid_request)."
+        ),
         lifespan=lifespan,
         # Swagger UI would load its assets from a CDN, which an on-premises network may
         # not reach: the description itself is at /openapi.json.
@@ -74,22 +81,29 @@ def create_app(app: App | None = None) -> FastAPI:
     api.state.waiter = Waiter(lambda ids: _decided(wired, ids))
     api.state.device_waiter = Waiter(lambda ids: _with_requests(wired, ids))
     errors.install(api)
+    openapi.install(api)
+    routers = [
+        module.router
+        for module in (
+            validate,
+            tenants,
+            users,
+            methods,
+            tokens,
+            integrations,
+            keys,
+            audit,
+            gateways,
+            devices,
+            radius_clients,
+            passwords,
+        )
+    ]
+    for router in routers:
+        api.include_router(router)
     api.add_middleware(BodyLimit)
-    for module in (
-        validate,
-        tenants,
-        users,
-        methods,
-        tokens,
-        integrations,
-        keys,
-        audit,
-        gateways,
-        devices,
-    ):
-        api.include_router(module.router)
-    api.include_router(radius_clients.router)
-    api.include_router(passwords.router)
+    templates = [r.path for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    api.add_middleware(TextParams, templates=templates)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

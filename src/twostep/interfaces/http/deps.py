@@ -23,18 +23,33 @@ AppDep = Annotated[App, Depends(get_app)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+async def bearer(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The ``Authorization: Bearer`` credentials, for code outside a route's dependencies."""
+    return await _bearer(request)
+
+
+def key_of(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The key sent, or None: a key is printable ASCII, so one with a control character is
+    no key at all (and never reaches a database lookup)."""
+    if credentials is None or not credentials.credentials.isprintable():
+        return None
+    return credentials.credentials
+
+
 def authenticated_integration(
     app: App, credentials: HTTPAuthorizationCredentials | None
 ) -> Integration:
     """Blocking (it reads the database): call it from a worker thread."""
-    found = app.admin.authenticate_integration(credentials.credentials) if credentials else None
+    key = key_of(credentials)
+    found = app.admin.authenticate_integration(key) if key else None
     if found is None:
         raise Unauthenticated("an active integration key is required (Authorization: Bearer ...)")
     return found
 
 
 def authenticated_admin(app: App, credentials: HTTPAuthorizationCredentials | None) -> AdminKey:
-    found = app.admin.authenticate_admin(credentials.credentials) if credentials else None
+    key = key_of(credentials)
+    found = app.admin.authenticate_admin(key) if key else None
     if found is None:
         raise Unauthenticated("an active admin API key is required (Authorization: Bearer ...)")
     return found

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twostep.domain import errors
 from twostep.domain.delivery import WebhookRefused
+from twostep.domain.text import printable_escape
 
 log = logging.getLogger("twostep.http")
 
@@ -35,9 +36,18 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
 }
 
+# What FastAPI's body parser raises besides JSONDecodeError for a body that is not JSON:
+# invalid UTF-8 (also a Latin-1 body under its own charset), nesting deeper than the
+# parser's recursion limit, an integer of more than 4300 digits.
+_NOT_JSON = (UnicodeDecodeError, RecursionError, ValueError)
+_MALFORMED = "the body is not valid JSON (UTF-8, RFC 8259)"
+_MESSAGE_LIMIT = 2000
+
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
+    # Messages and field names may quote what the client sent: never a control character
+    # or a lone surrogate in the answer (the latter could not even be encoded as UTF-8).
+    return {"error": {"code": code, "message": printable_escape(message, _MESSAGE_LIMIT), **extra}}
 
 
 def status_for(exc: errors.TwostepError) -> int:
@@ -47,35 +57,55 @@ def status_for(exc: errors.TwostepError) -> int:
     return 400
 
 
+def error_response(exc: errors.TwostepError) -> JSONResponse:
+    """The answer to a Twostep error, wherever it was raised (a handler or the edge)."""
+    status = status_for(exc)
+    if status >= 500:
+        log.error("server error: %s", exc.code)
+    field = exc.field if isinstance(exc, errors.InvalidInput) else None
+    extra = {"field": printable_escape(field)} if field else {}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
+
+
+def field_name(loc: tuple[int | str, ...], body: Any = None) -> str:
+    """``("body", "settings", "x")`` as ``settings.x`` (a key may be the client's text).
+    A body that is a union by ``kind`` (a new method) has the kind in the location, which
+    names no field: ``("body", "sms", "phone")`` is ``phone``."""
+    parts = [x for x in loc if x != "body"]
+    if (
+        len(parts) > 1
+        and isinstance(body, dict)
+        and parts[0] == body.get("kind")
+        and parts[0] not in body
+    ):
+        parts = parts[1:]
+    return printable_escape(".".join(str(x) for x in parts))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.TwostepError)
     async def _domain(_request: Request, exc: errors.TwostepError) -> JSONResponse:
-        status = status_for(exc)
-        if status >= 500:
-            log.error("server error: %s", exc.code)
-        extra = {"field": exc.field} if isinstance(exc, errors.InvalidInput) and exc.field else {}
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = exc.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
-            return JSONResponse(error_body("malformed_json", "the body is not valid JSON"), 400)
+            return JSONResponse(error_body("malformed_json", _MALFORMED), 400)
         # Report where and what, never the submitted value (it may be a code).
         details = [
-            {
-                "field": ".".join(str(x) for x in p.get("loc", ()) if x != "body"),
-                "problem": p["msg"],
-            }
-            for p in problems
+            {"field": field_name(p.get("loc", ()), exc.body), "problem": p["msg"]} for p in problems
         ]
         first = details[0] if details else {"field": "", "problem": "invalid"}
         message = f"{first['field'] or 'body'}: {first['problem']}"
-        return JSONResponse(error_body("invalid_request", message, details=details), 422)
+        extra: dict[str, Any] = {"field": first["field"]} if first["field"] else {}
+        return JSONResponse(error_body("invalid_request", message, **extra, details=details), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, _NOT_JSON):
+            return JSONResponse(error_body("malformed_json", _MALFORMED), 400)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 

@@ -1,12 +1,23 @@
 """Request and response bodies. Requests forbid unknown fields, so a typo is a 422
-rather than a silently ignored option."""
+rather than a silently ignored option, and refuse control characters anywhere
+(json_text.Body). Their constraints are the server's own, so the OpenAPI description
+tells a client exactly what is accepted."""
 
 from __future__ import annotations
 
 from ipaddress import ip_address
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from twostep.domain.entities import (
     AdminKey,
@@ -21,10 +32,22 @@ from twostep.domain.entities import (
     User,
 )
 from twostep.domain.phone import mask_phone
+from twostep.factors.oath_token import MAX_COUNTER
+from twostep.interfaces.http.json_text import Body, JsonObject
+from twostep.interfaces.http.settings_schema import SETTINGS_SCHEMA
+
+TENANT_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+LANGUAGE = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+NAME = r"^\S(.*\S)?$"  # names of integrations, keys, RADIUS clients: no outer spaces
 
 
-class Strict(BaseModel):
+class Strict(Body):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# Tenant settings, checked by domain/settings.py (422 invalid_setting), described in full.
+Settings = Annotated[JsonObject, WithJsonSchema(SETTINGS_SCHEMA)]
 
 
 class ValidateBody(Strict):
@@ -61,8 +84,8 @@ class CodeBody(Strict):
 
 
 class TenantBody(Strict):
-    name: str = Field(min_length=1, max_length=64)
-    settings: dict[str, Any] = {}
+    name: str = Field(pattern=TENANT_NAME, description="lower-case letters, digits, - and _")
+    settings: Settings = {}
 
 
 class TenantOut(BaseModel):
@@ -75,13 +98,13 @@ class TenantOut(BaseModel):
 
 
 class UserBody(Strict):
-    user: str = Field(min_length=1, max_length=256)
+    user: str = Field(min_length=1, max_length=128)
     first_name: str | None = Field(default=None, max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
     phone: str | None = Field(default=None, max_length=32)
     mfa: MfaState = MfaState.ENABLED
-    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    language: str | None = Field(default=None, pattern=LANGUAGE)
 
     @field_validator("mfa", mode="before")
     @classmethod
@@ -90,12 +113,14 @@ class UserBody(Strict):
 
 
 class UserPatch(Strict):
+    """Fields sent as null are cleared (mfa cannot be)."""
+
     first_name: str | None = Field(default=None, max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
     phone: str | None = Field(default=None, max_length=32)
-    mfa: MfaState | None = None
-    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    mfa: MfaState | SkipJsonSchema[None] = None
+    language: str | None = Field(default=None, pattern=LANGUAGE)
 
     @field_validator("mfa", mode="before")
     @classmethod
@@ -131,35 +156,59 @@ class UserOut(BaseModel):
         )
 
 
-class MethodBody(Strict):
-    kind: MethodKind
+class AppCodeBody(Strict):
+    kind: Literal["app_code"]
     label: str | None = Field(default=None, max_length=128)
-    # oath_token only
-    serial: str | None = Field(default=None, min_length=1, max_length=64)
-    secret: str | None = Field(default=None, min_length=1, max_length=512)
+
+
+class OathTokenBody(Strict):
+    kind: Literal["oath_token"]
+    serial: str = Field(min_length=1, max_length=64)
+    secret: str = Field(min_length=1, max_length=512, description="base32, or hex:...")
     otp_type: OtpType = OtpType.TOTP
     algorithm: OtpAlgorithm = OtpAlgorithm.SHA1
     digits: int = Field(default=6, ge=6, le=8)
-    period: int = 30
-    counter: int = Field(default=0, ge=0)
-    # sms, sms_reply, voice
-    phone: str | None = Field(default=None, min_length=1, max_length=32)
-    pin: str | None = Field(default=None, min_length=4, max_length=8)  # voice only
+    period: Literal[30, 60] = 30
+    counter: int = Field(default=0, ge=0, le=MAX_COUNTER, description="HOTP: the next counter")
+    label: str | None = Field(default=None, max_length=128)
 
-    @field_validator("kind", "otp_type", "algorithm", mode="before")
+    @field_validator("otp_type", "algorithm", mode="before")
     @classmethod
     def _enums(cls, value: Any, info: ValidationInfo) -> Any:
-        kinds = {"kind": MethodKind, "otp_type": OtpType, "algorithm": OtpAlgorithm}
+        kinds = {"otp_type": OtpType, "algorithm": OtpAlgorithm}
         if isinstance(value, str):
             return kinds[str(info.field_name)](value)
         return value
 
-    @field_validator("period")
-    @classmethod
-    def _period(cls, value: int) -> int:
-        if value not in (30, 60):
-            raise ValueError("period must be 30 or 60")
-        return value
+
+class TextBody(Strict):
+    kind: Literal["sms", "sms_reply"]
+    phone: str = Field(min_length=1, max_length=32, description="E.164, e.g. +14155550123")
+    label: str | None = Field(default=None, max_length=128)
+
+
+class VoiceBody(Strict):
+    kind: Literal["voice"]
+    phone: str = Field(min_length=1, max_length=32, description="E.164, e.g. +14155550123")
+    pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
+    label: str | None = Field(default=None, max_length=128)
+
+
+# The body of a new method, by kind. app_push is registered by activating a device.
+MethodBody = Annotated[
+    AppCodeBody | OathTokenBody | TextBody | VoiceBody,
+    Field(
+        discriminator=Discriminator(
+            "kind",
+            custom_error_type="invalid_kind",
+            custom_error_message=(
+                "kind must be app_code, oath_token, sms, sms_reply or voice (app_push is "
+                "registered by activating a device: POST "
+                "/v1/tenants/{tenant}/users/{user}/devices/activations)"
+            ),
+        )
+    ),
+]
 
 
 class MethodOut(BaseModel):
@@ -205,7 +254,7 @@ class ResyncBody(Strict):
 
 
 class IntegrationBody(Strict):
-    name: str = Field(min_length=1, max_length=128)
+    name: str = Field(max_length=128, pattern=NAME)
 
 
 class IntegrationOut(BaseModel):
@@ -229,9 +278,11 @@ class IntegrationCreated(IntegrationOut):
 
 
 class AdminKeyBody(Strict):
-    name: str = Field(min_length=1, max_length=128)
+    name: str = Field(max_length=128, pattern=NAME)
     role: Role
-    tenant: str | None = None
+    tenant: str | None = Field(
+        default=None, pattern=TENANT_NAME, description="a tenant_admin's tenant"
+    )
 
     @field_validator("role", mode="before")
     @classmethod

@@ -18,16 +18,25 @@ from twostep.interfaces.http.deps import AdminDep, AppDep
 router = APIRouter(prefix="/v1/tenants/{tenant}/audit", tags=["audit"])
 
 
+# An ISO 8601 time with a zone (RFC 3339), e.g. 2026-01-31T09:00:00Z; "" is refused.
+_TIME: dict[str, Any] = {
+    "min_length": 1,
+    "max_length": 40,
+    "json_schema_extra": {"format": "date-time"},
+}
+
+
 def _time(value: str | None, name: str) -> float | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        # RFC 3339 also allows a lower-case "t" and "z".
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone (for example Z)", field=name)
+        return parsed.timestamp()
+    except (ValueError, OverflowError) as exc:  # OverflowError: out of range once in UTC
         raise InvalidInput(f"{name} must be an ISO 8601 time", field=name) from exc
-    if parsed.tzinfo is None:
-        raise InvalidInput(f"{name} needs a time zone (for example Z)", field=name)
-    return parsed.timestamp()
 
 
 def _cursor(value: str | None) -> int | None:
@@ -47,9 +56,11 @@ def audit(
     user: Annotated[str | None, Query(max_length=256)] = None,
     result: Result | None = None,
     method: MethodKind | None = None,
-    since: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
-    until: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    since: Annotated[str | None, Query(description="inclusive", **_TIME)] = None,
+    until: Annotated[str | None, Query(description="exclusive", **_TIME)] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the last page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     events = app.audit.query(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from twostep.domain.errors import Unauthenticated
 from twostep.factors import app_push
 from twostep.interfaces import qr
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import Strict
 from twostep.services.devices import DeviceKey
 
@@ -73,7 +74,7 @@ class RenameBody(Strict):
 
 class ActivateBody(Strict):
     code: str = Field(min_length=1, max_length=64)
-    key_type: str = Field(default="ed25519", max_length=16)
+    key_type: Literal["ed25519", "p256"] = "ed25519"
     public_key: str = Field(min_length=1, max_length=200)
     name: str = Field(default="authenticator", max_length=64)
     platform: str | None = Field(default=None, max_length=32)
@@ -81,7 +82,7 @@ class ActivateBody(Strict):
 
 
 class AnswerBody(Strict):
-    decision: str = Field(max_length=16)
+    decision: Literal["approve", "deny", "fraud"]
     number: int | None = Field(default=None, ge=0, le=999)
     nonce: str = Field(min_length=1, max_length=64)
     signature: str = Field(min_length=1, max_length=200)
@@ -130,7 +131,11 @@ def deactivate_device(
 # -- the device API ------------------------------------------------------------------------
 
 
-@router.post("/v1/devices/activate", status_code=201)
+# The device API: each call is signed by the device (401, 403 account_not_activated).
+_SIGNED = errors(401, 403, 404)
+
+
+@router.post("/v1/devices/activate", status_code=201, responses=errors(404, 409))
 def activate(body: ActivateBody, app: AppDep) -> dict[str, Any]:
     done = app.devices.activate(
         body.code, DeviceKey(body.key_type, body.public_key, body.name, body.platform, body.push)
@@ -165,7 +170,7 @@ class PushBody(Strict):
     push: dict[str, str]
 
 
-@router.put("/v1/devices/{device}/push")
+@router.put("/v1/devices/{device}/push", responses=_SIGNED)
 async def update_push(device: str, body: PushBody, request: Request, app: AppDep) -> dict[str, Any]:
     """The device's new push channel: a rotated FCM token, a new Web Push subscription."""
     me = await run_in_threadpool(_device, app, request, device)
@@ -173,7 +178,7 @@ async def update_push(device: str, body: PushBody, request: Request, app: AppDep
     return {"device_id": updated.id, "push": updated.push_kind}
 
 
-@router.get("/v1/devices/{device}/requests")
+@router.get("/v1/devices/{device}/requests", responses=_SIGNED)
 async def device_requests(
     device: str,
     request: Request,
@@ -203,7 +208,7 @@ async def device_requests(
     }
 
 
-@router.post("/v1/devices/{device}/requests/{transaction_id}")
+@router.post("/v1/devices/{device}/requests/{transaction_id}", responses=_SIGNED)
 async def answer_request(
     device: str, transaction_id: str, body: AnswerBody, request: Request, app: AppDep
 ) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from twostep.domain.delivery import WebhookRequest
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.json_text import JsonObject
+from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import Strict
 from twostep.services.gateways import GatewayView
 
@@ -18,9 +20,9 @@ router = APIRouter(tags=["gateways"])
 
 
 class GatewayBody(Strict):
-    name: str = Field(min_length=1, max_length=64)
-    kind: str = Field(min_length=1, max_length=16)
-    settings: dict[str, Any] = {}
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    kind: str = Field(min_length=1, max_length=16, description="outbox, http, smtp or twilio")
+    settings: JsonObject = Field(default={}, description="the kind's settings")
     position: int | None = Field(default=None, ge=0, le=1000)
 
 
@@ -68,7 +70,8 @@ def delete_gateway(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Resp
 # -- webhooks: authenticated by the gateway's own signature, not by an API key -----------
 
 
-@router.post("/v1/gateways/{gateway}/inbound", status_code=204)
+# Webhooks: authenticated by the provider's signature (403 webhook_refused).
+@router.post("/v1/gateways/{gateway}/inbound", status_code=204, responses=errors(403, 404, 422))
 async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
     """A text message a user sent back (two-way SMS)."""
     hook = await _webhook(request, app.gateways.public_url)
@@ -77,7 +80,7 @@ async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/v1/gateways/{gateway}/calls")
+@router.post("/v1/gateways/{gateway}/calls", responses=errors(403, 404, 422))
 async def call_event(gateway: str, request: Request, app: AppDep) -> Response:
     """Keys pressed in a call, or the call's status."""
     hook = await _webhook(request, app.gateways.public_url)

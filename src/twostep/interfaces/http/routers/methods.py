@@ -2,34 +2,35 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from twostep.domain.entities import PHONE_KINDS, MethodKind, OtpParams
-from twostep.domain.errors import InvalidInput
+from twostep.domain.entities import MethodKind, OtpParams
 from twostep.interfaces import qr
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import (
+    AppCodeBody,
     CodeBody,
     EnrollmentOut,
     MethodBody,
     MethodOut,
+    OathTokenBody,
     ResyncBody,
+    VoiceBody,
 )
 from twostep.services.enroll import TokenSpec
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/users/{user}/methods", tags=["methods"])
 
 
-@router.post("", response_model=EnrollmentOut, status_code=201)
+@router.post("", response_model=EnrollmentOut, status_code=201, responses=errors(409))
 def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDep) -> EnrollmentOut:
-    if body.kind is MethodKind.APP_CODE:
+    if isinstance(body, AppCodeBody):
         enrollment = app.enroll.enroll_app_code(actor, tenant, user, body.label)
         out = MethodOut.of(enrollment.method).model_dump()
         uri = enrollment.otpauth_uri
         return EnrollmentOut(
             **out, otpauth_uri=uri, qr_png=qr.png_data_uri(uri), qr_svg=qr.svg(uri)
         )
-    if body.kind is MethodKind.OATH_TOKEN:
-        if body.serial is None or body.secret is None:
-            raise InvalidInput("an oath_token needs a serial and a secret", field="serial")
+    if isinstance(body, OathTokenBody):
         spec = TokenSpec(
             serial=body.serial,
             secret=body.secret,
@@ -40,23 +41,12 @@ def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDe
             label=body.label,
         )
         method = app.enroll.enroll_oath_token(actor, tenant, user, spec)
-        default = app.admin.get_user(actor, tenant, user).default_method_id
-        return EnrollmentOut(**MethodOut.of(method, default).model_dump())
-    if body.kind in PHONE_KINDS:
-        if body.phone is None:
-            raise InvalidInput(f"a {body.kind.value} method needs a phone number", field="phone")
-        method = app.enroll.enroll_phone(
-            actor, tenant, user, body.kind, body.phone, body.label, body.pin
-        )
-        default = app.admin.get_user(actor, tenant, user).default_method_id
-        return EnrollmentOut(**MethodOut.of(method, default).model_dump())
-    if body.kind is MethodKind.APP_PUSH:
-        raise InvalidInput(
-            "app_push is registered by activating a device: POST "
-            "/v1/tenants/{tenant}/users/{user}/devices/activations",
-            field="kind",
-        )
-    raise InvalidInput(f"{body.kind.value} cannot be enrolled on this server yet", field="kind")
+    else:
+        pin = body.pin if isinstance(body, VoiceBody) else None
+        kind = MethodKind(body.kind)
+        method = app.enroll.enroll_phone(actor, tenant, user, kind, body.phone, body.label, pin)
+    default = app.admin.get_user(actor, tenant, user).default_method_id
+    return EnrollmentOut(**MethodOut.of(method, default).model_dump())
 
 
 @router.get("", response_model=list[MethodOut])

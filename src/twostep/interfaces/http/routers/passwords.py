@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.schemas import Strict
+from twostep.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/users/{user}/password", tags=["users"])
 
 
-class PasswordBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    password: str = Field(min_length=1, max_length=256)
+class PasswordBody(Strict):
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 @router.put("", status_code=204)

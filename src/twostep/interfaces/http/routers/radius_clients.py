@@ -7,23 +7,35 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from twostep.domain.entities import RadiusClient, RadiusMode
 from twostep.interfaces.http.deps import AdminDep, AppDep
-from twostep.services.radius_clients import NewRadiusClient
+from twostep.interfaces.http.json_text import Body
+from twostep.interfaces.http.schemas import NAME
+from twostep.services.radius_clients import MAX_PUSH_WAIT, MAX_SECRET_OCTETS, NewRadiusClient
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/radius-clients", tags=["radius"])
 
 
-class RadiusClientBody(BaseModel):
+# An IPv4 address (dotted quad) or an IPv6 one (with a colon), optionally with a prefix
+# length: what ``ip_network`` may accept (it alone decides); "0" or a name never is.
+_NETWORK = r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)(/[0-9]{1,3})?$"
+
+
+class RadiusClientBody(Body):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=128)
-    network: str = Field(min_length=1, max_length=64, description="an address or CIDR")
+    name: str = Field(max_length=128, pattern=NAME)
+    network: str = Field(
+        max_length=64, pattern=_NETWORK, description="an address or CIDR, IPv4 or IPv6"
+    )
     mode: RadiusMode = RadiusMode.SECOND_FACTOR
     secret: str | None = Field(
-        default=None, min_length=1, max_length=64, description="omit to have one generated"
+        default=None,
+        max_length=MAX_SECRET_OCTETS,
+        pattern=r"^[!-~]([ -~]*[!-~])?$",
+        description="printable ASCII, no leading or trailing space; omit to have one generated",
     )
     require_message_authenticator: bool = True
     limit_proxy_state: bool = False
-    push_wait_seconds: int = Field(default=25, ge=0, le=120)
+    push_wait_seconds: int = Field(default=25, ge=0, le=MAX_PUSH_WAIT)
 
 
 class RadiusClientOut(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from twostep.interfaces.http.deps import AdminDep, AppDep
-from twostep.interfaces.http.schemas import TenantBody, TenantOut
+from twostep.interfaces.http.schemas import Settings, TenantBody, TenantOut
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
@@ -32,6 +32,6 @@ def get_settings(tenant: str, app: AppDep, actor: AdminDep) -> dict[str, Any]:
 
 @router.patch("/{tenant}/settings", response_model=dict[str, Any])
 def update_settings(
-    tenant: str, app: AppDep, actor: AdminDep, changes: Annotated[dict[str, Any], Body()]
+    tenant: str, app: AppDep, actor: AdminDep, changes: Annotated[Settings, Body()]
 ) -> dict[str, Any]:
     return app.admin.update_settings(actor, tenant, changes).settings.to_dict()

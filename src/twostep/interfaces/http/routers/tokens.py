@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from twostep.domain.entities import Method
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.json_text import Text
 from twostep.interfaces.http.schemas import ResyncBody, Strict
 from twostep.interfaces.token_files import import_file
 
@@ -62,8 +63,10 @@ async def import_tokens(
     actor: AdminDep,
     file: Annotated[UploadFile, File(description="A PSKC (RFC 6030) or CSV file")],
     format: Annotated[Literal["pskc", "csv"] | None, Form()] = None,
-    key: Annotated[str | None, Form(description="PSKC pre-shared key, hex")] = None,
-    password: Annotated[str | None, Form(description="PSKC password")] = None,
+    key: Annotated[
+        Text | None, Form(description="PSKC pre-shared key, hex", max_length=128)
+    ] = None,
+    password: Annotated[Text | None, Form(description="PSKC password", max_length=1024)] = None,
     update: Annotated[bool, Form()] = False,
 ) -> ImportOut:
     data = await file.read()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from ipaddress import ip_address
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from twostep.bootstrap import App
 from twostep.domain.results import Decision, Result
@@ -15,15 +20,87 @@ from twostep.interfaces.http.deps import (
     AppDep,
     Credentials,
     IntegrationDep,
+    authenticated_integration,
+    bearer,
+    key_of,
 )
+from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import CodeBody, ValidateAnswer, ValidateBody
 from twostep.interfaces.http.waiter import Waiter
 from twostep.services.authenticate import ValidateRequest
 
-router = APIRouter(prefix="/v1/validate", tags=["validate"])
+# The fields of a sign-in whose refusal by the text rule is audited.
+_AUDITED = {("user",), ("code",), ("tenant",)}
 
 
-@router.post("", response_model=ValidateAnswer)
+class KeyFirst(APIRoute):
+    """The validate API checks the integration key before anything else in the request
+    (docs/integrator-guide.md). The hot route checks the key inside the validation's own
+    read, so this check runs on the error path only: a body refused as malformed or invalid
+    answers 401 when the key is not valid, and a sign-in refused by the text rule is audited.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        audited = self.path == "/v1/validate"
+
+        async def key_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (RequestValidationError, HTTPException) as exc:
+                if isinstance(exc, HTTPException) and exc.status_code != 400:
+                    raise
+                credentials = await bearer(request)
+                app: App = request.app.state.twostep
+                await run_in_threadpool(_refused, app, credentials, exc if audited else None)
+                raise
+
+        return key_first
+
+
+def _refused(
+    app: App, credentials: HTTPAuthorizationCredentials | None, exc: Exception | None
+) -> None:
+    """Raises Unauthenticated for a key that is not an active integration key; audits a
+    sign-in whose user, code or tenant holds a control character."""
+    if _signin_refused(exc):
+        assert isinstance(exc, RequestValidationError)
+        user = exc.body.get("user")
+        app.authenticator.refuse(
+            key_of(credentials),
+            user if isinstance(user, str) else "",
+            client_ip=_ip(exc.body.get("client_ip")),
+        )
+        return
+    authenticated_integration(app, credentials)
+
+
+def _signin_refused(exc: Exception | None) -> bool:
+    """A sign-in body whose user, code or tenant the text rule refused."""
+    return (
+        isinstance(exc, RequestValidationError)
+        and isinstance(exc.body, dict)
+        and any(
+            p.get("type") == "control_character" and p.get("loc", ())[1:2] in _AUDITED
+            for p in exc.errors()
+        )
+    )
+
+
+def _ip(value: object) -> str | None:
+    """The client_ip sent, if it is one (the body was refused: nothing else is checked)."""
+    if not isinstance(value, str) or len(value) > 45:
+        return None
+    try:
+        return str(ip_address(value))
+    except ValueError:
+        return None
+
+
+router = APIRouter(prefix="/v1/validate", tags=["validate"], route_class=KeyFirst)
+
+
+@router.post("", response_model=ValidateAnswer, responses=errors(404))
 async def validate(
     body: ValidateBody, request: Request, app: AppDep, credentials: Credentials
 ) -> Response:
@@ -45,7 +122,7 @@ def _validate(
     return app.authenticator.validate(
         ValidateRequest(
             user=body.user,
-            integration_key=credentials.credentials if credentials else None,
+            integration_key=key_of(credentials),
             tenant=body.tenant,
             code=body.code,
             method=body.method,
@@ -62,7 +139,7 @@ def submit_code(
     return _answer(app.phone.submit(integration, transaction_id, body.code))
 
 
-@router.post("/{transaction_id}/resend", response_model=ValidateAnswer)
+@router.post("/{transaction_id}/resend", response_model=ValidateAnswer, responses=errors(409, 429))
 def resend(transaction_id: str, app: AppDep, integration: IntegrationDep) -> Response:
     """Send a text-message challenge again, with a new code (the old one stops working)."""
     return _answer(app.phone.resend(integration, transaction_id))

@@ -1,0 +1,106 @@
+"""The OpenAPI description's error answers: every operation lists the statuses it can
+answer, each with the one error body (errors.py).
+
+Most follow from the operation itself, so a new route cannot forget them: a JSON body can
+be malformed (400), too large (413) or invalid (422); any parameter can be refused (422,
+the text rule included); a key can be missing (401) or not allowed (403); a path names
+something that may not exist (404); an admin write can conflict (409). The rest a route
+declares with ``responses=errors(...)`` (the device API's own signatures, webhooks,
+resend limits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+DESCRIPTIONS = {
+    400: "The body is not valid JSON (`malformed_json`)",
+    401: "No valid key or signature (`unauthenticated`)",
+    403: "Not allowed (`forbidden` and the codes of docs/error-codes.md)",
+    404: "Not found (`not_found`, `tenant_not_found`, `user_not_found`, ...)",
+    409: "Conflict (`conflict`, `user_exists`, ...)",
+    413: "The body is too large (`body_too_large`)",
+    422: "Invalid input (`invalid_request`, `invalid_setting`, ...)",
+    429: "Too many texts or calls (`rate_limited`)",
+}
+_ADMIN_PREFIXES = ("/v1/tenants", "/v1/keys")
+_REF = "#/components/schemas/Error"
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    field: str | None = None  # the input the error is about
+    details: list[ErrorDetail] | None = None  # request-schema errors: every problem
+
+
+class Error(BaseModel):
+    """Every error answer: ``{"error": {"code", "message", ...}}``."""
+
+    error: ErrorInfo
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Error answers a route declares beyond those derived for every operation."""
+    return {status: {"model": Error, "description": DESCRIPTIONS[status]} for status in statuses}
+
+
+def install(api: FastAPI) -> None:
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            document_errors(generate())
+        assert api.openapi_schema is not None
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_errors(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    described = Error.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(described.pop("$defs", {}))
+    components["Error"] = described
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_derived(path, method, operation)):
+                if str(status) not in responses or _fastapi_422(responses[str(status)]):
+                    responses[str(status)] = {
+                        "description": DESCRIPTIONS[status],
+                        "content": {"application/json": {"schema": {"$ref": _REF}}},
+                    }
+    # FastAPI's own 422 body ({"detail": [...]}) is never answered.
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+
+
+def _fastapi_422(answer: dict[str, Any]) -> bool:
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
+
+
+def _derived(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    statuses: set[int] = set()
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody")
+    if body is not None:
+        statuses |= {400, 413, 422}
+    if parameters:
+        statuses.add(422)
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    if method != "get" and path.startswith(_ADMIN_PREFIXES):
+        statuses.add(409)  # a concurrent write lost the race (or the resource exists)
+    return statuses
