@@ -9,7 +9,7 @@ RADIUS Identifier, and the program returns ``Identifier mod workers`` as the ind
 the socket in the group.
 
 Why the Identifier: a NAS numbers its outstanding requests with it, so one NAS's
-requests spread evenly, and a retransmission keeps it (RFC 2865 section 3), so it
+requests spread evenly, and a retransmission keeps it (RFC 5080 section 2.2.1), so it
 reaches the worker whose duplicate cache saw the first copy.
 
 The group holds the workers' sockets in the order they were bound; when one closes (a
@@ -76,9 +76,9 @@ def attach(sock: socket.socket, workers: int) -> bool:
 
 
 def _refused(exc: OSError) -> None:
-    _refusals.append(str(exc.strerror or exc))
-    if len(_refusals) > 1:
+    if _refusals:
         return
+    _refusals.append(str(exc.strerror or exc))
     log.warning(
         "RADIUS: the kernel refused the worker steering program (%s); each NAS source port "
         "is answered by one worker",
