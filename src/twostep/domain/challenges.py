@@ -40,6 +40,8 @@ class Challenge:
     number: int | None = None  # app_push: the number to match, shown on the sign-in page
     nonce: str | None = None  # app_push: carried by the device's signed answer
     message: str | None = None  # app_push: the tenant's text shown on the device
+    reported_at: float | None = None  # when a fraud report was recorded (at most once)
+    state_used_at: float | None = None  # when a RADIUS request carried it as its State
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at

@@ -119,6 +119,12 @@ class IntegrationExists(Conflict):
     code = "integration_exists"
 
 
+class NetworkOverlap(Conflict):
+    """The RADIUS client's network is already a client's, or lies in another tenant's."""
+
+    code = "network_overlap"
+
+
 class MethodNotPending(Conflict):
     """The method is already confirmed."""
 

@@ -298,10 +298,30 @@ class ChallengeRepo(Protocol):
         the budget. Returns the challenge after the change, or None if it was not pending."""
         ...
 
+    def decide(
+        self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
+    ) -> bool:
+        """Pending and unexpired -> ``state``: an answer deciding; False if another answer
+        decided first or the challenge expired."""
+        ...
+
+    def report(self, challenge_id: str, now: float) -> bool:
+        """Record a fraud report; False if one was recorded before (one alert per challenge)."""
+        ...
+
+    def use_state(self, challenge_id: str, now: float) -> bool:
+        """Mark the challenge's RADIUS State used; False if a request carried it before."""
+        ...
+
+    def release_state(self, challenge_id: str) -> None:
+        """The State may be sent once more (the same challenge was asked again)."""
+        ...
+
     def finish(
         self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
     ) -> bool:
-        """Pending -> ``state``; False if another node finished it first."""
+        """Pending -> ``state``, expired or not (the expiry itself, a failed delivery); False
+        if another node finished it first."""
         ...
 
     def delivered(self, challenge_id: str, gateway: str) -> None: ...
@@ -411,6 +431,10 @@ class RadiusClientRepo(Protocol):
 
     def delete(self, client_id: str) -> None:
         """Delete the client and the integration that names it."""
+        ...
+
+    def networks(self) -> Sequence[tuple[RadiusClient, str]]:
+        """Every client of every tenant, oldest first, with its tenant's name."""
         ...
 
     def active(self) -> Sequence[tuple[RadiusClient, bytes]]:

@@ -147,6 +147,32 @@ class PasswordService:
         )
         return PrimaryOutcome(False, decision=Decision(Result.REJECT, Reason.INVALID_CODE))
 
+    def check_forwarded(self, request: PrimaryRequest) -> PrimaryOutcome:
+        """The primary password a NAS forwards in RADIUS challenge mode: ``request.value``
+        is the password alone. Checked when the user has one to check it against (a wrong
+        one is audited and counts toward lockout); a user without one passes, since
+        nothing here can check it (the NAS's own sign-in did). The same argon2 work either
+        way, so the timing does not tell which users have a password. Blocking and slow."""
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction() as tx:
+            found = tx.subjects.load(request.user, tenant_id=request.integration.tenant_id)
+            if found is None:
+                raise TenantNotFound()
+            user = found.user
+            stored = tx.passwords.get(user.id) if user is not None else None
+        tenant, settings = found.tenant, found.tenant.settings
+        if verify_password(stored, request.value) or stored is None:
+            if stored is not None and HASHER.check_needs_rehash(stored) and user:
+                self._rehash(user.id, request.value)
+            return PrimaryOutcome(True)
+        if user is not None and user.is_locked(now):
+            self._audit(tenant.id, tenant.name, settings, request, user, now, "user_locked")
+            return PrimaryOutcome(False, decision=Decision(Result.REJECT, Reason.USER_LOCKED))
+        self._audit(
+            tenant.id, tenant.name, settings, request, user, now, INVALID_PASSWORD, count=True
+        )
+        return PrimaryOutcome(False, decision=Decision(Result.REJECT, Reason.INVALID_CODE))
+
     def _rehash(self, user_id: int, password: str) -> None:
         hashed = hash_password(password)
         with self.deps.storage.transaction(write=True) as tx:

@@ -47,7 +47,8 @@ from twostep.services.challenges import (
     audited_phone,
     decided,
     decision_reason,
-    spent,
+    is_transaction_id,
+    new_transaction_id,
 )
 from twostep.services.context import Deps, method_context
 from twostep.services.delivery import Delivery, DeliveryFailed
@@ -100,7 +101,7 @@ class PhoneChallenges:
         except NumberNotAllowed as exc:
             return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), exc.message)
 
-        challenge_id = secrets.token_urlsafe(24)
+        challenge_id = new_transaction_id()
         code = phone_text.new_code() if factor.channel is Channel.SMS else None
         code_hash = (
             self.deps.secrets.digest(code.encode(), _challenge_context(challenge_id))
@@ -217,11 +218,7 @@ class PhoneChallenges:
                 "with GET /v1/validate/{transaction_id}",
                 field="code",
             )
-        typed = phone_text.normalise_code(code)
-        matches = challenge.code_hash is not None and self.deps.secrets.digest_matches(
-            challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
-        )
-        return self.ledger.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+        return self._code(challenge, tenant, user, code, now)
 
     def resend(self, integration: Integration, challenge_id: str) -> Decision:
         now = self.deps.clock.now()
@@ -282,7 +279,8 @@ class PhoneChallenges:
             )
         if not pending:
             if latest is not None and now - latest.created_at < _LATE_REPLY_SECONDS:
-                self._late_reply(latest, now)
+                # To a decided or expired challenge: told nothing, audited as late or again.
+                self._answer_reply(latest, phone_text.normalise_code(text.body), now)
             else:
                 log.info("inbound text from %s matches no challenge", mask_phone(sender))
             return
@@ -293,7 +291,8 @@ class PhoneChallenges:
         event = gateway.call_event(request)
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
-            challenge = tx.challenges.get(event.reference or "")
+            reference = event.reference or ""
+            challenge = tx.challenges.get(reference) if is_transaction_id(reference) else None
             if challenge is not None:
                 tenant = tx.tenants.by_id(challenge.tenant_id)
                 user = tx.users.by_id(challenge.user_id)
@@ -312,35 +311,30 @@ class PhoneChallenges:
                 phone_text.words(key, language), phone_text.voice_of(language)
             )
 
-        if event.digits is None:  # call progress: only an unanswered end matters
+        if event.digits is None:  # call progress, not an answer: only an unanswered end matters
             if event.status in ("no-answer", "busy", "failed", "canceled", "completed"):
                 self.ledger.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
             return None
-        if challenge.state is not ChallengeState.PENDING or challenge.expired(now):
-            if challenge.state is ChallengeState.PENDING:
-                self.ledger.expire(challenge, tenant, user, now)
-            else:  # keys pressed again after the decision: audited as what it is
-                self.ledger.audit(
-                    challenge, tenant, user, spent(challenge), now, "call answered again"
-                )
-            return say("approved" if challenge.state is ChallengeState.ACCEPTED else "denied")
-        if not event.confirmed:  # the gather timed out: silence is no approval
-            self.ledger.close(challenge, tenant, user, Reason.CALL_NOT_ANSWERED, now)
-            return say("denied")
+        ledger = self.ledger
         digits = event.digits.strip()
-        if digits == "0":
-            self.ledger.fraud(challenge, tenant, user, now)
+        if not event.confirmed:  # the gather timed out: silence is no approval
+            decision = ledger.refuse(challenge, tenant, user, now, Reason.CALL_NOT_ANSWERED)
+        elif digits == "0":  # "0#": this wasn't me (recorded even after the decision)
+            ledger.fraud(challenge, tenant, user, now)
             return say("fraud")
-        pin_ok = self._pin_ok(challenge, tenant.settings, digits)
-        if pin_ok is None:
-            self.ledger.close(challenge, tenant, user, Reason.INVALID_CODE, now, spent=True)
-            return say("denied")
-        if not pin_ok:
-            self.ledger.close(challenge, tenant, user, Reason.INVALID_PIN, now, spent=True)
-            return say("denied")
-        decision = self.ledger.answer(
-            challenge, tenant, user, True, now, Reason.INVALID_CODE, count=False
-        )
+        else:
+            pin_ok = self._pin_ok(challenge, tenant.settings, digits)
+            if pin_ok is None:  # keys pressed where only # was asked
+                decision = ledger.refuse(
+                    challenge, tenant, user, now, Reason.INVALID_CODE, counts=True
+                )
+            elif not pin_ok:
+                decision = ledger.refuse(
+                    challenge, tenant, user, now, Reason.INVALID_PIN, counts=True
+                )
+            else:
+                decision = ledger.approve(challenge, tenant, user, now, attempt=False)
+        # The caller hears the sign-in's outcome, whichever answer decided it.
         return say("approved" if decision.result is Result.ACCEPT else "denied")
 
     def _gateway(self, gateway_id: str) -> tuple[int | None, Gateway]:
@@ -353,33 +347,32 @@ class PhoneChallenges:
         """A text back: the challenge whose code it carries, else a wrong try at the newest."""
         typed = phone_text.normalise_code(text.body)
         for challenge in challenges:
-            if challenge.code_hash is not None and self.deps.secrets.digest_matches(
-                challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
-            ):
-                self._decide_by_id(challenge, True, now)
+            if self._matches(challenge, typed):
+                self._answer_reply(challenge, typed, now)
                 return
-        self._decide_by_id(challenges[0], False, now)
+        self._answer_reply(challenges[0], typed, now)
 
-    def _decide_by_id(self, challenge: Challenge, matches: bool, now: float) -> None:
+    def _answer_reply(self, challenge: Challenge, typed: str, now: float) -> None:
         with self.deps.storage.transaction() as tx:
             tenant = tx.tenants.by_id(challenge.tenant_id)
             user = tx.users.by_id(challenge.user_id)
         if tenant is not None and user is not None:
-            self.ledger.answer(challenge, tenant, user, matches, now, Reason.INVALID_CODE)
+            self._code(challenge, tenant, user, typed, now)
 
-    def _late_reply(self, challenge: Challenge, now: float) -> None:
-        with self.deps.storage.transaction() as tx:
-            tenant = tx.tenants.by_id(challenge.tenant_id)
-            user = tx.users.by_id(challenge.user_id)
-        if tenant is None or user is None:
-            return
-        if challenge.state is ChallengeState.ACCEPTED:  # a second reply to a finished one
-            self.ledger.audit(
-                challenge, tenant, user, spent(challenge), now, "reply after approval"
-            )
-            return
-        decision = Decision(Result.REJECT, Reason.TIMEOUT)
-        self.ledger.audit(challenge, tenant, user, decision, now, "late reply")
+    def _code(
+        self, challenge: Challenge, tenant: Tenant, user: User, code: str, now: float
+    ) -> Decision:
+        """A texted code typed back (to the integration, or as a reply): right or wrong,
+        the first answer to win decides; a late or repeated one hears the outcome."""
+        typed = phone_text.normalise_code(code)
+        if self._matches(challenge, typed):
+            return self.ledger.approve(challenge, tenant, user, now, attempt=True)
+        return self.ledger.wrong(challenge, tenant, user, now, Reason.INVALID_CODE)
+
+    def _matches(self, challenge: Challenge, typed: str) -> bool:
+        return challenge.code_hash is not None and self.deps.secrets.digest_matches(
+            challenge.code_hash, typed.encode(), _challenge_context(challenge.id)
+        )
 
     def _pin_ok(self, challenge: Challenge, settings: TenantSettings, digits: str) -> bool | None:
         """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,7 +27,8 @@ from twostep.services.challenges import (
     StartRequest,
     admit,
     decided,
-    spent,
+    is_transaction_id,
+    new_transaction_id,
 )
 from twostep.services.context import Deps, device_context
 
@@ -81,7 +81,7 @@ class PushService:
             client_ip=event.client_ip or "an unknown address",
             user=user.name,
         )
-        challenge_id = secrets.token_urlsafe(24)
+        challenge_id = new_transaction_id()
         with self.deps.storage.transaction(write=True) as tx:
             refused = self._fatigue(tx, tenant, user, now)
             challenge = Challenge(
@@ -154,7 +154,8 @@ class PushService:
             raise InvalidInput("decision must be approve, deny or fraud", field="decision")
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
-            challenge = tx.challenges.get(transaction_id[:64])
+            found = is_transaction_id(transaction_id)
+            challenge = tx.challenges.get(transaction_id) if found else None
             tenant = user = None
             if challenge is not None and challenge.device_id == device.id:
                 tenant = tx.tenants.by_id(challenge.tenant_id)
@@ -166,37 +167,22 @@ class PushService:
         raw = app_push.b64decode(signature, "signature")
         genuine = app_push.verify(device.key_type, device.public_key, signed, raw)
         fresh = hmac.compare_digest(nonce.encode(), (challenge.nonce or "").encode())
-        reported = challenge.reason == Reason.FRAUD_REPORTED.value
-        if decision == "fraud" and genuine and fresh and not reported:
-            # "This wasn't me" counts even late, or after the request was decided: the user
-            # is telling us someone has their password. (Once: a resent report is a replay.)
-            self.challenges.fraud(challenge, tenant, user, now, "on their authenticator")
-            return Decision(Result.REJECT, Reason.FRAUD_REPORTED, transaction_id=challenge.id)
-        if challenge.state is not ChallengeState.PENDING:  # answered before: a replay
-            outcome = spent(challenge)
-            self.challenges.audit(challenge, tenant, user, outcome, now, "answered again")
-            return outcome
-        if not (genuine and fresh):
-            return self._deny(challenge, tenant, user, Reason.INVALID_SIGNATURE, now)
-        if challenge.expired(now):
-            return self._deny(challenge, tenant, user, Reason.TIMEOUT, now)
+        ledger = self.challenges
+        # Each answer is one conditional update; the first to win decides, and every other
+        # answer hears that outcome (see ChallengeService).
+        if not (genuine and fresh):  # forged, replayed or crossed: it decides only a denial
+            return ledger.refuse(challenge, tenant, user, now, Reason.INVALID_SIGNATURE)
+        if decision == "fraud":  # "this wasn't me": recorded even after the decision
+            return ledger.fraud(challenge, tenant, user, now, "on their authenticator")
         if decision == "deny":
-            return self._deny(challenge, tenant, user, Reason.DENIED, now)
+            return ledger.refuse(challenge, tenant, user, now, Reason.DENIED)
         if challenge.number is not None and not hmac.compare_digest(
             str(number).encode(), str(challenge.number).encode()
         ):  # no number, or another one: the user did not see this sign-in's page
-            return self._deny(challenge, tenant, user, Reason.WRONG_NUMBER, now)
-        return self.challenges.answer(
-            challenge, tenant, user, True, now, Reason.DENIED, count=False
-        )
+            return ledger.refuse(challenge, tenant, user, now, Reason.WRONG_NUMBER)
+        return ledger.approve(challenge, tenant, user, now, attempt=False)
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _deny(
-        self, challenge: Challenge, tenant: Tenant, user: User, reason: Reason, now: float
-    ) -> Decision:
-        self.challenges.close(challenge, tenant, user, reason, now)
-        return Decision(Result.REJECT, reason, transaction_id=challenge.id)
 
     @staticmethod
     def _fatigue(t: Transaction, tenant: Tenant, user: User, now: float) -> str | None:

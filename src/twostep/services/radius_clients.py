@@ -17,8 +17,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twostep.domain.entities import AdminKey, Integration, RadiusClient, RadiusMode
-from twostep.domain.errors import IntegrationExists, IntegrationNotFound, InvalidInput
+from twostep.domain.entities import AdminKey, Integration, RadiusClient, RadiusMode, Role
+from twostep.domain.errors import (
+    IntegrationExists,
+    IntegrationNotFound,
+    InvalidInput,
+    NetworkOverlap,
+)
 from twostep.domain.ports import SecretBox, Transaction
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
@@ -105,6 +110,42 @@ def check_secret(secret: str) -> tuple[str, ...]:
     return ()
 
 
+def _overlaps(tx: Transaction, actor: AdminKey, tenant_id: int, network: str) -> list[str]:
+    """Refuse a network that would take requests meant for another client; warn about
+    one that nests with another (the most specific network answers its addresses).
+
+    A network another client already has would never be answered (the older client wins):
+    refused. One that nests with another tenant's client would take over that client's
+    addresses (its NAS answered with the wrong secret, so its requests dropped): only a
+    global admin may do that, and hears whose. A tenant admin hears no other tenant's name.
+    """
+    mine = ipaddress.ip_network(network)
+    warnings: list[str] = []
+    for client, tenant_name in tx.radius_clients.networks():
+        theirs = ipaddress.ip_network(client.network)
+        if theirs.version != mine.version or not (
+            mine.subnet_of(theirs) or theirs.subnet_of(mine)  # type: ignore[arg-type]
+        ):
+            continue
+        own = client.tenant_id == tenant_id
+        where = f"RADIUS client {client.name!r}" + ("" if own else f" of tenant {tenant_name!r}")
+        if theirs == mine:
+            if own or actor.role is Role.GLOBAL_ADMIN:
+                raise NetworkOverlap(f"{where} already has the network {network}")
+            raise NetworkOverlap(f"the network {network} is another tenant's RADIUS client's")
+        if not own and actor.role is not Role.GLOBAL_ADMIN:
+            raise NetworkOverlap(
+                f"the network {network} overlaps another tenant's RADIUS client; "
+                "only a global admin may add it"
+            )
+        inner = "inside" if mine.subnet_of(theirs) else "around"  # type: ignore[arg-type]
+        warnings.append(
+            f"{network} lies {inner} {theirs} of {where}: the most specific network answers "
+            "its addresses"
+        )
+    return warnings
+
+
 def _mode(value: RadiusMode | str) -> RadiusMode:
     try:
         return RadiusMode(value)
@@ -163,6 +204,7 @@ class RadiusClientService:
             tenant = tenant_for(tx, actor, tenant_name)
             if tx.integrations.by_name(tenant.id, new.name) is not None:
                 raise IntegrationExists(f"integration {new.name!r} already exists")
+            warnings += _overlaps(tx, actor, tenant.id, network)
             # A key nobody holds: a RADIUS client never calls the HTTP API.
             integration = tx.integrations.add(
                 tenant.id, new.name, integration_key_id(client_id), secrets.token_bytes(32), now

@@ -234,8 +234,52 @@ class TestPushSignIn:
         signature = phone.answer(request.transaction_id, "approve", decision.number, request.nonce)
         args = (request.transaction_id, "approve", decision.number, request.nonce, signature)
         assert app.push.answer(device(app, phone), *args).result is Result.ACCEPT
+        # Sent again, it hears the outcome and is audited once as a replay.
         again = app.push.answer(device(app, phone), *args)
-        assert (again.result, again.reason) == (Result.REJECT, Reason.CODE_REPLAYED)
+        assert (again.result, again.reason) == (Result.ACCEPT, None)
+        assert [(e["result"], e["reason"], e["detail"]) for e in events(app)[-2:]] == [
+            ("accept", None, None),
+            ("reject", "code_replayed", "answered again"),
+        ]
+
+    def test_a_denial_after_the_approval_hears_the_approval(
+        self, app: App, vpn: Integration, phone: FakeDevice
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        tx = request.transaction_id
+        approve = phone.answer(tx, "approve", decision.number, request.nonce)
+        deny = phone.answer(tx, "deny", None, request.nonce)
+        me = device(app, phone)
+        assert app.push.answer(me, tx, "approve", decision.number, request.nonce, approve).result
+        told = app.push.answer(me, tx, "deny", None, request.nonce, deny)
+        assert (told.result, told.reason) == (Result.ACCEPT, None)
+        assert app.challenges.outcome(vpn, tx)[0].result is Result.ACCEPT
+        assert events(app)[-1]["detail"] == "answered again"
+
+    def test_a_fraud_report_after_the_approval_is_recorded_once_and_locks(
+        self, app: App, vpn: Integration, phone: FakeDevice, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        decision = sign_in(app, vpn)
+        [request] = app.push.requests(device(app, phone))
+        tx = request.transaction_id
+        me = device(app, phone)
+        approve = phone.answer(tx, "approve", decision.number, request.nonce)
+        fraud = phone.answer(tx, "fraud", None, request.nonce)
+        assert app.push.answer(me, tx, "approve", decision.number, request.nonce, approve).result
+        with caplog.at_level(logging.WARNING, "twostep.challenges"):
+            for _ in range(2):  # the report, then the same report resent
+                told = app.push.answer(me, tx, "fraud", None, request.nonce, fraud)
+                assert (told.result, told.reason) == (Result.ACCEPT, None)
+        assert app.challenges.outcome(vpn, tx)[0].result is Result.ACCEPT  # unchanged
+        assert [(e["result"], e["reason"], e["detail"]) for e in events(app)[-3:]] == [
+            ("accept", None, None),
+            ("reject", "fraud_reported", "after approval"),
+            ("reject", "code_replayed", "answered again"),
+        ]
+        alerts = [r for r in caplog.records if "ALERT fraud reported" in r.getMessage()]
+        assert len(alerts) == 1 and "after approval" in alerts[0].getMessage()
+        assert app.admin.get_user(OPERATOR, "default", "alice").locked_until is not None
 
     def test_an_answer_signed_for_another_request_does_not_cross_over(
         self, app: App, vpn: Integration, phone: FakeDevice
@@ -323,7 +367,12 @@ class TestPushSignIn:
         answer = app.push.answer(
             device(app, phone), request.transaction_id, "fraud", None, request.nonce, signature
         )
-        assert answer.reason is Reason.FRAUD_REPORTED
+        # The request expired unanswered (its outcome stays timeout), yet the report counts.
+        assert (answer.result, answer.reason) == (Result.REJECT, Reason.TIMEOUT)
+        assert [(e["reason"], e["detail"]) for e in events(app)[-2:]] == [
+            ("timeout", None),
+            ("fraud_reported", "after expiry"),
+        ]
         assert app.admin.get_user(OPERATOR, "default", "alice").locked_until is not None
         assert decision.transaction_id == request.transaction_id
 

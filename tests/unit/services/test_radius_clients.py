@@ -97,8 +97,8 @@ def test_options_and_warnings(app: App) -> None:
 
 
 def test_list_and_delete(app: App) -> None:
-    for name in ("b", "a"):
-        app.radius_clients.create(OPERATOR, "default", NewRadiusClient(name, "192.0.2.1"))
+    for name, address in (("b", "192.0.2.2"), ("a", "192.0.2.1")):
+        app.radius_clients.create(OPERATOR, "default", NewRadiusClient(name, address))
     assert [c.name for c in app.radius_clients.list(OPERATOR, "default")] == ["a", "b"]
     app.radius_clients.delete(OPERATOR, "default", "a")
     assert [c.name for c in app.radius_clients.list(OPERATOR, "default")] == ["b"]

@@ -181,6 +181,8 @@ challenges = Table(
     Column("number", Integer),  # app_push: the number the sign-in page shows
     Column("nonce", String(32)),  # app_push: what the device's signed answer must carry
     Column("message", String(255)),  # app_push: the tenant's text shown on the device
+    Column("reported_at", Float),  # a fraud report was recorded (once, even after a decision)
+    Column("state_used_at", Float),  # a RADIUS request carried this State (single use)
     Index(None, "tenant_id", "destination", "state"),
     Index(None, "user_id", "state"),
     Index(None, "expires_at"),

@@ -14,6 +14,7 @@ log = logging.getLogger("twostep.radius")
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_CACHED = 4096
+_WARNED: set[tuple[str, str]] = set()  # client pairs already warned about in this process
 
 
 def source_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -39,8 +40,12 @@ class ClientTable:
                 )
         # Most specific first; among equals, the oldest client.
         entries.sort(key=lambda e: (-e[0].prefixlen, e[1].client.created_at, e[1].client.id))
+        # Creation refuses a network another client has; older data may still hold such a
+        # pair (equal networks sort side by side). Said once per process, not every reload.
         for (net, first), (other, second) in itertools.pairwise(entries):
-            if net == other:
+            pair = (first.client.id, second.client.id)
+            if net == other and pair not in _WARNED:
+                _WARNED.add(pair)
                 log.warning(
                     "RADIUS clients %r and %r share the network %s: %r answers",
                     first.client.name,

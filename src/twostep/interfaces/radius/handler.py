@@ -81,7 +81,18 @@ class Work:
     @property
     def slow(self) -> bool:
         """Needs a thread whatever the database: argon2 takes tens of milliseconds."""
-        return self.loaded.client.mode is RadiusMode.PASSWORD_AND_CODE
+        mode = self.loaded.client.mode
+        if mode is RadiusMode.PASSWORD_AND_CODE:
+            return True
+        # Challenge mode's first request may carry the password the NAS forwards.
+        return mode is RadiusMode.CHALLENGE and self.request.state is None and self.forwarded
+
+    @property
+    def forwarded(self) -> bool:
+        """User-Password holds something other than a method's name: in challenge mode's
+        first request, that is the primary password (OpenVPN's radiusplugin, pfSense)."""
+        code, _method = code_or_method(self.request.password)
+        return code is not None
 
     @property
     def blocking(self) -> bool:
@@ -247,7 +258,9 @@ class RadiusHandler:
             decision = self._continue(work)
         elif mode is RadiusMode.PASSWORD_AND_CODE:
             decision = self._password_and_code(work)
-        else:  # second factor, and the first request of challenge mode
+        elif mode is RadiusMode.CHALLENGE:
+            decision = self._first_challenge(work)
+        else:
             decision = self._second_factor(work)
         return self._reply(self._settle(work, decision), mode)
 
@@ -317,29 +330,56 @@ class RadiusHandler:
             return outcome.decision
         return self._validate(work, outcome.code)
 
+    def _first_challenge(self, work: Work) -> Decision:
+        """Challenge mode, no State yet. Nothing or a method's name asks for that method.
+        Anything else is the primary password a NAS forwards: checked when the user has one
+        to check it against (a wrong one starts nothing), otherwise ignored; then the
+        challenge. Only a request carrying a State is a code."""
+        if not work.forwarded:
+            return self._validate(work, work.request.password)
+        assert work.request.user is not None
+        with _ARGON2:
+            outcome = self.app.passwords.check_forwarded(
+                PrimaryRequest(
+                    integration=work.loaded.integration,
+                    user=work.request.user,
+                    value=work.request.password or "",
+                    client_ip=work.request.client_ip,
+                    interface=INTERFACE,
+                )
+            )
+        if not outcome.passed:
+            assert outcome.decision is not None
+            return outcome.decision
+        return self._validate(work, None)
+
     def _continue(self, work: Work) -> Decision:
         """An answer to an Access-Challenge: State names a transaction this client started
-        for this user. The user typed a code, a method's name, or nothing (after approving
-        on the phone)."""
+        for this user, and is single use. The user typed a code, a method's name, or
+        nothing (after approving on the phone)."""
         request = work.request
         assert request.user is not None and request.state is not None
         state = request.state.decode("ascii", "replace")
-        challenge = self.app.challenges.bound(work.loaded.integration, state, request.user)
-        if challenge is None:
-            log.info("Access-Request with a State Twostep did not issue from %s", work.key[0])
-            return Decision(Result.REJECT, Reason.INVALID_CODE)
+        ledger = self.app.challenges
+        found = ledger.resume(work.loaded.integration, state, request.user, request.client_ip)
+        if isinstance(found, Decision):  # forged, crossed or replayed: refused and audited
+            return found
+        challenge = found
         code, method = code_or_method(request.password)
         if method is not None:  # "sms", "push"...: this sign-in goes on another way
-            self.app.challenges.spend(challenge)
+            ledger.spend(challenge)
             return self._validate(work, request.password)
         if challenge.kind is MethodKind.SMS:
             return self.app.phone.submit(work.loaded.integration, challenge.id, code or "")
         if challenge.kind in (MethodKind.APP_CODE, MethodKind.OATH_TOKEN):
-            if not self.app.challenges.spend(challenge):  # used, or older than 120 s
-                return Decision(Result.REJECT, Reason.TIMEOUT)
+            if not ledger.spend(challenge):  # older than 120 s
+                return ledger.state_expired(challenge)
             return self._validate(work, code or "")
         # push, voice, two-way SMS: decided on the phone; wait for it a little
-        return self._wait(work, Decision(Result.CHALLENGE, transaction_id=challenge.id))
+        decision = self._wait(work, Decision(Result.CHALLENGE, transaction_id=challenge.id))
+        if decision.result is Result.CHALLENGE:  # still pending: the State may come again
+            ledger.ask_again(challenge.id)
+        return decision
 
     def _reply(self, decision: Decision, mode: RadiusMode) -> tuple[int, list[tuple[int, bytes]]]:
         if decision.result is Result.ACCEPT:

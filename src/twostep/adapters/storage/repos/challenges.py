@@ -41,6 +41,25 @@ _ACCEPT_ATTEMPT = Prepared(
     .where(*_OPEN, _UNLOCKED, c.attempts < c.max_attempts)
     .values(attempts=c.attempts + 1, **_ACCEPTED)
 )
+_DECIDE = Prepared(
+    update(challenges)
+    .where(*_OPEN)
+    .values(
+        state=bindparam("b_state"), reason=bindparam("b_reason"), finished_at=bindparam("b_now")
+    )
+)
+# A fraud report is recorded once per challenge, whenever it comes: the first report wins.
+_REPORT = Prepared(
+    update(challenges)
+    .where(c.id == bindparam("b_id"), c.reported_at.is_(None))
+    .values(reported_at=bindparam("b_now"))
+)
+# A RADIUS State is single use: the first request carrying it wins it.
+_USE_STATE = Prepared(
+    update(challenges)
+    .where(c.id == bindparam("b_id"), c.state_used_at.is_(None))
+    .values(state_used_at=bindparam("b_now"))
+)
 _FINISH = Prepared(
     update(challenges)
     .where(c.id == bindparam("b_id"), c.state == _PENDING)
@@ -79,6 +98,8 @@ def _challenge(row: Any) -> Challenge:
         number=row.number,
         nonce=row.nonce,
         message=row.message,
+        reported_at=row.reported_at,
+        state_used_at=row.state_used_at,
     )
 
 
@@ -114,6 +135,8 @@ class SqlChallengeRepo:
                 message=challenge.message,
                 finished_at=challenge.finished_at,
                 gateway=challenge.gateway,
+                reported_at=challenge.reported_at,
+                state_used_at=challenge.state_used_at,
             ),
         )
 
@@ -146,6 +169,21 @@ class SqlChallengeRepo:
             .returning(*challenges.c)
         ).first()
         return None if row is None else _challenge(row)
+
+    def decide(
+        self, challenge_id: str, state: ChallengeState, reason: str | None, now: float
+    ) -> bool:
+        params = {"b_id": challenge_id, "b_state": state.value, "b_reason": reason, "b_now": now}
+        return _DECIDE.rowcount(self.conn, params) == 1
+
+    def report(self, challenge_id: str, now: float) -> bool:
+        return _REPORT.rowcount(self.conn, {"b_id": challenge_id, "b_now": now}) == 1
+
+    def use_state(self, challenge_id: str, now: float) -> bool:
+        return _USE_STATE.rowcount(self.conn, {"b_id": challenge_id, "b_now": now}) == 1
+
+    def release_state(self, challenge_id: str) -> None:
+        self.conn.execute(update(challenges).where(c.id == challenge_id).values(state_used_at=None))
 
     def finish(
         self, challenge_id: str, state: ChallengeState, reason: str | None, now: float

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from twostep.adapters.storage.tables import integrations, radius_clients
+from twostep.adapters.storage.tables import integrations, radius_clients, tenants
 from twostep.domain.entities import RadiusClient, RadiusMode
 
 _c = radius_clients.c
@@ -68,6 +68,15 @@ class SqlRadiusClientRepo:
         self.conn.execute(delete(radius_clients).where(_c.id == client_id))
         if integration_id is not None:
             self.conn.execute(delete(integrations).where(integrations.c.id == integration_id))
+
+    def networks(self) -> Sequence[tuple[RadiusClient, str]]:
+        """Every client of every tenant with its tenant's name (for the overlap check)."""
+        rows = self.conn.execute(
+            select(radius_clients, tenants.c.name.label("tenant_name"))
+            .join(tenants, tenants.c.id == _c.tenant_id)
+            .order_by(_c.created_at, _c.id)
+        )
+        return [(_client(r), str(r.tenant_name)) for r in rows]
 
     def active(self) -> Sequence[tuple[RadiusClient, bytes]]:
         rows = self.conn.execute(
