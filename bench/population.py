@@ -24,6 +24,7 @@ from twostep.adapters.storage import tables
 from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.entities import MethodKind, MethodStatus, MfaState, OtpParams, OtpType
+from twostep.domain.names import name_key
 from twostep.domain.ports import NewUser
 from twostep.factors import otp
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
@@ -132,6 +133,7 @@ def _bulk_insert(app: App, tenant_id: int, users: Sequence[BenchUser]) -> None:
             {
                 "tenant_id": tenant_id,
                 "name": user.name,
+                "name_key": name_key(user.name),  # what lookups compare: unique per tenant
                 "first_name": None,
                 "last_name": None,
                 "email": None,
@@ -179,7 +181,7 @@ def _bulk_insert(app: App, tenant_id: int, users: Sequence[BenchUser]) -> None:
 
 
 # Columns that legitimately differ between two users' rows.
-_USER_OWN = {"id", "name", "created_at", "default_method_id"}
+_USER_OWN = {"id", "name", "name_key", "created_at", "default_method_id"}
 _METHOD_OWN = {"id", "user_id", "serial", "seed", "created_at", "confirmed_at"}
 
 
