@@ -70,6 +70,9 @@ class AuditService:
     ) -> Sequence[AuditEvent]:
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
+            if user is not None:  # a user's events carry their display name: "ALICE" finds "Alice"
+                found = tx.users.by_name(tenant.id, user)
+                user = found.name if found is not None else user
             return tx.audit.query(
                 AuditQuery(
                     tenant_id=tenant.id,

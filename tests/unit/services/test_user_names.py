@@ -122,6 +122,15 @@ def test_audit_events_name_the_user_as_created(
     assert users == ["Alice", "Alice", "bob"]
 
 
+def test_the_audit_log_is_searched_by_any_variant(app: App, vpn: Integration) -> None:
+    builders.user(app, "Alice")
+    wrong_code(app, vpn, "alice")
+    wrong_code(app, vpn, "bob")
+    found = app.audit.query(OPERATOR, "default", user=FULL_WIDTH_ALICE_CAPS)
+    assert [e.user for e in found] == ["Alice"]
+    assert [e.user for e in app.audit.query(OPERATOR, "default", user="bob")] == ["bob"]
+
+
 def test_a_radius_password_is_checked_for_any_variant(app: App, vpn: Integration) -> None:
     builders.user(app, "Alice")
     app.passwords.set_password(OPERATOR, "default", "ALICE", "correct horse")
