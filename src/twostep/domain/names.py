@@ -107,7 +107,7 @@ def name_key(typed: str) -> str:
     of every validation computes it."""
     if typed.isascii():
         return typed.lower()
-    text = _patterns().ignorable.sub("", typed)
+    text = _ignorable().sub("", typed)
     # NFKC_Casefold is the closure of NFKC over case folding: a few characters need a
     # second round (case folding can produce a compatibility form, and back).
     for _ in range(3):
@@ -209,9 +209,16 @@ def _refuse(message: str) -> NoReturn:
     raise InvalidInput(message, field=FIELD)
 
 
+@functools.cache
+def _ignorable() -> regex.Pattern[str]:
+    # Loaded on first use: a server whose users all have ASCII names never needs it.
+    import regex
+
+    return regex.compile(r"\p{Default_Ignorable_Code_Point}")
+
+
 class _Patterns(NamedTuple):
     profile: Profile  # RFC 8265 UsernameCasePreserved
-    ignorable: regex.Pattern[str]
     common: regex.Pattern[str]
     scripts: dict[str, regex.Pattern[str]]
     allowed: regex.Pattern[str]
@@ -219,7 +226,7 @@ class _Patterns(NamedTuple):
 
 @functools.cache
 def _patterns() -> _Patterns:
-    # Loaded on first use: a server whose users all have ASCII names never needs them.
+    # Loaded on first use: only creating a user needs them.
     import precis_i18n
     import regex
 
@@ -230,7 +237,6 @@ def _patterns() -> _Patterns:
     )
     return _Patterns(
         profile=precis_i18n.get_profile("UsernameCasePreserved"),
-        ignorable=regex.compile(r"\p{Default_Ignorable_Code_Point}"),
         common=regex.compile(f"[{common}]"),
         scripts={code: regex.compile(rf"\p{{scx={code}}}") for code in RECOMMENDED_SCRIPTS},
         allowed=regex.compile(allowed),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -135,3 +137,14 @@ def test_the_key_is_stable_under_normalisation_and_its_own_folding(typed: str) -
     assert name_key(key) == key
     assert name_key(unicodedata.normalize("NFD", typed)) == key
     assert name_key(unicodedata.normalize("NFKC", typed)) == key
+
+
+def test_ascii_names_need_no_unicode_tables() -> None:
+    """The server's memory: regex and the PRECIS tables load only for non-ASCII names."""
+    script = (
+        "import sys\n"
+        "from twostep.domain.names import name_key\n"
+        "assert name_key('Alice') == 'alice'\n"
+        "assert not {'regex', 'precis_i18n'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
