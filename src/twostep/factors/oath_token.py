@@ -13,8 +13,11 @@ REPLAY_LOOKBACK = 5  # spent HOTP counters still recognised, to tell a replay fr
 # one; a resync, the one after the second code's, up to hotp_resync_window ahead. So a
 # counter a client sets leaves room for the farthest of those, and matching never looks past
 # what can be stored (an imported token may start anywhere up to STORED_COUNTER_MAX).
+# 2^63 - 2^14 is that, rounded to a number a double holds exactly: JSON Schema tools that
+# read numbers as doubles (the OpenAPI description's "maximum") see it as it is.
 STORED_COUNTER_MAX = 2**63 - 1
-MAX_COUNTER = STORED_COUNTER_MAX - RANGES["hotp_resync_window"][1] - 2
+MAX_COUNTER = 2**63 - 2**14
+assert MAX_COUNTER + RANGES["hotp_resync_window"][1] + 2 <= STORED_COUNTER_MAX
 
 
 class OathTokenFactor:

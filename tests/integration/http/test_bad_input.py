@@ -157,3 +157,53 @@ def test_any_json_body_gets_an_answer_not_a_500(
     assert r.status_code in (200, 403, 422), r.text
     if r.status_code == 200:
         assert r.json()["result"] == "reject"
+
+
+# -- bodies that are not JSON, and the validate API's key first ------------------------------
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"user": "\xff\xfe"}', "application/json"),  # not UTF-8
+        ('{"user": "jos\u00e9"}'.encode("latin-1"), "application/json; charset=latin-1"),
+        (b"[" * 20_000 + b"]" * 20_000, "application/json"),  # deeper than the parser goes
+        (b'{"user": 1' + b"0" * 5000 + b"}", "application/json"),  # an int of 5001 digits
+    ],
+)
+def test_bodies_that_are_not_utf8_json_are_malformed_json(
+    client: TestClient, integration_key: dict[str, str], body: bytes, content_type: str
+) -> None:
+    for path in ("/v1/validate", "/v1/validate/tx_1"):
+        headers = {**integration_key, "Content-Type": content_type}
+        r = client.post(path, content=body, headers=headers)
+        assert (r.status_code, error(r)) == (400, "malformed_json"), (path, r.text)
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b'{"user": "\xff"}', b"[]", b'{"user": ""}', b'{"user": "a", "x": 1}', b""],
+)
+@pytest.mark.parametrize(
+    "key",
+    [None, "Bearer tsi_0123456789abcdef_not-a-key", "Basic YTpi"],
+)
+def test_the_validate_api_checks_the_key_before_the_body(
+    client: TestClient, app: App, body: bytes, key: str | None
+) -> None:
+    headers = {"Content-Type": "application/json", **({"Authorization": key} if key else {})}
+    for path in ("/v1/validate", "/v1/validate/tx_1"):
+        r = client.post(path, content=body, headers=headers)
+        assert (r.status_code, error(r)) == (401, "unauthenticated"), (path, body)
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_with_a_valid_key_the_body_is_judged(
+    client: TestClient, integration_key: dict[str, str]
+) -> None:
+    headers = {**integration_key, "Content-Type": "application/json"}
+    r = client.post("/v1/validate", content=b'{"user": ""}', headers=headers)
+    assert (r.status_code, error(r)) == (422, "invalid_request")
+    assert r.json()["error"]["field"] == "user"

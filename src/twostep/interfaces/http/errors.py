@@ -83,6 +83,14 @@ def field_name(loc: tuple[int | str, ...], body: Any = None) -> str:
     return printable_escape(".".join(str(x) for x in parts))
 
 
+def _field(problem: Any, body: Any) -> str:
+    loc = tuple(problem.get("loc", ()))
+    if problem.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        # A union by kind: the location is the body itself, the field is the tag's.
+        loc = (*loc, str(problem.get("ctx", {}).get("discriminator", "")).strip("'"))
+    return field_name(loc, body)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.TwostepError)
     async def _domain(_request: Request, exc: errors.TwostepError) -> JSONResponse:
@@ -94,9 +102,7 @@ def install(app: FastAPI) -> None:
         if any(p.get("type") == "json_invalid" for p in problems):
             return JSONResponse(error_body("malformed_json", _MALFORMED), 400)
         # Report where and what, never the submitted value (it may be a code).
-        details = [
-            {"field": field_name(p.get("loc", ()), exc.body), "problem": p["msg"]} for p in problems
-        ]
+        details = [{"field": _field(p, exc.body), "problem": p["msg"]} for p in problems]
         first = details[0] if details else {"field": "", "problem": "invalid"}
         message = f"{first['field'] or 'body'}: {first['problem']}"
         extra: dict[str, Any] = {"field": first["field"]} if first["field"] else {}

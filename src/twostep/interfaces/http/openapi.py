@@ -82,6 +82,22 @@ def document_errors(schema: dict[str, Any]) -> None:
     # FastAPI's own 422 body ({"detail": [...]}) is never answered.
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    _integral_bounds(schema)
+
+
+def _integral_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI models hold bounds as floats: an integer's bounds are integers."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "integer":
+                for key in ("minimum", "maximum"):
+                    if isinstance(item.get(key), float) and item[key].is_integer():
+                        item[key] = int(item[key])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _fastapi_422(answer: dict[str, Any]) -> bool:

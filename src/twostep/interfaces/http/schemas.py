@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     ValidationInfo,
     WithJsonSchema,
@@ -196,18 +195,7 @@ class VoiceBody(Strict):
 
 # The body of a new method, by kind. app_push is registered by activating a device.
 MethodBody = Annotated[
-    AppCodeBody | OathTokenBody | TextBody | VoiceBody,
-    Field(
-        discriminator=Discriminator(
-            "kind",
-            custom_error_type="invalid_kind",
-            custom_error_message=(
-                "kind must be app_code, oath_token, sms, sms_reply or voice (app_push is "
-                "registered by activating a device: POST "
-                "/v1/tenants/{tenant}/users/{user}/devices/activations)"
-            ),
-        )
-    ),
+    AppCodeBody | OathTokenBody | TextBody | VoiceBody, Field(discriminator="kind")
 ]
 
 
