@@ -4,15 +4,16 @@ the development outbox's texts and calls from the shell."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import click
+import httpx
 
 from twostep.adapters.gateways.common import sign
-from twostep.domain.delivery import WebhookRequest
+from twostep.bootstrap import build
+from twostep.config import Config
 from twostep.interfaces.cli.common import reports_errors, table, wired
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
-from twostep.services.delivery import OUTBOX_ID
-from twostep.services.phone_challenges import PhoneChallenges
 
 tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
 
@@ -85,30 +86,65 @@ def outbox() -> None:
     pass
 
 
+_SERVER_HELP = (
+    "The Twostep server to post to (default: this machine's, http://TWOSTEP_HOST:TWOSTEP_PORT)."
+)
+
+
 @outbox.command("reply", help="Text back to a two-way SMS challenge from number FROM.")
 @click.argument("sender", metavar="FROM")
 @click.argument("text")
+@click.option("--server", help=_SERVER_HELP)
 @reports_errors
-def outbox_reply(sender: str, text: str) -> None:
-    app = wired()
-    app.phone.inbound_text(OUTBOX_ID, _signed(app.phone, {"from": sender, "text": text}))
+def outbox_reply(sender: str, text: str, server: str | None) -> None:
+    _post(server, "/v1/gateways/outbox/inbound", {"from": sender, "text": text})
     click.echo("reply delivered")
 
 
 @outbox.command("press", help='Press keys in the call of TRANSACTION ("" is just #, 0 is 0#).')
 @click.argument("transaction")
 @click.argument("digits", default="")
+@click.option("--server", help=_SERVER_HELP)
 @reports_errors
-def outbox_press(transaction: str, digits: str) -> None:
-    app = wired()
-    data = {"reference": transaction, "digits": digits}
-    answer = app.phone.call_event(OUTBOX_ID, _signed(app.phone, data))
-    click.echo(answer.body.decode() if answer else "")
+def outbox_press(transaction: str, digits: str, server: str | None) -> None:
+    path = f"/v1/gateways/outbox/calls?ref={quote(transaction)}"
+    answer = _post(server, path, {"reference": transaction, "digits": digits})
+    click.echo(answer)
 
 
-def _signed(phone: PhoneChallenges, data: dict[str, str]) -> WebhookRequest:
-    """Signed with the outbox's own secret, exactly as its HTTP webhook would be."""
+def _post(server: str | None, path: str, data: dict[str, str]) -> str:
+    """Post the webhook, signed with the outbox's secret, to the running server, as the
+    provider would: the server decides, logs and alerts (not this command's process)."""
+    config = Config.from_env()
+    app = build(config)
+    try:
+        secret = app.phone.delivery.outbox.webhook_secret
+    finally:
+        app.close()
+    base = (server or _local_url(config)).rstrip("/")
     body = json.dumps(data).encode()
-    secret = phone.delivery.outbox.webhook_secret
     headers = {"content-type": "application/json", "x-twostep-signature": sign(secret, body)}
-    return WebhookRequest(url="cli:", method="POST", headers=headers, body=body)
+    try:
+        answer = httpx.post(base + path, content=body, headers=headers, timeout=30)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(
+            f"no Twostep server answers at {base} ({type(exc).__name__}): start it "
+            "(twostep serve) or name one with --server"
+        ) from exc
+    if answer.status_code >= 400:
+        try:
+            error = answer.json()["error"]
+            message = f"[{error['code']}] {error['message']}"
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {answer.status_code}"
+        raise click.ClickException(message)
+    return answer.text
+
+
+def _local_url(config: Config) -> str:
+    host = config.server.host
+    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.server.port}"
