@@ -152,15 +152,23 @@ class Authenticator:
         return decision
 
     def refuse(
-        self, integration_key: str | None, user: str, *, client_ip: str | None = None
+        self,
+        integration_key: str | None,
+        user: str,
+        *,
+        client_ip: str | None = None,
+        integration: Integration | None = None,
+        interface: str = "http",
     ) -> Decision:
         """A sign-in refused before it started, by the text rule (a control character in
         its user, code or tenant: domain/text.py). The key is checked first, as for any
-        sign-in; the refusal is audited in the integration's own tenant as ``reject`` /
-        ``invalid_request``, with the user as sent, its control characters escaped."""
+        sign-in (a RADIUS client is its own ``integration``); the refusal is audited in the
+        integration's own tenant as ``reject`` / ``invalid_request``, with the user as
+        sent, its control characters escaped."""
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
-            integration = credentials.find_integration(tx, integration_key or "")
+            if integration is None:
+                integration = credentials.find_integration(tx, integration_key or "")
             if integration is None:
                 raise Unauthenticated("an active integration key is required")
             tenant = tx.tenants.by_id(integration.tenant_id)
@@ -175,7 +183,7 @@ class Authenticator:
                 None,
                 integration=integration.name,
                 client_ip=client_ip,
-                interface="http",
+                interface=interface,
             )
             decision = Decision(Result.REJECT, Reason.INVALID_REQUEST)
             tx.audit.add(tenant.id, _decided(event, decision))

@@ -193,3 +193,16 @@ class TestRefusedStates:
         approver.join(timeout=10)
         assert ask(nas, "alice", "", state).code == AccessReject
         assert events(app)[-1] == ("reject", "code_replayed", "RADIUS State used again")
+
+
+def test_a_user_name_with_control_characters_is_refused_and_audited(
+    app: App, challenge_mode: Running, alice: builders.Enrolled
+) -> None:
+    answer = radclient(
+        challenge_mode.port, f'User-Name = "ali\\000ce", User-Password = "123456", {MA}'
+    )
+    assert answer.code == "Access-Reject", answer.output
+    assert answer.attributes["Reply-Message"] == ["Invalid user name"]
+    [event] = app.audit.query(OPERATOR, "default")
+    assert (event.user, event.result, event.reason) == ("ali\\x00ce", "reject", "invalid_request")
+    assert (event.interface, event.integration) == ("radius", "vpn")

@@ -10,6 +10,7 @@ from typing import Any
 from pyrad.dictionary import Dictionary
 from pyrad.packet import AuthPacket
 
+from twostep.domain.text import has_control, printable_escape
 from twostep.interfaces.radius import packet
 from twostep.interfaces.radius.packet import Frame, Malformed
 
@@ -29,12 +30,13 @@ DICTIONARY = _load_dictionary()
 class AccessRequest:
     """What Twostep reads of an Access-Request."""
 
-    user: str | None  # None: no User-Name, or one that is not UTF-8 text
+    user: str | None  # None: no User-Name, or one that is not printable UTF-8 text
     password: str | None  # User-Password in clear; None when absent
     state: bytes | None
     client_ip: str | None  # Calling-Station-Id when it is an address, else NAS-IP(v6)-Address
     chap: bool  # CHAP-Password present: the code cannot be recovered from it
     eap: bool  # EAP-Message present: not supported
+    refused_user: str | None = None  # a User-Name refused (control characters), escaped
 
 
 def _text(values: Any) -> str | None:
@@ -71,10 +73,12 @@ def decode(frame: Frame, secret: bytes) -> AccessRequest:
         raise
     except Exception as exc:  # pyrad raises many kinds on hostile values (OSError, struct.error)
         raise Malformed(f"undecodable attribute: {type(exc).__name__}") from exc
-    if user is not None and (len(user) > MAX_USER_NAME or not user.isprintable()):
-        user = None
+    refused = None
+    if user is not None and (len(user) > MAX_USER_NAME or has_control(user)):
+        refused, user = printable_escape(user, MAX_USER_NAME), None
     return AccessRequest(
         user=user or None,
+        refused_user=refused,
         password=password,
         state=frame.first(packet.STATE),
         client_ip=_address(calling) or _address(nas_ip) or _address(nas_ipv6),

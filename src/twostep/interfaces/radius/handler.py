@@ -252,6 +252,15 @@ class RadiusHandler:
             return _reject("EAP is not supported: configure the NAS for PAP")
         if request.chap:
             return _reject("CHAP is not supported: configure the NAS for PAP")
+        if request.refused_user is not None:  # control characters: refused, and audited
+            self.app.authenticator.refuse(
+                None,
+                request.refused_user,
+                client_ip=request.client_ip,
+                integration=work.loaded.integration,
+                interface=INTERFACE,
+            )
+            return _reject("Invalid user name")
         if request.user is None:
             return _reject("A user name is required")
         if request.state is not None:
