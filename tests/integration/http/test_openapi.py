@@ -143,3 +143,19 @@ def test_tenant_settings_are_described_with_their_ranges(spec: dict[str, Any]) -
         "maximum": 10,
         "default": 0,
     }
+
+
+def test_a_405_allows_every_documented_method_of_the_path(client: TestClient) -> None:
+    for path, allowed in (
+        ("/v1/keys", "GET, POST"),
+        ("/v1/tenants/default/users/alice", "DELETE, GET, PATCH"),
+        ("/v1/validate/tx_1", "GET, POST"),
+    ):
+        r = client.put(path)
+        assert (r.status_code, r.json()["error"]["code"]) == (405, "method_not_allowed")
+        assert r.headers["Allow"] == allowed, path
+
+
+def test_a_client_ip_is_described_as_an_address(spec: dict[str, Any]) -> None:
+    client_ip = schema(spec, "ValidateBody")["properties"]["client_ip"]["anyOf"][0]
+    assert client_ip["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]

@@ -98,7 +98,7 @@ def users_add(
 
 @users.command("list")
 @tenant_option
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @reports_errors
 def users_list(tenant: str, limit: int) -> None:
     app = wired()

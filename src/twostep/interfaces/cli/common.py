@@ -11,6 +11,7 @@ import click
 from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.errors import TwostepError
+from twostep.domain.text import first_refused
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,6 +35,41 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
 
     return wrapper
+
+
+class Text(click.ParamType[str]):
+    """A text argument or option under the one input rule (domain/text.py): a control
+    character is a usage error (exit 2) before the command runs, never a traceback."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        index = first_refused(text)
+        if index is not None:
+            self.fail(
+                f"control characters are not accepted (U+{ord(text[index]):04X} at position "
+                f"{index})",
+                param,
+                ctx,
+            )
+        return text
+
+
+TEXT = Text()
+
+
+def refuse_control_characters(group: click.Group) -> None:
+    """Give every plain text parameter of every command the ``TEXT`` type, so a command
+    added later cannot forget it (choices, paths and files keep their own types)."""
+    stack: list[click.Command] = [group]
+    while stack:
+        command = stack.pop()
+        for param in command.params:
+            if param.type is click.STRING:
+                param.type = TEXT
+        if isinstance(command, click.Group):
+            stack.extend(command.commands.values())
 
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:

@@ -37,7 +37,11 @@ def gateways() -> None:
     required=True,
     help='The settings as JSON, e.g. \'{"account_sid": "AC...", "auth_token": "..."}\'.',
 )
-@click.option("--position", type=int, help="Failover order, lowest first (default: last).")
+@click.option(
+    "--position",
+    type=click.IntRange(0, 1000),
+    help="Failover order, lowest first (default: last).",
+)
 @tenant_option
 @reports_errors
 def gateways_add(

@@ -15,7 +15,7 @@ from twostep.interfaces.cli import (
     radius_commands,
     token_commands,
 )
-from twostep.interfaces.cli.common import reports_errors, wired
+from twostep.interfaces.cli.common import refuse_control_characters, reports_errors, wired
 
 
 @click.group(help="Twostep: a self-hosted multi-factor authentication server.")
@@ -26,8 +26,8 @@ def cli() -> None:
 
 @cli.command(help="Run the HTTP API (migrates the database first).")
 @click.option("--host", default=None, help="Address to listen on [127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port to listen on [8080].")
-@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on [8080].")
+@click.option("--workers", type=click.IntRange(1, 256), help="Worker processes [one per core].")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
@@ -113,6 +113,7 @@ method_commands.register(cli)
 gateway_commands.register(cli)
 token_commands.register(cli)
 radius_commands.register(cli)
+refuse_control_characters(cli)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import click
 
 from twostep.domain.entities import MethodKind, OtpAlgorithm, OtpParams, OtpType
 from twostep.domain.phone import mask_phone
+from twostep.factors.oath_token import MAX_COUNTER
 from twostep.interfaces import qr
 from twostep.interfaces.cli.common import reports_errors, table, wired
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
@@ -33,7 +34,7 @@ def methods() -> None:
 @click.option("--algorithm", type=click.Choice(["SHA1", "SHA256", "SHA512"]), default="SHA1")
 @click.option("--digits", type=click.Choice(["6", "8"]), default="6")
 @click.option("--period", type=click.Choice(["30", "60"]), default="30")
-@click.option("--counter", type=int, default=0)
+@click.option("--counter", type=click.IntRange(0, MAX_COUNTER), default=0, help="HOTP.")
 @click.option("--phone", help="sms, sms_reply, voice: the number, e.g. +14155550123.")
 @click.option(
     "--with-pin",

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from twostep.domain import errors
 from twostep.domain.delivery import WebhookRefused
@@ -91,6 +92,16 @@ def _field(problem: Any, body: Any) -> str:
     return field_name(loc, body)
 
 
+def _allowed(app: FastAPI, path: str) -> str:
+    """Every method the OpenAPI description documents for ``path`` (a 405 is rare: the
+    description is built once and cached by FastAPI)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.TwostepError)
     async def _domain(_request: Request, exc: errors.TwostepError) -> JSONResponse:
@@ -109,11 +120,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_request", message, **extra, details=details), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, _NOT_JSON):
             return JSONResponse(error_body("malformed_json", _MALFORMED), 400)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # the router names one route's methods, not the path's
+            headers = {**(headers or {}), "Allow": _allowed(app, request.url.path)}
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

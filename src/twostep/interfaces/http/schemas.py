@@ -41,6 +41,16 @@ LANGUAGE = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 NAME = r"^\S(.*\S)?$"  # names of integrations, keys, RADIUS clients: no outer spaces
 
 
+# An IPv4 or IPv6 address, as ``ip_address`` reads it (checked by the model that uses it).
+IpAddress = Annotated[
+    str,
+    Field(max_length=45),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+    ),
+]
+
+
 class Strict(Body):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -54,7 +64,7 @@ class ValidateBody(Strict):
     tenant: str | None = Field(default=None, min_length=1, max_length=64)
     code: str | None = Field(default=None, max_length=64)
     method: MethodKind | None = None
-    client_ip: str | None = Field(default=None, max_length=45)
+    client_ip: IpAddress | None = None
 
     @field_validator("method", mode="before")
     @classmethod
@@ -101,7 +111,7 @@ class UserBody(Strict):
     first_name: str | None = Field(default=None, max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
     email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
     mfa: MfaState = MfaState.ENABLED
     language: str | None = Field(default=None, pattern=LANGUAGE)
 
@@ -117,7 +127,7 @@ class UserPatch(Strict):
     first_name: str | None = Field(default=None, max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
     email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
     mfa: MfaState | SkipJsonSchema[None] = None
     language: str | None = Field(default=None, pattern=LANGUAGE)
 
@@ -269,7 +279,9 @@ class AdminKeyBody(Strict):
     name: str = Field(max_length=128, pattern=NAME)
     role: Role
     tenant: str | None = Field(
-        default=None, pattern=TENANT_NAME, description="a tenant_admin's tenant"
+        default=None,
+        pattern=TENANT_NAME,
+        description="required for a tenant_admin key, refused for a global_admin one",
     )
 
     @field_validator("role", mode="before")

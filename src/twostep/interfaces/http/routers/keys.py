@@ -3,12 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from twostep.interfaces.http.deps import AdminDep, AppDep
+from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import AdminKeyBody, AdminKeyCreated, AdminKeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["admin keys"])
 
 
-@router.post("", response_model=AdminKeyCreated, status_code=201)
+@router.post("", response_model=AdminKeyCreated, status_code=201, responses=errors(404))
 def create_key(body: AdminKeyBody, app: AppDep, actor: AdminDep) -> AdminKeyCreated:
     admin_key, key = app.admin.create_admin_key(actor, body.name, body.role, body.tenant)
     return AdminKeyCreated(**AdminKeyOut.of(admin_key).model_dump(), key=key)
