@@ -1,10 +1,10 @@
 """PSKC (RFC 6030) token files.
 
-The XML is parsed here with defusedxml, DTDs forbidden outright, and the tree handed to
-python-pskc's document parser: python-pskc's own file reader would pick lxml when it is
-installed, which expands internal entities. python-pskc then supplies the structure
-(keys, devices, policies, encryption and MAC settings); the cryptography is done in
-``pskc_crypto`` so every MAC is checked before any value is decrypted.
+``pskc_document`` reads the file one KeyPackage at a time under ``xml_limits``' limits
+(DTDs refused outright) and hands over each key as a small ``KeyData``, so memory
+follows the file's size. The cryptography is done in ``pskc_crypto`` so every MAC is
+checked before any value is decrypted; a key without encrypted values is checked as
+soon as it is read.
 
 Supported: plain values; pre-shared-key encryption (AES-128/192/256-CBC, Triple DES CBC,
 AES key wrap) with an HMAC (SHA1/224/256/384/512) on every CBC value; PBKDF2 password-based
@@ -14,24 +14,17 @@ keys. ``UserId`` elements are not read as a ``upn`` (vendors put directory DNs t
 
 from __future__ import annotations
 
-import binascii
-import datetime
-from xml.etree.ElementTree import Element, ParseError
+import functools
 
-import defusedxml.ElementTree as SafeElementTree  # type: ignore[import-untyped, unused-ignore]
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
 from pskc import PSKC
-from pskc.exceptions import PSKCError
-from pskc.key import EncryptedValue, Key
-from pskc.parser import PSKCParser
+from pskc.key import EncryptedValue
 
 from twostep.adapters.importers import pskc_crypto, rules
 from twostep.adapters.importers.pskc_crypto import CryptoError
+from twostep.adapters.importers.pskc_document import FIELDS, Document, KeyData, Sealed
 from twostep.adapters.importers.records import ImportProblem, ImportRefused, TokenRecord
 from twostep.domain.entities import OtpParams, OtpType
 
-# The values RFC 6030 lets a file encrypt, by python-pskc's attribute name.
-_FIELDS = ("secret", "counter", "time_offset", "time_interval", "time_drift")
 _FIELD_NAMES = {
     "secret": "secret",
     "counter": "counter",
@@ -40,6 +33,11 @@ _FIELD_NAMES = {
     "time_drift": "time drift",
 }
 _WRONG_KEY = "wrong key or password, or the file was altered"
+# A refusal lists this many problems; past them the rest of the file is not read (a
+# file of millions of broken keys would otherwise cost a problem object each).
+MAX_PROBLEMS = 1000
+# Records share their parameters (there are at most 24 valid combinations).
+_params = functools.lru_cache(maxsize=32)(OtpParams)
 
 
 def read_pskc(
@@ -50,70 +48,64 @@ def read_pskc(
     ``key`` is the pre-shared key of an encrypted file, ``password`` the password of a
     PBKDF2 one (a key also opens a PBKDF2 file, as the derived key).
     """
-    container = _parse(data)
-    keys = container.keys
-    if not keys:
+    container, entries = _read(data)
+    if not entries:
         raise ImportRefused.single("the file holds no keys")
-    opener = _Opener.for_container(container, key=key, password=password)
+    sealed = [e for e in entries if isinstance(e, KeyData)]
+    opener = _Opener.for_keys(container, sealed, key=key, password=password)
     if opener is not None:
         # Every MAC first: not one value is decrypted unless all of them are authentic.
-        mac_problems = [p for k in keys if (p := opener.check_macs(k)) is not None]
+        mac_problems: list[ImportProblem] = []
+        for k in sealed:
+            if (problem := opener.check_macs(k)) is not None:
+                _note(mac_problems, problem)
         if mac_problems:
             raise ImportRefused(mac_problems)
+    del sealed
     records: list[TokenRecord] = []
     problems: list[ImportProblem] = []
-    seen: dict[str, str] = {}  # serial -> where it was first seen
-    for k in keys:
-        try:
-            record = _record(k, opener)
-        except _KeyRefused as exc:
-            problems.extend(
-                ImportProblem(reason, key_id=k.id, serial=_text(k.serial)) for reason in exc.reasons
-            )
+    seen: dict[str, TokenRecord] = {}  # serial -> the first record with it
+    for i, entry in enumerate(entries):
+        outcome = _outcome(entry, opener) if isinstance(entry, KeyData) else entry
+        entries[i] = outcome  # lets the key's values go as its record is made
+        if isinstance(outcome, tuple):
+            _note(problems, *outcome)
             continue
-        first = seen.setdefault(record.serial, record.where)
-        if first != record.where:
-            problems.append(
-                ImportProblem(
-                    f"serial {record.serial} appears twice (also {first})",
-                    key_id=k.id,
-                    serial=record.serial,
-                )
-            )
+        first = seen.setdefault(outcome.serial, outcome)
+        if first is not outcome:
+            reason = f"serial {outcome.serial} appears twice (also {first.where})"
+            _note(problems, ImportProblem(reason, key_id=outcome.key_id, serial=outcome.serial))
             continue
-        records.append(record)
+        records.append(outcome)
     if problems:
         raise ImportRefused(problems)
     return records
 
 
-def _parse(data: bytes) -> PSKC:
-    try:
-        root = SafeElementTree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except DefusedXmlException:
-        raise ImportRefused.single(
-            "the file declares a DTD, entities or external references, which PSKC files do "
-            "not need: refused as a possible XML attack (billion laughs, external entities)"
-        ) from None
-    except ParseError as exc:
-        raise ImportRefused.single(f"the file is not well-formed XML: {exc}") from None
-    if not isinstance(root, Element):
-        raise ImportRefused.single("the file is not an XML document")
-    container = PSKC()
-    try:
-        PSKCParser.parse_document(container, root)
-    except (PSKCError, ValueError, TypeError, OverflowError, binascii.Error) as exc:
-        raise ImportRefused.single(f"the file is not a valid PSKC document: {exc}") from None
-    derivation = container.encryption.derivation
-    if derivation.algorithm is not None and derivation.pbkdf2_prf is None:
-        # python-pskc reads the PRF from the Algorithm attribute (as RFC 6030's schema has
-        # it) but its own writer puts it in the element text: accept that form too.
-        for prf in root.iter("PRF"):  # the parser has stripped the namespaces
-            if prf.text and prf.text.strip():
-                derivation.pbkdf2_prf = prf.text.strip()
-    return container
+def _note(problems: list[ImportProblem], *new: ImportProblem) -> None:
+    problems.extend(new)
+    if len(problems) > MAX_PROBLEMS:
+        rest = f"more than {MAX_PROBLEMS} problems: the rest of the file was not checked"
+        raise ImportRefused([*problems[:MAX_PROBLEMS], ImportProblem(rest)])
+
+
+_Entry = KeyData | TokenRecord | tuple[ImportProblem, ...]
+
+
+def _read(data: bytes) -> tuple[PSKC, list[_Entry]]:
+    """The file's encryption and MAC settings, and its keys: checked records or
+    problems for plain keys, ``KeyData`` for keys with encrypted values."""
+    document = Document(data)
+    entries: list[_Entry] = []
+    refused = 0  # problems among the entries
+    for key in document.read_keys():
+        entry = key if key.sealed else _outcome(key, None)
+        entries.append(entry)
+        if isinstance(entry, tuple):
+            refused += len(entry)
+            if refused > MAX_PROBLEMS:
+                _note([p for e in entries if isinstance(e, tuple) for p in e])
+    return document.container, entries
 
 
 class _KeyRefused(Exception):
@@ -122,10 +114,12 @@ class _KeyRefused(Exception):
         self.reasons = reasons
 
 
-def _encrypted(key: Key, field: str) -> EncryptedValue | None:
-    # python-pskc keeps a value it has not decrypted yet as ``_<field>``.
-    value = getattr(key, "_" + field, None)
-    return value if isinstance(value, EncryptedValue) else None
+def _outcome(key: KeyData, opener: _Opener | None) -> TokenRecord | tuple[ImportProblem, ...]:
+    try:
+        return _record(key, opener)
+    except _KeyRefused as exc:
+        serial = _text(key.serial)
+        return tuple(ImportProblem(r, key_id=key.id, serial=serial) for r in exc.reasons)
 
 
 class _Opener:
@@ -139,16 +133,20 @@ class _Opener:
         self.mac_name = pskc_crypto.short_name(container.mac.algorithm)
 
     @classmethod
-    def for_container(
-        cls, container: PSKC, *, key: bytes | None, password: str | None
+    def for_keys(
+        cls, container: PSKC, keys: list[KeyData], *, key: bytes | None, password: str | None
     ) -> _Opener | None:
         """None for a file without encrypted values; ImportRefused when it cannot be opened."""
-        values = [v for k in container.keys for f in _FIELDS if (v := _encrypted(k, f))]
-        if not values:
+        if not keys:
             return None
         default = pskc_crypto.short_name(container.encryption.algorithm)
         try:
-            names = {pskc_crypto.short_name(v.algorithm) or default for v in values}
+            names = {
+                pskc_crypto.short_name(v.algorithm) or default
+                for k in keys
+                for f in FIELDS
+                if isinstance(v := getattr(k, f), Sealed)
+            }
             if None in names:
                 raise CryptoError("an encrypted value does not say how it is encrypted")
             lengths = {
@@ -217,11 +215,11 @@ class _Opener:
             return stored
         return encryption_key  # drafts before RFC 6030 used the encryption key
 
-    def check_macs(self, key: Key) -> ImportProblem | None:
+    def check_macs(self, key: KeyData) -> ImportProblem | None:
         """The first value of this key whose MAC is missing or wrong, as a problem."""
-        for field in _FIELDS:
-            value = _encrypted(key, field)
-            if value is None:
+        for field in FIELDS:
+            value = getattr(key, field)
+            if not isinstance(value, Sealed):
                 continue
             name = pskc_crypto.short_name(value.algorithm) or self.default_name or ""
             label = _FIELD_NAMES[field]
@@ -239,17 +237,17 @@ class _Opener:
                 return ImportProblem(reason, key_id=key.id, serial=_text(key.serial))
         return None
 
-    def decrypt(self, value: EncryptedValue) -> bytes:
+    def decrypt(self, value: Sealed) -> bytes:
         name = pskc_crypto.short_name(value.algorithm) or self.default_name or ""
         return pskc_crypto.decrypt(
             name, self.key, value.cipher_value or b"", self.container.encryption.iv
         )
 
 
-def _value(key: Key, field: str, opener: _Opener | None) -> bytes | int | None:
-    encrypted = _encrypted(key, field)
-    if encrypted is None:
-        plain: bytes | int | None = getattr(key, "_" + field, None)
+def _value(key: KeyData, field: str, opener: _Opener | None) -> bytes | int | None:
+    encrypted = getattr(key, field)
+    if not isinstance(encrypted, Sealed):
+        plain: bytes | int | None = encrypted
         return plain
     if opener is None:  # pragma: no cover - an encrypted value always makes an opener
         raise CryptoError("the value is encrypted")
@@ -257,7 +255,7 @@ def _value(key: Key, field: str, opener: _Opener | None) -> bytes | int | None:
     return plaintext if field == "secret" else pskc_crypto.decode_int(plaintext)
 
 
-def _int_value(key: Key, field: str, opener: _Opener | None) -> int | None:
+def _int_value(key: KeyData, field: str, opener: _Opener | None) -> int | None:
     value = _value(key, field, opener)
     if value is None or isinstance(value, int):
         return value
@@ -266,14 +264,6 @@ def _int_value(key: Key, field: str, opener: _Opener | None) -> int | None:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _epoch(value: object) -> float | None:
-    if not isinstance(value, datetime.datetime):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value.timestamp()
 
 
 def _otp_type(uri: str | None) -> OtpType:
@@ -286,7 +276,7 @@ def _otp_type(uri: str | None) -> OtpType:
     raise ValueError(f"the key algorithm {shown} is not supported (only HOTP and TOTP)")
 
 
-def _record(key: Key, opener: _Opener | None) -> TokenRecord:
+def _record(key: KeyData, opener: _Opener | None) -> TokenRecord:
     attempt = rules.Checker()  # CryptoError is a ValueError, so it is caught too
     reasons = attempt.reasons
 
@@ -307,13 +297,8 @@ def _record(key: Key, opener: _Opener | None) -> TokenRecord:
             reasons.append("a TOTP start time (Time) other than 0 is not supported")
     elif otp_type is OtpType.HOTP:
         counter = attempt(lambda: rules.check_counter(_int_value(key, "counter", opener) or 0), 0)
-    policy = key.policy
-    if policy.unknown_policy_elements:
-        reasons.append("the key policy has elements this importer does not understand")
-    if policy.key_usage and "OTP" not in policy.key_usage:
-        reasons.append("the key policy does not allow OTP use")
-    valid_from = _epoch(policy.start_date or key.start_date)
-    valid_until = _epoch(policy.expiry_date or key.expiry_date)
+    reasons.extend(key.policy_reasons)
+    valid_from, valid_until = key.valid_from, key.valid_until
     if valid_from is not None and valid_until is not None and valid_until < valid_from:
         reasons.append("the key expires before it becomes valid")
     manufacturer = attempt(lambda: rules.check_text("manufacturer", _text(key.manufacturer)), None)
@@ -323,7 +308,7 @@ def _record(key: Key, opener: _Opener | None) -> TokenRecord:
     return TokenRecord(
         serial=serial,
         seed=seed,
-        params=OtpParams(type=otp_type, algorithm=algorithm, digits=digits, period=period),
+        params=_params(otp_type, algorithm, digits, period),
         counter=counter,
         manufacturer=manufacturer,
         model=model,
@@ -333,7 +318,7 @@ def _record(key: Key, opener: _Opener | None) -> TokenRecord:
     )
 
 
-def _secret(key: Key, opener: _Opener | None) -> bytes:
+def _secret(key: KeyData, opener: _Opener | None) -> bytes:
     value = _value(key, "secret", opener)
     if value is None or value == b"":
         raise ValueError("the key has no secret")

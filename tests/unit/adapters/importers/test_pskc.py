@@ -297,7 +297,7 @@ def test_hostile_xml_is_refused_quickly(document: bytes) -> None:
 
 
 def test_python_pskc_file_reader_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    # python-pskc's reader would use lxml when installed; ours parses with defusedxml.
+    # python-pskc's reader would use lxml when installed; ours streams through expat.
     def forbidden(*_args: object) -> None:
         raise AssertionError("pskc.xml.parse called")
 
