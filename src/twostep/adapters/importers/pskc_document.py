@@ -103,8 +103,8 @@ class Document:
             ) from None
         except xml_limits.LimitExceeded as exc:
             raise ImportRefused.single(
-                f"the file is refused by the XML limits of the import: {exc}; no PSKC file "
-                "needs that much, so it is treated as a possible denial-of-service attack"
+                f"over a limit of the token import: {exc}. No PSKC file comes near it: "
+                "refused as a possible denial-of-service attack"
             ) from None
         except xml_limits.NotWellFormed as exc:
             raise ImportRefused.single(f"the file is not well-formed XML: {exc}") from None
