@@ -75,9 +75,10 @@ class KeyData:
 
 
 class Document:
-    """A PSKC file as it is read: iterate ``read_keys()``; ``container`` holds the file's
-    encryption and MAC settings once they are exhausted. Every problem of the document
-    itself (not well-formed, over a limit, not PSKC) is raised as ImportRefused."""
+    """A PSKC file as it is read: ``read_keys()`` yields its keys in document order, and
+    once it is exhausted ``container`` holds the file's encryption and MAC settings. A
+    problem of the document itself (not well-formed, over a limit, not PSKC) is raised
+    as ImportRefused."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
