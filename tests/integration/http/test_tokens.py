@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.unit.adapters.importers.big_pskc import flood
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -133,3 +137,20 @@ def test_resync_a_drifted_hotp_token(
         json={"user": "alice", "code": otp.hotp(seed, params, 42)},
     )
     assert r.json()["result"] == "accept"
+
+
+def test_a_hostile_pskc_upload_is_refused_whole_and_cheaply(
+    client: TestClient, admin: dict[str, str], tmp_path: Path
+) -> None:
+    """16 MB of ordinary elements (no DTD) once cost half a GB of worker memory."""
+    path = flood(tmp_path / "flood.xml", "elements", 16 * 1024 * 1024)
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("t.xml", path.read_bytes(), "application/pskc+xml")},
+    )
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "import_refused"
+    assert "over a limit of the token import" in error["message"]
+    assert client.get("/v1/tenants/default/tokens", headers=admin).json() == []
