@@ -167,6 +167,15 @@ class TestDeviceAuthentication:
         assert caught.value.message == "Authentication request is not for an activated account"
         assert app.enroll.list(OPERATOR, "default", "alice") == []
 
+    def test_only_the_device_itself_learns_it_was_deactivated(
+        self, app: App, phone: FakeDevice
+    ) -> None:
+        """docs/device-api.md §2: a bad signature hears 401 first, whatever the state."""
+        app.devices.deactivate(OPERATOR, "default", "alice", phone.id)
+        ts = int(app.deps.clock.now())
+        with pytest.raises(Unauthenticated):
+            app.devices.authenticate(phone.id, ts, b"\x00" * 64, "GET", "/x")
+
     def test_a_deleted_user_leaves_no_activated_account(self, app: App, phone: FakeDevice) -> None:
         app.admin.delete_user(OPERATOR, "default", "alice")
         with pytest.raises(AccountNotActivated):
