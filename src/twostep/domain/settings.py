@@ -1,214 +1,346 @@
-"""Tenant settings: typed, with defaults and one validator."""
+"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit), each setting
+with its type, range and default declared once.
+
+The sections are how the code reads them (``settings.otp.totp_window``). The API, the CLI
+and the database keep one flat object of uniquely named settings
+(``{"totp_window": 1, "max_failures": 10, ...}``): ``from_dict``, ``updated`` and
+``to_dict`` translate, and every refusal is an ``InvalidSetting`` naming the flat key. The
+JSON Schema of that flat object (``flat_schema``) is generated from the same declarations,
+so the OpenAPI description cannot drift from what is accepted.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from twostep.domain.errors import InvalidSetting
 from twostep.domain.text import first_refused
 
-AUDIT_OPTIONAL_FIELDS = ("first_name", "last_name", "email", "phone", "device", "client_ip")
-
-
-# Inclusive ranges of the integer settings (the OpenAPI description shows them too).
-RANGES: dict[str, tuple[int, int]] = {
-    "totp_window": (0, 10),
-    "hotp_lookahead": (0, 100),
-    "hotp_resync_window": (2, 10_000),
-    "max_failures": (1, 100),
-    "lockout_seconds": (0, 30 * 24 * 3600),
-    "app_code_digits": (6, 8),
-    "pending_method_seconds": (60, 7 * 24 * 3600),
-    "sms_code_timeout": (60, 3600),
-    "sms_reply_timeout": (30, 3600),
-    "voice_timeout": (30, 600),
-    "challenge_attempts": (1, 10),
-    "resend_interval": (10, 600),
-    "max_sends": (1, 5),
-    "delivery_window": (60, 7 * 24 * 3600),
-    "user_delivery_limit": (1, 1000),
-    "tenant_delivery_limit": (1, 10_000_000),
-    "push_timeout": (15, 600),
-    "push_max_pending": (1, 10),
-    "push_user_limit": (1, 100),
-    "push_pause_after": (1, 100),
-    "push_pause_seconds": (0, 86400),
-    "activation_seconds": (60, 7 * 24 * 3600),
-}
+AuditField = Literal["first_name", "last_name", "email", "phone", "device", "client_ip"]
+AUDIT_OPTIONAL_FIELDS: tuple[AuditField, ...] = get_args(AuditField)
 MAX_CALLING_CODES = 300  # more than there are country calling codes
 MAX_URL_LENGTH = 2000
 
+DAY = 24 * 3600
+# JSON has lists; the settings keep tuples (immutable values). Lists are accepted as given.
+TextList = Annotated[tuple[str, ...], Strict(False)]
 
-@dataclass(frozen=True, slots=True)
-class TenantSettings:
-    issuer: str = "Twostep"  # shown by authenticator apps next to the account
-    totp_window: int = 1  # accept the current step and this many steps either side
-    hotp_lookahead: int = 10  # accept this many counters past the expected one
-    hotp_resync_window: int = 100  # how far two consecutive codes may be searched for
-    max_failures: int = 10  # consecutive failures before the user is locked
-    lockout_seconds: int = 900  # 0: locked until an admin unlocks
-    app_code_algorithm: str = "SHA1"  # SHA1 is what every authenticator app reads
-    app_code_digits: int = 6
-    app_code_period: int = 30
-    pending_method_seconds: int = 600  # unconfirmed enrollments expire
-    audit_fields: tuple[str, ...] = field(default=AUDIT_OPTIONAL_FIELDS)
-    # Phone methods (sms, sms_reply, voice): how long a challenge lives, how often it may be
-    # tried and resent, and the abuse limits that stop SMS pumping and toll fraud.
-    sms_code_timeout: int = 300  # one-way SMS: the code's lifetime
-    sms_reply_timeout: int = 60  # two-way SMS: how long a reply is waited for
-    voice_timeout: int = 120  # a call: how long "#" is waited for
-    challenge_attempts: int = 3  # wrong codes before a challenge is spent
-    resend_interval: int = 30  # seconds between two sends of one challenge
-    max_sends: int = 3  # sends of one challenge, the first included
-    delivery_window: int = 3600  # the sliding window of the two limits below
-    user_delivery_limit: int = 10  # texts and calls per user per window
-    tenant_delivery_limit: int = 1000  # texts and calls per tenant per window
-    allowed_calling_codes: tuple[str, ...] = ()  # e.g. ("1", "44"); empty: every country
-    sms_sender: str = ""  # sender ID or number; empty: the gateway's default
-    caller_id: str = ""  # E.164 calls are placed from; empty: the gateway's default
-    voice_pin_required: bool = False  # callers enter their PIN before "#"
-    fraud_blocks_user: bool = True  # a fraud report (0# in a call) locks the user
-    language: str = "en"  # texts and calls, for users without a language of their own
-    # The mobile authenticator (app_push): request lifetime, the text shown on the device,
-    # and the push-fatigue limits.
-    push_timeout: int = 60  # seconds a push request waits for its answer
-    push_message: str = "Sign-in to {integration} from {client_ip}"
-    push_max_pending: int = 3  # unanswered requests a user may have at once
-    push_user_limit: int = 10  # requests per user per 10 minutes
-    push_pause_after: int = 3  # denials within 10 minutes that pause requests
-    push_pause_seconds: int = 600  # how long requests stay paused after those denials
-    activation_seconds: int = 600  # an activation code's lifetime
-    alert_webhook_url: str = ""  # where fraud alerts are posted (JSON); empty: log only
 
-    def __post_init__(self) -> None:
-        self._check_text()
-        for name, (low, high) in RANGES.items():
-            _in_range(name, getattr(self, name), low, high)
-        self._check_phone_settings()
-        self._check_push_settings()
-        if self.app_code_digits == 7:
-            raise InvalidSetting("app_code_digits must be 6 or 8", field="app_code_digits")
-        if self.app_code_period not in (30, 60):
-            raise InvalidSetting("app_code_period must be 30 or 60", field="app_code_period")
-        if self.app_code_algorithm not in ("SHA1", "SHA256", "SHA512"):
-            raise InvalidSetting(
-                "app_code_algorithm must be SHA1, SHA256 or SHA512", field="app_code_algorithm"
-            )
-        if (
-            not isinstance(self.issuer, str)
-            or not 1 <= len(self.issuer) <= 64
-            or ":" in self.issuer
-            or not self.issuer.isprintable()
-        ):
-            raise InvalidSetting(
-                "issuer must be 1-64 printable characters without ':'", field="issuer"
-            )
-        if len(set(self.audit_fields)) != len(self.audit_fields):
-            raise InvalidSetting("audit_fields lists a field twice", field="audit_fields")
-        unknown = set(self.audit_fields) - set(AUDIT_OPTIONAL_FIELDS)
-        if unknown:
-            raise InvalidSetting(
-                f"unknown audit field(s): {', '.join(sorted(unknown))}", field="audit_fields"
-            )
+def _range(default: int, low: int, high: int, description: str) -> Any:
+    return Field(default=default, ge=low, le=high, description=description)
 
-    def _check_text(self) -> None:
-        """The one text rule (domain/text.py) for every text setting and list item."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            for text in value if isinstance(value, tuple) else (value,):
-                if isinstance(text, str) and first_refused(text) is not None:
-                    raise InvalidSetting(
-                        f"{f.name} holds a control character; control characters are not accepted",
-                        field=f.name,
-                    )
 
-    def _check_phone_settings(self) -> None:
-        codes = self.allowed_calling_codes
-        if len(codes) > MAX_CALLING_CODES or len(set(codes)) != len(codes):
-            raise InvalidSetting(
-                f"allowed_calling_codes lists each code once, at most {MAX_CALLING_CODES}",
-                field="allowed_calling_codes",
-            )
-        for code in codes:
-            if not (code.isdigit() and 1 <= len(code) <= 3 and code[0] != "0"):
-                raise InvalidSetting(
-                    'allowed_calling_codes lists country calling codes such as "1" or "44"',
-                    field="allowed_calling_codes",
-                )
-        if len(self.sms_sender) > 16 or not self.sms_sender.isprintable():
-            raise InvalidSetting(
-                "sms_sender must be up to 16 printable characters", field="sms_sender"
-            )
-        if self.caller_id and not (
-            self.caller_id.startswith("+")
-            and self.caller_id[1:].isdigit()
-            and 8 <= len(self.caller_id) <= 16
-        ):
-            raise InvalidSetting(
-                "caller_id must be an E.164 number such as +14155550123", field="caller_id"
-            )
-        if not (
-            2 <= len(self.language) <= 16 and all(c.isalnum() or c == "-" for c in self.language)
-        ):
-            raise InvalidSetting(
-                "language must be a language tag such as en or de-CH", field="language"
-            )
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    def _check_push_settings(self) -> None:
-        if not 1 <= len(self.push_message) <= 200:
-            raise InvalidSetting("push_message must be 1-200 characters", field="push_message")
-        try:
-            self.push_message.format(integration="", client_ip="", user="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise InvalidSetting(
-                "push_message may only use {integration}, {client_ip} and {user}",
-                field="push_message",
-            ) from exc
-        if self.alert_webhook_url and (
-            not self.alert_webhook_url.startswith(("https://", "http://"))
-            or len(self.alert_webhook_url) > MAX_URL_LENGTH
-        ):
-            raise InvalidSetting(
-                f"alert_webhook_url must be an http(s) URL of at most {MAX_URL_LENGTH} characters",
-                field="alert_webhook_url",
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, tuple):  # JSON has lists
-                data[key] = list(value)
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        """The one input rule (domain/text.py) for every text setting and list item, before
+        any other check."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                texts = value if isinstance(value, list | tuple) else (value,)
+                if any(isinstance(t, str) and first_refused(t) is not None for t in texts):
+                    raise ValueError(f"{name}: control characters are not accepted")
         return data
 
+
+class OtpSettings(_Section):
+    """Codes: authenticator apps (app_code) and hardware tokens (oath_token)."""
+
+    totp_window: int = _range(1, 0, 10, "accept the current step and this many either side")
+    hotp_lookahead: int = _range(10, 0, 100, "accept this many counters past the expected one")
+    hotp_resync_window: int = _range(100, 2, 10_000, "how far two codes are searched in a resync")
+    app_code_algorithm: Literal["SHA1", "SHA256", "SHA512"] = Field(
+        default="SHA1", description="for new app_code methods (SHA1 is what every app reads)"
+    )
+    app_code_digits: int = Field(
+        default=6, description="for new app_code methods", json_schema_extra={"enum": [6, 8]}
+    )
+    app_code_period: int = Field(
+        default=30, description="for new app_code methods", json_schema_extra={"enum": [30, 60]}
+    )
+
+    @field_validator("app_code_digits", "app_code_period")
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TenantSettings:
-        """Build from stored or submitted values; unknown keys are an error."""
+    def _one_of(cls, value: int, info: ValidationInfo) -> int:
+        allowed = (6, 8) if info.field_name == "app_code_digits" else (30, 60)
+        if value not in allowed:
+            raise ValueError(f"must be {allowed[0]} or {allowed[1]}")
+        return value
+    pending_method_seconds: int = _range(
+        600, 60, 7 * DAY, "an unconfirmed app_code enrollment expires after this long"
+    )
+
+
+class LockoutSettings(_Section):
+    max_failures: int = _range(10, 1, 100, "consecutive failures before the user is locked")
+    lockout_seconds: int = _range(900, 0, 30 * DAY, "how long a lock lasts; 0: until unlocked")
+    fraud_blocks_user: bool = Field(default=True, description="a fraud report locks the user")
+
+
+class PhoneSettings(_Section):
+    """Text and call challenges (sms, sms_reply, voice; email codes share the attempt, resend
+    and delivery limits): their lifetimes, and the abuse limits that stop SMS pumping and
+    toll fraud."""
+
+    sms_code_timeout: int = _range(300, 60, 3600, "one-way SMS: the code's lifetime")
+    sms_reply_timeout: int = _range(60, 30, 3600, "two-way SMS: how long a reply is waited for")
+    voice_timeout: int = _range(120, 30, 600, 'a call: how long "#" is waited for')
+    challenge_attempts: int = _range(3, 1, 10, "wrong codes before a challenge is spent")
+    resend_interval: int = _range(30, 10, 600, "seconds between two sends of one challenge")
+    max_sends: int = _range(3, 1, 5, "sends of one challenge, the first included")
+    delivery_window: int = _range(3600, 60, 7 * DAY, "the window of the two limits below")
+    user_delivery_limit: int = _range(10, 1, 1000, "texts, calls and emails per user per window")
+    tenant_delivery_limit: int = _range(
+        1000, 1, 10_000_000, "texts, calls and emails per tenant per window"
+    )
+    allowed_calling_codes: TextList = Field(
+        default=(),
+        max_length=MAX_CALLING_CODES,
+        description='countries numbers may be in, e.g. ["1", "44"]; empty: every country',
+        json_schema_extra={
+            "items": {"type": "string", "pattern": "^[1-9][0-9]{0,2}$"},
+            "uniqueItems": True,
+        },
+    )
+    sms_sender: str = Field(default="", max_length=16, description="sender ID; empty: the gateway's")
+    caller_id: str = Field(
+        default="",
+        pattern=r"^(\+[0-9]{7,15})?$",
+        description="E.164 number calls come from; empty: the gateway's",
+    )
+    voice_pin_required: bool = Field(default=False, description="callers enter their PIN before #")
+    language: str = Field(
+        default="en",
+        pattern="^[A-Za-z0-9-]{2,16}$",
+        description="texts, calls and emails, for users without a language of their own",
+    )
+
+    @field_validator("allowed_calling_codes")
+    @classmethod
+    def _calling_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"lists each code once, at most {MAX_CALLING_CODES}")
+        for code in codes:
+            if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 3 and code[0] != "0"):
+                raise ValueError('lists country calling codes such as "1" or "44"')
+        return codes
+
+
+class EmailSettings(_Section):
+    """Codes sent by email (the email method)."""
+
+    email_code_timeout: int = _range(300, 60, 3600, "an emailed code's lifetime")
+    email_sender: str = Field(
+        default="",
+        max_length=254,
+        pattern=r"^([^\s@<>]+@[^\s@<>]+)?$",
+        description="the From address; empty: the gateway's",
+    )
+
+
+class PushSettings(_Section):
+    """The mobile authenticator (app_push): request lifetime, the text shown on the device,
+    the push-fatigue limits and activations."""
+
+    push_timeout: int = _range(60, 15, 600, "seconds a push request waits for its answer")
+    push_message: str = Field(
+        default="Sign-in to {integration} from {client_ip}",
+        min_length=1,
+        max_length=200,
+        description="shown on the device; may use {integration}, {client_ip} and {user}",
+    )
+    push_max_pending: int = _range(3, 1, 10, "unanswered requests a user may have at once")
+    push_user_limit: int = _range(10, 1, 100, "requests per user per 10 minutes")
+    push_pause_after: int = _range(3, 1, 100, "denials within 10 minutes that pause requests")
+    push_pause_seconds: int = _range(600, 0, DAY, "how long requests stay paused then")
+    activation_seconds: int = _range(600, 60, 7 * DAY, "an activation code's lifetime")
+
+    @field_validator("push_message")
+    @classmethod
+    def _message(cls, message: str) -> str:
+        try:
+            message.format(integration="", client_ip="", user="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError("may only use {integration}, {client_ip} and {user}") from exc
+        return message
+
+
+class AuditSettings(_Section):
+    audit_fields: Annotated[tuple[AuditField, ...], Strict(False)] = Field(
+        default=AUDIT_OPTIONAL_FIELDS,
+        description="the optional fields audit events record",
+        json_schema_extra={"uniqueItems": True},
+    )
+    alert_webhook_url: str = Field(
+        default="",
+        max_length=MAX_URL_LENGTH,
+        pattern="^(https?://.*)?$",
+        description="where fraud alerts are posted as JSON; empty: log only",
+    )
+
+    @field_validator("audit_fields", mode="before")
+    @classmethod
+    def _known_fields(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            unknown = sorted(set(value) - set(AUDIT_OPTIONAL_FIELDS))
+            if unknown:
+                raise ValueError(f"unknown audit field(s): {', '.join(unknown)}")
+            if len(set(value)) != len(value):
+                raise ValueError("lists a field twice")
+        return value
+
+
+class TenantSettings(BaseModel):
+    """A tenant's settings, by section. Immutable: ``updated`` makes a new value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    issuer: str = Field(
+        default="Twostep",
+        min_length=1,
+        max_length=64,
+        pattern="^[^:]*$",
+        description="shown by authenticator apps next to the account (no ':')",
+    )
+    otp: OtpSettings = Field(default_factory=OtpSettings)
+    lockout: LockoutSettings = Field(default_factory=LockoutSettings)
+    phone: PhoneSettings = Field(default_factory=PhoneSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    def __init__(self, **flat: Any) -> None:
+        """``TenantSettings(max_failures=3)``: flat keys, checked like ``from_dict``."""
+        try:
+            super().__init__(**_nest(flat))
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    @field_validator("issuer")
+    @classmethod
+    def _printable_issuer(cls, issuer: str) -> str:
+        if not issuer.isprintable():
+            raise ValueError("must be printable (control characters are not accepted)")
+        return issuer
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TenantSettings:
+        """Build from stored or submitted flat values; unknown keys are an error."""
         return cls().updated(data)
 
-    def updated(self, changes: dict[str, Any]) -> TenantSettings:
-        known = {f.name: f for f in fields(self)}
-        clean: dict[str, Any] = {}
-        for key, given in changes.items():
-            value = given
-            if key not in known:
-                raise InvalidSetting(f"unknown setting {key!r}", field=key)
-            default = getattr(TenantSettings(), key)
-            if isinstance(default, tuple):
-                if not isinstance(value, list | tuple) or not all(
-                    isinstance(v, str) for v in value
-                ):
-                    raise InvalidSetting(f"{key} must be a list of strings", field=key)
-                value = tuple(value)
-            elif isinstance(default, bool) or isinstance(value, bool):
-                if not (isinstance(default, bool) and isinstance(value, bool)):
-                    raise InvalidSetting(f"{key} has the wrong type", field=key)
-            elif not isinstance(value, type(default)):
-                raise InvalidSetting(f"{key} must be {type(default).__name__}", field=key)
-            clean[key] = value
-        return replace(self, **clean)
+    def updated(self, changes: Mapping[str, Any]) -> TenantSettings:
+        """These settings with ``changes`` (flat keys) applied, all checked, or none."""
+        return TenantSettings(**{**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat object the API, the CLI and the database use (lists, not tuples)."""
+        flat: dict[str, Any] = {"issuer": self.issuer}
+        for section in _SECTIONS:
+            for name, value in getattr(self, section).model_dump().items():
+                flat[name] = list(value) if isinstance(value, tuple) else value
+        return flat
 
 
-def _in_range(name: str, value: object, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidSetting(f"{name} must be an integer from {low} to {high}", field=name)
+_SECTIONS = ("otp", "lockout", "phone", "email", "push", "audit")
+
+
+@cache
+def _where() -> dict[str, str]:
+    """Each flat key's section."""
+    owners = {}
+    for section in _SECTIONS:
+        model = TenantSettings.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, _Section)
+        for name in model.model_fields:
+            assert name not in owners, f"setting {name} in two sections"
+            owners[name] = section
+    return owners
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    where = _where()
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key == "issuer":
+            nested["issuer"] = value
+        elif key in where:
+            nested.setdefault(where[key], {})[key] = value
+        else:
+            raise InvalidSetting(f"unknown setting {key!r}", field=str(key))
+    return nested
+
+
+def _invalid(exc: ValidationError) -> InvalidSetting:
+    """The first problem, as one message naming the flat key."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    named, _, rest = message.partition(": ")
+    if named in FLAT_FIELDS and rest:  # a section's own check names the setting
+        return InvalidSetting(f"{named}: {rest}", field=named)
+    name = next((part for part in reversed(loc) if part in FLAT_FIELDS), loc[-1] if loc else "")
+    bounds = RANGES.get(name)
+    if bounds is not None and error["type"] in _RANGE_ERRORS:
+        low, high = bounds
+        return InvalidSetting(f"{name} must be an integer from {low} to {high}", field=name)
+    return InvalidSetting(f"{name}: {message}", field=name)
+
+
+_RANGE_ERRORS = frozenset(
+    {"int_type", "int_parsing", "greater_than_equal", "less_than_equal", "int_from_float"}
+)
+
+
+def _flat_fields() -> Iterator[tuple[str, Any]]:
+    yield "issuer", TenantSettings.model_fields["issuer"]
+    for section in _SECTIONS:
+        model = TenantSettings.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        yield from model.model_fields.items()
+
+
+def _ranges() -> dict[str, tuple[int, int]]:
+    """The inclusive ranges of the integer settings, from their declarations."""
+    found = {}
+    for name, info in _flat_fields():
+        low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+        high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+        if low is not None and high is not None:
+            found[name] = (int(low), int(high))
+    return found
+
+
+FLAT_FIELDS = frozenset(name for name, _info in _flat_fields())
+RANGES: dict[str, tuple[int, int]] = _ranges()
+
+
+def flat_schema() -> dict[str, Any]:
+    """The JSON Schema of the flat settings object (for the OpenAPI description)."""
+    properties: dict[str, Any] = {}
+    top = TenantSettings.model_json_schema(mode="validation")["properties"]
+    properties["issuer"] = top["issuer"]
+    for section in _SECTIONS:
+        model = TenantSettings.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        schema = model.model_json_schema(mode="validation")
+        for name, prop in schema["properties"].items():
+            prop.pop("title", None)
+            properties[name] = prop
+    properties["issuer"].pop("title", None)
+    return {"type": "object", "properties": properties, "additionalProperties": False}

@@ -17,16 +17,16 @@ class AppCodeFactor:
     def new_params(self, settings: TenantSettings) -> OtpParams:
         return OtpParams(
             type=OtpType.TOTP,
-            algorithm=OtpAlgorithm(settings.app_code_algorithm),
-            digits=settings.app_code_digits,
-            period=settings.app_code_period,
+            algorithm=OtpAlgorithm(settings.otp.app_code_algorithm),
+            digits=settings.otp.app_code_digits,
+            period=settings.otp.app_code_period,
         )
 
     def match(
         self, method: Method, seed: bytes, code: str, now: float, settings: TenantSettings
     ) -> CodeMatch | None:
         assert method.otp is not None
-        step = otp.match_totp(seed, method.otp, code, now, settings.totp_window, method.drift)
+        step = otp.match_totp(seed, method.otp, code, now, settings.otp.totp_window, method.drift)
         return None if step is None else CodeMatch(step=step)
 
 

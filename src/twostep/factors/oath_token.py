@@ -29,7 +29,7 @@ class OathTokenFactor:
         params = method.otp
         assert params is not None
         if params.type is OtpType.HOTP:
-            last = min(method.counter + settings.hotp_lookahead, STORED_COUNTER_MAX - 1)
+            last = min(method.counter + settings.otp.hotp_lookahead, STORED_COUNTER_MAX - 1)
             counter = otp.match_counter(seed, params, code, method.counter, last)
             if counter is None:
                 # A recently spent code still matches here, so its claim fails and the
@@ -38,7 +38,7 @@ class OathTokenFactor:
                 first = max(method.counter - REPLAY_LOOKBACK, 0)
                 counter = otp.match_counter(seed, params, code, first, method.counter - 1)
             return None if counter is None else CodeMatch(counter=counter)
-        step = otp.match_totp(seed, params, code, now, settings.totp_window, method.drift)
+        step = otp.match_totp(seed, params, code, now, settings.otp.totp_window, method.drift)
         return None if step is None else CodeMatch(step=step)
 
 

@@ -24,10 +24,10 @@ class PhoneFactor:
 
     def timeout(self, settings: TenantSettings) -> int:
         if self.kind is MethodKind.SMS:
-            return settings.sms_code_timeout
+            return settings.phone.sms_code_timeout
         if self.kind is MethodKind.SMS_REPLY:
-            return settings.sms_reply_timeout
-        return settings.voice_timeout
+            return settings.phone.sms_reply_timeout
+        return settings.phone.voice_timeout
 
 
 PHONE_FACTORS = {

@@ -30,7 +30,7 @@ def new_event(
     """An attempt's event before its result: who, from where, through what. The optional
     fields are filled only where the tenant's ``audit_fields`` ask for them. A known user
     is recorded by their display name, whatever variant was typed ("ALICE" for "Alice")."""
-    wanted = settings.audit_fields
+    wanted = settings.audit.audit_fields
     return AuditEvent(
         event_id=str(uuid.uuid4()),
         at=now,

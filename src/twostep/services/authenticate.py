@@ -312,7 +312,7 @@ def _usable(method: Method, now: float) -> bool:
 
 
 def _device(method: Method, settings: TenantSettings) -> str | None:
-    if "device" not in settings.audit_fields:
+    if "device" not in settings.audit.audit_fields:
         return None
     return method.serial or method.id
 

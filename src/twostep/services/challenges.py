@@ -372,7 +372,7 @@ class ChallengeService:
         return _result(current), False
 
     def _lock_for_fraud(self, tx: Transaction, tenant: Tenant, user: User) -> None:
-        if tenant.settings.fraud_blocks_user:
+        if tenant.settings.lockout.fraud_blocks_user:
             tx.users.lock(user.id, FOREVER)  # until an admin unlocks
 
     def _after(
@@ -408,11 +408,11 @@ class ChallengeService:
             tenant.name,
             where,
             after,
-            " and is now locked" if settings.fraud_blocks_user else "",
+            " and is now locked" if settings.lockout.fraud_blocks_user else "",
         )
-        if settings.alert_webhook_url and self.alerts is not None:
+        if settings.audit.alert_webhook_url and self.alerts is not None:
             self.alerts.send(
-                settings.alert_webhook_url,
+                settings.audit.alert_webhook_url,
                 {
                     "alert": "fraud_reported",
                     "tenant": tenant.name,
@@ -421,9 +421,9 @@ class ChallengeService:
                     "transaction_id": challenge.id,
                     "integration": challenge.integration,
                     "client_ip": (
-                        challenge.client_ip if "client_ip" in settings.audit_fields else None
+                        challenge.client_ip if "client_ip" in settings.audit.audit_fields else None
                     ),
-                    "user_locked": settings.fraud_blocks_user,
+                    "user_locked": settings.lockout.fraud_blocks_user,
                     # The sign-in's outcome: "accept" when the report came after an approval.
                     "outcome": outcome.result.value,
                     "at": now,
@@ -466,7 +466,7 @@ class ChallengeService:
             interface=challenge.interface,
             method=challenge.kind.value,
         )
-        wanted = tenant.settings.audit_fields
+        wanted = tenant.settings.audit.audit_fields
         return replace(
             event,
             phone=audited_phone(challenge.destination, tenant.settings),
@@ -530,7 +530,7 @@ def _after_what(outcome: Decision) -> str:
 
 
 def audited_phone(phone: str | None, settings: TenantSettings) -> str | None:
-    return phone if "phone" in settings.audit_fields else None
+    return phone if "phone" in settings.audit.audit_fields else None
 
 
 def decided(event: AuditEvent, decision: Decision, detail: str | None = None) -> AuditEvent:

@@ -103,7 +103,7 @@ class DeviceService:
                 tenant_id=tenant.id,
                 user_id=user.id,
                 created_at=now,
-                expires_at=now + tenant.settings.activation_seconds,
+                expires_at=now + tenant.settings.push.activation_seconds,
                 replaces=replaces,
             )
             tx.activations.add(activation, self._code_hash(code))

@@ -68,7 +68,7 @@ class EnrollService:
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             user = user_for(tx, tenant, user_name)
-            tx.methods.purge_pending(now - tenant.settings.pending_method_seconds)
+            tx.methods.purge_pending(now - tenant.settings.otp.pending_method_seconds)
             params = _APP_CODE.new_params(tenant.settings)
             seed = otp.new_seed(params.algorithm)
             method = self._add(
@@ -138,9 +138,9 @@ class EnrollService:
             check_destination(
                 number,
                 texts=kind is not MethodKind.VOICE,
-                allowed_calling_codes=settings.allowed_calling_codes,
+                allowed_calling_codes=settings.phone.allowed_calling_codes,
             )
-            if kind is MethodKind.VOICE and settings.voice_pin_required and pin is None:
+            if kind is MethodKind.VOICE and settings.phone.voice_pin_required and pin is None:
                 raise InvalidInput("this tenant requires a PIN for voice methods", field="pin")
             method_id = _new_id()
             sealed = (
@@ -174,7 +174,7 @@ class EnrollService:
             method = self._method(tx, user.id, method_id)
             if method.status is not MethodStatus.PENDING:
                 raise MethodNotPending()
-            if method.created_at + tenant.settings.pending_method_seconds < now:
+            if method.created_at + tenant.settings.otp.pending_method_seconds < now:
                 raise MethodNotFound("the enrollment expired: enroll again")
             sealed = tx.methods.sealed_seed(method.id)
             assert sealed is not None and method.otp is not None
@@ -239,7 +239,7 @@ class EnrollService:
             sealed = tx.methods.sealed_seed(method.id)
             assert sealed is not None
             seed = self.deps.secrets.open(sealed, method_context(method.id))
-            window = tenant.settings.hotp_resync_window
+            window = tenant.settings.otp.hotp_resync_window
             target = resync_target(method, seed, first_code, second_code, now, window)
             if target is None:
                 raise ResyncFailed()

@@ -96,7 +96,7 @@ class PhoneChallenges:
             check_destination(
                 method.phone,
                 texts=factor.channel is Channel.SMS,
-                allowed_calling_codes=settings.allowed_calling_codes,
+                allowed_calling_codes=settings.phone.allowed_calling_codes,
             )
         except NumberNotAllowed as exc:
             return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), exc.message)
@@ -117,7 +117,7 @@ class PhoneChallenges:
                 method_id=method.id,
                 kind=method.kind,
                 state=ChallengeState.PENDING,
-                max_attempts=settings.challenge_attempts,
+                max_attempts=settings.phone.challenge_attempts,
                 created_at=now,
                 expires_at=now + factor.timeout(settings),
                 last_sent_at=now,
@@ -131,7 +131,7 @@ class PhoneChallenges:
             refusal = admit(tx, request, event, refused, challenge, now)
             if refusal is not None:
                 return refusal
-        language = phone_text.language_of(user.language, settings.language)
+        language = phone_text.language_of(user.language, settings.phone.language)
         try:
             gateway = self._deliver(tenant, method, factor, challenge_id, code, language)
         except DeliveryFailed as exc:
@@ -187,7 +187,7 @@ class PhoneChallenges:
             message = TextMessage(
                 to=method.phone,
                 body=body,
-                sender=settings.sms_sender or None,
+                sender=settings.phone.sms_sender or None,
                 reference=challenge_id,
             )
             return self.delivery.send_text(tenant.id, message).gateway
@@ -198,7 +198,7 @@ class PhoneChallenges:
             base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge_id}"
             return VoiceCall(
                 to=method.phone or "",
-                caller_id=settings.caller_id or None,
+                caller_id=settings.phone.caller_id or None,
                 script=script,
                 language=phone_text.voice_of(language),
                 reference=challenge_id,
@@ -231,11 +231,11 @@ class PhoneChallenges:
         code_hash = self.deps.secrets.digest(code.encode(), _challenge_context(challenge.id))
         with self.deps.storage.transaction(write=True) as tx:
             if not tx.challenges.resend(
-                challenge.id, code_hash, now, settings.resend_interval, settings.max_sends
+                challenge.id, code_hash, now, settings.phone.resend_interval, settings.phone.max_sends
             ):
                 raise ResendRefused(
-                    f"resent too soon (wait {settings.resend_interval} s), too often "
-                    f"(at most {settings.max_sends} sends), or the transaction is finished"
+                    f"resent too soon (wait {settings.phone.resend_interval} s), too often "
+                    f"(at most {settings.phone.max_sends} sends), or the transaction is finished"
                 )
             limit = _reserve(tx, tenant, user, factor.channel, now)
             if limit is not None:
@@ -247,7 +247,7 @@ class PhoneChallenges:
             status=MethodStatus.ACTIVE,
             phone=challenge.destination,
         )
-        language = phone_text.language_of(user.language, settings.language)
+        language = phone_text.language_of(user.language, settings.phone.language)
         try:
             self._deliver(tenant, method, factor, challenge.id, code, language)
         except DeliveryFailed as exc:
@@ -304,7 +304,7 @@ class PhoneChallenges:
             or user is None
         ):
             raise TransactionNotFound("no call of this gateway has this reference")
-        language = phone_text.language_of(user.language, tenant.settings.language)
+        language = phone_text.language_of(user.language, tenant.settings.phone.language)
 
         def say(key: str) -> WebhookAnswer:
             return gateway.call_answer(
@@ -379,14 +379,14 @@ class PhoneChallenges:
         with self.deps.storage.transaction() as tx:
             sealed = tx.methods.sealed_seed(challenge.method_id)
         if sealed is None:
-            if settings.voice_pin_required:
+            if settings.phone.voice_pin_required:
                 return False  # a PIN is required and this method has none set
             return True if digits == "" else None
         pin = self.deps.secrets.open(sealed, method_context(challenge.method_id))
         return secrets.compare_digest(pin, digits.encode())
 
     def _needs_pin(self, method: Method, settings: TenantSettings) -> bool:
-        if settings.voice_pin_required:
+        if settings.phone.voice_pin_required:
             return True
         with self.deps.storage.transaction() as tx:
             return tx.methods.sealed_seed(method.id) is not None
@@ -403,9 +403,9 @@ def _reserve(
         user.id,
         channel.value,
         now,
-        settings.delivery_window,
-        settings.user_delivery_limit,
-        settings.tenant_delivery_limit,
+        settings.phone.delivery_window,
+        settings.phone.user_delivery_limit,
+        settings.phone.tenant_delivery_limit,
     )
 
 

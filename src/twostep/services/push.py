@@ -73,10 +73,10 @@ class PushService:
             )
             self.challenges.audit_decision(tenant.id, event, decision)
             return decision
-        event = replace(event, device=device.id if "device" in settings.audit_fields else None)
+        event = replace(event, device=device.id if "device" in settings.audit.audit_fields else None)
         number = app_push.new_number() if request.can_prompt else None
         nonce = app_push.new_nonce()
-        message = settings.push_message.format(
+        message = settings.push.push_message.format(
             integration=event.integration or "an application",
             client_ip=event.client_ip or "an unknown address",
             user=user.name,
@@ -93,7 +93,7 @@ class PushService:
                 state=ChallengeState.PENDING,
                 max_attempts=1,
                 created_at=now,
-                expires_at=now + settings.push_timeout,
+                expires_at=now + settings.push.push_timeout,
                 last_sent_at=now,
                 interface=event.interface,
                 integration=event.integration,
@@ -188,11 +188,11 @@ class PushService:
     def _fatigue(t: Transaction, tenant: Tenant, user: User, now: float) -> str | None:
         """Why a new request would be one too many, or None."""
         settings = tenant.settings
-        if t.challenges.pending_push_count(user.id, now) >= settings.push_max_pending:
-            return f"{settings.push_max_pending} requests are already pending"
+        if t.challenges.pending_push_count(user.id, now) >= settings.push.push_max_pending:
+            return f"{settings.push.push_max_pending} requests are already pending"
         denied, last = t.challenges.denials_since(user.id, now - FATIGUE_WINDOW)
-        paused = last is not None and now < last + settings.push_pause_seconds
-        if denied >= settings.push_pause_after and paused:
+        paused = last is not None and now < last + settings.push.push_pause_seconds
+        if denied >= settings.push.push_pause_after and paused:
             return f"paused after {denied} denied requests"
         limit = t.deliveries.reserve(
             tenant.id,
@@ -200,7 +200,7 @@ class PushService:
             "push",
             now,
             FATIGUE_WINDOW,
-            settings.push_user_limit,
+            settings.push.push_user_limit,
             None,  # a push costs nothing to send: no tenant-wide limit, only the user's
         )
         return None if limit is None else f"{limit} push limit reached"

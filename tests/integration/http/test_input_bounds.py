@@ -55,7 +55,7 @@ def test_the_largest_counter_is_accepted_and_validates(
     r = client.post(f"{USERS}/alice/methods", json=hotp_body(MAX_COUNTER), headers=admin)
     assert r.status_code == 201, r.text
     seed = otp.parse_seed(SECRET)
-    ahead = TenantSettings().hotp_lookahead
+    ahead = TenantSettings().otp.hotp_lookahead
     body = {"user": "alice", "code": otp.hotp(seed, HOTP, MAX_COUNTER + ahead)}
     r = client.post("/v1/validate", json=body, headers=integration_key)
     assert (r.status_code, r.json()["result"]) == (200, "accept")

@@ -39,7 +39,7 @@ def test_calling_codes_are_listed_once_and_bounded(codes: list[str]) -> None:
 
 def test_a_full_list_of_distinct_codes_is_fine() -> None:
     codes = [str(n) for n in range(1, MAX_CALLING_CODES + 1)]
-    assert TenantSettings().updated({"allowed_calling_codes": codes}).allowed_calling_codes
+    assert TenantSettings().updated({"allowed_calling_codes": codes}).phone.allowed_calling_codes
 
 
 def test_an_alert_url_is_bounded() -> None:

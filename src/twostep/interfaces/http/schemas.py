@@ -31,9 +31,9 @@ from twostep.domain.entities import (
     User,
 )
 from twostep.domain.phone import mask_phone
+from twostep.domain.settings import flat_schema
 from twostep.factors.oath_token import MAX_COUNTER
 from twostep.interfaces.http.json_text import Body, JsonObject
-from twostep.interfaces.http.settings_schema import SETTINGS_SCHEMA
 
 TENANT_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 EMAIL = r"^[^@\s]+@[^@\s]+$"
@@ -56,7 +56,16 @@ class Strict(Body):
 
 
 # Tenant settings, checked by domain/settings.py (422 invalid_setting), described in full.
-Settings = Annotated[JsonObject, WithJsonSchema(SETTINGS_SCHEMA)]
+Settings = Annotated[
+    JsonObject,
+    WithJsonSchema(
+        {
+            **flat_schema(),
+            "title": "TenantSettings",
+            "description": "Tenant settings (a partial object: only the settings to change)",
+        }
+    ),
+]
 
 
 class ValidateBody(Strict):
