@@ -33,7 +33,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from twostep.adapters.gateways.push_registry import (
+from twostep.adapters.gateways.push_channel import (
     only_fields,
     push_url,
     text_field,

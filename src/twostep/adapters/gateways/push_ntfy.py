@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from twostep.adapters.gateways.push_registry import host_of, only_fields, push_url
+from twostep.adapters.gateways.push_channel import host_of, only_fields, push_url
 from twostep.domain.delivery import ChannelGone, GatewayError
 from twostep.domain.errors import InvalidSetting
 

@@ -5,10 +5,13 @@ sends the channel that kind needs. :class:`PushRegistry` checks that channel and
 sign-in request is waiting, wakes the device through the right :class:`PushNotifier`.
 ``pull`` needs nothing: the device long-polls the device API, which always works.
 
-What the push notifiers share lives here too: :class:`ChannelGone` (the push service says
-the subscription no longer exists: forget the channel, keep the device on pull), channel
-field checks, and the host-only masking used in errors and logs. A channel's keys and
-tokens never appear in either.
+A notifier raises :class:`ChannelGone` when its push service says the subscription no
+longer exists: the channel is forgotten and the device stays on pull. What the notifiers
+share (channel field checks, host-only masking) is in :mod:`push_channel`, which imports
+neither this module nor the notifiers: the notifiers never import their registry.
+
+Web Push needs the ``webpush`` extra (``pip install 'twostep[webpush]'``); without it the
+server leaves Web Push out (``webpush`` is not among its push kinds) and says so in its log.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from twostep.adapters.gateways.common import is_loopback
+from twostep.adapters.gateways import push_webpush
+from twostep.adapters.gateways.push_channel import host_of, only_fields
+from twostep.adapters.gateways.push_fcm import DEFAULT_ENDPOINT, FcmNotifier
+from twostep.adapters.gateways.push_ntfy import NtfyNotifier
+from twostep.adapters.gateways.push_webpush import WebPushNotifier
 from twostep.domain.delivery import ChannelGone, GatewayError, PushNotifier
 from twostep.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 PULL = "pull"
-MAX_URL_LENGTH = 2048
 
 
 class PushRegistry:
@@ -96,7 +101,8 @@ def notifiers_from_config(
 
     - Web Push when ``vapid_key_path`` is set (the EC P-256 key is created there, mode
       0600, if missing) with ``vapid_subject`` (``mailto:admin@example.com`` or
-      ``https://host``).
+      ``https://host``), and its libraries (the ``webpush`` extra) are installed: without
+      them Web Push is left out, with a line in the log.
     - ntfy / UnifiedPush unless ``ntfy`` is false; ``ntfy_token`` (Bearer) is sent only to
       topics on ``ntfy_server`` (its origin, e.g. ``https://ntfy.example.net``).
     - FCM HTTP v1 when ``fcm_service_account_path`` (a service-account JSON file) is set;
@@ -104,13 +110,10 @@ def notifiers_from_config(
 
     Raises InvalidSetting for an unusable value.
     """
-    # Imported here: those modules import ChannelGone and the helpers from this one.
-    from twostep.adapters.gateways.push_fcm import DEFAULT_ENDPOINT, FcmNotifier
-    from twostep.adapters.gateways.push_ntfy import NtfyNotifier
-    from twostep.adapters.gateways.push_webpush import WebPushNotifier
-
     notifiers: list[PushNotifier] = []
-    if vapid_key_path is not None:
+    if vapid_key_path is not None and not push_webpush.available():
+        log.info("Web Push is off: %s", push_webpush.MISSING)
+    elif vapid_key_path is not None:
         notifiers.append(
             WebPushNotifier.from_key_file(vapid_key_path, vapid_subject or "", timeout=timeout)
         )
@@ -125,53 +128,3 @@ def notifiers_from_config(
             )
         )
     return notifiers
-
-
-# --- what the notifiers share ---------------------------------------------------------
-
-
-def only_fields(channel: Mapping[str, object], names: Iterable[str], kind: str) -> None:
-    """Refuse fields a ``kind`` channel does not have."""
-    extra = sorted(set(channel) - set(names))
-    if extra:
-        raise InvalidInput(
-            f"a {kind} push channel has no field {extra[0]!r}", field=f"push.{extra[0]}"
-        )
-
-
-def text_field(channel: Mapping[str, object], name: str, kind: str, max_length: int) -> str:
-    value = channel.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(
-            f"a {kind} push channel needs the text field {name!r}", field=f"push.{name}"
-        )
-    if len(value) > max_length:
-        raise InvalidInput(f"push {name} is too long", field=f"push.{name}")
-    return value
-
-
-def push_url(channel: Mapping[str, object], name: str, kind: str) -> str:
-    """An https URL (http only to a loopback host, for tests), without credentials."""
-    url = text_field(channel, name, kind, MAX_URL_LENGTH)
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        host = None
-    field = f"push.{name}"
-    if not host or parts.scheme not in ("https", "http") or url != url.strip():
-        raise InvalidInput(f"push {name} must be an https URL", field=field)
-    if parts.scheme == "http" and not is_loopback(host):
-        raise InvalidInput(f"push {name} must be an https URL", field=field)
-    if parts.username is not None or parts.password is not None:
-        raise InvalidInput(f"push {name} must not carry credentials", field=field)
-    return url
-
-
-def host_of(url: str) -> str:
-    """What of a push URL may be logged: the host (the path is the device's secret)."""
-    try:
-        return urlsplit(url).hostname or "?"
-    except ValueError:
-        return "?"

@@ -11,6 +11,10 @@ subscription.
 
 The server key is an EC P-256 private key in a PEM file, created (mode 0600) on first
 use. Every node of a deployment must share it: subscriptions are bound to it.
+
+``pywebpush`` and ``py_vapid`` come with the ``webpush`` extra and are imported only when
+a notifier is built: this module imports without them (the device API reads the public
+key through it), and :func:`available` tells whether Web Push can be offered.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import importlib.util
 import os
 import time
 from collections.abc import Mapping
@@ -26,9 +31,8 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02, VapidException  # type: ignore[import-untyped]
 
-from twostep.adapters.gateways.push_registry import (
+from twostep.adapters.gateways.push_channel import (
     host_of,
     only_fields,
     push_url,
@@ -42,6 +46,13 @@ FIELDS = ("endpoint", "p256dh", "auth")
 VAPID_LIFETIME = 12 * 3600  # seconds a VAPID token is valid (RFC 8292 allows up to 24 h)
 TTL = 60  # seconds the push service keeps an undelivered push: a request expires by then
 GONE = frozenset({404, 410})
+LIBRARIES = ("pywebpush", "py_vapid")  # what the webpush extra installs
+MISSING = "Web Push needs the webpush extra: pip install 'twostep[webpush]'"
+
+
+def available() -> bool:
+    """Whether Web Push's libraries are installed (found, not imported: they are large)."""
+    return all(importlib.util.find_spec(name) is not None for name in LIBRARIES)
 
 
 class WebPushNotifier:
@@ -58,7 +69,12 @@ class WebPushNotifier:
         ttl: int = TTL,
     ) -> None:
         """``subject`` is the VAPID contact: ``mailto:admin@example.com`` or
-        ``https://host``. Raises InvalidSetting if the key or subject is unusable."""
+        ``https://host``. Raises InvalidSetting if the key or subject is unusable, or
+        without the webpush extra."""
+        if not available():
+            raise InvalidSetting(MISSING)
+        from py_vapid import Vapid02, VapidException  # type: ignore[import-untyped]
+
         if not isinstance(private_key.curve, ec.SECP256R1):
             raise InvalidSetting("the VAPID key must be an EC P-256 key")
         self._vapid = Vapid02(private_key)
@@ -101,6 +117,7 @@ class WebPushNotifier:
     def notify(self, channel: Mapping[str, str], payload: bytes) -> None:
         # Imported on the first push: pywebpush (with requests) costs ~35 MiB per process,
         # which servers whose devices only pull should not pay.
+        from py_vapid import VapidException
         from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 
         endpoint = channel.get("endpoint", "")
