@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
+from twostep.domain.errors import InvalidSetting
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -26,13 +28,21 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         return _sqlite_engine(url, pool_size)
     # No overflow: connections beyond the pool would be opened and closed per request,
     # and a new PostgreSQL session costs more than waiting for a pooled one.
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_recycle=3600,  # no pre-ping: it would cost a round trip per transaction
-        future=True,
-    )
+    try:
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_recycle=3600,  # no pre-ping: it would cost a round trip per transaction
+            future=True,
+        )
+    except ModuleNotFoundError as exc:  # the URL's driver is not installed
+        raise InvalidSetting(
+            f"the database URL needs the Python module {exc.name!r}, which is not installed: "
+            "PostgreSQL takes a postgresql+psycopg:// URL and the postgres extra "
+            "(pip install 'twostep[postgres]')",
+            field="database_url",
+        ) from exc
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
