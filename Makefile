@@ -3,14 +3,30 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Exact versions with hashes, written by `make lock`: first pip, the build backend and uv
+# (BUILD_LOCK), then the server with every provider extra and the dev tools (LOCK), then the
+# project itself without resolving again.
+BUILD_LOCK := requirements/build.txt
+LOCK       := requirements/lock.txt
+EXTRAS     := postgres twilio webpush dev
+# `make lock` keeps the locked versions that still fit pyproject.toml's ranges; take the
+# newest with `make lock LOCK_ARGS=--upgrade` (or `LOCK_ARGS='--upgrade-package NAME'`).
+LOCK_ARGS  ?=
+UV_COMPILE  = $(BIN)/uv pip compile --quiet --no-config --universal --python-version 3.11 \
+              --generate-hashes --custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: run test lint typecheck layers unit bench lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r $(BUILD_LOCK)
+	$(BIN)/pip install --quiet --require-hashes --no-build-isolation -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(UV_COMPILE) requirements/build.in -o $(BUILD_LOCK)
+	$(UV_COMPILE) pyproject.toml $(addprefix --extra ,$(EXTRAS)) -o $(LOCK)
 
 run: $(STAMP)
 	$(BIN)/twostep serve
