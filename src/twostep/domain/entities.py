@@ -21,6 +21,7 @@ class MethodKind(StrEnum):
     SMS = "sms"
     SMS_REPLY = "sms_reply"
     VOICE = "voice"
+    EMAIL = "email"
 
 
 class MethodStatus(StrEnum):
@@ -103,18 +104,8 @@ class Method:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None  # E.164: the number a phone method texts or calls
+    email: str | None = None  # the address an email method sends codes to
     device_id: str | None = None  # app_push / app_code given by a device's activation
-
-    @property
-    def out_of_band(self) -> bool:
-        """Verified through a challenge (a text, a call, a push), not a typed code."""
-        return self.kind in OUT_OF_BAND
-
-
-OUT_OF_BAND = frozenset(
-    {MethodKind.SMS, MethodKind.SMS_REPLY, MethodKind.VOICE, MethodKind.APP_PUSH}
-)
-PHONE_KINDS = frozenset({MethodKind.SMS, MethodKind.SMS_REPLY, MethodKind.VOICE})
 
 
 @dataclass(frozen=True, slots=True)

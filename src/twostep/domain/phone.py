@@ -7,7 +7,7 @@ import phonenumbers
 from twostep.domain.errors import InvalidPhoneNumber, NumberNotAllowed
 
 
-def normalize_phone(raw: str) -> str:
+def normalise_phone(raw: str) -> str:
     """Return ``raw`` in E.164 (``+14155550123``) or raise InvalidPhoneNumber.
 
     A number must carry its country calling code: a tenant spans countries, so
@@ -22,6 +22,9 @@ def normalize_phone(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("phone is not a valid number", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+normalize_phone = normalise_phone  # TODO(issue 11): the one spelling, once callers moved
 
 
 def mask_phone(e164: str) -> str:

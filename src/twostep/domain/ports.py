@@ -20,6 +20,7 @@ from twostep.domain.entities import (
     Device,
     Integration,
     Method,
+    MethodKind,
     MethodStatus,
     MfaState,
     OtpParams,
@@ -28,6 +29,7 @@ from twostep.domain.entities import (
     Tenant,
     User,
 )
+from twostep.domain.sealing import SealedValue
 from twostep.domain.settings import TenantSettings
 
 
@@ -74,7 +76,7 @@ class NewMethod:
     id: str
     user_id: int | None
     tenant_id: int
-    kind: str
+    kind: MethodKind
     status: MethodStatus
     sealed_seed: bytes | None
     otp: OtpParams | None
@@ -86,6 +88,8 @@ class NewMethod:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None
+    email: str | None = None
+    sealed_pin: bytes | None = None  # voice: the PIN, sealed to the method id
     device_id: str | None = None
 
 
@@ -173,6 +177,8 @@ class MethodRepo(Protocol):
 
     def sealed_seed(self, method_id: str) -> bytes | None: ...
 
+    def sealed_pin(self, method_id: str) -> bytes | None: ...
+
     def activate(self, method_id: str, now: float) -> bool: ...
 
     def delete(self, method_id: str) -> None: ...
@@ -233,10 +239,6 @@ class MethodRepo(Protocol):
         """Replace the seed and parameters of a token still in the pool (an import with
         update); False if it is no longer there."""
         ...
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
-
-    def replace_sealed(self, method_id: str, sealed: bytes) -> None: ...
 
 
 class IntegrationRepo(Protocol):
@@ -334,15 +336,15 @@ class ChallengeRepo(Protocol):
         ...
 
     def pending_for(
-        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+        self, tenant_ids: Sequence[int] | None, destination: str, kinds: Sequence[str]
     ) -> Sequence[Challenge]:
-        """Pending challenges of ``kind`` sent to ``destination``, newest first."""
+        """Pending challenges of these kinds sent to ``destination``, newest first."""
         ...
 
     def latest_for(
-        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+        self, tenant_ids: Sequence[int] | None, destination: str, kinds: Sequence[str]
     ) -> Challenge | None:
-        """The newest challenge of ``kind`` sent to ``destination``, whatever its state."""
+        """The newest challenge of these kinds sent to ``destination``, whatever its state."""
         ...
 
     def states(self, challenge_ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
@@ -417,10 +419,6 @@ class GatewayRepo(Protocol):
 
     def delete(self, gateway_id: str) -> None: ...
 
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
-
-    def replace_sealed(self, gateway_id: str, sealed: bytes) -> None: ...
-
 
 class RadiusClientRepo(Protocol):
     def add(self, client: RadiusClient, sealed_secret: bytes) -> None: ...
@@ -441,10 +439,6 @@ class RadiusClientRepo(Protocol):
         """Every client of every tenant whose integration is not revoked, with its
         sealed secret: what a RADIUS server loads."""
         ...
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
-
-    def replace_sealed(self, client_id: str, sealed: bytes) -> None: ...
 
 
 class PasswordRepo(Protocol):
@@ -489,9 +483,18 @@ class DeviceRepo(Protocol):
         """A new push channel (an app's rotated FCM token, a new Web Push subscription)."""
         ...
 
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]: ...
 
-    def replace_sealed(self, device_id: str, sealed: bytes) -> None: ...
+class SealedRepo(Protocol):
+    """Every secret at rest (seeds, PINs, gateway credentials, RADIUS secrets, push
+    channels), for re-encryption under a new key."""
+
+    def each(self) -> Iterator[SealedValue]: ...
+
+    def replace(self, value: SealedValue, sealed: bytes) -> None:
+        """Store ``sealed`` in the place ``value`` came from."""
+        ...
+
+    def any(self) -> bool: ...
 
 
 class ActivationRepo(Protocol):
@@ -544,6 +547,9 @@ class Transaction(Protocol):
 
     @property
     def passwords(self) -> PasswordRepo: ...
+
+    @property
+    def sealed(self) -> SealedRepo: ...
 
 
 class Storage(Protocol):

@@ -82,6 +82,7 @@ class OtpSettings(_Section):
         if value not in allowed:
             raise ValueError(f"must be {allowed[0]} or {allowed[1]}")
         return value
+
     pending_method_seconds: int = _range(
         600, 60, 7 * DAY, "an unconfirmed app_code enrollment expires after this long"
     )
@@ -118,7 +119,9 @@ class PhoneSettings(_Section):
             "uniqueItems": True,
         },
     )
-    sms_sender: str = Field(default="", max_length=16, description="sender ID; empty: the gateway's")
+    sms_sender: str = Field(
+        default="", max_length=16, description="sender ID; empty: the gateway's"
+    )
     caller_id: str = Field(
         default="",
         pattern=r"^(\+[0-9]{7,15})?$",

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from twostep.domain.entities import Method, MethodKind, OtpAlgorithm, OtpParams, OtpType
+from twostep.domain.entities import (
+    Method,
+    MethodKind,
+    MethodStatus,
+    OtpAlgorithm,
+    OtpParams,
+    OtpType,
+)
 from twostep.domain.settings import TenantSettings
 from twostep.factors import otp
-from twostep.factors.base import CodeMatch
+from twostep.factors.base import CodeMatch, Draft, EnrollContext, Family, Fields, Kind
 
 
 class AppCodeFactor:
-    kind = MethodKind.APP_CODE
-
     def new_params(self, settings: TenantSettings) -> OtpParams:
         return OtpParams(
             type=OtpType.TOTP,
@@ -48,3 +53,37 @@ def provisioning_uri(seed: bytes, params: OtpParams, issuer: str, account: str) 
         quote_via=quote,
     )
     return f"otpauth://totp/{label}?{query}"
+
+
+def make(fields: Fields, context: EnrollContext) -> Draft:
+    """A fresh seed with the tenant's app_code parameters, pending until one code confirms
+    it; the otpauth URI (it carries the seed) is shown once, to the enrolling user."""
+    params = FACTOR.new_params(context.settings)
+    seed = otp.new_seed(params.algorithm)
+    uri = provisioning_uri(seed, params, context.settings.issuer, context.user_name)
+    return Draft(
+        status=MethodStatus.PENDING,
+        label=fields.label,
+        seed=seed,
+        otp=params,
+        shown={"otpauth_uri": uri},
+    )
+
+
+FACTOR = AppCodeFactor()
+KIND = Kind(
+    kind=MethodKind.APP_CODE,
+    family=Family.CODE,
+    words=("app_code", "code"),
+    settings=(
+        "issuer",
+        "totp_window",
+        "app_code_algorithm",
+        "app_code_digits",
+        "app_code_period",
+        "pending_method_seconds",
+    ),
+    fields=Fields,
+    make=make,
+    code=FACTOR,
+)

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from twostep.domain.entities import MethodKind
 from twostep.domain.errors import InvalidInput
+from twostep.factors.base import Family, Kind
 
 KEY_TYPES = ("ed25519", "p256")
 DECISIONS = ("approve", "deny", "fraud")
@@ -90,3 +92,21 @@ def new_activation_code() -> str:
 
 def normalise_activation_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+KIND = Kind(
+    kind=MethodKind.APP_PUSH,
+    family=Family.PUSH,
+    words=("push", "app_push", "app"),
+    settings=(
+        "push_timeout",
+        "push_message",
+        "push_max_pending",
+        "push_user_limit",
+        "push_pause_after",
+        "push_pause_seconds",
+        "activation_seconds",
+        "fraud_blocks_user",
+    ),
+    # No enrollment fields: a device's activation registers app_push (and app_code).
+)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from twostep.domain.entities import Method, MethodKind, OtpType
+from typing import Literal
+
+from pydantic import Field
+
+from twostep.domain.entities import (
+    Method,
+    MethodKind,
+    MethodStatus,
+    OtpAlgorithm,
+    OtpParams,
+    OtpType,
+)
+from twostep.domain.errors import InvalidInput
 from twostep.domain.settings import RANGES, TenantSettings
 from twostep.factors import otp
-from twostep.factors.base import CodeMatch
+from twostep.factors.base import CodeMatch, Draft, EnrollContext, Family, Fields, Kind
+from twostep.factors.resync import STORED_COUNTER_MAX
 
 REPLAY_LOOKBACK = 5  # spent HOTP counters still recognised, to tell a replay from a typo
 
@@ -15,14 +28,11 @@ REPLAY_LOOKBACK = 5  # spent HOTP counters still recognised, to tell a replay fr
 # what can be stored (an imported token may start anywhere up to STORED_COUNTER_MAX).
 # 2^63 - 2^14 is that, rounded to a number a double holds exactly: JSON Schema tools that
 # read numbers as doubles (the OpenAPI description's "maximum") see it as it is.
-STORED_COUNTER_MAX = 2**63 - 1
 MAX_COUNTER = 2**63 - 2**14
 assert MAX_COUNTER + RANGES["hotp_resync_window"][1] + 2 <= STORED_COUNTER_MAX
 
 
 class OathTokenFactor:
-    kind = MethodKind.OATH_TOKEN
-
     def match(
         self, method: Method, seed: bytes, code: str, now: float, settings: TenantSettings
     ) -> CodeMatch | None:
@@ -42,20 +52,46 @@ class OathTokenFactor:
         return None if step is None else CodeMatch(step=step)
 
 
-def resync_target(
-    method: Method, seed: bytes, first_code: str, second_code: str, now: float, window: int
-) -> CodeMatch | None:
-    """Where two consecutive codes put a drifted token: for HOTP the counter of the
-    second code; for TOTP the time step of the second code (its drift is derived)."""
-    params = method.otp
-    assert params is not None
-    if params.type is OtpType.HOTP:
-        start = method.counter
-        end = min(start + window, STORED_COUNTER_MAX - 2)  # the counter stored is found + 2
-        found = otp.find_consecutive(seed, params, first_code, second_code, start, end)
-        return None if found is None else CodeMatch(counter=found + 1)
-    current = otp.time_step(now, params.period)
-    found = otp.find_consecutive(
-        seed, params, first_code, second_code, current - window, current + window
+class TokenFields(Fields):
+    """A hardware token enrolled by hand (tokens usually come in files: see the importers)."""
+
+    serial: str = Field(min_length=1, max_length=64)
+    secret: str = Field(min_length=1, max_length=512, description="base32, or hex:...")
+    otp_type: OtpType = Field(default=OtpType.TOTP, strict=False)
+    algorithm: OtpAlgorithm = Field(default=OtpAlgorithm.SHA1, strict=False)
+    digits: int = Field(default=6, ge=6, le=8)
+    period: Literal[30, 60] = 30
+    counter: int = Field(default=0, ge=0, le=MAX_COUNTER, description="HOTP: the next counter")
+
+
+def make(fields: TokenFields, context: EnrollContext) -> Draft:
+    """Active at once: the seed came from the vendor."""
+    try:
+        seed = otp.parse_seed(fields.secret)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="secret") from exc
+    serial = fields.serial
+    if not serial.isprintable():
+        raise InvalidInput("serial must be 1-64 printable characters", field="serial")
+    params = OtpParams(
+        type=fields.otp_type, algorithm=fields.algorithm, digits=fields.digits, period=fields.period
     )
-    return None if found is None else CodeMatch(step=found + 1)
+    return Draft(
+        status=MethodStatus.ACTIVE,
+        label=fields.label,
+        seed=seed,
+        otp=params,
+        serial=serial,
+        counter=fields.counter,
+    )
+
+
+KIND = Kind(
+    kind=MethodKind.OATH_TOKEN,
+    family=Family.CODE,
+    words=("oath_token", "token"),
+    settings=("totp_window", "hotp_lookahead", "hotp_resync_window"),
+    fields=TokenFields,
+    make=make,
+    code=OathTokenFactor(),
+)

@@ -1,39 +1,49 @@
-"""The phone methods: how each is challenged and finished.
-
-``sms``: a code is texted; the integration submits it. ``sms_reply``: a code is texted;
-the user texts it back (the gateway's inbound webhook). ``voice``: a call; the user
-presses # (after a PIN when the tenant asks for one); 0# reports fraud.
-"""
+"""What the phone kinds (sms, sms_reply, voice) share: the enrollment fields of a number
+and how a number is made ready. They do not inherit from one another; they call this."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import Field
 
-from twostep.domain.delivery import Channel
-from twostep.domain.entities import MethodKind
+from twostep.domain.entities import MethodStatus
+from twostep.domain.phone import check_destination, normalise_phone
 from twostep.domain.settings import TenantSettings
+from twostep.factors.base import Draft, EnrollContext, Fields
+
+# The settings every phone challenge reads: attempts, resends and the abuse limits.
+CHALLENGE_SETTINGS = (
+    "challenge_attempts",
+    "resend_interval",
+    "max_sends",
+    "delivery_window",
+    "user_delivery_limit",
+    "tenant_delivery_limit",
+    "allowed_calling_codes",
+    "language",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneFactor:
-    kind: MethodKind
-    channel: Channel
-    words: str  # the message key in phone_text
-    prompt: str  # what the sign-in page or the RADIUS Reply-Message says
-    code_submitted: bool  # the integration submits the code (sms); else the user answers
-
-    def timeout(self, settings: TenantSettings) -> int:
-        if self.kind is MethodKind.SMS:
-            return settings.phone.sms_code_timeout
-        if self.kind is MethodKind.SMS_REPLY:
-            return settings.phone.sms_reply_timeout
-        return settings.phone.voice_timeout
+class PhoneFields(Fields):
+    phone: str = Field(min_length=1, max_length=32, description="E.164, e.g. +14155550123")
 
 
-PHONE_FACTORS = {
-    MethodKind.SMS: PhoneFactor(MethodKind.SMS, Channel.SMS, "sms", "prompt_sms", True),
-    MethodKind.SMS_REPLY: PhoneFactor(
-        MethodKind.SMS_REPLY, Channel.SMS, "sms_reply", "prompt_sms_reply", False
-    ),
-    MethodKind.VOICE: PhoneFactor(MethodKind.VOICE, Channel.VOICE, "voice", "prompt_voice", False),
-}
+def number(
+    fields: PhoneFields, context: EnrollContext, *, texts: bool, pin: str | None = None
+) -> Draft:
+    """An active method for the number (the administrator vouches for it): in E.164, in
+    an allowed country, and of a type that can take texts (``texts``) or calls."""
+    e164 = normalise_phone(fields.phone)
+    check_destination(
+        e164, texts=texts, allowed_calling_codes=context.settings.phone.allowed_calling_codes
+    )
+    return Draft(status=MethodStatus.ACTIVE, label=fields.label, phone=e164, pin=pin)
+
+
+def textable(e164: str, settings: TenantSettings) -> None:
+    """The tenant still texts this number (its country allowed, a type that takes texts)."""
+    check_destination(e164, texts=True, allowed_calling_codes=settings.phone.allowed_calling_codes)
+
+
+def callable_(e164: str, settings: TenantSettings) -> None:
+    """The tenant still calls this number."""
+    check_destination(e164, texts=False, allowed_calling_codes=settings.phone.allowed_calling_codes)

@@ -1,6 +1,6 @@
-"""What the phone methods share: one-time codes, and the words of texts and calls.
+"""What the challenge kinds share: one-time codes, and the words of texts, calls and emails.
 
-SMS, two-way SMS and voice do not inherit from one another; they call these helpers.
+SMS, two-way SMS, voice and email do not inherit from one another; they call these helpers.
 Texts are kept short (one SMS segment) and never say more than the user needs.
 """
 
@@ -13,6 +13,11 @@ CODE_DIGITS = 6
 # language -> message key -> text. English is the fallback for a missing language.
 _WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "email_subject": "Your {issuer} verification code",
+        "email": "Your {issuer} verification code is {code}.\n\nIt expires in {minutes} min. "
+        "Never share it: {issuer} will never ask you for it.\n\nIf you did not try to sign "
+        "in, someone may know your password: change it and tell your administrator.",
+        "prompt_email": "Enter the code sent to {number}",
         "sms": "Your {issuer} verification code is {code}. It expires in {minutes} min. "
         "Never share it.",
         "sms_reply": "{issuer} sign-in request. To approve, reply {code}. Not you? Do not reply.",
@@ -30,6 +35,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "prompt_voice_pin": "Answer the call to {number}, enter your PIN and press #",
     },
     "de": {
+        "email_subject": "Ihr {issuer}-Bestätigungscode",
+        "email": "Ihr {issuer}-Bestätigungscode lautet {code}.\n\nEr läuft in {minutes} Min. "
+        "ab. Geben Sie ihn nie weiter: {issuer} fragt Sie nie danach.\n\nWenn Sie sich nicht "
+        "anmelden wollten, kennt vielleicht jemand Ihr Passwort: Ändern Sie es und "
+        "informieren Sie Ihren Administrator.",
+        "prompt_email": "Geben Sie den an {number} gesendeten Code ein",
         "sms": "Ihr {issuer}-Bestätigungscode lautet {code}. Er läuft in {minutes} Min. ab. "
         "Geben Sie ihn nie weiter.",
         "sms_reply": "{issuer}-Anmeldeanfrage. Zum Bestätigen antworten Sie {code}. "
@@ -51,6 +62,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "und drücken Sie #",
     },
     "fr": {
+        "email_subject": "Votre code de vérification {issuer}",
+        "email": "Votre code de vérification {issuer} est {code}.\n\nIl expire dans {minutes} "
+        "min. Ne le partagez jamais : {issuer} ne vous le demandera jamais.\n\nSi vous "
+        "n'avez pas essayé de vous connecter, quelqu'un connaît peut-être votre mot de passe : "
+        "changez-le et prévenez votre administrateur.",
+        "prompt_email": "Saisissez le code envoyé à {number}",
         "sms": "Votre code de vérification {issuer} est {code}. Il expire dans {minutes} min. "
         "Ne le partagez jamais.",
         "sms_reply": "Demande de connexion {issuer}. Pour approuver, répondez {code}. "
@@ -71,6 +88,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "et appuyez sur #",
     },
     "es": {
+        "email_subject": "Su código de verificación de {issuer}",
+        "email": "Su código de verificación de {issuer} es {code}.\n\nCaduca en {minutes} min. "
+        "No lo comparta nunca: {issuer} nunca se lo pedirá.\n\nSi no ha intentado iniciar "
+        "sesión, alguien puede conocer su contraseña: cámbiela y avise a su administrador.",
+        "prompt_email": "Introduzca el código enviado a {number}",
         "sms": "Su código de verificación de {issuer} es {code}. Caduca en {minutes} min. "
         "No lo comparta nunca.",
         "sms_reply": "Solicitud de inicio de sesión de {issuer}. Para aprobar, responda {code}. "

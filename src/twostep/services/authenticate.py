@@ -31,9 +31,8 @@ from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.domain.text import printable_escape
-from twostep.factors import otp
-from twostep.factors.base import CodeMatch
-from twostep.factors.registry import code_factor
+from twostep.factors import otp, registry
+from twostep.factors.base import CodeMatch, Family
 from twostep.services import credentials
 from twostep.services.audit import new_event
 from twostep.services.challenges import ChallengeService, StartRequest
@@ -124,12 +123,13 @@ class Authenticator:
         first = candidates[0]
         event = replace(event, method=first.kind.value, device=_device(first, subject.settings))
         if request.code is None:
-            starter = self.push if first.kind is MethodKind.APP_PUSH else self.phone
-            if first.out_of_band and starter is not None:
+            spec = registry.kind(first.kind)
+            starter = self.push if spec.family is Family.PUSH else self.phone
+            if spec.out_of_band and starter is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
                 start = StartRequest(tenant, user, first, event, listed, request.can_prompt)
                 return starter.start(start)
-            factor = code_factor(first.kind)
+            factor = spec.code
             if factor and request.prompt_for_code and self.challenges is not None:
                 tenant = Tenant(subject.tenant_id, subject.tenant, subject.settings)
                 return self.challenges.prompt_code(StartRequest(tenant, user, first, event, listed))
@@ -228,7 +228,7 @@ class Authenticator:
         settings: TenantSettings,
     ) -> tuple[Method | None, CodeMatch | None]:
         for method in candidates:
-            factor = code_factor(method.kind)
+            factor = registry.kind(method.kind).code
             blob = sealed.get(method.id)
             if factor is None or blob is None:
                 continue
@@ -297,7 +297,7 @@ def _candidates(
     if asked is not None:
         return tuple(m for m in default_first if m.kind is asked)
     if has_code:
-        coded = tuple(m for m in default_first if code_factor(m.kind) is not None)
+        coded = tuple(m for m in default_first if registry.kind(m.kind).code is not None)
         return coded or tuple(default_first[:1])
     return tuple(default_first[:1])
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from twostep.domain.audit import AuditEvent
 from twostep.domain.challenges import Challenge, ChallengeState
+from twostep.domain.delivery import Channel
 from twostep.domain.entities import Integration, Method, Tenant, User
 from twostep.domain.errors import (
     TransactionNotFound,
@@ -29,6 +30,7 @@ from twostep.domain.errors import (
 from twostep.domain.ports import AlertSink, Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
+from twostep.factors import registry
 from twostep.services.audit import new_event
 from twostep.services.context import Deps
 from twostep.services.lockout import FOREVER, count_failure
@@ -469,7 +471,7 @@ class ChallengeService:
         wanted = tenant.settings.audit.audit_fields
         return replace(
             event,
-            phone=audited_phone(challenge.destination, tenant.settings),
+            phone=audited_phone(_channel_of(challenge), challenge.destination, tenant.settings),
             device=challenge.method_id if "device" in wanted else None,
         )
 
@@ -518,6 +520,11 @@ def decision_reason(decision: Decision) -> str | None:
     return decision.reason.value if decision.reason else None
 
 
+def _channel_of(challenge: Challenge) -> Channel | None:
+    rules = registry.kind(challenge.kind).challenge
+    return None if rules is None else rules.channel
+
+
 def _after_what(outcome: Decision) -> str:
     """The audit detail of a fraud report that came after the challenge was decided."""
     if outcome.result is Result.ACCEPT:
@@ -529,8 +536,14 @@ def _after_what(outcome: Decision) -> str:
     return f"after {outcome.reason.value if outcome.reason else 'rejection'}"
 
 
-def audited_phone(phone: str | None, settings: TenantSettings) -> str | None:
-    return phone if "phone" in settings.audit.audit_fields else None
+def audited_phone(
+    channel: Channel | None, destination: str | None, settings: TenantSettings
+) -> str | None:
+    """The number a text or call went to, if the tenant audits phones (an email address is
+    not a phone number: it is not recorded there)."""
+    if channel not in (Channel.SMS, Channel.VOICE) or "phone" not in settings.audit.audit_fields:
+        return None
+    return destination
 
 
 def decided(event: AuditEvent, decision: Decision, detail: str | None = None) -> AuditEvent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twostep.domain.ports import Clock, SecretBox, Storage
+from twostep.domain.sealing import device_context, gateway_context, method_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +24,4 @@ class Deps:
     node: Node
 
 
-def method_context(method_id: str) -> str:
-    """Authenticated data for a method's sealed seed: binds the ciphertext to its row."""
-    return f"method:{method_id}"
-
-
-def gateway_context(gateway_id: str) -> str:
-    """Authenticated data for a gateway's sealed credentials."""
-    return f"gateway:{gateway_id}"
-
-
-def device_context(device_id: str) -> str:
-    """Authenticated data for a device's sealed push channel."""
-    return f"device:{device_id}"
+__all__ = ["Deps", "Node", "device_context", "gateway_context", "method_context"]

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from twostep.domain.entities import (
-    PHONE_KINDS,
     AdminKey,
     Method,
     MethodKind,
     MethodStatus,
     OtpParams,
     OtpType,
-    User,
 )
 from twostep.domain.errors import (
     ConfirmationFailed,
@@ -26,16 +24,19 @@ from twostep.domain.errors import (
     ResyncFailed,
     SerialInUse,
 )
-from twostep.domain.phone import check_destination, normalize_phone
 from twostep.domain.ports import NewMethod, Transaction
-from twostep.factors import otp
-from twostep.factors.app_code import AppCodeFactor, provisioning_uri
-from twostep.factors.oath_token import resync_target
+from twostep.factors import otp, registry
+from twostep.factors.base import EnrollContext, Fields
+from twostep.factors.resync import resync_target
 from twostep.services.admin import keep_a_default, tenant_for, user_for
 from twostep.services.context import Deps, method_context
 from twostep.services.devices import revoke_device
 
-_APP_CODE = AppCodeFactor()
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    method: Method
+    shown: Mapping[str, str]  # told once, to the enrolling user (an app's otpauth URI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,54 +62,74 @@ class EnrollService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def enroll_app_code(
-        self, actor: AdminKey, tenant_name: str, user_name: str, label: str | None = None
-    ) -> AppCodeEnrollment:
+    def enroll(
+        self,
+        actor: AdminKey,
+        tenant_name: str,
+        user_name: str,
+        kind: MethodKind,
+        values: Mapping[str, Any] | Fields,
+    ) -> Enrollment:
+        """Register a method of ``kind`` from its enrollment values (see the kind's module
+        in factors/): made by the kind, its secrets sealed to its id, stored. An active
+        method may become the user's default (and an ``enabled`` user ``enforced``)."""
+        spec = registry.kind(kind)
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             user = user_for(tx, tenant, user_name)
-            tx.methods.purge_pending(now - tenant.settings.otp.pending_method_seconds)
-            params = _APP_CODE.new_params(tenant.settings)
-            seed = otp.new_seed(params.algorithm)
-            method = self._add(
-                tx, user, MethodKind.APP_CODE, MethodStatus.PENDING, seed, params, now, label=label
+            draft = spec.enroll(values, EnrollContext(tenant.settings, user.name))
+            if draft.status is MethodStatus.PENDING:
+                tx.methods.purge_pending(now - tenant.settings.otp.pending_method_seconds)
+            if draft.serial is not None and tx.methods.serial_in_use(tenant.id, draft.serial):
+                raise SerialInUse(f"a token with serial {draft.serial!r} is already registered")
+            method_id = _new_id()
+            context = method_context(method_id)
+            method = tx.methods.add(
+                NewMethod(
+                    id=method_id,
+                    user_id=user.id,
+                    tenant_id=user.tenant_id,
+                    kind=kind,
+                    status=draft.status,
+                    sealed_seed=self._seal(draft.seed, context),
+                    sealed_pin=self._seal(draft.pin.encode() if draft.pin else None, context),
+                    otp=draft.otp,
+                    label=draft.label,
+                    serial=draft.serial,
+                    counter=draft.counter,
+                    phone=draft.phone,
+                    email=draft.email,
+                ),
+                now,
             )
-            uri = provisioning_uri(seed, params, tenant.settings.issuer, user.name)
-        return AppCodeEnrollment(method, uri)
+            if method.status is MethodStatus.ACTIVE:
+                tx.users.registered(user.id, method.id)
+        return Enrollment(method, draft.shown)
+
+    # The enrollments by kind that callers (and tests) name, over ``enroll``.
+
+    def enroll_app_code(
+        self, actor: AdminKey, tenant_name: str, user_name: str, label: str | None = None
+    ) -> AppCodeEnrollment:
+        done = self.enroll(actor, tenant_name, user_name, MethodKind.APP_CODE, {"label": label})
+        return AppCodeEnrollment(done.method, done.shown["otpauth_uri"])
 
     def enroll_oath_token(
         self, actor: AdminKey, tenant_name: str, user_name: str, spec: TokenSpec
     ) -> Method:
         """A hardware token is active at once: its seed came from the vendor's file."""
-        try:
-            seed = otp.parse_seed(spec.secret)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="secret") from exc
-        if not spec.serial or len(spec.serial) > 64 or not spec.serial.isprintable():
-            raise InvalidInput("serial must be 1-64 printable characters", field="serial")
-        if spec.counter < 0:
-            raise InvalidInput("counter must not be negative", field="counter")
-        now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            user = user_for(tx, tenant, user_name)
-            if tx.methods.serial_in_use(tenant.id, spec.serial):
-                raise SerialInUse(f"a token with serial {spec.serial!r} is already registered")
-            method = self._add(
-                tx,
-                user,
-                MethodKind.OATH_TOKEN,
-                MethodStatus.ACTIVE,
-                seed,
-                spec.params,
-                now,
-                label=spec.label,
-                serial=spec.serial,
-                counter=spec.counter,
-            )
-            tx.users.registered(user.id, method.id)
-        return method
+        values = {
+            "serial": spec.serial,
+            "secret": spec.secret,
+            "otp_type": spec.params.type,
+            "algorithm": spec.params.algorithm,
+            "digits": spec.params.digits,
+            "period": spec.params.period,
+            "counter": spec.counter,
+            "label": spec.label,
+        }
+        return self.enroll(actor, tenant_name, user_name, MethodKind.OATH_TOKEN, values).method
 
     def enroll_phone(
         self,
@@ -120,48 +141,11 @@ class EnrollService:
         label: str | None = None,
         pin: str | None = None,
     ) -> Method:
-        """Register a number for ``sms``, ``sms_reply`` or ``voice``; active at once (the
-        administrator vouches for it). A voice PIN is sealed like a seed."""
-        if kind not in PHONE_KINDS:
-            raise InvalidInput(f"{kind.value} is not a phone method", field="kind")
-        number = normalize_phone(phone)
+        """Register a number for a phone kind (sms, sms_reply, voice)."""
+        values: dict[str, Any] = {"phone": phone, "label": label}
         if pin is not None:
-            if kind is not MethodKind.VOICE:
-                raise InvalidInput("only a voice method takes a PIN", field="pin")
-            if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
-                raise InvalidInput("a PIN is 4-8 digits", field="pin")
-        now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
-            user = user_for(tx, tenant, user_name)
-            settings = tenant.settings
-            check_destination(
-                number,
-                texts=kind is not MethodKind.VOICE,
-                allowed_calling_codes=settings.phone.allowed_calling_codes,
-            )
-            if kind is MethodKind.VOICE and settings.phone.voice_pin_required and pin is None:
-                raise InvalidInput("this tenant requires a PIN for voice methods", field="pin")
-            method_id = _new_id()
-            sealed = (
-                self.deps.secrets.seal(pin.encode(), method_context(method_id)) if pin else None
-            )
-            method = tx.methods.add(
-                NewMethod(
-                    id=method_id,
-                    user_id=user.id,
-                    tenant_id=user.tenant_id,
-                    kind=kind.value,
-                    status=MethodStatus.ACTIVE,
-                    sealed_seed=sealed,
-                    otp=None,
-                    label=label,
-                    phone=number,
-                ),
-                now,
-            )
-            tx.users.registered(user.id, method.id)
-        return method
+            values["pin"] = pin
+        return self.enroll(actor, tenant_name, user_name, kind, values).method
 
     def confirm(
         self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str, code: str
@@ -176,15 +160,19 @@ class EnrollService:
                 raise MethodNotPending()
             if method.created_at + tenant.settings.otp.pending_method_seconds < now:
                 raise MethodNotFound("the enrollment expired: enroll again")
+            factor = registry.kind(method.kind).code
             sealed = tx.methods.sealed_seed(method.id)
-            assert sealed is not None and method.otp is not None
+            assert factor is not None and sealed is not None
             seed = self.deps.secrets.open(sealed, method_context(method.id))
-            match = _APP_CODE.match(method, seed, code, now, tenant.settings)
-            if match is None or match.step is None:
+            match = factor.match(method, seed, code, now, tenant.settings)
+            if match is None:
                 raise ConfirmationFailed("the code does not match: check the device's clock")
-            if not tx.methods.claim_step(method.id, match.step, now) or not tx.methods.activate(
-                method.id, now
-            ):
+            claimed = (
+                tx.methods.claim_step(method.id, match.step, now)
+                if match.step is not None
+                else tx.methods.claim_counter(method.id, match.counter or 0, now)
+            )
+            if not claimed or not tx.methods.activate(method.id, now):
                 raise ConfirmationFailed("that code was already used: wait for the next one")
             tx.users.registered(user.id, method.id)
         return self.get(actor, tenant_name, user_name, method_id)
@@ -253,31 +241,8 @@ class EnrollService:
                 tx.methods.resync(method.id, counter=None, drift=drift, step=target.step)
         return self.get(actor, tenant_name, user_name, method_id)
 
-    def _add(
-        self,
-        tx: Transaction,
-        user: User,
-        kind: MethodKind,
-        status: MethodStatus,
-        seed: bytes,
-        params: OtpParams,
-        now: float,
-        **extra: Any,
-    ) -> Method:
-        """Store a method with its seed sealed to its own id."""
-        method_id = _new_id()
-        sealed = self.deps.secrets.seal(seed, method_context(method_id))
-        new = NewMethod(
-            id=method_id,
-            user_id=user.id,
-            tenant_id=user.tenant_id,
-            kind=kind.value,
-            status=status,
-            sealed_seed=sealed,
-            otp=params,
-            **extra,
-        )
-        return tx.methods.add(new, now)
+    def _seal(self, secret: bytes | None, context: str) -> bytes | None:
+        return None if secret is None else self.deps.secrets.seal(secret, context)
 
     @staticmethod
     def _method(tx: Transaction, user_id: int, method_id: str) -> Method:

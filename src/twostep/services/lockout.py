@@ -16,8 +16,9 @@ FOREVER = 2.0**53  # a lock without an end: lockout_seconds 0, or a fraud report
 def count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
     """Count one failure in ``tx`` (one atomic update, so failures on every node count);
     True when this one locked the user."""
-    lock_until = now + settings.lockout.lockout_seconds if settings.lockout.lockout_seconds else FOREVER
-    locked = tx.users.record_failure(user.id, now, settings.lockout.max_failures, lock_until)
+    rules = settings.lockout
+    lock_until = now + rules.lockout_seconds if rules.lockout_seconds else FOREVER
+    locked = tx.users.record_failure(user.id, now, rules.max_failures, lock_until)
     if locked:
         log.warning(
             "user %r of tenant id %d locked after %d consecutive failures",

@@ -17,16 +17,14 @@ from urllib.parse import quote
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.delivery import (
     Channel,
-    Gateway,
     InboundText,
     TextMessage,
     VoiceCall,
     WebhookAnswer,
     WebhookRequest,
 )
-from twostep.domain.entities import Integration, Method, MethodKind, MethodStatus, Tenant, User
+from twostep.domain.entities import Integration, Tenant, User
 from twostep.domain.errors import (
-    GatewayNotFound,
     InvalidInput,
     InvalidPhoneNumber,
     NumberNotAllowed,
@@ -34,12 +32,12 @@ from twostep.domain.errors import (
     ResendRefused,
     TransactionNotFound,
 )
-from twostep.domain.phone import check_destination, mask_phone, normalize_phone
+from twostep.domain.phone import mask_phone, normalize_phone
 from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
-from twostep.factors import phone_text
-from twostep.factors.phone import PHONE_FACTORS, PhoneFactor
+from twostep.factors import phone_text, registry
+from twostep.factors.base import ChallengeRules, Family
 from twostep.services.challenges import (
     ChallengeService,
     StartRequest,
@@ -75,8 +73,11 @@ class PhoneChallenges:
         now = self.deps.clock.now()
         tenant, user, method = request.tenant, request.user, request.method
         settings = tenant.settings
-        factor = PHONE_FACTORS.get(method.kind)
-        event = replace(request.event, phone=audited_phone(method.phone, settings))
+        rules = registry.kind(method.kind).challenge
+        destination = rules.address(method) if rules is not None else None
+        event = request.event
+        if rules is not None and destination is not None:
+            event = replace(event, phone=audited_phone(rules.channel, destination, settings))
 
         def finish(decision: Decision, detail: str | None = None) -> Decision:
             # A refusal still lists the user's methods: the sign-in page offers another.
@@ -85,31 +86,27 @@ class PhoneChallenges:
                 tx.audit.add(tenant.id, decided(event, decision, detail))
             return decision
 
-        if factor is None:  # app_push comes with the mobile authenticator
+        if rules is None:  # not a challenge kind
             return finish(Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED))
-        if method.phone is None:
-            return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), "no phone number")
-        if factor.code_submitted and not request.can_prompt:  # nowhere to type the code
-            detail = "this client cannot ask for a texted code"
+        if destination is None:
+            return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), "no destination")
+        if rules.typed and not request.can_prompt:  # nowhere to type the code
+            detail = "this client cannot ask for a code sent by text or email"
             return finish(Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED), detail)
         try:
-            check_destination(
-                method.phone,
-                texts=factor.channel is Channel.SMS,
-                allowed_calling_codes=settings.phone.allowed_calling_codes,
-            )
+            rules.allowed(destination, settings)
         except NumberNotAllowed as exc:
             return finish(Decision(Result.REJECT, Reason.NUMBER_NOT_ALLOWED), exc.message)
 
         challenge_id = new_transaction_id()
-        code = phone_text.new_code() if factor.channel is Channel.SMS else None
+        code = phone_text.new_code() if rules.sends_code else None
         code_hash = (
             self.deps.secrets.digest(code.encode(), _challenge_context(challenge_id))
             if code
             else None
         )
         with self.deps.storage.transaction(write=True) as tx:
-            limit = _reserve(tx, tenant, user, factor.channel, now)
+            limit = _reserve(tx, tenant, user, rules.channel, now)
             challenge = Challenge(
                 id=challenge_id,
                 tenant_id=tenant.id,
@@ -119,11 +116,11 @@ class PhoneChallenges:
                 state=ChallengeState.PENDING,
                 max_attempts=settings.phone.challenge_attempts,
                 created_at=now,
-                expires_at=now + factor.timeout(settings),
+                expires_at=now + rules.timeout(settings),
                 last_sent_at=now,
                 interface=event.interface,
                 code_hash=code_hash,
-                destination=method.phone,
+                destination=destination,
                 integration=event.integration,
                 client_ip=event.client_ip,
             )
@@ -133,7 +130,9 @@ class PhoneChallenges:
                 return refusal
         language = phone_text.language_of(user.language, settings.phone.language)
         try:
-            gateway = self._deliver(tenant, method, factor, challenge_id, code, language)
+            gateway = self._deliver(
+                tenant, method.id, rules, destination, challenge_id, code, language
+            )
         except DeliveryFailed as exc:
             decision = Decision(
                 Result.REJECT,
@@ -150,14 +149,14 @@ class PhoneChallenges:
                 tx.deliveries.release(user.id, now)
                 tx.audit.add(tenant.id, decided(event, decision, exc.detail))
             return decision
-        prompt_key = factor.prompt
-        if method.kind is MethodKind.VOICE and self._needs_pin(method, settings):
+        prompt_key = rules.prompt
+        if rules.channel is Channel.VOICE and self._needs_pin(method.id, settings):
             prompt_key = "prompt_voice_pin"
         decision = Decision(
             Result.CHALLENGE,
             transaction_id=challenge_id,
             methods=request.methods,
-            prompt=phone_text.words(prompt_key, language, number=mask_phone(method.phone)),
+            prompt=phone_text.words(prompt_key, language, number=rules.mask(destination)),
         )
         with self.deps.storage.transaction(write=True) as tx:
             tx.challenges.delivered(challenge_id, gateway)
@@ -167,37 +166,39 @@ class PhoneChallenges:
     def _deliver(
         self,
         tenant: Tenant,
-        method: Method,
-        factor: PhoneFactor,
+        method_id: str,
+        rules: ChallengeRules,
+        destination: str,
         challenge_id: str,
         code: str | None,
         language: str,
     ) -> str:
         settings = tenant.settings
-        assert method.phone is not None
-        if factor.channel is Channel.SMS:
+        if rules.channel is not Channel.VOICE:  # a text or an email, with the code
             assert code is not None
-            body = phone_text.words(
-                factor.words,
-                language,
-                issuer=settings.issuer,
-                code=code,
-                minutes=max(1, factor.timeout(settings) // 60),
-            )
+            words = {
+                "issuer": settings.issuer,
+                "code": code,
+                "minutes": max(1, rules.timeout(settings) // 60),
+            }
+            email = rules.channel is Channel.EMAIL
             message = TextMessage(
-                to=method.phone,
-                body=body,
-                sender=settings.phone.sms_sender or None,
+                to=destination,
+                body=phone_text.words(rules.message, language, **words),
+                channel=rules.channel,
+                sender=(settings.email.email_sender if email else settings.phone.sms_sender)
+                or None,
+                subject=phone_text.words("email_subject", language, **words) if email else None,
                 reference=challenge_id,
             )
             return self.delivery.send_text(tenant.id, message).gateway
-        key = "voice_pin" if self._needs_pin(method, settings) else "voice"
+        key = "voice_pin" if self._needs_pin(method_id, settings) else "voice"
         script = phone_text.words(key, language, issuer=settings.issuer)
 
         def call_for(gateway_id: str) -> VoiceCall:
             base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge_id}"
             return VoiceCall(
-                to=method.phone or "",
+                to=destination,
                 caller_id=settings.phone.caller_id or None,
                 script=script,
                 language=phone_text.voice_of(language),
@@ -212,7 +213,8 @@ class PhoneChallenges:
     def submit(self, integration: Integration, challenge_id: str, code: str) -> Decision:
         now = self.deps.clock.now()
         challenge, tenant, user = self.ledger.load(integration, challenge_id)
-        if challenge.kind is not MethodKind.SMS:
+        rules = registry.kind(challenge.kind).challenge
+        if rules is None or not rules.typed:
             raise InvalidInput(
                 "this transaction is answered on the user's phone: wait for its outcome "
                 "with GET /v1/validate/{transaction_id}",
@@ -223,33 +225,38 @@ class PhoneChallenges:
     def resend(self, integration: Integration, challenge_id: str) -> Decision:
         now = self.deps.clock.now()
         challenge, tenant, user = self.ledger.load(integration, challenge_id)
-        factor = PHONE_FACTORS.get(challenge.kind)
-        if factor is None or factor.channel is not Channel.SMS:
-            raise ResendRefused("only text messages are resent; place a new call instead")
+        rules = registry.kind(challenge.kind).challenge
+        if rules is None or not rules.sends_code:
+            raise ResendRefused("only texts and emails are resent; place a new call instead")
         settings = tenant.settings
         code = phone_text.new_code()
         code_hash = self.deps.secrets.digest(code.encode(), _challenge_context(challenge.id))
         with self.deps.storage.transaction(write=True) as tx:
             if not tx.challenges.resend(
-                challenge.id, code_hash, now, settings.phone.resend_interval, settings.phone.max_sends
+                challenge.id,
+                code_hash,
+                now,
+                settings.phone.resend_interval,
+                settings.phone.max_sends,
             ):
                 raise ResendRefused(
                     f"resent too soon (wait {settings.phone.resend_interval} s), too often "
                     f"(at most {settings.phone.max_sends} sends), or the transaction is finished"
                 )
-            limit = _reserve(tx, tenant, user, factor.channel, now)
+            limit = _reserve(tx, tenant, user, rules.channel, now)
             if limit is not None:
                 raise _rate_limited(limit)
-        method = Method(
-            id=challenge.method_id,
-            user_id=user.id,
-            kind=challenge.kind,
-            status=MethodStatus.ACTIVE,
-            phone=challenge.destination,
-        )
         language = phone_text.language_of(user.language, settings.phone.language)
         try:
-            self._deliver(tenant, method, factor, challenge.id, code, language)
+            self._deliver(
+                tenant,
+                challenge.method_id,
+                rules,
+                challenge.destination or "",
+                challenge.id,
+                code,
+                language,
+            )
         except DeliveryFailed as exc:
             decision = Decision(Result.REJECT, Reason.DELIVERY_FAILED, transaction_id=challenge.id)
             with self.deps.storage.transaction(write=True) as tx:
@@ -262,7 +269,7 @@ class PhoneChallenges:
         return Decision(Result.CHALLENGE, transaction_id=challenge.id)
 
     def inbound_text(self, gateway_id: str, request: WebhookRequest) -> None:
-        tenant_id, gateway = self._gateway(gateway_id)
+        tenant_id, gateway = self.delivery.inbound_texts(gateway_id)
         text = gateway.inbound_text(request)
         sender = _e164_or_none(text.sender)
         if sender is None:
@@ -271,12 +278,8 @@ class PhoneChallenges:
         tenants = None if tenant_id is None else [tenant_id]
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
-            pending = tx.challenges.pending_for(tenants, sender, MethodKind.SMS_REPLY.value)
-            latest = (
-                None
-                if pending
-                else tx.challenges.latest_for(tenants, sender, MethodKind.SMS_REPLY.value)
-            )
+            pending = tx.challenges.pending_for(tenants, sender, _REPLIED)
+            latest = None if pending else tx.challenges.latest_for(tenants, sender, _REPLIED)
         if not pending:
             if latest is not None and now - latest.created_at < _LATE_REPLY_SECONDS:
                 # To a decided or expired challenge: told nothing, audited as late or again.
@@ -287,7 +290,7 @@ class PhoneChallenges:
         self._reply(pending, text, now)
 
     def call_event(self, gateway_id: str, request: WebhookRequest) -> WebhookAnswer | None:
-        tenant_id, gateway = self._gateway(gateway_id)
+        tenant_id, gateway = self.delivery.call_events(gateway_id)
         event = gateway.call_event(request)
         now = self.deps.clock.now()
         with self.deps.storage.transaction() as tx:
@@ -298,7 +301,7 @@ class PhoneChallenges:
                 user = tx.users.by_id(challenge.user_id)
         if (
             challenge is None
-            or challenge.kind is not MethodKind.VOICE
+            or _channel(challenge) is not Channel.VOICE
             or (tenant_id is not None and challenge.tenant_id != tenant_id)
             or tenant is None
             or user is None
@@ -337,12 +340,6 @@ class PhoneChallenges:
         # The caller hears the sign-in's outcome, whichever answer decided it.
         return say("approved" if decision.result is Result.ACCEPT else "denied")
 
-    def _gateway(self, gateway_id: str) -> tuple[int | None, Gateway]:
-        found = self.delivery.gateway(gateway_id[:64])
-        if found is None:
-            raise GatewayNotFound(f"no gateway {gateway_id[:64]!r}")
-        return found
-
     def _reply(self, challenges: Sequence[Challenge], text: InboundText, now: float) -> None:
         """A text back: the challenge whose code it carries, else a wrong try at the newest."""
         typed = phone_text.normalise_code(text.body)
@@ -377,7 +374,7 @@ class PhoneChallenges:
     def _pin_ok(self, challenge: Challenge, settings: TenantSettings, digits: str) -> bool | None:
         """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""
         with self.deps.storage.transaction() as tx:
-            sealed = tx.methods.sealed_seed(challenge.method_id)
+            sealed = tx.methods.sealed_pin(challenge.method_id)
         if sealed is None:
             if settings.phone.voice_pin_required:
                 return False  # a PIN is required and this method has none set
@@ -385,11 +382,24 @@ class PhoneChallenges:
         pin = self.deps.secrets.open(sealed, method_context(challenge.method_id))
         return secrets.compare_digest(pin, digits.encode())
 
-    def _needs_pin(self, method: Method, settings: TenantSettings) -> bool:
+    def _needs_pin(self, method_id: str, settings: TenantSettings) -> bool:
         if settings.phone.voice_pin_required:
             return True
         with self.deps.storage.transaction() as tx:
-            return tx.methods.sealed_seed(method.id) is not None
+            return tx.methods.sealed_pin(method_id) is not None
+
+
+# Kinds whose challenge is answered by a text back, and each challenge's channel.
+_REPLIED = tuple(
+    k.kind.value
+    for k in registry.of_family(Family.CHALLENGE)
+    if k.challenge is not None and k.challenge.channel is Channel.SMS and not k.challenge.typed
+)
+
+
+def _channel(challenge: Challenge) -> Channel | None:
+    rules = registry.kind(challenge.kind).challenge
+    return None if rules is None else rules.channel
 
 
 def _reserve(

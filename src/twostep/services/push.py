@@ -73,7 +73,8 @@ class PushService:
             )
             self.challenges.audit_decision(tenant.id, event, decision)
             return decision
-        event = replace(event, device=device.id if "device" in settings.audit.audit_fields else None)
+        audited = "device" in settings.audit.audit_fields
+        event = replace(event, device=device.id if audited else None)
         number = app_push.new_number() if request.can_prompt else None
         nonce = app_push.new_nonce()
         message = settings.push.push_message.format(

@@ -24,7 +24,8 @@ from twostep.domain.errors import (
     InvalidInput,
     NetworkOverlap,
 )
-from twostep.domain.ports import SecretBox, Transaction
+from twostep.domain.ports import Transaction
+from twostep.domain.sealing import radius_client_context
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
 
@@ -38,9 +39,7 @@ _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
 
 
-def secret_context(client_id: str) -> str:
-    """Authenticated data for a client's sealed secret: binds the ciphertext to its row."""
-    return f"radius_client:{client_id}"
+secret_context = radius_client_context  # a client's shared secret, bound to its row
 
 
 def integration_key_id(client_id: str) -> str:
@@ -153,19 +152,6 @@ def _mode(value: RadiusMode | str) -> RadiusMode:
         choices = ", ".join(m.value for m in RadiusMode)
         raise InvalidInput(f"mode must be one of {choices}", field="mode") from exc
 
-
-def reseal_secrets(tx: Transaction, box: SecretBox) -> int:
-    """Re-encrypt every client's secret that is not under the box's current key (for
-    ``keys rotate-secrets``); returns how many."""
-    count = 0
-    for client_id, sealed in list(tx.radius_clients.iter_sealed()):
-        if box.needs_rotation(sealed):
-            context = secret_context(client_id)
-            tx.radius_clients.replace_sealed(
-                client_id, box.seal(box.open(sealed, context), context)
-            )
-            count += 1
-    return count
 
 
 class RadiusClientService:

@@ -290,7 +290,7 @@ def _new_method(
         id=method_id,
         user_id=holder.id if holder else None,
         tenant_id=tenant_id,
-        kind=MethodKind.OATH_TOKEN.value,
+        kind=MethodKind.OATH_TOKEN,
         status=MethodStatus.ACTIVE if holder else MethodStatus.UNASSIGNED,
         sealed_seed=deps.secrets.seal(record.seed, method_context(method_id)),
         otp=record.params,

@@ -13,10 +13,10 @@ from twostep.domain.entities import (
     OtpType,
 )
 from twostep.domain.settings import TenantSettings
-from twostep.factors import otp
+from twostep.factors import otp, registry
 from twostep.factors.base import CodeFactor, CodeMatch
-from twostep.factors.oath_token import OathTokenFactor, resync_target
-from twostep.factors.registry import code_factor
+from twostep.factors.oath_token import OathTokenFactor
+from twostep.factors.resync import resync_target
 
 SEED = b"12345678901234567890"
 HOTP = OtpParams(type=OtpType.HOTP)
@@ -44,10 +44,10 @@ def code(params: OtpParams, counter: int) -> str:
 
 
 def test_the_registry_serves_oath_tokens_with_a_code_factor() -> None:
-    factor = code_factor(MethodKind.OATH_TOKEN)
-    assert isinstance(factor, OathTokenFactor)
-    assert isinstance(factor, CodeFactor)
-    assert factor.kind is MethodKind.OATH_TOKEN
+    kind = registry.kind(MethodKind.OATH_TOKEN)
+    assert isinstance(kind.code, OathTokenFactor)
+    assert isinstance(kind.code, CodeFactor)
+    assert kind.kind is MethodKind.OATH_TOKEN
 
 
 class TestHotpToken:

@@ -25,9 +25,8 @@ from twostep.domain.errors import SecretKeyError
 from twostep.domain.ports import NewUser
 from twostep.domain.results import Result
 from twostep.domain.settings import TenantSettings
-from twostep.factors import otp
+from twostep.factors import otp, registry
 from twostep.factors.base import CodeMatch
-from twostep.factors.registry import code_factor
 from twostep.services.admin import OPERATOR
 from twostep.services.authenticate import ValidateRequest
 from twostep.services.context import gateway_context, method_context
@@ -92,7 +91,7 @@ def current_code(method: Method, seed: bytes, now: float) -> str:
 
 def sealed_seeds(app: App) -> dict[str, bytes]:
     with app.storage.transaction() as tx:
-        return dict(tx.methods.iter_sealed())
+        return {v.row_id: v.sealed for v in tx.sealed.each() if v.place == "methods.seed"}
 
 
 def sealed_seed(app: App, method_id: str) -> bytes:
@@ -111,7 +110,7 @@ def assert_codes_verify(app: App, box: AesGcmSecretBox, enrolled: list[Enrolled]
         assert not box.needs_rotation(sealed)
         seed = box.open(sealed, method_context(method.id))
         assert seed == entry.seed
-        factor = code_factor(method.kind)
+        factor = registry.kind(method.kind).code
         assert factor is not None and method.otp is not None
         match = factor.match(method, seed, current_code(method, entry.seed, now), now, SETTINGS)
         if method.otp.type is OtpType.HOTP:

@@ -11,7 +11,7 @@ from twostep.domain.errors import (
     InvalidInput,
     TenantNotFound,
 )
-from twostep.services import radius_clients
+from twostep.services import keys, radius_clients
 from twostep.services.admin import OPERATOR
 from twostep.services.radius_clients import NewRadiusClient
 
@@ -128,9 +128,9 @@ def test_secrets_are_resealed_under_a_new_key(app: App) -> None:
     old = app.config.storage.secret_key
     box = AesGcmSecretBox(keyring_from_env(f"{'5a' * 32},{old}"))  # a new current key
     with app.storage.transaction(write=True) as tx:
-        assert radius_clients.reseal_secrets(tx, box) == 1
+        assert keys.reseal(tx, box) == 1
     with app.storage.transaction(write=True) as tx:
-        assert radius_clients.reseal_secrets(tx, box) == 0
-        [(client_id, sealed)] = list(tx.radius_clients.iter_sealed())
-    opened = box.open(sealed, radius_clients.secret_context(client_id))
+        assert keys.reseal(tx, box) == 0
+        [secret] = [v for v in tx.sealed.each() if v.place == "radius_clients.secret"]
+    opened = box.open(secret.sealed, radius_clients.secret_context(secret.row_id))
     assert created.secret is not None and opened == created.secret.encode()

@@ -9,7 +9,7 @@ import pytest
 from tests.support import builders
 from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
-from twostep.domain.entities import MethodStatus, MfaState, OtpParams, OtpType
+from twostep.domain.entities import MethodKind, MethodStatus, MfaState, OtpParams, OtpType
 from twostep.domain.errors import Conflict
 from twostep.domain.ports import NewMethod
 from twostep.domain.results import Reason, Result
@@ -167,7 +167,7 @@ def test_an_update_never_overwrites_a_token_assigned_in_between(app: App) -> Non
                 id=token.id,
                 user_id=None,
                 tenant_id=1,
-                kind="oath_token",
+                kind=MethodKind.OATH_TOKEN,
                 status=MethodStatus.UNASSIGNED,
                 sealed_seed=b"x",
                 otp=HOTP,

@@ -19,6 +19,7 @@ from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
+from twostep.adapters.storage.repos.sealed import SqlSealedRepo
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
@@ -88,6 +89,10 @@ class SqlTransaction:
     @cached_property
     def passwords(self) -> SqlPasswordRepo:
         return SqlPasswordRepo(self.conn)
+
+    @cached_property
+    def sealed(self) -> SqlSealedRepo:
+        return SqlSealedRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

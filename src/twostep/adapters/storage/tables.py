@@ -95,6 +95,8 @@ methods = Table(
     Column("valid_from", Float),
     Column("valid_until", Float),
     Column("phone", String(32)),  # E.164, the phone methods' own number
+    Column("email", String(320)),  # the email method's address
+    Column("pin", LargeBinary),  # a voice method's PIN, sealed like a seed
     Column("device_id", String(32)),  # app_push and app_code methods of an activated device
     UniqueConstraint("tenant_id", "serial"),
     Index(None, "user_id"),

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
 from twostep.domain.results import Decision, Reason, Result
+from twostep.factors import registry
+from twostep.factors.base import Family
 from twostep.interfaces.radius import packet
 from twostep.interfaces.radius.attributes import AccessRequest, decode
 from twostep.interfaces.radius.clients import ClientTable
@@ -37,19 +39,6 @@ INTERFACE = "radius"
 _POLL_SECONDS = 0.1  # how often a waiting request looks at its transaction
 PASSWORD_CHECKS = 2  # argon2 verifications at once per process (19 MiB each)
 _ARGON2 = threading.BoundedSemaphore(PASSWORD_CHECKS)
-
-# What a user may type instead of a code to pick another method (challenge responses,
-# or the code field itself): the method's name and a few everyday words.
-METHOD_WORDS = {
-    "push": MethodKind.APP_PUSH,
-    "app_push": MethodKind.APP_PUSH,
-    "sms": MethodKind.SMS,
-    "text": MethodKind.SMS,
-    "sms_reply": MethodKind.SMS_REPLY,
-    "voice": MethodKind.VOICE,
-    "call": MethodKind.VOICE,
-    "phone": MethodKind.VOICE,
-}
 
 _REJECT_MESSAGES = {
     Reason.USER_LOCKED: "Too many failed attempts: try again later",
@@ -107,8 +96,8 @@ def code_or_method(text: str | None) -> tuple[str | None, MethodKind | None]:
     value = (text or "").strip()
     if not value:
         return None, None
-    kind = METHOD_WORDS.get(value.lower())
-    return (None, kind) if kind is not None else (value, None)
+    picked = registry.by_word(value)
+    return (None, picked.kind) if picked is not None else (value, None)
 
 
 def reject_message(reason: Reason | None, mode: RadiusMode) -> str:
@@ -378,9 +367,10 @@ class RadiusHandler:
         if method is not None:  # "sms", "push"...: this sign-in goes on another way
             ledger.spend(challenge)
             return self._validate(work, request.password)
-        if challenge.kind is MethodKind.SMS:
+        spec = registry.kind(challenge.kind)
+        if spec.challenge is not None and spec.challenge.typed:  # a texted or emailed code
             return self.app.phone.submit(work.loaded.integration, challenge.id, code or "")
-        if challenge.kind in (MethodKind.APP_CODE, MethodKind.OATH_TOKEN):
+        if spec.family is Family.CODE:  # the prompt for an app's or a token's code
             if not ledger.spend(challenge):  # older than 120 s
                 return ledger.state_expired(challenge)
             return self._validate(work, code or "")

@@ -211,10 +211,10 @@ class SqlChallengeRepo:
         return result.rowcount == 1
 
     def pending_for(
-        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+        self, tenant_ids: Sequence[int] | None, destination: str, kinds: Sequence[str]
     ) -> Sequence[Challenge]:
         stmt = select(challenges).where(
-            c.destination == destination, c.state == _PENDING, c.kind == kind
+            c.destination == destination, c.state == _PENDING, c.kind.in_(kinds)
         )
         if tenant_ids is not None:
             stmt = stmt.where(c.tenant_id.in_(tenant_ids))
@@ -222,9 +222,9 @@ class SqlChallengeRepo:
         return [_challenge(row) for row in rows]
 
     def latest_for(
-        self, tenant_ids: Sequence[int] | None, destination: str, kind: str
+        self, tenant_ids: Sequence[int] | None, destination: str, kinds: Sequence[str]
     ) -> Challenge | None:
-        stmt = select(challenges).where(c.destination == destination, c.kind == kind)
+        stmt = select(challenges).where(c.destination == destination, c.kind.in_(kinds))
         if tenant_ids is not None:
             stmt = stmt.where(c.tenant_id.in_(tenant_ids))
         row = self.conn.execute(stmt.order_by(c.created_at.desc()).limit(1)).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -94,14 +94,6 @@ class SqlDeviceRepo:
             .where(d.id == device_id)
             .values(push_kind=kind, push_channel=sealed_channel)
         )
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
-        rows = self.conn.execute(select(d.id, d.push_channel).where(d.push_channel.is_not(None)))
-        for row in rows:
-            yield row.id, row.push_channel
-
-    def replace_sealed(self, device_id: str, sealed: bytes) -> None:
-        self.conn.execute(update(devices).where(d.id == device_id).values(push_channel=sealed))
 
 
 class SqlActivationRepo:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from twostep.adapters.storage.tables import gateways
 from twostep.domain.ports import GatewayRecord
@@ -57,11 +57,3 @@ class SqlGatewayRepo:
 
     def delete(self, gateway_id: str) -> None:
         self.conn.execute(delete(gateways).where(g.id == gateway_id))
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
-        rows = self.conn.execute(select(g.id, g.secrets).where(g.secrets.is_not(None)))
-        for row in rows:
-            yield row.id, row.secrets
-
-    def replace_sealed(self, gateway_id: str, sealed: bytes) -> None:
-        self.conn.execute(update(gateways).where(g.id == gateway_id).values(secrets=sealed))

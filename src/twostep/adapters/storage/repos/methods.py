@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
@@ -35,8 +35,8 @@ _CLAIM_COUNTER = Prepared(
     .values(counter=bindparam("b_next"))
 )
 
-# Every column but the sealed seed: a method is listed and shown without it.
-_PUBLIC = [c for c in methods.c if c.name != "seed"]
+# Every column but the sealed ones: a method is listed and shown without its secrets.
+_PUBLIC = [c for c in methods.c if c.name not in ("seed", "pin")]
 
 
 def method_from_row(row: Any) -> Method:
@@ -65,6 +65,7 @@ def method_from_row(row: Any) -> Method:
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         phone=row.phone,
+        email=row.email,
         device_id=row.device_id,
     )
 
@@ -75,7 +76,7 @@ def _row(method: NewMethod, now: float) -> dict[str, object]:
         "id": method.id,
         "user_id": method.user_id,
         "tenant_id": method.tenant_id,
-        "kind": method.kind,
+        "kind": method.kind.value,
         "status": method.status.value,
         "label": method.label,
         "serial": method.serial,
@@ -94,6 +95,8 @@ def _row(method: NewMethod, now: float) -> dict[str, object]:
         "valid_from": method.valid_from,
         "valid_until": method.valid_until,
         "phone": method.phone,
+        "email": method.email,
+        "pin": method.sealed_pin,
         "device_id": method.device_id,
     }
 
@@ -108,7 +111,7 @@ class SqlMethodRepo:
         return Method(
             id=method.id,
             user_id=method.user_id,
-            kind=MethodKind(method.kind),
+            kind=method.kind,
             status=method.status,
             label=method.label,
             otp=otp,
@@ -120,6 +123,7 @@ class SqlMethodRepo:
             valid_from=method.valid_from,
             valid_until=method.valid_until,
             phone=method.phone,
+            email=method.email,
             device_id=method.device_id,
         )
 
@@ -140,6 +144,12 @@ class SqlMethodRepo:
             select(methods.c.seed).where(methods.c.id == method_id)
         ).scalar_one_or_none()
         return seed
+
+    def sealed_pin(self, method_id: str) -> bytes | None:
+        pin: bytes | None = self.conn.execute(
+            select(methods.c.pin).where(methods.c.id == method_id)
+        ).scalar_one_or_none()
+        return pin
 
     def activate(self, method_id: str, now: float) -> bool:
         result = self.conn.execute(
@@ -272,15 +282,3 @@ class SqlMethodRepo:
             .values(**values)
         )
         return result.rowcount == 1
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
-        rows = self.conn.execute(
-            select(methods.c.id, methods.c.seed)
-            .where(methods.c.seed.is_not(None))
-            .order_by(methods.c.id)
-        )
-        for row in rows:
-            yield row.id, row.seed
-
-    def replace_sealed(self, method_id: str, sealed: bytes) -> None:
-        self.conn.execute(update(methods).where(methods.c.id == method_id).values(seed=sealed))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from twostep.adapters.storage.tables import integrations, radius_clients, tenants
 from twostep.domain.entities import RadiusClient, RadiusMode
@@ -86,10 +86,3 @@ class SqlRadiusClientRepo:
             .order_by(_c.id)
         )
         return [(_client(r), bytes(r.secret)) for r in rows]
-
-    def iter_sealed(self) -> Iterator[tuple[str, bytes]]:
-        for row in self.conn.execute(select(_c.id, _c.secret).order_by(_c.id)):
-            yield row.id, bytes(row.secret)
-
-    def replace_sealed(self, client_id: str, sealed: bytes) -> None:
-        self.conn.execute(update(radius_clients).where(_c.id == client_id).values(secret=sealed))
