@@ -112,9 +112,11 @@ def test_phone_methods_need_a_phone_in_the_schema_and_the_server(
         "sms",
         "sms_reply",
         "voice",
+        "email",
     }
-    for name in ("TextBody", "VoiceBody"):
+    for name in ("SmsBody", "SmsReplyBody", "VoiceBody"):
         assert "phone" in schema(spec, name)["required"]
+    assert "email" in schema(spec, "EmailBody")["required"]
     assert schema(spec, "OathTokenBody")["properties"]["counter"]["maximum"] == MAX_COUNTER
     client.post("/v1/tenants/default/users", json={"user": "alice"}, headers=admin)
     url = "/v1/tenants/default/users/alice/methods"

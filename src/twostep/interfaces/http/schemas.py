@@ -6,14 +6,14 @@ tells a client exactly what is accepted."""
 from __future__ import annotations
 
 from ipaddress import ip_address
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     WithJsonSchema,
+    create_model,
     field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -24,7 +24,6 @@ from twostep.domain.entities import (
     Method,
     MethodKind,
     MfaState,
-    OtpAlgorithm,
     OtpType,
     Role,
     Tenant,
@@ -32,7 +31,9 @@ from twostep.domain.entities import (
 )
 from twostep.domain.phone import mask_phone
 from twostep.domain.settings import flat_schema
-from twostep.factors.oath_token import MAX_COUNTER
+from twostep.factors import registry
+from twostep.factors.base import Fields, Kind
+from twostep.factors.email import mask_address
 from twostep.interfaces.http.json_text import Body, JsonObject
 
 TENANT_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -174,48 +175,26 @@ class UserOut(BaseModel):
         )
 
 
-class AppCodeBody(Strict):
-    kind: Literal["app_code"]
-    label: str | None = Field(default=None, max_length=128)
+def _method_body(kind: Kind) -> type[BaseModel]:
+    """The API body of one kind: its enrollment fields (factors/), its ``kind``, the text
+    rule of every body (Strict)."""
+    assert kind.fields is not None
+    name = "".join(part.title() for part in kind.kind.value.split("_")) + "Body"
+    tag: Any = Literal[kind.kind.value]
+    body: type[BaseModel] = create_model(
+        name, __base__=(Strict, kind.fields), kind=(tag, Field(description="the method kind"))
+    )
+    return body
 
 
-class OathTokenBody(Strict):
-    kind: Literal["oath_token"]
-    serial: str = Field(min_length=1, max_length=64)
-    secret: str = Field(min_length=1, max_length=512, description="base32, or hex:...")
-    otp_type: OtpType = OtpType.TOTP
-    algorithm: OtpAlgorithm = OtpAlgorithm.SHA1
-    digits: int = Field(default=6, ge=6, le=8)
-    period: Literal[30, 60] = 30
-    counter: int = Field(default=0, ge=0, le=MAX_COUNTER, description="HOTP: the next counter")
-    label: str | None = Field(default=None, max_length=128)
-
-    @field_validator("otp_type", "algorithm", mode="before")
-    @classmethod
-    def _enums(cls, value: Any, info: ValidationInfo) -> Any:
-        kinds = {"otp_type": OtpType, "algorithm": OtpAlgorithm}
-        if isinstance(value, str):
-            return kinds[str(info.field_name)](value)
-        return value
-
-
-class TextBody(Strict):
-    kind: Literal["sms", "sms_reply"]
-    phone: str = Field(min_length=1, max_length=32, description="E.164, e.g. +14155550123")
-    label: str | None = Field(default=None, max_length=128)
-
-
-class VoiceBody(Strict):
-    kind: Literal["voice"]
-    phone: str = Field(min_length=1, max_length=32, description="E.164, e.g. +14155550123")
-    pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
-    label: str | None = Field(default=None, max_length=128)
-
-
-# The body of a new method, by kind. app_push is registered by activating a device.
-MethodBody = Annotated[
-    AppCodeBody | OathTokenBody | TextBody | VoiceBody, Field(discriminator="kind")
-]
+# The body of a new method, by kind, from the registry (app_push comes with a device).
+if TYPE_CHECKING:
+    MethodBody = Fields
+else:
+    MethodBody = Annotated[
+        Union[tuple(_method_body(k) for k in registry.enrollable())],  # noqa: UP007
+        Field(discriminator="kind"),
+    ]
 
 
 class MethodOut(BaseModel):
@@ -229,6 +208,7 @@ class MethodOut(BaseModel):
     digits: int | None = None
     period: int | None = None
     phone: str | None = None  # masked: +1 ••• 4567
+    email: str | None = None  # masked: a•••@example.com
     default: bool = False
 
     @classmethod
@@ -245,6 +225,7 @@ class MethodOut(BaseModel):
             digits=otp.digits if otp else None,
             period=otp.period if otp and otp.type is OtpType.TOTP else None,
             phone=mask_phone(method.phone) if method.phone else None,
+            email=mask_address(method.email) if method.email else None,
             default=method.id == default_id,
         )
 
