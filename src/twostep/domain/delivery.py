@@ -1,9 +1,11 @@
 """Delivery: what a gateway does for the phone methods (and email), and what it hears back.
 
 A gateway is one configured provider account of a tenant (an SMS API, an SMTP relay,
-Twilio, the development outbox). The services hand it a message or a call and get a
-receipt or a ``GatewayError``; the HTTP interface hands it a webhook request and gets
-back what the provider said (an inbound text, the keys pressed in a call).
+Twilio, the development outbox). It has some of four capabilities, each a small protocol:
+it sends texts or emails (``TextSender``), places calls (``CallPlacer``), reads the texts
+users send back (``InboundTexts``), reads the keys pressed in a call (``CallEvents``).
+The services hand it a message or a call and get a receipt or a ``GatewayError``; the
+HTTP interface hands it a webhook request and gets back what the provider said.
 """
 
 from __future__ import annotations
@@ -104,28 +106,46 @@ class ChannelGone(GatewayError):
 
 
 class WebhookRefused(TwostepError):
-    """The webhook's signature or secret does not match this gateway."""
+    """The webhook's signature or secret does not match this gateway, or the gateway
+    takes no such webhook (a kind without inbound texts or call events)."""
 
     code = "webhook_refused"
 
 
-class Gateway(Protocol):
-    name: str
-    channels: frozenset[Channel]
+class Capability(StrEnum):
+    """What a gateway kind can do; each is one small protocol below."""
+
+    TEXTS = "texts"  # TextSender: texts (SMS) and/or emails
+    CALLS = "calls"  # CallPlacer
+    INBOUND_TEXTS = "inbound_texts"  # InboundTexts: texts users send back
+    CALL_EVENTS = "call_events"  # CallEvents: keys pressed, call status
+
+
+class TextSender(Protocol):
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """What it sends: SMS, EMAIL or both (a gateway may depend on its settings)."""
+        ...
 
     def send_text(self, message: TextMessage) -> Receipt:
         """Hand the message to the provider; raise GatewayError if it was not accepted."""
         ...
 
+
+class CallPlacer(Protocol):
     def place_call(self, call: VoiceCall) -> Receipt:
         """Start the call; raise GatewayError if the provider did not accept it."""
         ...
 
+
+class InboundTexts(Protocol):
     def inbound_text(self, request: WebhookRequest) -> InboundText:
         """Check the webhook's signature and read the text a user sent back.
         Raises WebhookRefused (bad signature) or InvalidInput (unreadable)."""
         ...
 
+
+class CallEvents(Protocol):
     def call_event(self, request: WebhookRequest) -> CallEvent:
         """Check the webhook's signature and read the keys pressed or the call status."""
         ...
@@ -135,8 +155,30 @@ class Gateway(Protocol):
         ...
 
 
-class GatewayFactory(Protocol):
-    """Builds a gateway from its stored configuration (secrets already opened)."""
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """One configured gateway and what it can do: a capability it lacks is None, so an
+    email-only gateway writes no stubs, and nobody calls what is not there."""
+
+    name: str
+    texts: TextSender | None = None
+    calls: CallPlacer | None = None
+    inbound_texts: InboundTexts | None = None
+    call_events: CallEvents | None = None
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        present = {
+            Capability.TEXTS: self.texts,
+            Capability.CALLS: self.calls,
+            Capability.INBOUND_TEXTS: self.inbound_texts,
+            Capability.CALL_EVENTS: self.call_events,
+        }
+        return frozenset(c for c, part in present.items() if part is not None)
+
+
+class GatewaySpecs(Protocol):
+    """The gateway kinds' settings: checked, and which of them are credentials."""
 
     def kinds(self) -> frozenset[str]: ...
 
@@ -148,7 +190,12 @@ class GatewayFactory(Protocol):
         """Fields of the configuration that are credentials (sealed at rest, never shown)."""
         ...
 
-    def build(self, kind: str, name: str, settings: Mapping[str, Any]) -> Gateway: ...
+
+class GatewayBuilder(Protocol):
+    def build(self, kind: str, name: str, settings: Mapping[str, Any]) -> Gateway:
+        """The gateway from its stored configuration (secrets already opened). Raises
+        InvalidSetting if the configuration is no longer valid."""
+        ...
 
 
 class PushNotifier(Protocol):

@@ -1,7 +1,10 @@
-"""Delivering texts and calls through a tenant's gateways, in failover order.
+"""Delivering texts, emails and calls through a tenant's gateways, in failover order, and
+finding the gateway behind a webhook.
 
-A tenant with no gateway configured delivers to the development outbox (a file), so a
-fresh install works end to end; the operator adds real gateways before going live.
+Each message goes only to the gateways that can carry it: a text to those that send SMS,
+an email to those that send EMAIL, a call to those that place calls. A tenant with no
+gateway configured delivers to the development outbox (a file), so a fresh install works
+end to end; the operator adds real gateways before going live.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from twostep.domain.delivery import (
+    CallEvents,
     Channel,
     Gateway,
+    GatewayBuilder,
     GatewayError,
-    GatewayFactory,
+    InboundTexts,
     Receipt,
     TextMessage,
+    TextSender,
     VoiceCall,
+    WebhookRefused,
 )
+from twostep.domain.errors import GatewayNotFound, InvalidSetting
 from twostep.domain.ports import GatewayRecord
 from twostep.services.context import Deps, gateway_context
 
@@ -29,6 +37,8 @@ log = logging.getLogger("twostep.delivery")
 
 OUTBOX_ID = "outbox"  # the built-in gateway of tenants that have none
 RECORDS_TTL = 5.0  # seconds a tenant's gateway list is reused
+
+T = TypeVar("T")
 
 
 class DeliveryFailed(Exception):
@@ -48,38 +58,92 @@ class OutboxDefaults:
 
 
 class Delivery:
-    def __init__(self, deps: Deps, factory: GatewayFactory, outbox: OutboxDefaults) -> None:
+    def __init__(self, deps: Deps, builder: GatewayBuilder, outbox: OutboxDefaults) -> None:
         self.deps = deps
-        self.factory = factory
+        self.builder = builder
         self.outbox = outbox
         self._built: dict[tuple[str, bytes | None, str], Gateway] = {}
         self._warned = False
         self._by_tenant: dict[int, tuple[float, Sequence[GatewayRecord]]] = {}
 
     def send_text(self, tenant_id: int, message: TextMessage) -> Receipt:
-        return self._each(tenant_id, message.channel, lambda _id, gw: gw.send_text(message))
+        """A text (``Channel.SMS``) or an email (``Channel.EMAIL``), through the first of
+        the tenant's gateways that sends that channel and accepts it."""
+
+        def texts(gateway: Gateway) -> TextSender | None:
+            sender = gateway.texts
+            return sender if sender and message.channel in sender.channels else None
+
+        return self._first(
+            tenant_id, message.channel, texts, lambda _id, sender: sender.send_text(message)
+        )
 
     def place_call(self, tenant_id: int, call_for: Callable[[str], VoiceCall]) -> Receipt:
         """``call_for(gateway_id)`` builds the call with that gateway's callback URLs."""
-        return self._each(tenant_id, Channel.VOICE, lambda gid, gw: gw.place_call(call_for(gid)))
+        return self._first(
+            tenant_id,
+            Channel.VOICE,
+            lambda gateway: gateway.calls,
+            lambda gateway_id, calls: calls.place_call(call_for(gateway_id)),
+        )
 
-    def gateway(self, gateway_id: str) -> tuple[int | None, Gateway] | None:
-        """The gateway behind a webhook URL, with its tenant (None for the outbox)."""
+    def inbound_texts(self, gateway_id: str) -> tuple[int | None, InboundTexts]:
+        """The gateway behind an inbound-text webhook, with its tenant (None for the
+        outbox). Raises GatewayNotFound, or WebhookRefused for a kind that takes none."""
+        tenant_id, gateway = self._gateway(gateway_id)
+        if gateway.inbound_texts is None:
+            raise WebhookRefused(f"gateway {gateway.name} takes no inbound texts")
+        return tenant_id, gateway.inbound_texts
+
+    def call_events(self, gateway_id: str) -> tuple[int | None, CallEvents]:
+        """The gateway behind a call webhook, with its tenant (None for the outbox).
+        Raises GatewayNotFound, or WebhookRefused for a kind that places no calls."""
+        tenant_id, gateway = self._gateway(gateway_id)
+        if gateway.call_events is None:
+            raise WebhookRefused(f"gateway {gateway.name} places no calls: it takes no call events")
+        return tenant_id, gateway.call_events
+
+    # -- internals ---------------------------------------------------------------
+
+    def _gateway(self, gateway_id: str) -> tuple[int | None, Gateway]:
+        gateway_id = gateway_id[:64]
         if gateway_id == OUTBOX_ID:
             return None, self._outbox()
         with self.deps.storage.transaction() as tx:
             record = tx.gateways.by_id(gateway_id)
         if record is None:
-            return None
+            raise GatewayNotFound(f"no gateway {gateway_id!r}")
         return record.tenant_id, self._build(record)
 
-    # -- internals ---------------------------------------------------------------
-
-    def _each(
-        self, tenant_id: int, channel: Channel, send: Callable[[str, Gateway], Receipt]
+    def _first(
+        self,
+        tenant_id: int,
+        channel: Channel,
+        able: Callable[[Gateway], T | None],
+        send: Callable[[str, T], Receipt],
     ) -> Receipt:
+        """Try the tenant's gateways that are ``able`` to carry ``channel``, in order."""
+        failures: list[str] = []
+        tried = False
+        for gateway_id, name, gateway in self._gateways(tenant_id, failures):
+            part = able(gateway)
+            if part is None:
+                continue
+            tried = True
+            try:
+                return send(gateway_id, part)
+            except GatewayError as exc:
+                # The next gateway gets its turn; the reasons go into the audit event.
+                log.warning("gateway %s failed to deliver %s: %s", name, channel.value, exc)
+                failures.append(f"{name}: {exc}")
+        if not tried:
+            failures.insert(0, f"no gateway of this tenant delivers {channel.value}")
+        raise DeliveryFailed("; ".join(failures)[:255])
+
+    def _gateways(self, tenant_id: int, failures: list[str]) -> list[tuple[str, str, Gateway]]:
+        """The tenant's gateways in failover order: (id, name, gateway). One whose stored
+        settings no longer load is left out, and said so in ``failures``."""
         records = self._records(tenant_id)
-        candidates: list[tuple[str, Gateway]] = []
         if not records:
             if not self._warned:  # once per process: a live tenant must not rely on it
                 self._warned = True
@@ -88,22 +152,15 @@ class Delivery:
                     "%s; add a gateway before going live",
                     self.outbox.path,
                 )
-            candidates.append((OUTBOX_ID, self._outbox()))
+            return [(OUTBOX_ID, OUTBOX_ID, self._outbox())]
+        gateways = []
         for record in records:
-            gateway = self._build(record)
-            if channel in gateway.channels:
-                candidates.append((record.id, gateway))
-        if not candidates:
-            raise DeliveryFailed(f"no gateway of this tenant delivers {channel.value}")
-        failures: list[str] = []
-        for gateway_id, gateway in candidates:
             try:
-                return send(gateway_id, gateway)
-            except GatewayError as exc:
-                # The next gateway gets its turn; the reasons go into the audit event.
-                log.warning("gateway %s failed to deliver %s: %s", gateway.name, channel.value, exc)
-                failures.append(f"{gateway.name}: {exc}")
-        raise DeliveryFailed("; ".join(failures)[:255])
+                gateways.append((record.id, record.name, self._build(record)))
+            except InvalidSetting as exc:
+                log.warning("gateway %s cannot be built: %s", record.name, exc.message)
+                failures.append(f"{record.name}: {exc.message}")
+        return gateways
 
     def _records(self, tenant_id: int) -> Sequence[GatewayRecord]:
         """The tenant's gateways, read at most every RECORDS_TTL seconds: a change made on
@@ -148,5 +205,5 @@ class Delivery:
         if built is None:
             if len(self._built) > 256:  # settings changed often: start afresh
                 self._built.clear()
-            built = self._built[key] = self.factory.build(kind, name, settings)
+            built = self._built[key] = self.builder.build(kind, name, settings)
         return built

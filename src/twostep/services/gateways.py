@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twostep.domain.delivery import GatewayFactory
+from twostep.domain.delivery import GatewaySpecs
 from twostep.domain.entities import AdminKey
 from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput, InvalidSetting
 from twostep.domain.ports import GatewayRecord
@@ -35,9 +35,9 @@ class GatewayView:
 
 
 class GatewayAdmin:
-    def __init__(self, deps: Deps, factory: GatewayFactory, public_url: str, home: Path) -> None:
+    def __init__(self, deps: Deps, specs: GatewaySpecs, public_url: str, home: Path) -> None:
         self.deps = deps
-        self.factory = factory
+        self.specs = specs
         self.public_url = public_url.rstrip("/")
         self.home = home.resolve()
 
@@ -58,8 +58,8 @@ class GatewayAdmin:
             raise InvalidInput("position must be 0-1000", field="position")
         if kind == "outbox":
             settings = {**settings, "path": self._outbox_path(settings.get("path"))}
-        checked = self.factory.check(kind, settings)
-        hidden = self.factory.secret_fields(kind)
+        checked = self.specs.check(kind, settings)
+        hidden = self.specs.secret_fields(kind)
         plain = {k: v for k, v in checked.items() if k not in hidden}
         credentials = {k: v for k, v in checked.items() if k in hidden and v not in (None, "", {})}
         gateway_id = "gw_" + secrets.token_hex(12)

@@ -1,110 +1,157 @@
-"""What every gateway kind shares: its settings schema, webhook signatures, safe masking.
+"""What every gateway kind shares: its settings model, webhook signatures, safe masking.
 
-Each kind declares a :class:`GatewaySpec` (its fields and how to build it); the
-registry only looks specs up. Settings are checked here once, so a gateway's
-constructor can trust the types it is given.
+Each kind declares a :class:`GatewaySpec`: a pydantic model of its settings (types,
+bounds, defaults, descriptions; credentials as ``SecretStr``), what it can do, and how
+to build it. The registry only looks specs up. Settings are checked here once, so a
+gateway's constructor can trust the model it is given, and the same model describes the
+settings in ``/openapi.json``.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
+import importlib.util
 import ipaddress
 import json
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 from urllib.parse import parse_qsl, urlsplit
 
 import phonenumbers
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Secret,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
-from twostep.domain.delivery import Gateway, WebhookRefused, WebhookRequest
+from twostep.domain.delivery import Capability, Gateway, WebhookRefused, WebhookRequest
 from twostep.domain.errors import InvalidInput, InvalidPhoneNumber, InvalidSetting
 from twostep.domain.phone import mask_phone, normalize_phone
 from twostep.domain.text import first_refused
 
 SIGNATURE_HEADER = "x-twostep-signature"  # lower-case: WebhookRequest.headers are
 
+# A setting's text is never empty: an empty value is no value (leave the setting out).
+Text = Annotated[str, Field(min_length=1)]
+# A credential: sealed at rest, never listed, never in a log line or an error.
+Credential = Annotated[SecretStr, Field(min_length=1)]
+
+
+def timeout_field(default: float) -> Any:
+    """Seconds to wait for the provider: a sign-in is waiting, and failover needs time too."""
+    return Field(
+        default,
+        ge=0.1,
+        le=60,
+        description="seconds to wait for the provider before the next gateway's turn",
+    )
+
+
+class GatewaySettings(BaseModel):
+    """Every kind's settings: JSON types exactly (no "25" for 25, no true for 1), no
+    unknown keys, the text rule on every string; ``null`` means "not set"."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, hide_input_in_errors=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_rule(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        for key, value in data.items():
+            check_text_setting(str(key), value)
+        return {key: value for key, value in data.items() if value is not None}
+
+    def stored(self) -> dict[str, Any]:
+        """The settings as stored and built from: defaults filled in, unset left out,
+        credentials in the clear (the caller seals them)."""
+        out = self.model_dump(exclude_none=True)
+        for name, value in out.items():
+            if isinstance(value, SecretStr | Secret):
+                out[name] = value.get_secret_value()
+        return out
+
+
+S = TypeVar("S", bound=GatewaySettings)
+
+
+def secret_fields(model: type[GatewaySettings]) -> frozenset[str]:
+    """The fields typed as a credential (``SecretStr``, ``Secret[...]``, or optional ones)."""
+
+    def secret(annotation: Any) -> bool:
+        origin = get_origin(annotation) or annotation
+        if isinstance(origin, type) and issubclass(origin, SecretStr | Secret):
+            return True
+        return any(secret(arg) for arg in get_args(annotation))
+
+    return frozenset(name for name, f in model.model_fields.items() if secret(f.annotation))
+
 
 @dataclass(frozen=True, slots=True)
-class Field:
-    """One setting: ``kind`` is the JSON type it must have (float also takes an int)."""
+class GatewaySpec(Generic[S]):
+    """One gateway kind: its settings, what it can do, and how it is built."""
 
-    name: str
-    kind: type
-    required: bool = False
-    default: Any = None
-    secret: bool = False
-    choices: tuple[str, ...] = ()
-    bounds: tuple[float, float] | None = None  # inclusive, for numbers
-
-
-def _no_extra_check(settings: dict[str, Any]) -> None:
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class GatewaySpec:
     kind: str
-    fields: tuple[Field, ...]
-    build: Callable[[str, Mapping[str, Any]], Gateway]
-    extra_check: Callable[[dict[str, Any]], None] = _no_extra_check
+    settings: type[S]
+    can: frozenset[Capability]
+    build: Callable[[str, S], Gateway]
+    extra: str | None = None  # the package extra its provider library comes with
+    libraries: tuple[str, ...] = ()  # the modules that extra installs
 
     @property
     def secret_fields(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields if f.secret)
+        return secret_fields(self.settings)
+
+    def parse(self, settings: Mapping[str, Any]) -> S:
+        """The settings as the kind's model; refuse unknown, missing, mistyped, out of range."""
+        try:
+            return self.settings.model_validate(settings)
+        except ValidationError as exc:
+            raise invalid_setting(self.kind, exc) from None
 
     def check(self, settings: Mapping[str, Any]) -> dict[str, Any]:
-        """Return the settings with defaults filled in; refuse unknown, missing or mistyped."""
-        known = {f.name: f for f in self.fields}
-        for key in settings:
-            if key not in known:
-                raise InvalidSetting(f"unknown {self.kind} gateway setting {key!r}", field=key)
-        clean: dict[str, Any] = {}
-        for f in self.fields:
-            value = settings.get(f.name)
-            if value is None:
-                if f.required:
-                    raise InvalidSetting(f"{f.name} is required", field=f.name)
-                if f.default is not None:
-                    clean[f.name] = copy.deepcopy(f.default)  # a dict default is not shared
-                continue
-            clean[f.name] = _typed(f, value)
-        self.extra_check(clean)
-        return clean
+        """Return the settings with defaults filled in (see :meth:`GatewaySettings.stored`)."""
+        return self.parse(settings).stored()
+
+    def gateway(self, name: str, settings: Mapping[str, Any]) -> Gateway:
+        self.check_libraries()
+        built = self.build(name, self.parse(settings))
+        assert built.capabilities == self.can, f"{self.kind} declares {self.can}"
+        return built
+
+    def check_libraries(self) -> None:
+        """Refuse a kind whose provider library is not installed, naming the extra."""
+        if self.extra and any(importlib.util.find_spec(lib) is None for lib in self.libraries):
+            raise InvalidSetting(
+                f"gateway kind {self.kind!r} needs the {self.extra} extra: "
+                f"pip install 'twostep[{self.extra}]'",
+                field="kind",
+            )
 
 
-_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    dict: "an object",
-    list: "a list",
-}
-
-
-def _typed(f: Field, value: object) -> Any:
-    check_text_setting(f.name, value)
-    wrong = InvalidSetting(f"{f.name} must be {_TYPE_NAMES.get(f.kind, 'a value')}", field=f.name)
-    # bool is an int in Python, but never a valid port or timeout.
-    if isinstance(value, bool) and f.kind in (int, float):
-        raise wrong
-    if f.kind is float and isinstance(value, int):
-        value = float(value)
-    if not isinstance(value, f.kind):
-        raise wrong
-    if isinstance(value, str):
-        if not value:
-            raise InvalidSetting(f"{f.name} must not be empty", field=f.name)
-        if f.choices and value not in f.choices:
-            raise InvalidSetting(f"{f.name} must be one of {', '.join(f.choices)}", field=f.name)
-    if f.bounds and isinstance(value, int | float) and not f.bounds[0] <= value <= f.bounds[1]:
-        low, high = f.bounds
-        raise InvalidSetting(f"{f.name} must be from {low:g} to {high:g}", field=f.name)
-    return value
+def invalid_setting(kind: str, exc: ValidationError) -> InvalidSetting:
+    """One pydantic error as the API's ``invalid_setting`` with the setting's name: unknown
+    keys first (as a typo is the likeliest mistake), never the value given."""
+    problems = exc.errors(include_url=False, include_input=False)
+    problems.sort(key=lambda p: p["type"] != "extra_forbidden")
+    first = problems[0]
+    name = str(first["loc"][0]) if first["loc"] else "settings"
+    kind_of = first["type"]
+    if kind_of == "extra_forbidden":
+        return InvalidSetting(f"unknown {kind} gateway setting {name!r}", field=name)
+    if kind_of == "missing":
+        return InvalidSetting(f"{name} is required", field=name)
+    if kind_of in ("string_too_short", "too_short") and first.get("ctx", {}).get("min_length") == 1:
+        return InvalidSetting(f"{name} must not be empty", field=name)
+    message = first["msg"]
+    return InvalidSetting(f"{name}: {message[:1].lower()}{message[1:]}", field=name)
 
 
 def check_text_setting(name: str, value: object, max_depth: int = 16) -> None:
@@ -128,18 +175,18 @@ def check_text_setting(name: str, value: object, max_depth: int = 16) -> None:
             stack.extend((depth + 1, part) for part in item)
 
 
-def timeout_field(default: float) -> Field:
-    """Seconds to wait for the provider: a sign-in is waiting, and failover needs time too."""
-    return Field("timeout", float, default=default, bounds=(0.1, 60))
-
-
-def check_url(settings: Mapping[str, Any], name: str) -> None:
-    url = settings.get(name)
-    if url is None:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_url(value: str | None, name: str) -> str | None:
+    """``value`` if it is an http(s) URL with a host (for a field validator)."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed IPv6 literal or port
+        ok = False
+    if not ok:
         raise InvalidSetting(f"{name} must be an http or https URL", field=name)
+    return value
 
 
 def placeholders(template: str, allowed: Iterable[str], name: str) -> set[str]:
@@ -184,6 +231,10 @@ def verify_signature(secret: str | None, request: WebhookRequest) -> None:
     given = request.headers.get(SIGNATURE_HEADER, "").encode("utf-8", "replace")
     if not hmac.compare_digest(given, sign(secret, request.body).encode()):
         raise WebhookRefused("the webhook signature does not match")
+
+
+def revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def webhook_fields(request: WebhookRequest) -> dict[str, Any]:

@@ -11,47 +11,124 @@ Inbound replies are a JSON or form POST signed with ``X-Twostep-Signature``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field, Secret, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from twostep.adapters.gateways.common import (
-    Field,
+    Credential,
+    GatewaySettings,
     GatewaySpec,
+    Text,
     check_url,
     placeholders,
+    revealed,
     sender_number,
     timeout_field,
     verify_signature,
     webhook_fields,
 )
 from twostep.domain.delivery import (
-    CallEvent,
+    Capability,
     Channel,
+    Gateway,
     GatewayError,
     InboundText,
     Receipt,
     TextMessage,
-    VoiceCall,
-    WebhookAnswer,
-    WebhookRefused,
     WebhookRequest,
 )
 from twostep.domain.errors import InvalidInput, InvalidSetting
 
 PLACEHOLDERS = frozenset({"to", "number", "text", "sender", "reference", "api_key"})
-DEFAULT_BODY = {"to": "{to}", "text": "{text}"}
+DEFAULT_BODY: JsonDict = {"to": "{to}", "text": "{text}"}
+_PATH = "a dotted path into the JSON, e.g. messages.0.id"
+
+
+class HttpSettings(GatewaySettings):
+    """A generic SMS API: one HTTP request per text, shaped by these settings. Strings of
+    ``headers`` and ``body`` may use {to}, {number}, {text}, {sender}, {reference} and
+    {api_key}."""
+
+    url: Text = Field(
+        description="the provider's http(s) send URL; listed in plain, so keys go in api_key "
+        "or headers"
+    )
+    method: Literal["POST", "GET", "PUT"] = Field(
+        "POST", description="GET sends the body as the query string"
+    )
+    # Headers often carry a token: sealed whole, never listed.
+    headers: Secret[dict[str, str]] = Field(
+        default_factory=lambda: Secret({}),
+        json_schema_extra={"writeOnly": True},
+        description='header values, e.g. {"Authorization": "Bearer {api_key}"}',
+    )
+    body_format: Literal["json", "form"] = "json"
+    body: dict[str, Any] = Field(
+        default_factory=lambda: dict(DEFAULT_BODY),
+        json_schema_extra={"default": DEFAULT_BODY},
+        description="the body template (flat for form and GET)",
+    )
+    sender: Text | None = Field(None, description="the {sender} when the tenant sets none")
+    username: Text | None = Field(None, description="HTTP Basic user")
+    password: Credential | None = Field(None, description="HTTP Basic password")
+    api_key: Credential | None = Field(None, description="the value of {api_key}")
+    success_status: list[Annotated[int, Field(ge=100, le=599)]] | None = Field(
+        None, description="HTTP statuses that mean success; default any 2xx"
+    )
+    success_field: Text | None = Field(
+        None, description=f"{_PATH}: must equal success_value in the answer"
+    )
+    success_value: bool | int | float | Text | None = None
+    id_field: Text | None = Field(None, description=f"{_PATH}: the provider's message id")
+    timeout: float = timeout_field(5.0)
+    webhook_secret: Credential | None = Field(
+        None,
+        description="the key of X-Twostep-Signature on inbound replies; without it the "
+        "gateway takes no replies",
+    )
+    inbound_from_field: Text = Field("from", description=f"{_PATH}: a reply's sender")
+    inbound_text_field: Text = Field("text", description=f"{_PATH}: a reply's text")
+    inbound_id_field: Text | None = Field(None, description=f"{_PATH}: a reply's id")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str | None:
+        return check_url(value, "url")
+
+    @model_validator(mode="after")
+    def _together(self) -> HttpSettings:
+        for value in self.headers.get_secret_value().values():
+            placeholders(value, PLACEHOLDERS, "headers")
+        if self.method == "GET" or self.body_format == "form":
+            for key, value in self.body.items():
+                if isinstance(value, dict | list):
+                    raise InvalidSetting(
+                        f"body[{key!r}] must be a single value for a form or a query string",
+                        field="body",
+                    )
+        _check_template(self.body)
+        if (self.success_field is None) != (self.success_value is None):
+            raise InvalidSetting(
+                "success_field and success_value go together", field="success_field"
+            )
+        if self.password is not None and self.username is None:
+            raise InvalidSetting("password needs a username (HTTP Basic auth)", field="username")
+        return self
 
 
 class HttpGateway:
+    """Texts (TextSender) and signed replies (InboundTexts); no calls, no email."""
+
     channels = frozenset({Channel.SMS})
 
-    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
-        """``settings`` as checked by :data:`SPEC` (types and templates already valid)."""
+    def __init__(self, name: str, settings: HttpSettings) -> None:
         self.name = name
-        self._s = dict(settings)
-        self._host = urlsplit(self._s["url"]).hostname or "?"  # never the query: it may hold keys
+        self._s = settings
+        self._host = urlsplit(settings.url).hostname or "?"  # never the query: it may hold keys
 
     def send_text(self, message: TextMessage) -> Receipt:
         if message.channel is not Channel.SMS:
@@ -61,25 +138,25 @@ class HttpGateway:
             "to": message.to,
             "number": message.to.removeprefix("+"),
             "text": message.body,
-            "sender": message.sender or s.get("sender", ""),
+            "sender": message.sender or s.sender or "",
             "reference": message.reference or "",
-            "api_key": s.get("api_key", ""),
+            "api_key": revealed(s.api_key) or "",
         }
-        body = _fill(s["body"], values)
-        headers = {k: v.format_map(values) for k, v in s["headers"].items()}
-        request: dict[str, Any] = {"headers": headers, "timeout": s["timeout"]}
-        if s["method"] == "GET":
+        body = _fill(s.body, values)
+        headers = {k: v.format_map(values) for k, v in s.headers.get_secret_value().items()}
+        request: dict[str, Any] = {"headers": headers, "timeout": s.timeout}
+        if s.method == "GET":
             request["params"] = {k: _scalar(v) for k, v in body.items()}
-        elif s["body_format"] == "form":
+        elif s.body_format == "form":
             request["data"] = {k: _scalar(v) for k, v in body.items()}
         else:
             request["json"] = body
-        if "username" in s:
-            request["auth"] = (s["username"], s.get("password", ""))
+        if s.username is not None:
+            request["auth"] = (s.username, revealed(s.password) or "")
         try:
-            response = httpx.request(s["method"], s["url"], **request)
+            response = httpx.request(s.method, s.url, **request)
         except httpx.TimeoutException as exc:
-            raise self._error(f"no answer within {s['timeout']:g} s") from exc
+            raise self._error(f"no answer within {s.timeout:g} s") from exc
         except httpx.HTTPError as exc:
             raise self._error(f"cannot reach the provider ({type(exc).__name__})") from exc
         return Receipt(gateway=self.name, provider_id=self._check(response))
@@ -88,42 +165,30 @@ class HttpGateway:
         """Raise unless the answer is a success; return the provider's id if configured."""
         s = self._s
         status = response.status_code
-        expected = s.get("success_status")
-        if (status not in expected) if expected else not 200 <= status < 300:
+        if (status not in s.success_status) if s.success_status else not 200 <= status < 300:
             raise self._error(f"the provider answered {status}")
-        if "success_field" not in s and "id_field" not in s:
+        if s.success_field is None and s.id_field is None:
             return None
         try:
             data: Any = response.json()
         except (ValueError, UnicodeDecodeError):
             data = None
-        if "success_field" in s and _lookup(data, s["success_field"]) != s["success_value"]:
+        if s.success_field is not None and _lookup(data, s.success_field) != s.success_value:
             # The value itself is not shown: a provider may echo the text back.
-            raise self._error(f"the provider answered {status} without {s['success_field']} set")
-        return _optional_str(data, s.get("id_field"))
+            raise self._error(f"the provider answered {status} without {s.success_field} set")
+        return _optional_str(data, s.id_field)
 
     def _error(self, why: str) -> GatewayError:
         return GatewayError(f"http gateway {self.name} ({self._host}): {why}")
 
-    def place_call(self, call: VoiceCall) -> Receipt:
-        raise GatewayError(f"http gateway {self.name} does not place calls")
-
     def inbound_text(self, request: WebhookRequest) -> InboundText:
-        verify_signature(self._s.get("webhook_secret"), request)
+        verify_signature(revealed(self._s.webhook_secret), request)
         data = webhook_fields(request)
         return InboundText(
-            sender=sender_number(_text_at(data, self._s["inbound_from_field"])),
-            body=_text_at(data, self._s["inbound_text_field"]),
-            provider_id=_optional_str(data, self._s.get("inbound_id_field")),
+            sender=sender_number(_text_at(data, self._s.inbound_from_field)),
+            body=_text_at(data, self._s.inbound_text_field),
+            provider_id=_optional_str(data, self._s.inbound_id_field),
         )
-
-    def call_event(self, request: WebhookRequest) -> CallEvent:
-        raise WebhookRefused(
-            f"http gateway {self.name} places no calls, so it takes no call events"
-        )
-
-    def call_answer(self, text: str, language: str) -> WebhookAnswer:
-        return WebhookAnswer("text/plain; charset=utf-8", text.encode())
 
 
 def _fill(template: Any, values: Mapping[str, str]) -> Any:
@@ -168,36 +233,6 @@ def _optional_str(data: Any, path: str | None) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
 
 
-def _check(settings: dict[str, Any]) -> None:
-    check_url(settings, "url")
-    headers = settings["headers"]
-    for key, value in headers.items():
-        if not isinstance(value, str):
-            raise InvalidSetting(f"headers[{key!r}] must be a string", field="headers")
-        placeholders(value, PLACEHOLDERS, "headers")
-    if settings["method"] == "GET" or settings["body_format"] == "form":
-        for key, value in settings["body"].items():
-            if isinstance(value, dict | list):
-                raise InvalidSetting(
-                    f"body[{key!r}] must be a single value for a form or a query string",
-                    field="body",
-                )
-    _check_template(settings["body"])
-    if "success_value" in settings and isinstance(settings["success_value"], dict | list):
-        raise InvalidSetting(
-            "success_value must be a string, number or boolean", field="success_value"
-        )
-    if ("success_field" in settings) != ("success_value" in settings):
-        raise InvalidSetting("success_field and success_value go together", field="success_field")
-    for code in settings.get("success_status", ()):
-        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
-            raise InvalidSetting(
-                "success_status must list HTTP status codes", field="success_status"
-            )
-    if "password" in settings and "username" not in settings:
-        raise InvalidSetting("password needs a username (HTTP Basic auth)", field="username")
-
-
 def _check_template(template: Any) -> None:
     if isinstance(template, str):
         placeholders(template, PLACEHOLDERS, "body")
@@ -211,30 +246,14 @@ def _check_template(template: Any) -> None:
         raise InvalidSetting("body must hold JSON values only", field="body")
 
 
+def _build(name: str, settings: HttpSettings) -> Gateway:
+    http = HttpGateway(name, settings)
+    return Gateway(name, texts=http, inbound_texts=http)
+
+
 SPEC = GatewaySpec(
     kind="http",
-    fields=(
-        Field("url", str, required=True),
-        Field("method", str, default="POST", choices=("POST", "GET", "PUT")),
-        Field(
-            "headers", dict, default={}, secret=True
-        ),  # often carry a token: sealed, never listed
-        Field("body_format", str, default="json", choices=("json", "form")),
-        Field("body", dict, default=DEFAULT_BODY),
-        Field("sender", str),
-        Field("username", str),
-        Field("password", str, secret=True),
-        Field("api_key", str, secret=True),
-        Field("success_status", list),
-        Field("success_field", str),
-        Field("success_value", object),
-        Field("id_field", str),
-        timeout_field(5.0),
-        Field("webhook_secret", str, secret=True),
-        Field("inbound_from_field", str, default="from"),
-        Field("inbound_text_field", str, default="text"),
-        Field("inbound_id_field", str),
-    ),
-    build=HttpGateway,
-    extra_check=_check,
+    settings=HttpSettings,
+    can=frozenset({Capability.TEXTS, Capability.INBOUND_TEXTS}),
+    build=_build,
 )

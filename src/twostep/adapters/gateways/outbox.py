@@ -14,24 +14,30 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from twostep.adapters.gateways.common import (
-    Field,
+    Credential,
+    GatewaySettings,
     GatewaySpec,
+    Text,
     mask_destination,
     optional_text,
     required_text,
+    revealed,
     sender_number,
     verify_signature,
     webhook_fields,
 )
 from twostep.domain.delivery import (
     CallEvent,
+    Capability,
     Channel,
+    Gateway,
     GatewayError,
     InboundText,
     Receipt,
@@ -47,18 +53,29 @@ log = logging.getLogger(__name__)
 _DIGITS = frozenset("0123456789*")
 
 
+class OutboxSettings(GatewaySettings):
+    """The development outbox: texts, emails and calls written to a file, not sent."""
+
+    path: Text = Field(
+        description="the JSON-lines file, a .jsonl file under TWOSTEP_HOME (relative to it, "
+        "or absolute)"
+    )
+    webhook_secret: Credential | None = Field(
+        None, description="the key of X-Twostep-Signature on replies and key presses"
+    )
+
+
 class OutboxGateway:
-    channels = frozenset({Channel.SMS, Channel.VOICE, Channel.EMAIL})
+    """Every capability: texts and emails (TextSender), calls (CallPlacer), replies
+    (InboundTexts) and key presses (CallEvents), all to and from a file."""
+
+    channels = frozenset({Channel.SMS, Channel.EMAIL})
 
     def __init__(self, name: str, path: Path, webhook_secret: str | None = None) -> None:
         self.name = name
         self.path = path
         self._secret = webhook_secret
         self._lock = threading.Lock()  # one line per write, even from several threads
-
-    @classmethod
-    def from_settings(cls, name: str, settings: Mapping[str, Any]) -> OutboxGateway:
-        return cls(name, Path(settings["path"]), settings.get("webhook_secret"))
 
     def send_text(self, message: TextMessage) -> Receipt:
         return self._write(
@@ -137,11 +154,9 @@ class OutboxGateway:
         return Receipt(gateway=self.name, provider_id=provider_id)
 
 
-SPEC = GatewaySpec(
-    kind="outbox",
-    fields=(
-        Field("path", str, required=True),
-        Field("webhook_secret", str, secret=True),
-    ),
-    build=OutboxGateway.from_settings,
-)
+def _build(name: str, settings: OutboxSettings) -> Gateway:
+    outbox = OutboxGateway(name, Path(settings.path), revealed(settings.webhook_secret))
+    return Gateway(name, texts=outbox, calls=outbox, inbound_texts=outbox, call_events=outbox)
+
+
+SPEC = GatewaySpec(kind="outbox", settings=OutboxSettings, can=frozenset(Capability), build=_build)

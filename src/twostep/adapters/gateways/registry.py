@@ -1,4 +1,4 @@
-"""The gateway kinds Twostep knows: a new kind is one module and one line in ``_SPECS``."""
+"""The gateway kinds Twostep knows: a new kind is one module and one line in ``_MODULES``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from twostep.adapters.gateways.common import GatewaySpec
-from twostep.domain.delivery import Gateway
+from twostep.adapters.gateways.common import GatewaySettings, GatewaySpec
+from twostep.domain.delivery import Capability, Gateway
 from twostep.domain.errors import InvalidSetting
 
-# kind -> the module whose SPEC serves it. Modules load on first use: a provider's
-# library (twilio's costs ~18 MiB) is paid for only by servers that use it.
+# kind -> the module whose SPEC serves it. Modules load on first use, and a provider's
+# library (twilio's costs ~18 MiB) only when a gateway of its kind is built; a kind whose
+# library is missing names its extra (pip install 'twostep[EXTRA]').
 _MODULES = {
     "outbox": "twostep.adapters.gateways.outbox",
     "http": "twostep.adapters.gateways.http",
@@ -21,27 +22,35 @@ _MODULES = {
 
 
 class GatewayRegistry:
-    """Implements :class:`twostep.domain.delivery.GatewayFactory`."""
+    """Implements :class:`twostep.domain.delivery.GatewaySpecs` and ``GatewayBuilder``."""
 
     def __init__(self, modules: Mapping[str, str] = _MODULES) -> None:
         self._modules = dict(modules)
-        self._specs: dict[str, GatewaySpec] = {}
+        self._specs: dict[str, GatewaySpec[Any]] = {}
 
     def kinds(self) -> frozenset[str]:
         return frozenset(self._modules)
 
     def check(self, kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
-        return self._spec(kind).check(settings)
+        spec = self.spec(kind)
+        spec.check_libraries()
+        return spec.check(settings)
 
     def secret_fields(self, kind: str) -> frozenset[str]:
-        return self._spec(kind).secret_fields
+        return self.spec(kind).secret_fields
+
+    def capabilities(self, kind: str) -> frozenset[Capability]:
+        return self.spec(kind).can
+
+    def settings_model(self, kind: str) -> type[GatewaySettings]:
+        """The kind's settings as a pydantic model (the API describes them with it)."""
+        return self.spec(kind).settings
 
     def build(self, kind: str, name: str, settings: Mapping[str, Any]) -> Gateway:
-        spec = self._spec(kind)
         # Checked again: stored settings may predate a default, and constructors trust types.
-        return spec.build(name, spec.check(settings))
+        return self.spec(kind).gateway(name, settings)
 
-    def _spec(self, kind: str) -> GatewaySpec:
+    def spec(self, kind: str) -> GatewaySpec[Any]:
         spec = self._specs.get(kind)
         if spec is None:
             module = self._modules.get(kind)

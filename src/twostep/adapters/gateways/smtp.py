@@ -1,93 +1,206 @@
 """Email through an SMTP relay: codes by email, and texts through an email-to-SMS service.
 
-A text goes to the address built from ``sms_address`` (``{number}`` is the E.164
-number without "+", ``{national}`` the national number), so the SMS channel exists
-only when that template is set. Plain SMTP is allowed only to a loopback relay (a
-local MTA); anything else uses STARTTLS or implicit TLS with certificate checks.
+- An email (the EMAIL channel) goes to the address in ``TextMessage.to``, with its
+  subject or the gateway's ``subject``.
+- A text (the SMS channel) goes to the address built from ``sms_address`` (``{number}``
+  is the E.164 number without "+", ``{national}`` the national number), without a
+  subject (carriers would prepend it), so the SMS channel exists only with that template.
+
+``mode`` narrows a gateway to one of them: ``email`` (emails only) or ``sms`` (texts
+only). Unset, a gateway carries both as its settings allow, as gateways did before the
+setting existed. Each message is plain UTF-8 text with the headers a mail client expects
+(Date, Message-ID, MIME, Auto-Submitted). Plain SMTP is allowed only to a loopback relay
+(a local MTA); anything else uses STARTTLS or implicit TLS with certificate checks.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Literal
 
 import phonenumbers
+from pydantic import Field, field_validator, model_validator
 
 from twostep.adapters.gateways.common import (
-    Field,
+    Credential,
+    GatewaySettings,
     GatewaySpec,
+    Text,
     is_loopback,
     placeholders,
+    revealed,
     timeout_field,
 )
 from twostep.domain.delivery import (
-    CallEvent,
+    Capability,
     Channel,
+    Gateway,
     GatewayError,
-    InboundText,
     Receipt,
     TextMessage,
-    VoiceCall,
-    WebhookAnswer,
-    WebhookRefused,
-    WebhookRequest,
 )
 from twostep.domain.errors import InvalidSetting
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+DEFAULT_SUBJECT = "Your verification code"
+# One address (local@domain), nothing a header could be split or widened with: no space,
+# no control character, no list separator, no angle bracket, no quote, no comment.
+_ADDRESS = re.compile(r'[^\s@<>(),;:"\[\]\\]+@[^\s@<>(),;:"\[\]\\]+')
+# An address with a display name: Twostep <mfa@example.com>, "Acme, Inc." <mfa@acme.test>.
+_NAMED = re.compile(r'\s*(?:"(?P<quoted>[^"\\]*)"|(?P<plain>[^"<>]*?))\s*<(?P<address>[^<>]*)>\s*')
+
+
+class SmtpSettings(GatewaySettings):
+    """An SMTP relay: codes by email (mode email), or texts through an email-to-SMS
+    service (mode sms)."""
+
+    host: Text = Field(description="the relay's host name or address")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="default 587 (starttls), 465 (tls), 25 (none)"
+    )
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls, tls (implicit TLS) or none (plain SMTP, loopback relays only); "
+        "certificates and host names are checked",
+    )
+    username: Text | None = Field(None, description="the relay login, with password")
+    password: Credential | None = Field(None, description="the relay password")
+    from_address: Text = Field(
+        description="the sender: mfa@example.com, or with a name: Twostep <mfa@example.com>"
+    )
+    mode: Literal["email", "sms"] | None = Field(
+        None,
+        description="email: emails only (codes to the user's address); sms: texts only "
+        "(through sms_address). Unset: emails, and texts too when sms_address is set",
+    )
+    subject: Text = Field(DEFAULT_SUBJECT, description="the subject of an emailed code")
+    sms_address: Text | None = Field(
+        None,
+        description="mode sms: the address a text goes to, e.g. {number}@sms.example.net "
+        "({number}: E.164 without +; {national}: the national number)",
+    )
+    ca_file: Text | None = Field(None, description="a CA bundle for a relay with a private CA")
+    timeout: float = timeout_field(10.0)
+
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        if from_header(value) is None:
+            raise InvalidSetting(
+                "from_address must be one email address, optionally with a name: "
+                "Twostep <mfa@example.com>",
+                field="from_address",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _together(self) -> SmtpSettings:
+        if self.security == "none" and not is_loopback(self.host):
+            raise InvalidSetting(
+                "security none (plain SMTP) is allowed only to a loopback relay", field="security"
+            )
+        if (self.username is None) != (self.password is None):
+            raise InvalidSetting("username and password go together", field="password")
+        if self.mode == "email" and self.sms_address is not None:
+            raise InvalidSetting(
+                "mode email sends no texts: leave out sms_address", field="sms_address"
+            )
+        template = self.sms_address
+        if (template is not None or self.mode == "sms") and (
+            template is None
+            or not placeholders(template, ("number", "national"), "sms_address")
+            or _ADDRESS.fullmatch(template.format(number="1", national="1")) is None
+        ):
+            raise InvalidSetting(
+                "sms_address must be an address with {number} or {national}, "
+                "like {number}@sms.example.net (mode sms needs one)",
+                field="sms_address",
+            )
+        return self
+
+
+def from_header(value: str) -> Address | None:
+    """``value`` as one From address (with its display name), or None if it is not one."""
+    named = _NAMED.fullmatch(value)
+    name, address = "", value.strip()
+    if named is not None:
+        name = (named["quoted"] if named["quoted"] is not None else named["plain"]).strip()
+        address = named["address"].strip()
+    return _address(address, name)
+
+
+def _address(address: str, name: str = "") -> Address | None:
+    if _ADDRESS.fullmatch(address) is None:
+        return None
+    local, _, domain = address.rpartition("@")
+    try:  # quotes the name as needed; refuses CR and LF, the header injection
+        return Address(display_name=name, username=local, domain=domain)
+    except (ValueError, TypeError):
+        return None
 
 
 class SmtpGateway:
-    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
-        """``settings`` as checked by :data:`SPEC`."""
+    """A TextSender only (emails, texts through email-to-SMS); no calls, no webhooks."""
+
+    def __init__(self, name: str, settings: SmtpSettings) -> None:
         self.name = name
-        self._s = dict(settings)
-        self._port: int = self._s.get("port") or DEFAULT_PORTS[self._s["security"]]
-        sms = {Channel.SMS} if "sms_address" in self._s else set()
-        self.channels = frozenset({Channel.EMAIL, *sms})
+        self._s = settings
+        self._port = settings.port or DEFAULT_PORTS[settings.security]
+        sender = from_header(settings.from_address)
+        assert sender is not None  # checked with the settings
+        self._from = sender
+        email = {Channel.EMAIL} if settings.mode != "sms" else set()
+        sms = {Channel.SMS} if settings.sms_address is not None else set()
+        self.channels = frozenset(email | sms)
 
     def send_text(self, message: TextMessage) -> Receipt:
-        s = self._s
-        if message.channel is Channel.EMAIL:
-            to, subject = message.to, message.subject or s["subject"]
-        elif message.channel is Channel.SMS and "sms_address" in s:
-            to, subject = self._sms_address(message.to), None
-        else:
+        if message.channel not in self.channels:
             raise GatewayError(f"smtp gateway {self.name} has no {message.channel} channel")
+        if message.channel is Channel.EMAIL:
+            to, subject = _address(message.to), message.subject or self._s.subject
+        else:
+            to, subject = _address(self._sms_address(message.to)), None
+        if to is None:  # more than one address, a line break: a header injection
+            raise GatewayError(f"smtp gateway {self.name}: not a valid address")
         email = EmailMessage()
+        email["From"] = self._from
+        email["To"] = to
         try:
-            email["From"] = s["from_address"]
-            email["To"] = to
             if subject:
                 email["Subject"] = subject
-        except ValueError as exc:  # a line break in an address: header injection
-            raise GatewayError(f"smtp gateway {self.name}: not a valid address") from exc
-        email["Date"] = formatdate(localtime=False)
-        message_id = make_msgid(domain=s["from_address"].rpartition("@")[2])
+        except ValueError as exc:  # a line break: the subject would end the headers
+            raise GatewayError(f"smtp gateway {self.name}: not a valid subject") from exc
+        email["Date"] = formatdate(usegmt=True)
+        message_id = make_msgid(domain=self._from.domain)
         email["Message-ID"] = message_id
-        email.set_content(message.body)
+        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+        # 7bit where the text is ASCII; quoted-printable otherwise, which every relay
+        # carries (8bit would need the relay's 8BITMIME).
+        cte = "7bit" if message.body.isascii() else "quoted-printable"
+        email.set_content(message.body, charset="utf-8", cte=cte)
         self._send(email)
         return Receipt(gateway=self.name, provider_id=message_id)
 
     def _sms_address(self, e164: str) -> str:
+        assert self._s.sms_address is not None  # mode sms has one
         try:
             number = phonenumbers.parse(e164, None)
         except phonenumbers.NumberParseException as exc:
             raise self._error("the number is not in E.164") from exc
         national = phonenumbers.national_significant_number(number)
-        values = {"number": e164.removeprefix("+"), "national": national}
-        return str(self._s["sms_address"]).format_map(values)
+        return self._s.sms_address.format(number=e164.removeprefix("+"), national=national)
 
     def _send(self, email: EmailMessage) -> None:
         s = self._s
         try:
             with self._connect() as smtp:
-                if "username" in s:
-                    smtp.login(s["username"], s["password"])
+                if s.username is not None:
+                    smtp.login(s.username, revealed(s.password) or "")
                 smtp.send_message(email)
         except smtplib.SMTPAuthenticationError as exc:
             raise self._error(f"the relay refused the login ({exc.smtp_code})") from exc
@@ -100,76 +213,34 @@ class SmtpGateway:
         except (smtplib.SMTPException, OSError) as exc:
             # smtplib turns a read timeout into SMTPServerDisconnected; the cause tells.
             if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
-                raise self._error(f"no answer within {s['timeout']:g} s") from exc
+                raise self._error(f"no answer within {s.timeout:g} s") from exc
             raise self._error(f"cannot deliver ({type(exc).__name__})") from exc
 
     def _connect(self) -> smtplib.SMTP:
         s = self._s
-        if s["security"] == "tls":
-            return smtplib.SMTP_SSL(s["host"], self._port, timeout=s["timeout"], context=_tls(s))
-        smtp = smtplib.SMTP(s["host"], self._port, timeout=s["timeout"])
-        if s["security"] == "starttls":
+        if s.security == "tls":
+            return smtplib.SMTP_SSL(s.host, self._port, timeout=s.timeout, context=self._tls())
+        smtp = smtplib.SMTP(s.host, self._port, timeout=s.timeout)
+        if s.security == "starttls":
             try:
-                smtp.starttls(context=_tls(s))
+                smtp.starttls(context=self._tls())
             except BaseException:
                 smtp.close()
                 raise
         return smtp
 
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates and host names checked; ``ca_file`` for a relay with a private CA."""
+        return ssl.create_default_context(cafile=self._s.ca_file)
+
     def _error(self, why: str) -> GatewayError:
-        return GatewayError(f"smtp gateway {self.name} ({self._s['host']}): {why}")
-
-    def place_call(self, call: VoiceCall) -> Receipt:
-        raise GatewayError(f"smtp gateway {self.name} does not place calls")
-
-    def inbound_text(self, request: WebhookRequest) -> InboundText:
-        raise WebhookRefused(f"smtp gateway {self.name} takes no inbound messages")
-
-    def call_event(self, request: WebhookRequest) -> CallEvent:
-        raise WebhookRefused(f"smtp gateway {self.name} places no calls: it takes no call events")
-
-    def call_answer(self, text: str, language: str) -> WebhookAnswer:
-        return WebhookAnswer("text/plain; charset=utf-8", text.encode())
+        return GatewayError(f"smtp gateway {self.name} ({self._s.host}): {why}")
 
 
-def _tls(settings: Mapping[str, Any]) -> ssl.SSLContext:
-    """Certificates and host names checked; ``ca_file`` for a relay with a private CA."""
-    return ssl.create_default_context(cafile=settings.get("ca_file"))
-
-
-def _check(settings: dict[str, Any]) -> None:
-    if settings["security"] == "none" and not is_loopback(settings["host"]):
-        raise InvalidSetting(
-            "security none (plain SMTP) is allowed only to a loopback relay", field="security"
-        )
-    if "@" not in settings["from_address"]:
-        raise InvalidSetting("from_address must be an email address", field="from_address")
-    if ("username" in settings) != ("password" in settings):
-        raise InvalidSetting("username and password go together", field="password")
-    if "sms_address" in settings:
-        template = settings["sms_address"]
-        if "@" not in template or not placeholders(template, ("number", "national"), "sms_address"):
-            raise InvalidSetting(
-                "sms_address must be an address with {number} or {national}, "
-                "like {number}@sms.example.net",
-                field="sms_address",
-            )
+def _build(name: str, settings: SmtpSettings) -> Gateway:
+    return Gateway(name, texts=SmtpGateway(name, settings))
 
 
 SPEC = GatewaySpec(
-    kind="smtp",
-    fields=(
-        Field("host", str, required=True),
-        Field("port", int, bounds=(1, 65535)),
-        Field("security", str, default="starttls", choices=tuple(DEFAULT_PORTS)),
-        Field("username", str),
-        Field("password", str, secret=True),
-        Field("from_address", str, required=True),
-        Field("subject", str, default="Your verification code"),
-        Field("sms_address", str),
-        Field("ca_file", str),
-        timeout_field(10.0),
-    ),
-    build=SmtpGateway,
-    extra_check=_check,
+    kind="smtp", settings=SmtpSettings, can=frozenset({Capability.TEXTS}), build=_build
 )

@@ -4,24 +4,23 @@ The call's TwiML is sent inline (no TwiML URL to host): it reads the script and
 gathers keys until "#", posting them to ``callback_url``; the services put our
 transaction id in that URL as ``?ref=``, and the call-status webhook carries it the
 same way. ``api_base`` moves the REST endpoint (a test server, a regional endpoint).
+
+Twilio's library (the ``twilio`` extra, ~18 MiB) is imported when a gateway is built:
+the settings, and the API's description of them, need none of it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from pydantic import Field, field_validator, model_validator
 
 from twostep.adapters.gateways.common import (
-    Field,
+    Credential,
+    GatewaySettings,
     GatewaySpec,
+    Text,
     check_url,
     optional_text,
     required_text,
@@ -30,7 +29,9 @@ from twostep.adapters.gateways.common import (
 )
 from twostep.domain.delivery import (
     CallEvent,
+    Capability,
     Channel,
+    Gateway,
     GatewayError,
     InboundText,
     Receipt,
@@ -44,46 +45,95 @@ from twostep.domain.errors import InvalidInput, InvalidPhoneNumber, InvalidSetti
 from twostep.domain.phone import normalize_phone
 
 API_BASE = "https://api.twilio.com"
-_SID = {
-    "account_sid": re.compile(r"AC[0-9a-fA-F]{32}"),
-    "messaging_service_sid": re.compile(r"MG[0-9a-fA-F]{32}"),
-}
 GATHER_SECONDS = 10  # silence after the script before Twilio gives up on the keys
 
 
-class TwilioGateway:
-    channels = frozenset({Channel.SMS, Channel.VOICE})
+class TwilioSettings(GatewaySettings):
+    """A Twilio account: texts, calls, inbound texts and call status. Set from_number,
+    messaging_service_sid or both."""
 
-    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
-        """``settings`` as checked by :data:`SPEC`."""
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$", description="AC + 32 hex digits")
+    auth_token: Credential = Field(
+        description="the API password; also checks X-Twilio-Signature on webhooks"
+    )
+    from_number: Text | None = Field(
+        None,
+        description="the E.164 number texts and calls come from (calls need it unless the "
+        "tenant sets caller_id)",
+    )
+    messaging_service_sid: str | None = Field(
+        None,
+        pattern=r"^MG[0-9a-fA-F]{32}$",
+        description="MG + 32 hex digits: sends texts when no sender number is set",
+    )
+    api_base: Text | None = Field(None, description=f"the REST endpoint, default {API_BASE}")
+    timeout: float = timeout_field(5.0)
+
+    @field_validator("from_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except InvalidPhoneNumber as exc:
+            raise InvalidSetting(
+                "from_number must be an E.164 number such as +14155550123", field="from_number"
+            ) from exc
+
+    @field_validator("api_base")
+    @classmethod
+    def _url(cls, value: str) -> str | None:
+        return check_url(value, "api_base")
+
+    @model_validator(mode="after")
+    def _a_sender(self) -> TwilioSettings:
+        if self.from_number is None and self.messaging_service_sid is None:
+            raise InvalidSetting(
+                "set from_number, messaging_service_sid or both", field="from_number"
+            )
+        return self
+
+
+class TwilioGateway:
+    """Every capability: texts (TextSender), calls (CallPlacer), inbound texts
+    (InboundTexts) and call status and keys (CallEvents)."""
+
+    channels = frozenset({Channel.SMS})
+
+    def __init__(self, name: str, settings: TwilioSettings) -> None:
+        from twilio.base.exceptions import TwilioException
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.request_validator import RequestValidator
+        from twilio.rest import Client
+
         self.name = name
-        self._s = dict(settings)
-        sid = self._s["account_sid"]
+        self._s = settings
+        token = settings.auth_token.get_secret_value()
         self._client = Client(
-            sid,
-            self._s["auth_token"],
-            http_client=TwilioHttpClient(timeout=self._s["timeout"]),
+            settings.account_sid,
+            token,
+            http_client=TwilioHttpClient(timeout=settings.timeout),
             # Not os.environ: TWILIO_EDGE/REGION there would silently move the endpoint.
-            environment={"TWILIO_ACCOUNT_SID": sid},
+            environment={"TWILIO_ACCOUNT_SID": settings.account_sid},
         )
-        self._client.api.base_url = self._s.get("api_base", API_BASE)
-        self._validator = RequestValidator(self._s["auth_token"])
+        self._client.api.base_url = settings.api_base or API_BASE
+        self._validator = RequestValidator(token)
+        self._refusal: type[Exception] = TwilioException
 
     def send_text(self, message: TextMessage) -> Receipt:
         if message.channel is not Channel.SMS:
             raise GatewayError(f"twilio gateway {self.name} sends text messages only")
-        sender = message.sender or self._s.get("from_number")
-        service = None if sender else self._s.get("messaging_service_sid")
+        sender = message.sender or self._s.from_number
+        service = None if sender else self._s.messaging_service_sid
         try:
             sent = self._client.messages.create(
                 to=message.to, from_=sender, messaging_service_sid=service, body=message.body
             )
-        except (TwilioException, OSError, ValueError) as exc:
+        except (self._refusal, OSError, ValueError) as exc:
             raise self._error(exc) from exc
         return Receipt(gateway=self.name, provider_id=sent.sid)
 
     def place_call(self, call: VoiceCall) -> Receipt:
-        caller_id = call.caller_id or self._s.get("from_number")
+        caller_id = call.caller_id or self._s.from_number
         if not caller_id:
             raise GatewayError(f"twilio gateway {self.name}: no caller ID (set from_number)")
         try:
@@ -94,15 +144,16 @@ class TwilioGateway:
                 status_callback=call.status_url,
                 status_callback_method="POST" if call.status_url else None,
             )
-        except (TwilioException, OSError, ValueError) as exc:
+        except (self._refusal, OSError, ValueError) as exc:
             raise self._error(exc) from exc
         return Receipt(gateway=self.name, provider_id=placed.sid)
 
     def _error(self, exc: Exception) -> GatewayError:
         """Status and Twilio error code only: Twilio's message may quote the number."""
         prefix = f"twilio gateway {self.name}"
-        if isinstance(exc, TwilioException) and hasattr(exc, "status"):
-            return GatewayError(f"{prefix}: refused ({exc.status}, error {exc.code})")
+        status = getattr(exc, "status", None)
+        if isinstance(exc, self._refusal) and status is not None:
+            return GatewayError(f"{prefix}: refused ({status}, error {getattr(exc, 'code', None)})")
         if isinstance(exc, ValueError):
             return GatewayError(f"{prefix}: unreadable answer from the API")
         # requests' errors (timeouts, refused connections) are OSErrors.
@@ -140,18 +191,22 @@ class TwilioGateway:
         return form
 
     def call_answer(self, text: str, language: str) -> WebhookAnswer:
+        from twilio.twiml.voice_response import VoiceResponse
+
         response = VoiceResponse()
         response.say(text, language=language)
         response.hangup()
         return WebhookAnswer("application/xml", str(response).encode())
 
 
-def _call_script(call: VoiceCall) -> VoiceResponse:
+def _call_script(call: VoiceCall) -> Any:
     """Say the script (twice, for a user who picked up late) while gathering keys.
 
     Without keys the call just ends: the script comes already in the user's
     language, and a fallback sentence in English would not be.
     """
+    from twilio.twiml.voice_response import Gather, VoiceResponse
+
     gather = Gather(
         input="dtmf",
         finish_on_key="#",
@@ -170,32 +225,16 @@ def _call_script(call: VoiceCall) -> VoiceResponse:
     return response
 
 
-def _check(settings: dict[str, Any]) -> None:
-    for key, pattern in _SID.items():
-        if key in settings and not pattern.fullmatch(settings[key]):
-            raise InvalidSetting(f"{key} is not a Twilio SID of this kind", field=key)
-    if "from_number" in settings:
-        try:
-            settings["from_number"] = normalize_phone(settings["from_number"])
-        except InvalidPhoneNumber as exc:
-            raise InvalidSetting(
-                "from_number must be an E.164 number such as +14155550123", field="from_number"
-            ) from exc
-    elif "messaging_service_sid" not in settings:
-        raise InvalidSetting("set from_number, messaging_service_sid or both", field="from_number")
-    check_url(settings, "api_base")
+def _build(name: str, settings: TwilioSettings) -> Gateway:
+    twilio = TwilioGateway(name, settings)
+    return Gateway(name, texts=twilio, calls=twilio, inbound_texts=twilio, call_events=twilio)
 
 
 SPEC = GatewaySpec(
     kind="twilio",
-    fields=(
-        Field("account_sid", str, required=True),
-        Field("auth_token", str, required=True, secret=True),
-        Field("from_number", str),
-        Field("messaging_service_sid", str),
-        Field("api_base", str),
-        timeout_field(5.0),
-    ),
-    build=TwilioGateway,
-    extra_check=_check,
+    settings=TwilioSettings,
+    can=frozenset(Capability),
+    build=_build,
+    extra="twilio",
+    libraries=("twilio",),
 )

@@ -12,13 +12,12 @@ import pytest
 from tests.support.postgres import free_port
 from tests.unit.adapters.gateways.conftest import Recorder
 from twostep.adapters.gateways.common import sign
+from twostep.adapters.gateways.http import HttpGateway
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.domain.delivery import (
     Channel,
-    Gateway,
     GatewayError,
     TextMessage,
-    VoiceCall,
     WebhookRefused,
     WebhookRequest,
 )
@@ -31,8 +30,11 @@ MESSAGE = TextMessage(to=TO, body=CODE_TEXT, sender="Twostep", reference="tx-1")
 SECRET = "whsec-0123456789"
 
 
-def gateway(url: str, **settings: Any) -> Gateway:
-    return REGISTRY.build("http", "sms-api", {"url": url, **settings})
+def gateway(url: str, **settings: Any) -> HttpGateway:
+    """One object sends the texts and reads the replies."""
+    built = REGISTRY.build("http", "sms-api", {"url": url, **settings})
+    assert isinstance(built.texts, HttpGateway) and built.inbound_texts is built.texts
+    return built.texts
 
 
 def test_json_post_fills_the_template_and_headers(recorder: Recorder) -> None:
@@ -173,12 +175,13 @@ def test_the_url_query_never_shows_in_errors(recorder: Recorder) -> None:
     assert "127.0.0.1" in str(caught.value)
 
 
-def test_no_calls_and_no_email() -> None:
+def test_no_calls_no_call_events_and_no_email() -> None:
+    built = REGISTRY.build("http", "sms-api", {"url": "https://sms.example.net/send"})
+    assert (built.calls, built.call_events) == (None, None)
+    assert not hasattr(built.texts, "place_call")  # no stub either
+    assert not hasattr(built.texts, "call_event")
     gw = gateway("https://sms.example.net/send")
     assert gw.channels == frozenset({Channel.SMS})
-    call = VoiceCall(TO, None, "Press #", "en-US", "tx-1", 1, "https://mfa.example/cb")
-    with pytest.raises(GatewayError, match="does not place calls"):
-        gw.place_call(call)
     with pytest.raises(GatewayError):
         gw.send_text(TextMessage(to="a@example.com", body="x", channel=Channel.EMAIL))
 
@@ -239,8 +242,6 @@ def test_inbound_unreadable_is_invalid_input() -> None:
         gw.inbound_text(_webhook(b"not json", SECRET, "application/json"))
     with pytest.raises(InvalidInput):
         gw.inbound_text(_webhook(b'{"from": "+14155550123"}', SECRET, "application/json"))
-    with pytest.raises(WebhookRefused):
-        gw.call_event(_webhook(b"{}", SECRET, "application/json"))
 
 
 @pytest.mark.parametrize(

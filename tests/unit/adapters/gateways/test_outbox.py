@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from twostep.adapters.gateways.common import sign
+from twostep.adapters.gateways.outbox import OutboxGateway
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.domain.delivery import (
     Channel,
-    Gateway,
     GatewayError,
     TextMessage,
     VoiceCall,
@@ -32,9 +32,14 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "spool" / "outbox.jsonl"
 
 
-def gateway(path: Path, secret: str | None = SECRET) -> Gateway:
+def gateway(path: Path, secret: str | None = SECRET) -> OutboxGateway:
+    """The outbox does everything, with one object."""
     settings = {"path": str(path)} | ({"webhook_secret": secret} if secret else {})
-    return GatewayRegistry().build("outbox", "dev", settings)
+    built = GatewayRegistry().build("outbox", "dev", settings)
+    outbox = built.texts
+    assert isinstance(outbox, OutboxGateway)
+    assert built.calls is built.inbound_texts is built.call_events is outbox
+    return outbox
 
 
 def lines(path: Path) -> list[dict[str, object]]:

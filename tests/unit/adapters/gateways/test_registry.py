@@ -1,4 +1,5 @@
-"""The registry: kinds, settings checks shared by every kind, secret fields, building."""
+"""The registry: kinds, what each can do, settings checks shared by every kind, secret
+fields, building."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from twostep.adapters.gateways.registry import GatewayRegistry
-from twostep.domain.delivery import Channel, GatewayFactory
+from twostep.domain.delivery import Capability, Channel, GatewayBuilder, GatewaySpecs
 from twostep.domain.errors import InvalidSetting
 
 REGISTRY = GatewayRegistry()
@@ -24,9 +25,33 @@ MINIMAL: dict[str, dict[str, Any]] = {
 }
 
 
-def test_it_is_a_gateway_factory() -> None:
-    factory: GatewayFactory = REGISTRY  # mypy checks the Protocol here
-    assert factory.kinds() == frozenset({"outbox", "http", "smtp", "twilio"})
+def test_it_serves_the_specs_and_builds() -> None:
+    specs: GatewaySpecs = REGISTRY
+    builder: GatewayBuilder = REGISTRY
+    assert specs.kinds() == frozenset({"outbox", "http", "smtp", "twilio"})
+    assert callable(builder.build)
+
+
+TEXTS, CALLS = Capability.TEXTS, Capability.CALLS
+INBOUND, EVENTS = Capability.INBOUND_TEXTS, Capability.CALL_EVENTS
+
+
+@pytest.mark.parametrize(
+    ("kind", "can"),
+    [
+        ("outbox", {TEXTS, CALLS, INBOUND, EVENTS}),
+        ("twilio", {TEXTS, CALLS, INBOUND, EVENTS}),
+        ("http", {TEXTS, INBOUND}),
+        ("smtp", {TEXTS}),
+    ],
+)
+def test_what_each_kind_can_do(kind: str, can: set[Capability]) -> None:
+    assert REGISTRY.capabilities(kind) == can
+    gateway = REGISTRY.build(kind, f"{kind}-1", MINIMAL[kind])
+    assert gateway.capabilities == can
+    assert (gateway.calls is None) == (CALLS not in can)
+    assert (gateway.inbound_texts is None) == (INBOUND not in can)
+    assert (gateway.call_events is None) == (EVENTS not in can)
 
 
 def test_secret_fields() -> None:
@@ -42,7 +67,8 @@ def test_minimal_settings_build(kind: str) -> None:
     assert checked.items() >= MINIMAL[kind].items()
     gateway = REGISTRY.build(kind, f"{kind}-1", MINIMAL[kind])
     assert gateway.name == f"{kind}-1"
-    assert gateway.channels <= set(Channel)
+    assert gateway.texts is not None
+    assert gateway.texts.channels <= {Channel.SMS, Channel.EMAIL}
 
 
 @pytest.mark.parametrize("kind", sorted(MINIMAL))

@@ -1,4 +1,5 @@
-"""The SMTP gateway against a real SMTP server (aiosmtpd) on loopback: plain, STARTTLS, TLS."""
+"""The SMTP gateway against a real SMTP server (aiosmtpd) on loopback: plain, STARTTLS, TLS;
+emailed codes and email-to-SMS texts, and the headers a mail client reads."""
 
 from __future__ import annotations
 
@@ -24,15 +25,8 @@ from cryptography.x509.oid import NameOID
 
 from tests.support.postgres import free_port
 from twostep.adapters.gateways.registry import GatewayRegistry
-from twostep.domain.delivery import (
-    Channel,
-    Gateway,
-    GatewayError,
-    TextMessage,
-    VoiceCall,
-    WebhookRefused,
-    WebhookRequest,
-)
+from twostep.adapters.gateways.smtp import SmtpGateway
+from twostep.domain.delivery import Channel, GatewayError, TextMessage
 from twostep.domain.errors import InvalidSetting
 
 TO = "+14155550123"
@@ -153,7 +147,7 @@ def tls_relay(certificate: tuple[Path, Path]) -> Iterator[Relay]:
     yield from _relay(ssl_context=_server_tls(certificate))
 
 
-def gateway(port: int, **settings: Any) -> Gateway:
+def gateway(port: int, **settings: Any) -> SmtpGateway:
     base = {
         "host": "127.0.0.1",
         "port": port,
@@ -161,7 +155,9 @@ def gateway(port: int, **settings: Any) -> Gateway:
         "from_address": "mfa@example.com",
         "timeout": 5,
     }
-    return GatewayRegistry().build("smtp", "relay", base | settings)
+    built = GatewayRegistry().build("smtp", "relay", base | settings)
+    assert isinstance(built.texts, SmtpGateway)
+    return built.texts
 
 
 def test_an_email_code(plain_relay: Relay) -> None:
@@ -285,15 +281,11 @@ def test_a_line_break_in_an_address_is_refused(plain_relay: Relay) -> None:
 
 
 def test_no_calls_and_no_webhooks() -> None:
-    gw = gateway(25)
-    call = VoiceCall(TO, None, "Press #", "en-US", "tx-1", 1, "https://mfa.example/cb")
-    with pytest.raises(GatewayError, match="does not place calls"):
-        gw.place_call(call)
-    request = WebhookRequest("https://mfa.example/in", "POST", {}, b"{}")
-    with pytest.raises(WebhookRefused, match="no inbound"):
-        gw.inbound_text(request)
-    with pytest.raises(WebhookRefused):
-        gw.call_event(request)
+    settings = {"host": "127.0.0.1", "security": "none", "from_address": "mfa@example.com"}
+    built = GatewayRegistry().build("smtp", "relay", settings)
+    assert (built.calls, built.inbound_texts, built.call_events) == (None, None, None)
+    for method in ("place_call", "inbound_text", "call_event", "call_answer"):
+        assert not hasattr(built.texts, method)  # no stubs
 
 
 @pytest.mark.parametrize(
@@ -321,3 +313,130 @@ def test_ports_follow_the_security_mode() -> None:
     checked = GatewayRegistry().check("smtp", {"host": "smtp.example.com", "from_address": "a@b.c"})
     assert checked["security"] == "starttls"
     assert "port" not in checked  # 587 for starttls, 465 for tls, 25 for none
+
+
+# -- modes: emails only, texts only, or both (unset: as before the setting existed) ------
+
+
+def test_unset_mode_carries_what_the_settings_allow() -> None:
+    assert gateway(25).channels == frozenset({Channel.EMAIL})
+    with_sms = gateway(25, sms_address="{number}@sms.example.net")
+    assert with_sms.channels == frozenset({Channel.EMAIL, Channel.SMS})
+
+
+def test_mode_email_sends_emails_only(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, mode="email")
+    assert gw.channels == frozenset({Channel.EMAIL})
+    with pytest.raises(GatewayError, match="no sms channel"):
+        gw.send_text(TextMessage(TO, "Your code is 493027"))
+    gw.send_text(TextMessage("alice@example.com", "Your code is 493027", Channel.EMAIL))
+    assert plain_relay.inbox.messages[0].rcpt_tos == ["alice@example.com"]
+
+
+def test_mode_sms_sends_texts_only(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, mode="sms", sms_address="{number}@sms.example.net")
+    assert gw.channels == frozenset({Channel.SMS})
+    with pytest.raises(GatewayError, match="no email channel"):
+        gw.send_text(TextMessage("alice@example.com", "Code", Channel.EMAIL))
+    assert plain_relay.inbox.messages == []
+
+
+def test_an_emailed_code_has_the_headers_a_mail_client_reads(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, mode="email", from_address="Twostep <mfa@example.com>")
+    before = datetime.datetime.now(datetime.UTC)
+    receipt = gw.send_text(
+        TextMessage("alice@example.com", "Your code is 493027", Channel.EMAIL, subject="Sign in")
+    )
+    (envelope,) = plain_relay.inbox.messages
+    assert envelope.mail_from == "mfa@example.com"
+    email = plain_relay.inbox.email()
+    assert email["From"].addresses[0].display_name == "Twostep"
+    assert email["From"].addresses[0].addr_spec == "mfa@example.com"
+    assert (email["To"], email["Subject"]) == ("alice@example.com", "Sign in")
+    assert abs(email["Date"].datetime - before) < datetime.timedelta(seconds=60)
+    assert email["Message-ID"] == receipt.provider_id
+    assert receipt.provider_id is not None and receipt.provider_id.endswith("@example.com>")
+    assert email["MIME-Version"] == "1.0"
+    assert email.get_content_type() == "text/plain"
+    assert email.get_content_charset() == "utf-8"
+    assert email["Auto-Submitted"] == "auto-generated"  # RFC 3834: no vacation replies
+
+
+def test_the_default_subject_names_the_code() -> None:
+    checked = GatewayRegistry().check(
+        "smtp", {"host": "smtp.example.com", "from_address": "mfa@example.com"}
+    )
+    assert checked["subject"] == "Your verification code"
+
+
+def test_text_in_any_language_travels_7_bit_clean(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, mode="email", from_address="Twöstep <mfa@example.com>")
+    gw.send_text(
+        TextMessage("alice@example.com", "인증 코드: 493027", Channel.EMAIL, subject="로그인 코드")
+    )
+    content = plain_relay.inbox.messages[0].content
+    assert isinstance(content, bytes) and content.isascii()  # no relay needs 8BITMIME
+    email = plain_relay.inbox.email()
+    assert email.get_content().strip() == "인증 코드: 493027"
+    assert email["Subject"] == "로그인 코드"
+    assert email["From"].addresses[0].display_name == "Twöstep"
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "alice@example.com, eve@example.com",  # a second recipient
+        "alice@example.com\r\nBcc: eve@example.com",  # a header of its own
+        "Eve <eve@example.com>",
+        "<alice@example.com>",
+        "alice@example.com>",
+        "alice",
+        "alice@@example.com",
+        "",
+    ],
+)
+def test_one_plain_address_or_nothing_is_sent(plain_relay: Relay, to: str) -> None:
+    with pytest.raises(GatewayError, match="not a valid address"):
+        gateway(plain_relay.port, mode="email").send_text(TextMessage(to, "Code", Channel.EMAIL))
+    assert plain_relay.inbox.messages == []
+
+
+def test_a_line_break_in_the_subject_is_refused(plain_relay: Relay) -> None:
+    message = TextMessage("alice@example.com", "Code", Channel.EMAIL, subject="Hi\nBcc: e@x.y")
+    with pytest.raises(GatewayError, match="not a valid subject"):
+        gateway(plain_relay.port).send_text(message)
+    assert plain_relay.inbox.messages == []
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "mfa@example.com",
+        "Twostep <mfa@example.com>",
+        '"Acme, Inc." <mfa@acme.example>',
+        "<mfa@example.com>",
+    ],
+)
+def test_from_address_may_carry_a_name(sender: str) -> None:
+    base = {"host": "smtp.example.com", "from_address": sender}
+    assert GatewayRegistry().check("smtp", base)["from_address"] == sender
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"from_address": "mfa@example.com, eve@example.com"}, "from_address"),
+        ({"from_address": "A <mfa@example.com> <eve@example.com>"}, "from_address"),
+        ({"from_address": "mfa@example.com>"}, "from_address"),
+        ({"mode": "fax"}, "mode"),
+        ({"mode": "sms"}, "sms_address"),
+        ({"mode": "email", "sms_address": "{number}@sms.example.net"}, "sms_address"),
+        ({"sms_address": "{number}@sms.example.net, eve@example.com"}, "sms_address"),
+        ({"sms_address": "{number:>20}@sms.example.net"}, "sms_address"),  # spaces
+    ],
+)
+def test_modes_and_addresses_are_checked(settings: dict[str, Any], field: str) -> None:
+    base = {"host": "127.0.0.1", "from_address": "mfa@example.com"}
+    with pytest.raises(InvalidSetting) as caught:
+        GatewayRegistry().check("smtp", base | settings)
+    assert caught.value.field == field

@@ -20,9 +20,9 @@ from tests.support.fake_twilio import (
 )
 from tests.support.postgres import free_port
 from twostep.adapters.gateways.registry import GatewayRegistry
+from twostep.adapters.gateways.twilio import TwilioGateway
 from twostep.domain.delivery import (
     Channel,
-    Gateway,
     GatewayError,
     TextMessage,
     VoiceCall,
@@ -42,9 +42,14 @@ def api(recorder: Recorder) -> Recorder:
     return recorder
 
 
-def gateway(api_base: str = "https://api.twilio.com", **settings: Any) -> Gateway:
+def gateway(api_base: str = "https://api.twilio.com", **settings: Any) -> TwilioGateway:
+    """Twilio does everything, with one object."""
     base = {"account_sid": SID, "auth_token": TOKEN, "from_number": FROM, "api_base": api_base}
-    return GatewayRegistry().build("twilio", "twilio-main", base | settings)
+    built = GatewayRegistry().build("twilio", "twilio-main", base | settings)
+    twilio = built.texts
+    assert isinstance(twilio, TwilioGateway)
+    assert built.calls is built.inbound_texts is built.call_events is twilio
+    return twilio
 
 
 def test_a_text(api: Recorder) -> None:
@@ -147,7 +152,7 @@ def test_nothing_listening() -> None:
 
 def test_channels_and_no_email() -> None:
     gw = gateway()
-    assert gw.channels == frozenset({Channel.SMS, Channel.VOICE})
+    assert gw.channels == frozenset({Channel.SMS})  # and calls: it is a CallPlacer
     with pytest.raises(GatewayError):
         gw.send_text(TextMessage("alice@example.com", "Code", Channel.EMAIL))
 
