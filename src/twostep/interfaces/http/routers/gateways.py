@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from functools import cache, reduce
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, create_model
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from starlette.concurrency import run_in_threadpool
 
+from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.domain.delivery import WebhookRequest
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.json_text import JsonObject
@@ -19,11 +24,54 @@ from twostep.services.gateways import GatewayView
 router = APIRouter(tags=["gateways"])
 
 
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_POSITION = Field(default=None, ge=0, le=1000, description="failover order, lowest first")
+
+
 class GatewayBody(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    """A new gateway. Its settings are checked by its kind (422 ``invalid_setting`` naming
+    the setting), and described per kind in the OpenAPI document."""
+
+    name: str = Field(pattern=_NAME)
     kind: str = Field(min_length=1, max_length=16, description="outbox, http, smtp or twilio")
     settings: JsonObject = Field(default={}, description="the kind's settings")
-    position: int | None = Field(default=None, ge=0, le=1000)
+    position: int | None = _POSITION
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TypeAdapter(_body_by_kind()).core_schema)
+
+
+class _DescribedBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=_NAME)
+    position: int | None = _POSITION
+
+
+@cache
+def _body_by_kind() -> Any:
+    """GatewayBody as the OpenAPI document shows it: one body per kind, told apart by
+    ``kind``, each with its settings model (credentials ``writeOnly``, ``format:
+    password``). Only described: the request is read as GatewayBody, so a refusal keeps
+    its ``invalid_setting`` answer."""
+    registry = GatewayRegistry()
+    one_of: Any = Literal  # a kind known only here, at run time
+    bodies: list[type[BaseModel]] = []
+    for kind in sorted(registry.kinds()):
+        can = ", ".join(sorted(c.value for c in registry.capabilities(kind)))
+        bodies.append(
+            create_model(
+                f"{kind.capitalize()}GatewayBody",
+                __base__=_DescribedBody,
+                __doc__=f"A gateway of kind {kind}; it can do: {can}",
+                kind=(one_of[kind], ...),
+                settings=(registry.settings_model(kind), ...),
+            )
+        )
+    return Annotated[reduce(operator.or_, bodies), Field(discriminator="kind")]
 
 
 class GatewayOut(BaseModel):
