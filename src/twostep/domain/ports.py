@@ -206,19 +206,22 @@ class MethodRepo(Protocol):
 
     def purge_pending(self, before: float) -> int: ...
 
-    # -- the hardware-token pool (oath_token methods, with or without a user) --
+
+class TokenPoolRepo(Protocol):
+    """A tenant's pool of hardware tokens (methods of one ``kind``, with or without a user)."""
 
     def add_many(self, methods: Sequence[NewMethod], now: float) -> None: ...
 
-    def token_serials(self, tenant_id: int) -> Mapping[str, Method]:
+    def by_serial(self, tenant_id: int, kind: str) -> Mapping[str, Method]:
         """Every stored token of the tenant by serial (for an import's duplicate check)."""
         ...
 
-    def token_by_serial(self, tenant_id: int, serial: str) -> Method | None: ...
+    def find(self, tenant_id: int, kind: str, serial: str) -> Method | None: ...
 
-    def tokens(
+    def page(
         self,
         tenant_id: int,
+        kind: str,
         *,
         assigned: bool | None = None,
         manufacturer: str | None = None,
@@ -235,7 +238,7 @@ class MethodRepo(Protocol):
 
     def set_status(self, method_id: str, status: MethodStatus) -> None: ...
 
-    def replace_token(self, method_id: str, method: NewMethod) -> bool:
+    def replace(self, method_id: str, method: NewMethod) -> bool:
         """Replace the seed and parameters of a token still in the pool (an import with
         update); False if it is no longer there."""
         ...
@@ -359,10 +362,12 @@ class ChallengeRepo(Protocol):
         """Which of these devices have a pending request (one statement, for waiters)."""
         ...
 
-    def pending_push_count(self, user_id: int, now: float) -> int: ...
+    def pending_count(self, user_id: int, kind: str, now: float) -> int:
+        """The user's unanswered, unexpired challenges of ``kind``."""
+        ...
 
-    def denials_since(self, user_id: int, since: float) -> tuple[int, float | None]:
-        """Push requests the user denied since ``since``, and when the last was denied."""
+    def denials_since(self, user_id: int, kind: str, since: float) -> tuple[int, float | None]:
+        """Challenges of ``kind`` the user denied since ``since``, and when the last was."""
         ...
 
     def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
@@ -514,6 +519,9 @@ class Transaction(Protocol):
 
     @property
     def methods(self) -> MethodRepo: ...
+
+    @property
+    def tokens(self) -> TokenPoolRepo: ...
 
     @property
     def integrations(self) -> IntegrationRepo: ...

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.delivery import ChannelGone, GatewayError, PushChannels
-from twostep.domain.entities import Device, MethodKind, Tenant, User
+from twostep.domain.entities import Device, Tenant, User
 from twostep.domain.errors import InvalidInput, TransactionNotFound
 from twostep.domain.ports import Transaction
 from twostep.domain.results import Decision, Reason, Result
@@ -36,6 +36,7 @@ log = logging.getLogger("twostep.push")
 
 FATIGUE_WINDOW = 600  # the per-user request limit and the denial count look back 10 min
 _WAKE = b'{"type":"request"}'  # all a push notification says
+_KIND = app_push.KIND.kind.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class PushService:
                 tenant_id=tenant.id,
                 user_id=user.id,
                 method_id=method.id,
-                kind=MethodKind.APP_PUSH,
+                kind=app_push.KIND.kind,
                 state=ChallengeState.PENDING,
                 max_attempts=1,
                 created_at=now,
@@ -189,9 +190,9 @@ class PushService:
     def _fatigue(t: Transaction, tenant: Tenant, user: User, now: float) -> str | None:
         """Why a new request would be one too many, or None."""
         settings = tenant.settings
-        if t.challenges.pending_push_count(user.id, now) >= settings.push.push_max_pending:
+        if t.challenges.pending_count(user.id, _KIND, now) >= settings.push.push_max_pending:
             return f"{settings.push.push_max_pending} requests are already pending"
-        denied, last = t.challenges.denials_since(user.id, now - FATIGUE_WINDOW)
+        denied, last = t.challenges.denials_since(user.id, _KIND, now - FATIGUE_WINDOW)
         paused = last is not None and now < last + settings.push.push_pause_seconds
         if denied >= settings.push.push_pause_after and paused:
             return f"paused after {denied} denied requests"

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from twostep.domain.entities import (
     AdminKey,
     Method,
-    MethodKind,
     MethodStatus,
     Role,
     Tenant,
@@ -25,8 +24,11 @@ from twostep.domain.entities import (
 from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
 from twostep.domain.ports import NewMethod, Transaction
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
+from twostep.factors import oath_token
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps, method_context
+
+_KIND = oath_token.KIND.kind.value  # the pool holds hardware tokens
 
 BATCH = 1000  # rows per insert: the import streams instead of holding every row
 
@@ -64,7 +66,7 @@ class TokenPool:
         imported = replaced = assigned = 0
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
-            stored = tx.methods.token_serials(tenant.id)
+            stored = tx.tokens.by_serial(tenant.id, _KIND)
             users: dict[str, User | None] = {}
             batch: list[NewMethod] = []
             holders: list[tuple[User, str]] = []
@@ -80,7 +82,7 @@ class TokenPool:
                 method_id = existing.id if existing else uuid.uuid4().hex
                 new = _new_method(self.deps, record, method_id, tenant.id, holder)
                 if existing is not None:
-                    if not tx.methods.replace_token(method_id, new):  # assigned meanwhile
+                    if not tx.tokens.replace(method_id, new):  # assigned meanwhile
                         problems.append(
                             _problem(record, f"serial {record.serial} was just assigned")
                         )
@@ -95,11 +97,11 @@ class TokenPool:
                 by_type[record.params.type.value] += 1
                 by_maker[record.manufacturer or "unknown"] += 1
                 if len(batch) >= BATCH:
-                    tx.methods.add_many(batch, now)
+                    tx.tokens.add_many(batch, now)
                     batch = []
             if problems:
                 raise ImportRefused(problems)  # rolls back every batch already written
-            tx.methods.add_many(batch, now)
+            tx.tokens.add_many(batch, now)
             for holder, method_id in holders:
                 tx.users.registered(holder.id, method_id)
         return ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
@@ -116,7 +118,7 @@ class TokenPool:
         without storing anything: to list every problem of a file in one answer."""
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
-            stored = tx.methods.token_serials(tenant.id)
+            stored = tx.tokens.by_serial(tenant.id, _KIND)
             users: dict[str, User | None] = {}
             found: list[ImportProblem] = []
             for record in records:
@@ -138,8 +140,9 @@ class TokenPool:
     ) -> Sequence[Method]:
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
-            return tx.methods.tokens(
+            return tx.tokens.page(
                 tenant.id,
+                _KIND,
                 assigned=assigned,
                 manufacturer=manufacturer,
                 serial_prefix=serial_prefix,
@@ -163,7 +166,7 @@ class TokenPool:
     def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
         def change(tx: Transaction, tenant: Tenant, token: Method) -> None:
             user = user_for(tx, tenant, user_name)
-            if not tx.methods.assign(token.id, user.id, self.deps.clock.now()):
+            if not tx.tokens.assign(token.id, user.id, self.deps.clock.now()):
                 raise Conflict(f"token {serial} is not in the pool (assigned or lost)")
             tx.users.registered(user.id, token.id)
 
@@ -173,7 +176,7 @@ class TokenPool:
         """Back to the pool; the user's default moves to another active method."""
 
         def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
-            if token.user_id is None or not tx.methods.unassign(token.id):
+            if token.user_id is None or not tx.tokens.unassign(token.id):
                 raise Conflict(f"token {serial} is not assigned")
             _forget_default(tx, token)
 
@@ -183,7 +186,7 @@ class TokenPool:
         """A lost token verifies nothing until it is deleted; it stays listed for audit."""
 
         def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
-            tx.methods.set_status(token.id, MethodStatus.LOST)
+            tx.tokens.set_status(token.id, MethodStatus.LOST)
             _forget_default(tx, token)
 
         return self._change(actor, tenant_name, serial, change)
@@ -216,7 +219,7 @@ class TokenPool:
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             after: str | None = None
-            while page := tx.methods.tokens(tenant.id, after=after, limit=1000):
+            while page := tx.tokens.page(tenant.id, _KIND, after=after, limit=1000):
                 for token in page:
                     sealed = tx.methods.sealed_seed(token.id)
                     if sealed is None or token.otp is None or token.serial is None:
@@ -262,7 +265,7 @@ def _store_problem(
 
 
 def _token(tx: Transaction, tenant_id: int, serial: str) -> Method:
-    token = tx.methods.token_by_serial(tenant_id, serial)
+    token = tx.tokens.find(tenant_id, _KIND, serial)
     if token is None:
         raise MethodNotFound(f"no token with serial {serial!r}")
     return token
@@ -290,7 +293,7 @@ def _new_method(
         id=method_id,
         user_id=holder.id if holder else None,
         tenant_id=tenant_id,
-        kind=MethodKind.OATH_TOKEN,
+        kind=oath_token.KIND.kind,
         status=MethodStatus.ACTIVE if holder else MethodStatus.UNASSIGNED,
         sealed_seed=deps.secrets.seal(record.seed, method_context(method_id)),
         otp=record.params,

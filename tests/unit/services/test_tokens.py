@@ -161,7 +161,7 @@ def test_an_update_never_overwrites_a_token_assigned_in_between(app: App) -> Non
     builders.user(app, "alice")
     token = app.tokens.assign(OPERATOR, "default", "P1", "alice")
     with app.storage.transaction(write=True) as tx:
-        assert not tx.methods.replace_token(
+        assert not tx.tokens.replace(
             token.id,
             NewMethod(
                 id=token.id,

@@ -22,6 +22,7 @@ from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
 from twostep.adapters.storage.repos.sealed import SqlSealedRepo
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
+from twostep.adapters.storage.repos.tokens import SqlTokenPoolRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
 from twostep.adapters.storage.writelock import WriteLock
 from twostep.domain.errors import Conflict
@@ -45,6 +46,10 @@ class SqlTransaction:
     @cached_property
     def methods(self) -> SqlMethodRepo:
         return SqlMethodRepo(self.conn)
+
+    @cached_property
+    def tokens(self) -> SqlTokenPoolRepo:
+        return SqlTokenPoolRepo(self.conn)
 
     @cached_property
     def integrations(self) -> SqlIntegrationRepo:

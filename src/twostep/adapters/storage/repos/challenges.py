@@ -264,24 +264,25 @@ class SqlChallengeRepo:
         )
         return {row.device_id for row in rows}
 
-    def pending_push_count(self, user_id: int, now: float) -> int:
+    def pending_count(self, user_id: int, kind: str, now: float) -> int:
         return int(
             self.conn.execute(
                 select(func.count()).where(
                     c.user_id == user_id,
-                    c.kind == MethodKind.APP_PUSH.value,
+                    c.kind == kind,
                     c.state == _PENDING,
                     c.expires_at > now,
                 )
             ).scalar_one()
         )
 
-    def denials_since(self, user_id: int, since: float) -> tuple[int, float | None]:
-        """How many push requests the user denied since ``since``, and the last one's time."""
+    def denials_since(self, user_id: int, kind: str, since: float) -> tuple[int, float | None]:
+        """How many requests of ``kind`` the user denied since ``since``, and the last one's
+        time."""
         row = self.conn.execute(
             select(func.count(), func.max(c.finished_at)).where(
                 c.user_id == user_id,
-                c.kind == MethodKind.APP_PUSH.value,
+                c.kind == kind,
                 c.reason == "denied",
                 c.finished_at >= since,
             )

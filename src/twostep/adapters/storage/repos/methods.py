@@ -36,7 +36,7 @@ _CLAIM_COUNTER = Prepared(
 )
 
 # Every column but the sealed ones: a method is listed and shown without its secrets.
-_PUBLIC = [c for c in methods.c if c.name not in ("seed", "pin")]
+PUBLIC = [c for c in methods.c if c.name not in ("seed", "pin")]
 
 
 def method_from_row(row: Any) -> Method:
@@ -70,7 +70,7 @@ def method_from_row(row: Any) -> Method:
     )
 
 
-def _row(method: NewMethod, now: float) -> dict[str, object]:
+def new_method_row(method: NewMethod, now: float) -> dict[str, object]:
     otp = method.otp
     return {
         "id": method.id,
@@ -106,7 +106,7 @@ class SqlMethodRepo:
         self.conn = conn
 
     def add(self, method: NewMethod, now: float) -> Method:
-        self.conn.execute(insert(methods).values(**_row(method, now)))
+        self.conn.execute(insert(methods).values(**new_method_row(method, now)))
         otp = method.otp
         return Method(
             id=method.id,
@@ -129,13 +129,13 @@ class SqlMethodRepo:
 
     def by_id(self, user_id: int, method_id: str) -> Method | None:
         row = self.conn.execute(
-            select(*_PUBLIC).where(methods.c.id == method_id, methods.c.user_id == user_id)
+            select(*PUBLIC).where(methods.c.id == method_id, methods.c.user_id == user_id)
         ).first()
         return None if row is None else method_from_row(row)
 
     def for_user(self, user_id: int) -> Sequence[Method]:
         rows = self.conn.execute(
-            select(*_PUBLIC).where(methods.c.user_id == user_id).order_by(methods.c.created_at)
+            select(*PUBLIC).where(methods.c.user_id == user_id).order_by(methods.c.created_at)
         )
         return [method_from_row(r) for r in rows]
 
@@ -199,86 +199,3 @@ class SqlMethodRepo:
             )
         )
         return result.rowcount
-
-    def add_many(self, new: Sequence[NewMethod], now: float) -> None:
-        if new:
-            self.conn.execute(insert(methods), [_row(m, now) for m in new])
-
-    def token_serials(self, tenant_id: int) -> dict[str, Method]:
-        rows = self.conn.execute(
-            select(*_PUBLIC).where(
-                methods.c.tenant_id == tenant_id, methods.c.kind == MethodKind.OATH_TOKEN.value
-            )
-        )
-        return {row.serial: method_from_row(row) for row in rows}
-
-    def token_by_serial(self, tenant_id: int, serial: str) -> Method | None:
-        row = self.conn.execute(
-            select(*_PUBLIC).where(
-                methods.c.tenant_id == tenant_id,
-                methods.c.kind == MethodKind.OATH_TOKEN.value,
-                methods.c.serial == serial,
-            )
-        ).first()
-        return None if row is None else method_from_row(row)
-
-    def tokens(
-        self,
-        tenant_id: int,
-        *,
-        assigned: bool | None = None,
-        manufacturer: str | None = None,
-        serial_prefix: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> Sequence[Method]:
-        c = methods.c
-        query = select(*_PUBLIC).where(
-            c.tenant_id == tenant_id, c.kind == MethodKind.OATH_TOKEN.value
-        )
-        if assigned is not None:
-            query = query.where(c.user_id.is_not(None) if assigned else c.user_id.is_(None))
-        if manufacturer is not None:
-            query = query.where(c.manufacturer == manufacturer)
-        if serial_prefix:
-            query = query.where(c.serial.startswith(serial_prefix, autoescape=True))
-        if after is not None:
-            query = query.where(c.serial > after)
-        rows = self.conn.execute(query.order_by(c.serial).limit(limit))
-        return [method_from_row(r) for r in rows]
-
-    def assign(self, method_id: str, user_id: int, now: float) -> bool:
-        result = self.conn.execute(
-            update(methods)
-            .where(
-                methods.c.id == method_id,
-                methods.c.user_id.is_(None),
-                methods.c.status == MethodStatus.UNASSIGNED.value,
-            )
-            .values(user_id=user_id, status=MethodStatus.ACTIVE.value, confirmed_at=now)
-        )
-        return result.rowcount == 1
-
-    def unassign(self, method_id: str) -> bool:
-        result = self.conn.execute(
-            update(methods)
-            .where(methods.c.id == method_id, methods.c.user_id.is_not(None))
-            .values(user_id=None, status=MethodStatus.UNASSIGNED.value, label=None)
-        )
-        return result.rowcount == 1
-
-    def set_status(self, method_id: str, status: MethodStatus) -> None:
-        self.conn.execute(
-            update(methods).where(methods.c.id == method_id).values(status=status.value)
-        )
-
-    def replace_token(self, method_id: str, method: NewMethod) -> bool:
-        values = _row(method, 0.0)
-        for kept in ("id", "user_id", "tenant_id", "created_at", "confirmed_at", "status"):
-            values.pop(kept)
-        result = self.conn.execute(
-            update(methods)
-            .where(methods.c.id == method_id, methods.c.user_id.is_(None))
-            .values(**values)
-        )
-        return result.rowcount == 1
