@@ -5,8 +5,11 @@ carry it, a webhook to a gateway that cannot take it is refused (403 webhook_ref
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -105,6 +108,33 @@ def test_each_message_goes_to_the_first_gateway_that_can_carry_it(
     assert len(inbox.messages) == 1  # an email-only relay never sees a text
 
     assert delivery.place_call(tenant, call_for).gateway == "dev"  # the only one that calls
+
+
+def test_an_email_sign_in_through_the_smtp_gateway(
+    client: TestClient,
+    admin: dict[str, str],
+    integration_key: dict[str, str],
+    relay: tuple[Inbox, int],
+) -> None:
+    inbox, port = relay
+    settings = {"host": "127.0.0.1", "port": port, "security": "none", "mode": "email"}
+    add(client, admin, "mail", "smtp", **settings, from_address="Twostep <mfa@example.com>")
+    client.post("/v1/tenants/default/users", json={"user": "alice"}, headers=admin)
+    method = {"kind": "email", "email": "alice@example.com"}
+    r = client.post("/v1/tenants/default/users/alice/methods", json=method, headers=admin)
+    assert r.status_code == 201, r.text
+    r = client.post("/v1/validate", json={"user": "alice"}, headers=integration_key)
+    assert r.json()["result"] == "challenge", r.text
+    (envelope,) = inbox.messages
+    assert envelope.rcpt_tos == ["alice@example.com"]
+    content = envelope.content
+    assert isinstance(content, bytes)
+    email = message_from_bytes(content, policy=policy.default)
+    assert isinstance(email, EmailMessage) and email["Subject"]
+    code = re.findall(r"\b\d{6}\b", email.get_content())[0]
+    tx = r.json()["transaction_id"]
+    r = client.post(f"/v1/validate/{tx}", json={"code": code}, headers=integration_key)
+    assert r.json()["result"] == "accept", r.text
 
 
 def test_nothing_can_carry_it(app: App, client: TestClient, admin: dict[str, str]) -> None:

@@ -161,14 +161,17 @@ class SmtpGateway:
     def send_text(self, message: TextMessage) -> Receipt:
         if message.channel not in self.channels:
             raise GatewayError(f"smtp gateway {self.name} has no {message.channel} channel")
+        sender: Address | None = self._from
         if message.channel is Channel.EMAIL:
             to, subject = _address(message.to), message.subject or self._s.subject
-        else:
+            if message.sender:  # the tenant's own From address
+                sender = _address(message.sender)
+        else:  # an SMS sender ID is no address: the relay's From stays
             to, subject = _address(self._sms_address(message.to)), None
-        if to is None:  # more than one address, a line break: a header injection
+        if to is None or sender is None:  # a list, a line break: a header injection
             raise GatewayError(f"smtp gateway {self.name}: not a valid address")
         email = EmailMessage()
-        email["From"] = self._from
+        email["From"] = sender
         email["To"] = to
         try:
             if subject:
@@ -176,7 +179,7 @@ class SmtpGateway:
         except ValueError as exc:  # a line break: the subject would end the headers
             raise GatewayError(f"smtp gateway {self.name}: not a valid subject") from exc
         email["Date"] = formatdate(usegmt=True)
-        message_id = make_msgid(domain=self._from.domain)
+        message_id = make_msgid(domain=sender.domain)
         email["Message-ID"] = message_id
         email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
         # 7bit where the text is ASCII; quoted-printable otherwise, which every relay

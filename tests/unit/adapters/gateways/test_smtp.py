@@ -362,6 +362,25 @@ def test_an_emailed_code_has_the_headers_a_mail_client_reads(plain_relay: Relay)
     assert email["Auto-Submitted"] == "auto-generated"  # RFC 3834: no vacation replies
 
 
+def test_the_tenant_sender_is_the_from_address_of_an_email(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, from_address="Twostep <mfa@example.com>")
+    message = TextMessage("alice@example.com", "Code", Channel.EMAIL, sender="mfa@acme.example")
+    receipt = gw.send_text(message)
+    assert plain_relay.inbox.messages[0].mail_from == "mfa@acme.example"
+    assert plain_relay.inbox.email()["From"] == "mfa@acme.example"
+    assert receipt.provider_id is not None and receipt.provider_id.endswith("@acme.example>")
+    with pytest.raises(GatewayError, match="not a valid address"):
+        gw.send_text(
+            TextMessage("alice@example.com", "Code", Channel.EMAIL, sender="a@b.c, eve@x.y")
+        )
+
+
+def test_a_text_keeps_the_relay_sender(plain_relay: Relay) -> None:
+    gw = gateway(plain_relay.port, sms_address="{number}@sms.example.net")
+    gw.send_text(TextMessage(TO, "Code", sender="Twostep"))  # an SMS sender ID
+    assert plain_relay.inbox.messages[0].mail_from == "mfa@example.com"
+
+
 def test_the_default_subject_names_the_code() -> None:
     checked = GatewayRegistry().check(
         "smtp", {"host": "smtp.example.com", "from_address": "mfa@example.com"}
