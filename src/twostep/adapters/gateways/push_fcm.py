@@ -27,16 +27,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pydantic import Field
 
 from twostep.adapters.gateways.push_channel import (
-    only_fields,
+    WRITE_ONLY,
+    PushChannel,
+    parse_channel,
     push_url,
-    text_field,
 )
 from twostep.domain.delivery import ChannelGone, GatewayError
 from twostep.domain.errors import InvalidInput, InvalidSetting
@@ -51,6 +53,18 @@ TTL = "60s"  # how long FCM keeps an undelivered request: it expires by then
 _TOKEN = re.compile(r"[A-Za-z0-9_:.\-]{1,4096}")
 _CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # an error code is safe to show; a message may not be
 _FIELDS = ("project_id", "client_email", "private_key", "token_uri")
+
+
+class FcmChannel(PushChannel):
+    """A Firebase Cloud Messaging registration token."""
+
+    kind: Literal["fcm"]
+    token: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="the FCM registration token",
+        json_schema_extra=WRITE_ONLY,
+    )
 
 
 class FcmNotifier:
@@ -105,8 +119,7 @@ class FcmNotifier:
         return cls(data, endpoint=endpoint, timeout=timeout)
 
     def check_channel(self, channel: Mapping[str, str]) -> dict[str, str]:
-        only_fields(channel, ("token",), KIND)
-        token = text_field(channel, "token", KIND, 4096)
+        token = parse_channel(FcmChannel, channel, KIND).token
         if not _TOKEN.fullmatch(token):
             raise InvalidInput("push token is not an FCM registration token", field="push.token")
         return {"token": token}

@@ -14,16 +14,37 @@ make Twostep hand the token to a server of its choosing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field
 
-from twostep.adapters.gateways.push_channel import host_of, only_fields, push_url
+from twostep.adapters.gateways.push_channel import (
+    MAX_URL_LENGTH,
+    WRITE_ONLY,
+    PushChannel,
+    host_of,
+    https_url,
+    parse_channel,
+)
 from twostep.domain.delivery import ChannelGone, GatewayError
 from twostep.domain.errors import InvalidSetting
 
 KIND = "ntfy"
 GONE = frozenset({404, 410})  # UnifiedPush: the endpoint no longer exists
+
+
+class NtfyChannel(PushChannel):
+    """An ntfy topic, or the endpoint a UnifiedPush distributor gave the app."""
+
+    kind: Literal["ntfy"]
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description="the topic's https URL (http only to a loopback host)",
+        json_schema_extra=WRITE_ONLY,
+    )
 
 
 class NtfyNotifier:
@@ -51,8 +72,7 @@ class NtfyNotifier:
         self._timeout = timeout
 
     def check_channel(self, channel: Mapping[str, str]) -> dict[str, str]:
-        only_fields(channel, ("url",), KIND)
-        return {"url": push_url(channel, "url", KIND)}
+        return {"url": https_url(parse_channel(NtfyChannel, channel, KIND).url, "url")}
 
     def notify(self, channel: Mapping[str, str], payload: bytes) -> None:
         url = channel.get("url", "")

@@ -19,18 +19,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Literal
 
 from twostep.adapters.gateways import push_webpush
-from twostep.adapters.gateways.push_channel import host_of, only_fields
-from twostep.adapters.gateways.push_fcm import DEFAULT_ENDPOINT, FcmNotifier
-from twostep.adapters.gateways.push_ntfy import NtfyNotifier
-from twostep.adapters.gateways.push_webpush import WebPushNotifier
+from twostep.adapters.gateways.push_channel import PushChannel, host_of, parse_channel
+from twostep.adapters.gateways.push_fcm import DEFAULT_ENDPOINT, FcmChannel, FcmNotifier
+from twostep.adapters.gateways.push_ntfy import NtfyChannel, NtfyNotifier
+from twostep.adapters.gateways.push_webpush import WebPushChannel, WebPushNotifier
 from twostep.domain.delivery import ChannelGone, GatewayError, PushNotifier
 from twostep.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 PULL = "pull"
+
+
+class PullChannel(PushChannel):
+    """No push: the device long-polls the device API."""
+
+    kind: Literal["pull"]
+
+
+# Every push kind's channel, as the device API describes them (a server takes the kinds
+# it is configured for: GET /v1/devices/push-config lists them).
+CHANNELS: tuple[type[PushChannel], ...] = (PullChannel, WebPushChannel, NtfyChannel, FcmChannel)
 
 
 class PushRegistry:
@@ -55,7 +67,7 @@ class PushRegistry:
         is ignored. Raises InvalidInput (unknown kind, missing or malformed fields)."""
         fields = {k: v for k, v in channel.items() if not (k == "kind" and v == kind)}
         if kind == PULL:
-            only_fields(fields, (), PULL)
+            parse_channel(PullChannel, fields, PULL)
             return {}
         notifier = self._notifiers.get(kind)
         if notifier is None:

@@ -27,27 +27,54 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import Field
 
 from twostep.adapters.gateways.push_channel import (
+    MAX_URL_LENGTH,
+    WRITE_ONLY,
+    PushChannel,
     host_of,
-    only_fields,
-    push_url,
-    text_field,
+    https_url,
+    parse_channel,
 )
 from twostep.domain.delivery import ChannelGone, GatewayError
 from twostep.domain.errors import InvalidInput, InvalidSetting
 
 KIND = "webpush"
-FIELDS = ("endpoint", "p256dh", "auth")
 VAPID_LIFETIME = 12 * 3600  # seconds a VAPID token is valid (RFC 8292 allows up to 24 h)
 TTL = 60  # seconds the push service keeps an undelivered push: a request expires by then
 GONE = frozenset({404, 410})
 LIBRARIES = ("pywebpush", "py_vapid")  # what the webpush extra installs
 MISSING = "Web Push needs the webpush extra: pip install 'twostep[webpush]'"
+
+
+class WebPushChannel(PushChannel):
+    """A Web Push subscription (RFC 8030, keys of RFC 8291), from PushManager.subscribe."""
+
+    kind: Literal["webpush"]
+    endpoint: str = Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description="the subscription's https URL (http only to a loopback host)",
+        json_schema_extra=WRITE_ONLY,
+    )
+    p256dh: str = Field(
+        min_length=1,
+        max_length=200,
+        description="base64url of the 65-byte P-256 point",
+        json_schema_extra=WRITE_ONLY,
+    )
+    auth: str = Field(
+        min_length=1,
+        max_length=100,
+        description="base64url of 16 bytes",
+        json_schema_extra=WRITE_ONLY,
+    )
 
 
 def available() -> bool:
@@ -98,10 +125,10 @@ class WebPushNotifier:
         return cls(load_or_create_vapid_key(path), subject, timeout=timeout, ttl=ttl)
 
     def check_channel(self, channel: Mapping[str, str]) -> dict[str, str]:
-        only_fields(channel, FIELDS, KIND)
-        endpoint = push_url(channel, "endpoint", KIND)
-        p256dh = _b64decode(text_field(channel, "p256dh", KIND, 200), "p256dh")
-        auth = _b64decode(text_field(channel, "auth", KIND, 100), "auth")
+        given = parse_channel(WebPushChannel, channel, KIND)
+        endpoint = https_url(given.endpoint, "endpoint")
+        p256dh = _b64decode(given.p256dh, "p256dh")
+        auth = _b64decode(given.auth, "auth")
         if len(p256dh) != 65:  # RFC 8291: the uncompressed point
             raise InvalidInput("push p256dh must be an uncompressed point", field="push.p256dh")
         try:

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
+from functools import reduce
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, TypeAdapter
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from starlette.concurrency import run_in_threadpool
 
+from twostep.adapters.gateways.push_registry import CHANNELS
 from twostep.adapters.gateways.push_webpush import vapid_public_key
 from twostep.bootstrap import App
 from twostep.domain.entities import Device
@@ -72,13 +78,35 @@ class RenameBody(Strict):
     name: str = Field(min_length=1, max_length=64)
 
 
+def _push_by_kind() -> Any:
+    """The push channel as the OpenAPI document shows it: one object per push kind, told
+    apart by ``kind``. Only described: the request reads it as text fields, which the
+    server's push kinds check (422 invalid_request naming ``push.<field>``)."""
+    return Annotated[reduce(operator.or_, CHANNELS), Field(discriminator="kind")]
+
+
+class _DescribedAs:
+    """Validate as the annotated type; describe as what ``described()`` returns."""
+
+    def __init__(self, described: Callable[[], Any]) -> None:
+        self.described = described
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TypeAdapter(self.described()).core_schema)
+
+
+PushChannelBody = Annotated[dict[str, str], _DescribedAs(_push_by_kind)]
+
+
 class ActivateBody(Strict):
     code: str = Field(min_length=1, max_length=64)
     key_type: Literal["ed25519", "p256"] = "ed25519"
     public_key: str = Field(min_length=1, max_length=200)
     name: str = Field(default="authenticator", max_length=64)
     platform: str | None = Field(default=None, max_length=32)
-    push: dict[str, str] = {"kind": "pull"}
+    push: PushChannelBody = {"kind": "pull"}
 
 
 class AnswerBody(Strict):
@@ -167,7 +195,7 @@ def push_config(app: AppDep) -> dict[str, Any]:
 
 
 class PushBody(Strict):
-    push: dict[str, str]
+    push: PushChannelBody
 
 
 @router.put("/v1/devices/{device}/push", responses=_SIGNED)
