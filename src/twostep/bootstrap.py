@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from sqlalchemy.exc import DBAPIError
 
 from twostep.adapters.alerts import WebhookAlerts
@@ -82,6 +83,10 @@ def _holds_secrets(storage: SqlStorage) -> bool:
         return False
 
 
+def _revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
+
+
 def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
     config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     prepare_sqlite_file(config.storage.database_url)
@@ -94,7 +99,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
     storage = SqlStorage(engine, inline=config.storage.db_inline)
     keys: KeyManager
     if config.storage.secret_key:
-        keyring = keyring_from_env(config.storage.secret_key)
+        keyring = keyring_from_env(config.storage.secret_key.get_secret_value())
         box = AesGcmSecretBox(keyring)
         keys = EnvKeyManager(keyring)
     else:
@@ -128,7 +133,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
             config.storage.home / "vapid.pem",
             config.push.vapid_subject,
             ntfy_server=config.push.ntfy_server,
-            ntfy_token=config.push.ntfy_token,
+            ntfy_token=_revealed(config.push.ntfy_token),
             fcm_service_account_path=config.push.fcm_credentials,
             fcm_endpoint=config.push.fcm_endpoint,
         )

@@ -461,7 +461,7 @@ def test_two_answers_at_once_leave_one_decided_outcome(backend: str, config: Con
     env = {
         "TWOSTEP_HOME": str(config.storage.home),
         "TWOSTEP_DATABASE_URL": config.storage.database_url,
-        "TWOSTEP_SECRET_KEY": config.storage.secret_key or "",
+        "TWOSTEP_SECRET_KEY": config.storage.secret_key.get_secret_value(),
     }
     with AlertInbox.running() as alerts:
         rounds, key, admin_key, secret = _population(config, alerts.url)

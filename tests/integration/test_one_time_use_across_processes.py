@@ -64,7 +64,7 @@ def test_exactly_one_accept_per_round(backend: str, config: Config, tmp_path: Pa
     env = {
         "TWOSTEP_HOME": str(config.storage.home),
         "TWOSTEP_DATABASE_URL": config.storage.database_url,
-        "TWOSTEP_SECRET_KEY": config.storage.secret_key or "",
+        "TWOSTEP_SECRET_KEY": config.storage.secret_key.get_secret_value(),
     }
     app = build(config, upgrade=True)
     app.admin.ensure_default_tenant()

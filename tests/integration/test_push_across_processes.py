@@ -201,7 +201,7 @@ def test_push_sign_ins_get_exactly_their_own_outcome(backend: str, config: Confi
     env = {
         "TWOSTEP_HOME": str(config.storage.home),
         "TWOSTEP_DATABASE_URL": config.storage.database_url,
-        "TWOSTEP_SECRET_KEY": config.storage.secret_key or "",
+        "TWOSTEP_SECRET_KEY": config.storage.secret_key.get_secret_value(),
     }
     app = build(config, upgrade=True)
     try:

@@ -107,7 +107,7 @@ def test_a_thousand_challenges_finish_on_another_process(backend: str, config: C
     env = {
         "TWOSTEP_HOME": str(config.storage.home),
         "TWOSTEP_DATABASE_URL": config.storage.database_url,
-        "TWOSTEP_SECRET_KEY": config.storage.secret_key or "",
+        "TWOSTEP_SECRET_KEY": config.storage.secret_key.get_secret_value(),
     }
     app = build(config, upgrade=True)
     try:

@@ -65,9 +65,8 @@ def test_only_a_global_admin_makes_tenants_and_keys(app: App) -> None:
 def test_a_lost_key_file_stops_the_server_instead_of_orphaning_seeds(
     app: App, config: Config
 ) -> None:
-    from dataclasses import replace
-
-    file_keyed = replace(config, storage=replace(config.storage, secret_key=None))
+    storage = config.storage.model_copy(update={"secret_key": None})
+    file_keyed = config.model_copy(update={"storage": storage})
     with_file = build(file_keyed)
     with_file.admin.create_user(OPERATOR, "default", NewUser("frank"))
     builders.token(with_file, "frank")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pydantic import SecretStr
 
 from tests.support.fakes import FakeClock
 from twostep.adapters.storage.secretbox import (
@@ -123,7 +124,7 @@ def key_file_holding_the_apps_key(app: App, tmp_path: Path) -> KeyFile:
     """The operator moves from TWOSTEP_SECRET_KEY to a key file holding the same key."""
     assert app.config.storage.secret_key is not None
     key_file = KeyFile(tmp_path / "keys" / "secret.key")
-    key_file.write(keyring_from_env(app.config.storage.secret_key))
+    key_file.write(keyring_from_env(app.config.storage.secret_key.get_secret_value()))
     return key_file
 
 
@@ -238,7 +239,7 @@ def start(config: Config, clock: FakeClock) -> Iterator[Start]:
     started: list[App] = []
 
     def start(storage: StorageConfig) -> Server:
-        wired = build(replace(config, storage=storage), clock=clock)
+        wired = build(config.model_copy(update={"storage": storage}), clock=clock)
         started.append(wired)
         return Server(wired, f"vpn{len(started)}")
 
@@ -252,8 +253,8 @@ class TestRotateWithTheEnvironmentKey:
         self, app: App, config: Config, clock: FakeClock, start: Start
     ) -> None:
         enrolled = enroll_everyone(app, clock)
-        old = config.storage.secret_key
-        assert old is not None
+        assert config.storage.secret_key is not None
+        old = config.storage.secret_key.get_secret_value()
 
         both = EnvKeyManager(keyring_from_env(f"{NEW_KEY.hex()},{old}"))
         report = rotate_secrets(app.storage, both)
@@ -263,7 +264,8 @@ class TestRotateWithTheEnvironmentKey:
 
         assert_codes_verify(app, AesGcmSecretBox(Keyring([NEW_KEY])), enrolled)
         # A server restarted with only the new key accepts the users' codes.
-        restarted = start(replace(config.storage, secret_key=NEW_KEY.hex()))
+        new_key = SecretStr(NEW_KEY.hex())
+        restarted = start(config.storage.model_copy(update={"secret_key": new_key}))
         for entry in enrolled[:3]:  # dave's method is still pending
             assert restarted.validate(entry) is Result.ACCEPT, entry.user
 
@@ -274,7 +276,8 @@ class TestRotateUnderARunningServer:
 
     @pytest.fixture
     def file_keyed(self, config: Config, tmp_path: Path) -> StorageConfig:
-        return replace(config.storage, home=tmp_path / "file-keyed", secret_key=None)
+        changes = {"home": tmp_path / "file-keyed", "secret_key": None}
+        return config.storage.model_copy(update=changes)
 
     def test_a_running_server_opens_seeds_rotated_by_another_process(
         self, clock: FakeClock, start: Start, file_keyed: StorageConfig

@@ -125,7 +125,8 @@ def test_tenant_admins_reach_only_their_tenant(app: App) -> None:
 
 def test_secrets_are_resealed_under_a_new_key(app: App) -> None:
     created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.1"))
-    old = app.config.storage.secret_key
+    assert app.config.storage.secret_key is not None
+    old = app.config.storage.secret_key.get_secret_value()
     box = AesGcmSecretBox(keyring_from_env(f"{'5a' * 32},{old}"))  # a new current key
     with app.storage.transaction(write=True) as tx:
         assert keys.reseal(tx, box) == 1
