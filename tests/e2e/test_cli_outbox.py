@@ -22,6 +22,7 @@ def _key(home: Path) -> str:
 
 def test_a_fraud_report_pressed_from_the_shell_alerts_in_the_server_log(tmp_path: Path) -> None:
     home = tmp_path / "data"
+    twostep(home, "db", "upgrade")
     twostep(home, "users", "add", "bob", "--mfa", "enforced")
     twostep(home, "methods", "add", "bob", "voice", "--phone", "+14155550123")
     key = _key(home)
@@ -45,6 +46,7 @@ def test_a_fraud_report_pressed_from_the_shell_alerts_in_the_server_log(tmp_path
 
 def test_a_reply_from_the_shell_approves_through_the_server(tmp_path: Path) -> None:
     home = tmp_path / "data"
+    twostep(home, "db", "upgrade")
     twostep(home, "users", "add", "carol", "--mfa", "enforced")
     twostep(home, "methods", "add", "carol", "sms_reply", "--phone", "+14155550124")
     key = _key(home)

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_import_assign_export_and_import_elsewhere(tmp_path: Path) -> None:
     home, other = tmp_path / "a", tmp_path / "b"
+    twostep(home, "db", "upgrade")
+    twostep(other, "db", "upgrade")
     csv = tmp_path / "tokens.csv"
     csv.write_text(
         "upn,serial number,secret key,time interval,manufacturer,model\n"

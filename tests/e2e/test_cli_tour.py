@@ -72,6 +72,7 @@ def test_the_tour(tmp_path: Path) -> None:
 
 def test_errors_are_one_line_with_a_code(tmp_path: Path) -> None:
     home = tmp_path / "data"
+    twostep(home, "db", "upgrade")
     out = twostep(home, "users", "show", "nobody", ok=False)
     assert "[user_not_found]" in out and "Traceback" not in out
     out = twostep(home, "users", "add", "bob", "--phone", "12345", ok=False)
@@ -80,6 +81,7 @@ def test_errors_are_one_line_with_a_code(tmp_path: Path) -> None:
 
 def test_rotating_the_secret_key_keeps_codes_working(tmp_path: Path) -> None:
     home = tmp_path / "data"
+    twostep(home, "db", "upgrade")
     twostep(home, "users", "add", "carol")
     seed = bytes(range(20))
     twostep(

@@ -15,6 +15,7 @@ FULL_WIDTH_ALICE = "\uff41\uff4c\uff49\uff43\uff45"
 
 def test_users_commands_take_any_variant_of_the_name(tmp_path: Path) -> None:
     home = tmp_path / "data"
+    twostep(home, "db", "upgrade")
     twostep(home, "users", "add", "Alice")
     out = twostep(home, "users", "add", "ALICE", ok=False)
     assert "[user_exists] user 'Alice' already exists" in out

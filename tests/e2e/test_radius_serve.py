@@ -44,6 +44,7 @@ def test_serve_radius_with_two_workers(tmp_path: Path) -> None:
     home = tmp_path / "data"
     secret_file = tmp_path / "secret"
     secret_file.write_text("cli-secret-" + "z" * 30 + "\n")
+    twostep(home, "db", "upgrade")
     out = twostep(
         home,
         "radius-clients",

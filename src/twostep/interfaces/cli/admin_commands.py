@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import asdict
-
 import click
 
-from twostep.domain.entities import MfaState, Role
-from twostep.domain.ports import NewUser
-from twostep.interfaces.audit_rows import audit_row, write_csv
-from twostep.interfaces.cli.common import reports_errors, table, wired
-from twostep.services.admin import DEFAULT_TENANT, OPERATOR
-from twostep.services.keys import rotate_secrets
-
-tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+from twostep.interfaces.cli.choices import MFA_STATES, ROLES
+from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -28,29 +19,39 @@ def tenants() -> None:
     pass
 
 
-@tenants.command("add")
+@tenants.command("add", help="Create the tenant NAME (lower-case letters, digits, - and _).")
 @click.argument("name")
 @reports_errors
 def tenants_add(name: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     app.admin.create_tenant(OPERATOR, name)
     click.echo(f"tenant {name} created")
 
 
-@tenants.command("list")
+@tenants.command("list", help="List the tenants.")
 @reports_errors
 def tenants_list() -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     click.echo(table([{"name": t.name} for t in app.admin.list_tenants(OPERATOR)], ["name"]))
 
 
-@tenants.command("set", help="Change a tenant setting, e.g. `tenants set max_failures 5`.")
+@tenants.command(
+    "set",
+    help="Set the tenant setting SETTING to VALUE (numbers and lists as JSON), e.g. "
+    "`tenants set max_failures 5`.",
+)
 @click.argument("setting")
 @click.argument("value")
 @tenant_option
 @reports_errors
 def tenants_set(setting: str, value: str, tenant: str) -> None:
     import json
+
+    from twostep.services.admin import OPERATOR
 
     app = wired()
     parsed: object = value
@@ -69,13 +70,19 @@ def users() -> None:
     pass
 
 
-@users.command("add")
+@users.command("add", help="Create the user USER (their user name).")
 @click.argument("user")
-@click.option("--first-name")
-@click.option("--last-name")
-@click.option("--email")
+@click.option("--first-name", help="Given name, for display.")
+@click.option("--last-name", help="Family name, for display.")
+@click.option("--email", help="Email address.")
 @click.option("--phone", help="International format, e.g. +14155550123.")
-@click.option("--mfa", type=click.Choice([s.value for s in MfaState]), default="enabled")
+@click.option(
+    "--mfa",
+    type=click.Choice(MFA_STATES),
+    default="enabled",
+    show_default=True,
+    help="enabled: must register a method; enforced: has one; disabled: exempted.",
+)
 @tenant_option
 @reports_errors
 def users_add(
@@ -87,6 +94,10 @@ def users_add(
     mfa: str,
     tenant: str,
 ) -> None:
+    from twostep.domain.entities import MfaState
+    from twostep.domain.ports import NewUser
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     app.admin.create_user(
         OPERATOR,
@@ -96,11 +107,19 @@ def users_add(
     click.echo(f"user {user} created in tenant {tenant}")
 
 
-@users.command("list")
+@users.command("list", help="List the tenant's users, by name.")
 @tenant_option
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="At most this many users.",
+)
 @reports_errors
 def users_list(tenant: str, limit: int) -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     now = app.deps.clock.now()
     rows = [
@@ -115,11 +134,15 @@ def users_list(tenant: str, limit: int) -> None:
     click.echo(table(rows, ["user", "name", "mfa", "locked"]))
 
 
-@users.command("show")
+@users.command("show", help="Show the user USER and their methods.")
 @click.argument("user")
 @tenant_option
 @reports_errors
 def users_show(user: str, tenant: str) -> None:
+    from dataclasses import asdict
+
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     found = app.admin.get_user(OPERATOR, tenant, user)
     now = app.deps.clock.now()
@@ -135,20 +158,24 @@ def users_show(user: str, tenant: str) -> None:
         )
 
 
-@users.command("unlock")
+@users.command("unlock", help="Unlock the user USER after too many failures or a fraud report.")
 @click.argument("user")
 @tenant_option
 @reports_errors
 def users_unlock(user: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().admin.unlock_user(OPERATOR, tenant, user)
     click.echo(f"user {user} unlocked")
 
 
-@users.command("delete")
+@users.command("delete", help="Delete the user USER and their methods.")
 @click.argument("user")
 @tenant_option
 @reports_errors
 def users_delete(user: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().admin.delete_user(OPERATOR, tenant, user)
     click.echo(f"user {user} deleted")
 
@@ -158,20 +185,26 @@ def integrations() -> None:
     pass
 
 
-@integrations.command("add", help="Create an integration and print its key (shown once).")
+@integrations.command(
+    "add", help="Create the integration NAME and print its key (shown only once)."
+)
 @click.argument("name")
 @tenant_option
 @reports_errors
 def integrations_add(name: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     _integration, key = wired().admin.create_integration(OPERATOR, tenant, name)
     click.echo(f"integration {name} created in tenant {tenant}. Its key, shown only now:")
     click.echo(key)
 
 
-@integrations.command("list")
+@integrations.command("list", help="List the tenant's integrations.")
 @tenant_option
 @reports_errors
 def integrations_list(tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     rows = [
         {"name": i.name, "key_id": i.key_id, "revoked": "yes" if i.revoked_at else ""}
         for i in wired().admin.list_integrations(OPERATOR, tenant)
@@ -179,11 +212,13 @@ def integrations_list(tenant: str) -> None:
     click.echo(table(rows, ["name", "key_id", "revoked"]))
 
 
-@integrations.command("revoke")
+@integrations.command("revoke", help="Revoke the integration NAME: its key stops working.")
 @click.argument("name")
 @tenant_option
 @reports_errors
 def integrations_revoke(name: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().admin.revoke_integration(OPERATOR, tenant, name)
     click.echo(f"integration {name} revoked")
 
@@ -193,20 +228,30 @@ def keys() -> None:
     pass
 
 
-@keys.command("create", help="Create an admin API key and print it (shown once).")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--name", default="admin", show_default=True)
+@keys.command("create", help="Create an admin API key and print it (shown only once).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="global_admin: everything; tenant_admin: one tenant.",
+)
+@click.option("--name", default="admin", show_default=True, help="A name to recognise it by.")
 @click.option("--tenant", default=None, help="The tenant of a tenant_admin key.")
 @reports_errors
 def keys_create(role: str, name: str, tenant: str | None) -> None:
+    from twostep.domain.entities import Role
+    from twostep.services.admin import OPERATOR
+
     admin_key, key = wired().admin.create_admin_key(OPERATOR, name, Role(role), tenant)
     click.echo(f"{admin_key.role.value} key {admin_key.key_id} created. The key, shown only now:")
     click.echo(key)
 
 
-@keys.command("list")
+@keys.command("list", help="List the admin API keys (never the keys themselves).")
 @reports_errors
 def keys_list() -> None:
+    from twostep.services.admin import OPERATOR
+
     rows = [
         {
             "key_id": k.key_id,
@@ -219,10 +264,12 @@ def keys_list() -> None:
     click.echo(table(rows, ["key_id", "name", "role", "revoked"]))
 
 
-@keys.command("revoke")
+@keys.command("revoke", help="Revoke the admin API key KEY_ID.")
 @click.argument("key_id")
 @reports_errors
 def keys_revoke(key_id: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().admin.revoke_admin_key(OPERATOR, key_id)
     click.echo(f"key {key_id} revoked")
 
@@ -230,6 +277,8 @@ def keys_revoke(key_id: str) -> None:
 @keys.command("rotate-secrets", help="Re-encrypt every stored seed under a new key.")
 @reports_errors
 def keys_rotate() -> None:
+    from twostep.services.keys import rotate_secrets
+
     app = wired()
     report = rotate_secrets(app.storage, app.keys)
     click.echo(f"re-encrypted {report.reencrypted} secret(s); {report.note}")
@@ -237,12 +286,25 @@ def keys_rotate() -> None:
 
 @click.command(help="Read the audit log: the newest events, oldest of them first.")
 @tenant_option
-@click.option("--user")
-@click.option("--result", type=click.Choice(["accept", "reject", "challenge"]))
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--user", help="Only this user's events.")
+@click.option(
+    "--result", type=click.Choice(["accept", "reject", "challenge"]), help="Only this result."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=50,
+    show_default=True,
+    help="At most this many events.",
+)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with the API's columns.")
 @reports_errors
 def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv: bool) -> None:
+    import sys
+
+    from twostep.interfaces.audit_rows import audit_row, write_csv
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     newest = app.audit.query(
         OPERATOR, tenant, user=user, result=result, limit=limit, newest_first=True

@@ -1,31 +1,106 @@
-"""Shared CLI plumbing: the wired app, and errors turned into one-line messages."""
+"""Shared CLI plumbing: the configuration, the wired app, and errors as one-line messages.
+
+Import nothing heavy here or in the command modules: ``--help`` must answer at once, so
+the services, SQLAlchemy and the settings' pydantic models are imported by the commands
+that run (a test keeps them out of ``import twostep.interfaces.cli.main``).
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from twostep.bootstrap import App, build
-from twostep.config import Config
 from twostep.domain.errors import TwostepError
 from twostep.domain.text import first_refused
+from twostep.interfaces.cli.choices import DEFAULT_TENANT
+
+if TYPE_CHECKING:
+    from twostep.bootstrap import App
+    from twostep.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+CONFIG_FILE = "twostep.config_file"  # where the group's --config lands in ctx.meta
 
-def wired(upgrade: bool = True) -> App:
-    """The app over the environment's config, migrated, with the ``default`` tenant."""
-    app = build(Config.from_env(), upgrade=upgrade)
+tenant_option = click.option(
+    "--tenant", default=DEFAULT_TENANT, show_default=True, help="The tenant to work in."
+)
+
+
+def load_config(**server_flags: object) -> Config:
+    """The settings: ``server_flags`` (serve's --host, --port, --workers) over the
+    environment over the TOML file (``twostep --config``, else TWOSTEP_CONFIG)."""
+    from twostep.config import Config
+
+    ctx = click.get_current_context(silent=True)
+    file: Path | None = ctx.meta.get(CONFIG_FILE) if ctx is not None else None
+    return Config.load(file=file, flags={"server": server_flags})
+
+
+def wired() -> App:
+    """The app over the configuration, when the database's schema is this version's:
+    commands never migrate (only `db upgrade` and `serve` do, under the migration lock)."""
+    from twostep.bootstrap import build
+
+    config = load_config()
+    require_current_schema(config)
+    app = build(config)
     app.admin.ensure_default_tenant()
     return app
 
 
+def migrated(config: Config) -> App:
+    """The app over ``config``, its database migrated first (`db upgrade`, `serve`)."""
+    from twostep.bootstrap import build
+
+    app = build(config, upgrade=True)
+    app.admin.ensure_default_tenant()
+    return app
+
+
+def require_current_schema(config: Config) -> None:
+    """Stop, creating nothing, unless the database exists at this version's revision."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from twostep.adapters.storage import migrate
+    from twostep.adapters.storage.engine import make_engine
+
+    url = make_url(config.storage.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise click.ClickException(
+            f"no database at {url.database} yet: create it with `twostep db upgrade` "
+            "(`twostep serve` does too)"
+        )
+    engine = make_engine(config.storage.database_url, pool_size=1)
+    try:
+        current = migrate.current_revision(engine)
+    except DBAPIError as exc:
+        raise click.ClickException(f"cannot open the database: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    head = migrate.head_revision()
+    if current == head:
+        return
+    if current is None:
+        problem = "has no schema yet"
+    elif migrate.is_known(current):
+        problem = f"is at revision {current}, and this version needs {head}"
+    else:
+        raise click.ClickException(
+            f"the database is at revision {current}, which this version of Twostep does not "
+            f"know (its newest is {head}): run the version that migrated it"
+        )
+    raise click.ClickException(f"the database {problem}: run `twostep db upgrade`")
+
+
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """A Twostep error ends the command with ``error [code]: message`` and exit code 1."""
+    """A Twostep error ends the command with ``Error: [code] message`` and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -4,18 +4,21 @@ the development outbox's texts and calls from the shell."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import click
-import httpx
 
-from twostep.adapters.gateways.common import sign
-from twostep.bootstrap import build
-from twostep.config import Config
-from twostep.interfaces.cli.common import reports_errors, table, wired
-from twostep.services.admin import DEFAULT_TENANT, OPERATOR
+from twostep.interfaces.cli.common import (
+    load_config,
+    reports_errors,
+    table,
+    tenant_option,
+    wired,
+)
 
-tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+if TYPE_CHECKING:
+    from twostep.config import Config
 
 
 def register(cli: click.Group) -> None:
@@ -28,7 +31,7 @@ def gateways() -> None:
     pass
 
 
-@gateways.command("add", help="Add a gateway: KIND is outbox, http, smtp or twilio.")
+@gateways.command("add", help="Add the gateway NAME of KIND: outbox, http, smtp or twilio.")
 @click.argument("name")
 @click.argument("kind")
 @click.option(
@@ -53,16 +56,20 @@ def gateways_add(
         raise click.UsageError(f"--settings is not JSON: {exc.msg}") from exc
     if not isinstance(settings, dict):
         raise click.UsageError("--settings must be a JSON object")
+    from twostep.services.admin import OPERATOR
+
     view = wired().gateways.add(OPERATOR, tenant, name, kind, settings, position)
     click.echo(f"gateway {view.name} ({view.kind}) added at position {view.position}")
     click.echo(f"  texts back to:   {view.inbound_url}")
     click.echo(f"  call callbacks:  {view.calls_url}")
 
 
-@gateways.command("list")
+@gateways.command("list", help="List the tenant's gateways in failover order.")
 @tenant_option
 @reports_errors
 def gateways_list(tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     rows = [
         {
             "position": v.position,
@@ -76,11 +83,13 @@ def gateways_list(tenant: str) -> None:
     click.echo(table(rows, ["position", "name", "kind", "credentials", "id"]))
 
 
-@gateways.command("delete")
+@gateways.command("delete", help="Delete the gateway NAME.")
 @click.argument("name")
 @tenant_option
 @reports_errors
 def gateways_delete(name: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().gateways.delete(OPERATOR, tenant, name)
     click.echo(f"gateway {name} deleted")
 
@@ -95,7 +104,7 @@ _SERVER_HELP = (
 )
 
 
-@outbox.command("reply", help="Text back to a two-way SMS challenge from number FROM.")
+@outbox.command("reply", help="Text TEXT back to a two-way SMS challenge from number FROM.")
 @click.argument("sender", metavar="FROM")
 @click.argument("text")
 @click.option("--server", help=_SERVER_HELP)
@@ -105,7 +114,7 @@ def outbox_reply(sender: str, text: str, server: str | None) -> None:
     click.echo("reply delivered")
 
 
-@outbox.command("press", help='Press keys in the call of TRANSACTION ("" is just #, 0 is 0#).')
+@outbox.command("press", help='Press DIGITS in the call of TRANSACTION ("" is just #, 0 is 0#).')
 @click.argument("transaction")
 @click.argument("digits", default="")
 @click.option("--server", help=_SERVER_HELP)
@@ -119,10 +128,15 @@ def outbox_press(transaction: str, digits: str, server: str | None) -> None:
 def _post(server: str | None, path: str, data: dict[str, str]) -> str:
     """Post the webhook, signed with the outbox's secret, to the running server, as the
     provider would: the server decides, logs and alerts (not this command's process)."""
-    config = Config.from_env()
+    import httpx
+
+    from twostep.adapters.gateways.common import sign
+    from twostep.bootstrap import build
+
+    config = load_config()
     app = build(config)
     try:
-        secret = app.phone.delivery.outbox.webhook_secret
+        secret = app.delivered.delivery.outbox.webhook_secret
     finally:
         app.close()
     base = (server or _local_url(config)).rstrip("/")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -15,37 +14,50 @@ from twostep.interfaces.cli import (
     radius_commands,
     token_commands,
 )
-from twostep.interfaces.cli.common import refuse_control_characters, reports_errors, wired
+from twostep.interfaces.cli.common import (
+    CONFIG_FILE,
+    load_config,
+    migrated,
+    refuse_control_characters,
+    reports_errors,
+)
 
 
 @click.group(help="Twostep: a self-hosted multi-factor authentication server.")
 @click.version_option(package_name="twostep")
-def cli() -> None:
-    pass
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file of settings ([storage], [server], [radius], [push]) [$TWOSTEP_CONFIG]. "
+    "Environment variables override it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    ctx.meta[CONFIG_FILE] = config_file
 
 
-@cli.command(help="Run the HTTP API (migrates the database first).")
-@click.option("--host", default=None, help="Address to listen on [127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on [8080].")
-@click.option("--workers", type=click.IntRange(1, 256), help="Worker processes [one per core].")
+@cli.command(help="Run the HTTP API (and RADIUS when on), migrating the database first.")
+@click.option("--host", default=None, help="Address to listen on [$TWOSTEP_HOST, 127.0.0.1].")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port to listen on [$TWOSTEP_PORT, 8080]."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes [$TWOSTEP_WORKERS, one per core; two on PostgreSQL].",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
-    if host is not None:
-        os.environ["TWOSTEP_HOST"] = host
-    if port is not None:
-        os.environ["TWOSTEP_PORT"] = str(port)
-    if workers is not None:
-        os.environ["TWOSTEP_WORKERS"] = str(workers)
-    app = wired(upgrade=True)
-    config = app.config
-    logging.basicConfig(
-        level=config.server.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    import logging
+
+    config = load_config(host=host, port=port, workers=workers)
+    app = migrated(config)
+    logging.basicConfig(level=config.server.log_level, format="%(levelname)s %(name)s: %(message)s")
     # HTTP client libraries log full URLs (an ntfy topic, a webhook path) at INFO/DEBUG.
     for chatty in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    app.admin.ensure_default_tenant()
     key = app.admin.bootstrap_admin_key()
     app.close()
     if key:
@@ -64,13 +76,7 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     from twostep.interfaces.http import prefork
 
     try:
-        prefork.serve(
-            config.server.host,
-            config.server.port,
-            config.server.workers,
-            config.server.log_level,
-            access_log,
-        )
+        prefork.serve(config, access_log)
     except OSError as exc:  # the port is taken, or the address is not this host's
         raise click.ClickException(
             f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}"
@@ -92,18 +98,21 @@ def _db_kind(url: str) -> str:
     return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
 
 
-@cli.group(help="Database schema.")
+@cli.group(help="The database schema.")
 def db() -> None:
     pass
 
 
-@db.command("upgrade", help="Apply the named migrations up to the newest.")
+@db.command(
+    "upgrade",
+    help="Create the database, or apply its pending named migrations (under a lock that "
+    "other nodes wait for). Other commands need it done.",
+)
 @reports_errors
 def db_upgrade() -> None:
     from twostep.adapters.storage import migrate
 
-    app = wired(upgrade=True)
-    app.admin.ensure_default_tenant()
+    app = migrated(load_config())
     click.echo(f"database at revision {migrate.current_revision(app.storage.engine)}")
     app.close()
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import click
 
-from twostep.domain.entities import MethodKind, OtpAlgorithm, OtpParams, OtpType
-from twostep.domain.phone import mask_phone
-from twostep.factors.oath_token import MAX_COUNTER
-from twostep.interfaces import qr
-from twostep.interfaces.cli.common import reports_errors, table, wired
-from twostep.services.admin import DEFAULT_TENANT, OPERATOR
-from twostep.services.enroll import TokenSpec
-
-tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+from twostep.interfaces.cli.choices import MAX_COUNTER
+from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -24,17 +17,49 @@ def methods() -> None:
     pass
 
 
-@methods.command("add", help="Enroll a method: app_code prints its URI and QR code.")
+@methods.command(
+    "add",
+    help="Enroll a method of kind KIND for the user USER: app_code prints its URI and QR code.",
+)
 @click.argument("user")
 @click.argument("kind", type=click.Choice(["app_code", "oath_token", "sms", "sms_reply", "voice"]))
-@click.option("--label")
+@click.option("--label", help="A name the user recognises it by.")
 @click.option("--serial", help="oath_token: the token's serial number.")
 @click.option("--secret", help="oath_token: the seed, base32 (or hex:...).")
-@click.option("--otp-type", type=click.Choice(["totp", "hotp"]), default="totp")
-@click.option("--algorithm", type=click.Choice(["SHA1", "SHA256", "SHA512"]), default="SHA1")
-@click.option("--digits", type=click.Choice(["6", "8"]), default="6")
-@click.option("--period", type=click.Choice(["30", "60"]), default="30")
-@click.option("--counter", type=click.IntRange(0, MAX_COUNTER), default=0, help="HOTP.")
+@click.option(
+    "--otp-type",
+    type=click.Choice(["totp", "hotp"]),
+    default="totp",
+    show_default=True,
+    help="oath_token: time-based or counter-based.",
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["SHA1", "SHA256", "SHA512"]),
+    default="SHA1",
+    show_default=True,
+    help="oath_token: the HMAC hash.",
+)
+@click.option(
+    "--digits",
+    type=click.Choice(["6", "8"]),
+    default="6",
+    show_default=True,
+    help="oath_token: code length.",
+)
+@click.option(
+    "--period",
+    type=click.Choice(["30", "60"]),
+    default="30",
+    show_default=True,
+    help="oath_token (TOTP): seconds per code.",
+)
+@click.option(
+    "--counter",
+    type=click.IntRange(0, MAX_COUNTER),
+    default=0,
+    help="oath_token (HOTP): the next counter.",
+)
 @click.option("--phone", help="sms, sms_reply, voice: the number, e.g. +14155550123.")
 @click.option(
     "--with-pin",
@@ -58,6 +83,12 @@ def methods_add(
     with_pin: bool,
     tenant: str,
 ) -> None:
+    from twostep.domain.entities import MethodKind, OtpAlgorithm, OtpParams, OtpType
+    from twostep.domain.phone import mask_phone
+    from twostep.interfaces import qr
+    from twostep.services.admin import OPERATOR
+    from twostep.services.enroll import TokenSpec
+
     app = wired()
     if kind in ("sms", "sms_reply", "voice"):
         if not phone:
@@ -87,22 +118,28 @@ def methods_add(
     click.echo(f"token {serial} registered for {user} as method {method.id}")
 
 
-@methods.command("confirm")
+@methods.command(
+    "confirm", help="Activate the pending method METHOD_ID of USER with a CODE it shows."
+)
 @click.argument("user")
 @click.argument("method_id")
 @click.argument("code")
 @tenant_option
 @reports_errors
 def methods_confirm(user: str, method_id: str, code: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().enroll.confirm(OPERATOR, tenant, user, method_id, code)
     click.echo(f"method {method_id} is active")
 
 
-@methods.command("list")
+@methods.command("list", help="List the methods of the user USER (* marks the default).")
 @click.argument("user")
 @tenant_option
 @reports_errors
 def methods_list(user: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     default = app.admin.get_user(OPERATOR, tenant, user).default_method_id
     rows = [
@@ -119,27 +156,35 @@ def methods_list(user: str, tenant: str) -> None:
     click.echo(table(rows, ["id", "kind", "status", "serial", "label", "default"]))
 
 
-@methods.command("default")
+@methods.command("default", help="Make METHOD_ID the default method of USER.")
 @click.argument("user")
 @click.argument("method_id")
 @tenant_option
 @reports_errors
 def methods_default(user: str, method_id: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().enroll.set_default(OPERATOR, tenant, user, method_id)
     click.echo(f"method {method_id} is now the default")
 
 
-@methods.command("delete")
+@methods.command("delete", help="Delete the method METHOD_ID of USER.")
 @click.argument("user")
 @click.argument("method_id")
 @tenant_option
 @reports_errors
 def methods_delete(user: str, method_id: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().enroll.delete(OPERATOR, tenant, user, method_id)
     click.echo(f"method {method_id} deleted")
 
 
-@methods.command("resync", help="Resynchronise a drifted token from two consecutive codes.")
+@methods.command(
+    "resync",
+    help="Resynchronise the drifted token METHOD_ID of USER from two consecutive codes, "
+    "FIRST_CODE then SECOND_CODE.",
+)
 @click.argument("user")
 @click.argument("method_id")
 @click.argument("first_code")
@@ -149,5 +194,7 @@ def methods_delete(user: str, method_id: str, tenant: str) -> None:
 def methods_resync(
     user: str, method_id: str, first_code: str, second_code: str, tenant: str
 ) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().enroll.resync(OPERATOR, tenant, user, method_id, first_code, second_code)
     click.echo(f"method {method_id} resynchronised")

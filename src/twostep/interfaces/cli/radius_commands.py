@@ -6,13 +6,9 @@ import sys
 
 import click
 
-from twostep.domain.entities import RadiusMode
 from twostep.interfaces.cli import admin_commands
-from twostep.interfaces.cli.common import reports_errors, table, wired
-from twostep.services.admin import DEFAULT_TENANT, OPERATOR
-from twostep.services.radius_clients import NewRadiusClient
-
-tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+from twostep.interfaces.cli.choices import RADIUS_MODES
+from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -25,14 +21,19 @@ def radius_clients() -> None:
     pass
 
 
-@radius_clients.command("add", help="Add a RADIUS client; prints a generated secret once.")
+@radius_clients.command(
+    "add", help="Add the RADIUS client NAME; prints a generated shared secret once."
+)
 @click.argument("name")
 @click.option("--network", required=True, help="The NAS's address or CIDR (IPv4 or IPv6).")
 @click.option(
     "--mode",
-    type=click.Choice([m.value for m in RadiusMode]),
-    default=RadiusMode.SECOND_FACTOR.value,
+    type=click.Choice(RADIUS_MODES),
+    default="second_factor",
     show_default=True,
+    help="second_factor: User-Password is the code (the NAS checked the password); "
+    "password_and_code: the user's password and the code; challenge: an Access-Challenge "
+    "asks for the code (docs/radius.md).",
 )
 @click.option(
     "--secret-file",
@@ -51,7 +52,13 @@ def radius_clients() -> None:
     show_default=True,
     help="Without Message-Authenticator required: drop requests with Proxy-State but none.",
 )
-@click.option("--push-wait", type=click.IntRange(0, 120), default=25, show_default=True)
+@click.option(
+    "--push-wait",
+    type=click.IntRange(0, 120),
+    default=25,
+    show_default=True,
+    help="Seconds to wait for a push approval before answering.",
+)
 @tenant_option
 @reports_errors
 def radius_clients_add(
@@ -64,6 +71,9 @@ def radius_clients_add(
     push_wait: int,
     tenant: str,
 ) -> None:
+    from twostep.services.admin import OPERATOR
+    from twostep.services.radius_clients import NewRadiusClient
+
     secret = secret_file.read().strip("\r\n") if secret_file is not None else None
     created = wired().radius_clients.create(
         OPERATOR,
@@ -86,10 +96,12 @@ def radius_clients_add(
         click.echo(created.secret)
 
 
-@radius_clients.command("list")
+@radius_clients.command("list", help="List the tenant's RADIUS clients.")
 @tenant_option
 @reports_errors
 def radius_clients_list(tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     rows = [
         {
             "name": c.name,
@@ -103,16 +115,18 @@ def radius_clients_list(tenant: str) -> None:
     click.echo(table(rows, ["name", "network", "mode", "message_authenticator", "push_wait"]))
 
 
-@radius_clients.command("delete")
+@radius_clients.command("delete", help="Delete the RADIUS client NAME.")
 @click.argument("name")
 @tenant_option
 @reports_errors
 def radius_clients_delete(name: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().radius_clients.delete(OPERATOR, tenant, name)
     click.echo(f"RADIUS client {name} deleted")
 
 
-@click.command("set-password", help="Set a user's local password (RADIUS password+code mode).")
+@click.command("set-password", help="Set the local password of USER (RADIUS password+code mode).")
 @click.argument("user")
 @click.option(
     "--password-file",
@@ -125,6 +139,8 @@ def radius_clients_delete(name: str, tenant: str) -> None:
 def users_set_password(
     user: str, password_file: click.utils.LazyFile | None, clear: bool, tenant: str
 ) -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     if clear:
         app.passwords.clear_password(OPERATOR, tenant, user)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from twostep.adapters.importers import write_pskc
 from twostep.domain.errors import InvalidInput
-from twostep.interfaces.cli.common import reports_errors, table, wired
-from twostep.interfaces.token_files import import_file
-from twostep.services.admin import DEFAULT_TENANT, OPERATOR
+from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
 
-tenant_option = click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+if TYPE_CHECKING:
+    from twostep.bootstrap import App
+    from twostep.domain.entities import Method
 
 
 def register(cli: click.Group) -> None:
@@ -30,11 +30,22 @@ def _password(path: Path | None) -> str | None:
     return None if path is None else path.read_text().rstrip("\r\n")
 
 
-@tokens.command("import", help="Import a vendor's PSKC or CSV file: every token, or none.")
+@tokens.command(
+    "import", help="Import a vendor's PSKC or CSV file FILE: every token in it, or none."
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["pskc", "csv"]), help="[by extension]")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pskc", "csv"]),
+    help="The file's format [by extension: .csv and .txt are CSV].",
+)
 @click.option("--key", "key_hex", help="PSKC pre-shared key, hex.")
-@click.option("--password-file", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, path_type=Path),
+    help="A file holding the PSKC file's password (never on the command line).",
+)
 @click.option("--update", is_flag=True, help="Replace seeds of tokens still in the pool.")
 @tenant_option
 @reports_errors
@@ -46,6 +57,9 @@ def tokens_import(
     update: bool,
     tenant: str,
 ) -> None:
+    from twostep.interfaces.token_files import import_file
+    from twostep.services.admin import OPERATOR
+
     fmt = fmt or ("csv" if file.suffix.lower() in (".csv", ".txt") else "pskc")
     summary = import_file(
         wired(),
@@ -67,11 +81,18 @@ def tokens_import(
         click.echo(f"  {maker}: {count}")
 
 
-@tokens.command("list")
+@tokens.command("list", help="List the tenant's tokens by serial: the first --limit, or --all.")
 @click.option("--assigned/--unassigned", default=None, help="Only assigned, or only pooled.")
-@click.option("--manufacturer")
-@click.option("--serial-prefix")
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--manufacturer", help="Only this manufacturer's.")
+@click.option("--serial-prefix", help="Only serials that begin with this.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="At most this many tokens; with --all, how many to read at a time.",
+)
+@click.option("--all", "every", is_flag=True, help="Every token, however many, page by page.")
 @tenant_option
 @reports_errors
 def tokens_list(
@@ -79,16 +100,23 @@ def tokens_list(
     manufacturer: str | None,
     serial_prefix: str | None,
     limit: int,
+    every: bool,
     tenant: str,
 ) -> None:
-    found = wired().tokens.list(
-        OPERATOR,
-        tenant,
-        assigned=assigned,
-        manufacturer=manufacturer,
-        serial_prefix=serial_prefix,
-        limit=limit,
-    )
+    app = wired()
+
+    def page(after: str | None, size: int) -> list[Method]:
+        return _page(app, tenant, assigned, manufacturer, serial_prefix, after, size)
+
+    found = page(None, limit)
+    if every:
+        while len(found) % limit == 0 and found:
+            more = page(found[-1].serial, limit)
+            if not more:
+                break
+            found += more
+    elif len(found) == limit and page(found[-1].serial, 1):
+        click.echo(f"(the first {limit} tokens: --all lists every one)", err=True)
     rows = [
         {
             "serial": t.serial,
@@ -102,50 +130,89 @@ def tokens_list(
     click.echo(table(rows, ["serial", "type", "manufacturer", "model", "status"]))
 
 
-@tokens.command("assign")
+def _page(
+    app: App,
+    tenant: str,
+    assigned: bool | None,
+    manufacturer: str | None,
+    serial_prefix: str | None,
+    after: str | None,
+    limit: int,
+) -> list[Method]:
+    """One page of tokens after the serial ``after`` (each page its own transaction)."""
+    from twostep.services.admin import OPERATOR
+
+    return list(
+        app.tokens.list(
+            OPERATOR,
+            tenant,
+            assigned=assigned,
+            manufacturer=manufacturer,
+            serial_prefix=serial_prefix,
+            after=after,
+            limit=limit,
+        )
+    )
+
+
+@tokens.command("assign", help="Assign the pooled token SERIAL to the user USER.")
 @click.argument("serial")
 @click.argument("user")
 @tenant_option
 @reports_errors
 def tokens_assign(serial: str, user: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().tokens.assign(OPERATOR, tenant, serial, user)
     click.echo(f"token {serial} assigned to {user}")
 
 
-@tokens.command("unassign")
+@tokens.command("unassign", help="Take the token SERIAL from its user, back into the pool.")
 @click.argument("serial")
 @tenant_option
 @reports_errors
 def tokens_unassign(serial: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().tokens.unassign(OPERATOR, tenant, serial)
     click.echo(f"token {serial} is back in the pool")
 
 
-@tokens.command("lost", help="Mark a token lost: it verifies nothing from now on.")
+@tokens.command("lost", help="Mark the token SERIAL lost: it verifies nothing from now on.")
 @click.argument("serial")
 @tenant_option
 @reports_errors
 def tokens_lost(serial: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().tokens.mark_lost(OPERATOR, tenant, serial)
     click.echo(f"token {serial} marked lost")
 
 
-@tokens.command("delete")
+@tokens.command("delete", help="Delete the token SERIAL.")
 @click.argument("serial")
 @tenant_option
 @reports_errors
 def tokens_delete(serial: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     wired().tokens.delete(OPERATOR, tenant, serial)
     click.echo(f"token {serial} deleted")
 
 
-@tokens.command("resync", help="Resynchronise a drifted token from two consecutive codes.")
+@tokens.command(
+    "resync",
+    help="Resynchronise the drifted token SERIAL from two consecutive codes, FIRST_CODE then "
+    "SECOND_CODE.",
+)
 @click.argument("serial")
 @click.argument("first_code")
 @click.argument("second_code")
 @tenant_option
 @reports_errors
 def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
     app = wired()
     token, holder = app.tokens.holder(OPERATOR, tenant, serial)
     app.enroll.resync(OPERATOR, tenant, holder.name, token.id, first_code, second_code)
@@ -156,11 +223,26 @@ def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -
     "export", help="Write every token to a password-encrypted PSKC file (FILE, or stdout)."
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--format", "fmt", type=click.Choice(["pskc"]), default="pskc", show_default=True)
-@click.option("--password-file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pskc"]),
+    default="pskc",
+    show_default=True,
+    help="The file's format.",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="A file holding the password to encrypt with (12 characters or more).",
+)
 @tenant_option
 @reports_errors
 def tokens_export(file: Path | None, fmt: str, password_file: Path, tenant: str) -> None:
+    from twostep.adapters.importers import write_pskc
+    from twostep.services.admin import OPERATOR
+
     password = _password(password_file)
     if not password or len(password) < 12:
         raise InvalidInput("the export password must be at least 12 characters", field="password")

@@ -38,9 +38,10 @@ from twostep.interfaces.http.waiter import Waiter
 log = logging.getLogger("twostep.http")
 
 
-def create_app(app: App | None = None) -> FastAPI:
-    """Build the API over ``app`` (tests pass one), else over the environment's config."""
-    wired = app or build(Config.from_env())
+def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
+    """Build the API over ``app`` (tests pass one), else over ``config`` (``serve`` passes
+    its own), else over the environment's (``uvicorn ... --factory``)."""
+    wired = app or build(config or Config.from_env())
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:

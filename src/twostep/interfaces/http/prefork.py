@@ -6,7 +6,8 @@ whichever worker accepted first, and one core works while the other idles. Each 
 here binds its own socket with SO_REUSEPORT and the kernel spreads connections across
 them. Workers are forked after the modules are imported (and frozen out of the garbage
 collector's reach), so they share those pages; each builds its own database engine and
-keyring after the fork, because connections must never cross a fork.
+keyring after the fork, because connections must never cross a fork. The configuration is
+the one ``serve`` built (flags included), captured before the fork: workers read nothing.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ import signal
 import socket
 import sys
 import time
+from functools import partial
 from types import FrameType
 
 import uvicorn
 
-import twostep.interfaces.http.app  # noqa: F401 - imported before forking, to be shared
+from twostep.config import Config
+from twostep.interfaces.http.app import create_app  # imported before forking, to be shared
 
 log = logging.getLogger("twostep.serve")
 
-APP = "twostep.interfaces.http.app:create_app"
 RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor gives up
 RESPAWN_WINDOW = 30.0
 
@@ -43,29 +45,30 @@ def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.s
     return sock
 
 
-def _uvicorn(log_level: str, access_log: bool) -> uvicorn.Server:
-    config = uvicorn.Config(
-        APP,
+def _uvicorn(config: Config, access_log: bool) -> uvicorn.Server:
+    settings = uvicorn.Config(
+        partial(create_app, config=config),  # called in the worker: after the fork
         factory=True,
-        log_level=log_level.lower(),
+        log_level=config.server.log_level.lower(),
         access_log=access_log,
         server_header=False,
         timeout_keep_alive=75,  # longer than common client pools' idle timeouts
     )
-    return uvicorn.Server(config)
+    return uvicorn.Server(settings)
 
 
-def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
+def _worker(config: Config, access_log: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
-    sock = _bind(host, port, listen=True)
-    _uvicorn(log_level, access_log).run(sockets=[sock])
+    sock = _bind(config.server.host, config.server.port, listen=True)
+    _uvicorn(config, access_log).run(sockets=[sock])
 
 
-def serve(host: str, port: int, workers: int, log_level: str, access_log: bool) -> None:
+def serve(config: Config, access_log: bool) -> None:
+    host, port, workers = config.server.host, config.server.port, config.server.workers
     if workers == 1:
         sock = _bind(host, port, listen=True, share=False)
-        _uvicorn(log_level, access_log).run(sockets=[sock])
+        _uvicorn(config, access_log).run(sockets=[sock])
         return
     # A second Twostep on the same port would join the SO_REUSEPORT group and silently
     # take half the connections: bind once without sharing, so that fails loudly.
@@ -74,14 +77,14 @@ def serve(host: str, port: int, workers: int, log_level: str, access_log: bool) 
     holder = _bind(host, port, listen=False)
     gc.collect()
     gc.freeze()
-    Supervisor(host, port, workers, log_level, access_log).run()
+    Supervisor(config, access_log).run()
     holder.close()
 
 
 class Supervisor:
-    def __init__(self, host: str, port: int, workers: int, log_level: str, access_log: bool):
-        self.args = (host, port, log_level, access_log)
-        self.workers = workers
+    def __init__(self, config: Config, access_log: bool):
+        self.args = (config, access_log)
+        self.workers = config.server.workers
         self.children: set[int] = set()
         self.stopping = False
         self.deaths: list[float] = []

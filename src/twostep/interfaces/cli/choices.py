@@ -1,0 +1,11 @@
+"""The CLI's fixed words as plain strings, so that ``--help`` imports no domain model (the
+settings' pydantic models alone take longer than a help should). A unit test checks each
+list against the enum or constant it mirrors."""
+
+from __future__ import annotations
+
+DEFAULT_TENANT = "default"  # services.admin.DEFAULT_TENANT
+MFA_STATES = ("disabled", "enabled", "enforced")  # domain.entities.MfaState
+ROLES = ("global_admin", "tenant_admin")  # domain.entities.Role
+RADIUS_MODES = ("second_factor", "password_and_code", "challenge")  # domain.entities.RadiusMode
+MAX_COUNTER = 2**63 - 2**14  # factors.oath_token.MAX_COUNTER

@@ -1,0 +1,19 @@
+"""The CLI's fixed words (plain strings, so `--help` imports no model) are the domain's."""
+
+from __future__ import annotations
+
+from twostep.domain.entities import MfaState, RadiusMode, Role
+from twostep.factors.oath_token import MAX_COUNTER
+from twostep.interfaces.cli import choices
+from twostep.services.admin import DEFAULT_TENANT
+
+
+def test_the_choices_are_the_enums_values() -> None:
+    assert tuple(s.value for s in MfaState) == choices.MFA_STATES
+    assert tuple(r.value for r in Role) == choices.ROLES
+    assert tuple(m.value for m in RadiusMode) == choices.RADIUS_MODES
+
+
+def test_the_constants_are_the_services_and_factors() -> None:
+    assert DEFAULT_TENANT == choices.DEFAULT_TENANT
+    assert MAX_COUNTER == choices.MAX_COUNTER
