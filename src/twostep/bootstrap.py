@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -21,22 +22,25 @@ from twostep.adapters.storage.secretbox import (
     keyring_from_env,
 )
 from twostep.adapters.storage.storage import SqlStorage
+from twostep.adapters.waits import PolledWaits
 from twostep.config import Config
+from twostep.domain.challenges import ChallengeState
 from twostep.domain.errors import SecretKeyError
-from twostep.domain.ports import Clock, KeyManager
+from twostep.domain.ports import DEVICE_KEY, Clock, KeyManager, device_key
 from twostep.services.admin import AdminService
 from twostep.services.audit import AuditService
-from twostep.services.authenticate import Authenticator
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
+from twostep.services.delivered import DeliveredChallenges
 from twostep.services.delivery import Delivery, OutboxDefaults
 from twostep.services.devices import DeviceService
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
-from twostep.services.passwords import PasswordService
-from twostep.services.phone_challenges import PhoneChallenges
+from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
+from twostep.services.signin import SignIn
+from twostep.services.states import States
 from twostep.services.tokens import TokenPool
 
 
@@ -48,18 +52,20 @@ class App:
     keys: KeyManager
     admin: AdminService
     enroll: EnrollService
-    authenticator: Authenticator
+    signin: SignIn
     audit: AuditService
     tokens: TokenPool
     challenges: ChallengeService
-    phone: PhoneChallenges
+    delivered: DeliveredChallenges
     gateways: GatewayAdmin
     devices: DeviceService
     push: PushService
     radius_clients: RadiusClientService
     passwords: PasswordService
+    waits: PolledWaits
 
     def close(self) -> None:
+        self.waits.close()  # first: its poller must not query a database being closed
         self.storage.close()
 
 
@@ -77,8 +83,7 @@ def node_ip(config: Config) -> str | None:
 def _holds_secrets(storage: SqlStorage) -> bool:
     try:
         with storage.transaction() as tx:
-            stores = (tx.methods, tx.gateways, tx.radius_clients, tx.devices)
-            return any(next(iter(s.iter_sealed()), None) is not None for s in stores)
+            return tx.sealed.any()
     except DBAPIError:  # no schema yet
         return False
 
@@ -126,8 +131,10 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         # Derived from the secret key, so every node verifies the outbox's webhooks alike.
         webhook_secret=box.digest(b"outbox webhook", "gateway:outbox").hex(),
     )
-    challenges = ChallengeService(deps, WebhookAlerts())
-    phone = PhoneChallenges(deps, challenges, Delivery(deps, factory, outbox), public_url)
+    waits = PolledWaits(lambda keys: _ready(storage, deps.clock, keys))
+    challenges = ChallengeService(deps, WebhookAlerts(), waits)
+    delivered = DeliveredChallenges(deps, challenges, Delivery(deps, factory, outbox), public_url)
+    states = States(deps, challenges)
     channels = PushRegistry(
         notifiers_from_config(
             config.storage.home / "vapid.pem",
@@ -138,7 +145,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
             fcm_endpoint=config.push.fcm_endpoint,
         )
     )
-    push = PushService(deps, challenges, channels)
+    push = PushService(deps, challenges, channels, waits)
     return App(
         config=config,
         deps=deps,
@@ -146,14 +153,34 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        authenticator=Authenticator(deps, challenges, phone, push),
+        signin=SignIn(deps, LocalPasswords(deps), challenges, states, delivered, push, waits),
         audit=AuditService(deps),
         tokens=TokenPool(deps),
         challenges=challenges,
-        phone=phone,
+        delivered=delivered,
         gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),
         devices=DeviceService(deps, channels, public_url),
         push=push,
         radius_clients=RadiusClientService(deps),
         passwords=PasswordService(deps),
+        waits=waits,
     )
+
+
+def _ready(storage: SqlStorage, clock: Clock, keys: Sequence[str]) -> set[str]:
+    """Which waited-for keys are ready: transactions no longer pending (decided, expired
+    or gone), devices with a pending request."""
+    now = clock.now()
+    devices = {k for k in keys if k.startswith(DEVICE_KEY)}
+    transactions = [k for k in keys if k not in devices]
+    with storage.transaction() as tx:
+        found = tx.challenges.states(transactions)
+        with_requests = tx.challenges.devices_with_pending(
+            [k.removeprefix(DEVICE_KEY) for k in devices], now
+        )
+    pending = {
+        key
+        for key, (state, expires_at) in found.items()
+        if state is ChallengeState.PENDING and now < expires_at
+    }
+    return (set(transactions) - pending) | {device_key(d) for d in with_requests}

@@ -444,7 +444,7 @@ def _population(config: Config, alert_url: str) -> tuple[list[Round], str, str, 
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(register, rounds, timeout=120))
-        secret = app.phone.delivery.outbox.webhook_secret
+        secret = app.delivered.delivery.outbox.webhook_secret
     finally:
         app.close()
     return rounds, key, admin_key, secret

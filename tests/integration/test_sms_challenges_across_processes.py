@@ -21,7 +21,7 @@ from twostep.domain.entities import MethodKind
 from twostep.domain.ports import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 CHALLENGES = 1000
 SPENT = 20  # of them, also tried with wrong codes until the budget is spent
@@ -130,13 +130,13 @@ def test_a_thousand_challenges_finish_on_another_process(backend: str, config: C
         )
 
         # Expiry: a node whose clock runs 301 s ahead finds a fresh code expired.
-        tx = app.authenticator.validate(
-            ValidateRequest(user=f"user{CHALLENGES - 1}", integration=integration)
+        tx = app.signin.sign_in(
+            SignInRequest(user=f"user{CHALLENGES - 1}", integration=integration)
         ).transaction_id
         assert tx is not None
         late_node = build(config, clock=FakeClock(app.deps.clock.now() + 301))
         try:
-            late = late_node.phone.submit(integration, tx, _code(outbox(app)[-1]["body"]))
+            late = late_node.delivered.submit(integration, tx, _code(outbox(app)[-1]["body"]))
         finally:
             late_node.close()
         assert (late.result, late.reason) == (Result.REJECT, Reason.TIMEOUT)

@@ -40,6 +40,6 @@ def code_of(app: App, reference: str) -> str:
 def signed(app: App, data: dict[str, Any], url: str = "http://127.0.0.1/") -> WebhookRequest:
     """A webhook request as the built-in outbox gateway signs it."""
     body = json.dumps(data).encode()
-    secret = app.phone.delivery.outbox.webhook_secret
+    secret = app.delivered.delivery.outbox.webhook_secret
     headers = {"content-type": "application/json", "x-twostep-signature": sign(secret, body)}
     return WebhookRequest(url=url, method="POST", headers=headers, body=body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from twostep.domain.entities import MethodKind
+from twostep.domain.entities import MethodKind, Tenant, User
 
 
 class ChallengeState(StrEnum):
@@ -45,3 +45,12 @@ class Challenge:
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Parties:
+    """A challenge with its tenant and user: what every answer to it needs, read at once."""
+
+    challenge: Challenge
+    tenant: Tenant
+    user: User

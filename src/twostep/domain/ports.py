@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twostep.domain.audit import AuditEvent, AuditQuery
-from twostep.domain.challenges import Challenge, ChallengeState
+from twostep.domain.challenges import Challenge, ChallengeState, Parties
 from twostep.domain.entities import (
     Activation,
     AdminKey,
@@ -101,6 +101,7 @@ class Subject:
     user: User | None  # None: no such user in the tenant
     methods: tuple[Method, ...]
     sealed: Mapping[str, bytes]  # sealed seeds by method id
+    password_hash: str | None = None  # the user's local primary password (argon2id), if set
 
 
 class SubjectRepo(Protocol):
@@ -370,8 +371,13 @@ class ChallengeRepo(Protocol):
         """Challenges of ``kind`` the user denied since ``since``, and when the last was."""
         ...
 
-    def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
-        """Pending challenges past their expiry, oldest first (for the expiry sweep)."""
+    def with_parties(self, challenge_id: str) -> Parties | None:
+        """The challenge with its tenant and user, in one read."""
+        ...
+
+    def overdue(self, now: float, limit: int) -> Sequence[Parties]:
+        """Pending challenges past their expiry, oldest first, with their tenants and users
+        (for the expiry sweep)."""
         ...
 
     def purge(self, before: float) -> int:
@@ -577,6 +583,40 @@ class KeyManager(Protocol):
 
     def finish_rotation(self) -> str:
         """Retire the old keys; returns a note for the operator."""
+        ...
+
+
+class PrimaryPasswords(Protocol):
+    """Where a user's primary password is checked: Twostep's own (argon2id) today, a
+    directory bind tomorrow, behind the same call."""
+
+    def check(
+        self, tenant: Tenant, user: User | None, stored: str | None, password: str
+    ) -> bool | None:
+        """True or False; None when this user has no primary password to check against.
+        An unknown user (``None``) costs the same work as a known one, and is False."""
+        ...
+
+
+DEVICE_KEY = "device:"  # a device's key in Waits: ready when it has a pending request
+
+
+def device_key(device_id: str) -> str:
+    return DEVICE_KEY + device_id
+
+
+class Waits(Protocol):
+    """Waiting until something this node may not see happen is ready (a challenge decided
+    on any node, keyed by its transaction id; a device's new request, keyed by
+    ``device_key``): a decision here wakes its waiters at once, the database tells about
+    the others."""
+
+    def wait(self, key: str, timeout: float) -> None:
+        """Return when ``key`` is ready, or after ``timeout`` seconds (blocking)."""
+        ...
+
+    def notify(self, key: str) -> None:
+        """``key`` is ready now, decided on this node: wake its waiters."""
         ...
 
 

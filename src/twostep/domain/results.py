@@ -16,6 +16,7 @@ class Reason(StrEnum):
     """Stable reason codes (docs/error-codes.md). Never rename one."""
 
     INVALID_CODE = "invalid_code"  # wrong code, unknown user, malformed code
+    INVALID_PASSWORD = "invalid_password"  # noqa: S105 - a wrong (or missing) primary password
     CODE_REPLAYED = "code_replayed"  # a valid code already used (TOTP; HOTP: the last 5)
     USER_LOCKED = "user_locked"  # too many failures
     NO_METHOD_REGISTERED = "no_method_registered"  # the user has no active method

@@ -19,7 +19,7 @@ from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.delivery import ChannelGone, GatewayError, PushChannels
 from twostep.domain.entities import Device, Tenant, User
 from twostep.domain.errors import InvalidInput, TransactionNotFound
-from twostep.domain.ports import Transaction
+from twostep.domain.ports import Transaction, Waits, device_key
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors import app_push
 from twostep.services.challenges import (
@@ -27,7 +27,6 @@ from twostep.services.challenges import (
     StartRequest,
     admit,
     decided,
-    is_transaction_id,
     new_transaction_id,
 )
 from twostep.services.context import Deps, device_context
@@ -54,10 +53,17 @@ class PushRequest:
 
 
 class PushService:
-    def __init__(self, deps: Deps, challenges: ChallengeService, channels: PushChannels) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        challenges: ChallengeService,
+        channels: PushChannels,
+        waits: Waits | None = None,
+    ) -> None:
         self.deps = deps
         self.challenges = challenges
         self.channels = channels
+        self.waits = waits  # a device long-polling this node hears of a request at once
 
     # -- the integration's side: validate starts a request ---------------------------------
 
@@ -120,6 +126,8 @@ class PushService:
                 ),
             )
             tx.audit.add(tenant.id, decided(event, decision, f"pushed to {device.push_kind}"))
+        if self.waits is not None:
+            self.waits.notify(device_key(device.id))
         self._wake(device)
         return decision
 
@@ -155,16 +163,10 @@ class PushService:
         if decision not in app_push.DECISIONS:
             raise InvalidInput("decision must be approve, deny or fraud", field="decision")
         now = self.deps.clock.now()
-        with self.deps.storage.transaction() as tx:
-            found = is_transaction_id(transaction_id)
-            challenge = tx.challenges.get(transaction_id) if found else None
-            tenant = user = None
-            if challenge is not None and challenge.device_id == device.id:
-                tenant = tx.tenants.by_id(challenge.tenant_id)
-                user = tx.users.by_id(challenge.user_id)
-        if challenge is None or tenant is None or user is None:
+        parties = self.challenges.find(transaction_id)
+        if parties is None or parties.challenge.device_id != device.id:
             raise TransactionNotFound(f"no request {transaction_id[:64]!r} for this device")
-
+        challenge = parties.challenge
         signed = app_push.answer_string(challenge.id, decision, number, nonce)
         raw = app_push.b64decode(signature, "signature")
         genuine = app_push.verify(device.key_type, device.public_key, signed, raw)
@@ -173,16 +175,16 @@ class PushService:
         # Each answer is one conditional update; the first to win decides, and every other
         # answer hears that outcome (see ChallengeService).
         if not (genuine and fresh):  # forged, replayed or crossed: it decides only a denial
-            return ledger.refuse(challenge, tenant, user, now, Reason.INVALID_SIGNATURE)
+            return ledger.refuse(parties, now, Reason.INVALID_SIGNATURE)
         if decision == "fraud":  # "this wasn't me": recorded even after the decision
-            return ledger.fraud(challenge, tenant, user, now, "on their authenticator")
+            return ledger.fraud(parties, now, "on their authenticator")
         if decision == "deny":
-            return ledger.refuse(challenge, tenant, user, now, Reason.DENIED)
+            return ledger.refuse(parties, now, Reason.DENIED)
         if challenge.number is not None and not hmac.compare_digest(
             str(number).encode(), str(challenge.number).encode()
         ):  # no number, or another one: the user did not see this sign-in's page
-            return ledger.refuse(challenge, tenant, user, now, Reason.WRONG_NUMBER)
-        return ledger.approve(challenge, tenant, user, now, attempt=False)
+            return ledger.refuse(parties, now, Reason.WRONG_NUMBER)
+        return ledger.approve(parties, now, attempt=False)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -153,7 +153,6 @@ def _mode(value: RadiusMode | str) -> RadiusMode:
         raise InvalidInput(f"mode must be one of {choices}", field="mode") from exc
 
 
-
 class RadiusClientService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

@@ -97,7 +97,7 @@ def test_each_message_goes_to_the_first_gateway_that_can_carry_it(
         mode="email",
     )
     add(client, admin, "dev", "outbox", path="dev-outbox.jsonl")  # everything, but last
-    delivery, tenant = app.phone.delivery, tenant_id(app)
+    delivery, tenant = app.delivered.delivery, tenant_id(app)
 
     email = TextMessage("alice@example.com", "Your code is 493027", Channel.EMAIL)
     assert delivery.send_text(tenant, email).gateway == "mail"
@@ -139,7 +139,7 @@ def test_an_email_sign_in_through_the_smtp_gateway(
 
 def test_nothing_can_carry_it(app: App, client: TestClient, admin: dict[str, str]) -> None:
     add(client, admin, "sms-api", "http", url="http://127.0.0.1:9/send")
-    delivery, tenant = app.phone.delivery, tenant_id(app)
+    delivery, tenant = app.delivered.delivery, tenant_id(app)
     with pytest.raises(DeliveryFailed, match="no gateway of this tenant delivers email"):
         delivery.send_text(tenant, TextMessage("alice@example.com", "Code", Channel.EMAIL))
     with pytest.raises(DeliveryFailed, match="no gateway of this tenant delivers voice"):
@@ -163,7 +163,7 @@ def test_a_gateway_whose_stored_settings_no_longer_load_hands_over(
             )
         )
     add(client, admin, "dev", "outbox", path="dev-outbox.jsonl")
-    receipt = app.phone.delivery.send_text(tenant_id(app), TextMessage(TO, "Code"))
+    receipt = app.delivered.delivery.send_text(tenant_id(app), TextMessage(TO, "Code"))
     assert receipt.gateway == "dev"
 
 

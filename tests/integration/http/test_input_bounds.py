@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from twostep.bootstrap import App
 from twostep.domain.entities import OtpParams, OtpType
 from twostep.domain.settings import TenantSettings
+from twostep.domain.tokens import TokenRecord
 from twostep.factors import otp
 from twostep.factors.oath_token import MAX_COUNTER, STORED_COUNTER_MAX
 from twostep.services.admin import OPERATOR
-from twostep.services.enroll import TokenSpec
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -69,9 +69,8 @@ def test_validation_never_moves_a_counter_past_what_is_stored(
     """A token imported near the end of the counter space (a vendor file may say so):
     its codes up to the last storable counter work, past it nothing is claimed."""
     seed = otp.parse_seed(SECRET)
-    app.enroll.enroll_oath_token(
-        OPERATOR, "default", "alice", TokenSpec("H1", SECRET, HOTP, counter=start)
-    )
+    record = TokenRecord("H1", seed, HOTP, upn="alice", counter=start)  # as a vendor's file
+    app.tokens.import_records(OPERATOR, "default", [record])
     results = []
     for counter in (start, start + 1):
         body = {"user": "alice", "code": otp.hotp(seed, HOTP, counter)}

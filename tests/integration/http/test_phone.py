@@ -38,7 +38,7 @@ def challenge(client: TestClient, key: dict[str, str]) -> dict[str, Any]:
 
 def webhook(app: App, client: TestClient, path: str, data: dict[str, Any]) -> Any:
     body = json.dumps(data).encode()
-    secret = app.phone.delivery.outbox.webhook_secret
+    secret = app.delivered.delivery.outbox.webhook_secret
     headers = {"content-type": "application/json", "x-twostep-signature": sign(secret, body)}
     return client.post(path, content=body, headers=headers)
 

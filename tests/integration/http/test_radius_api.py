@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from tests.support import builders
 from twostep.bootstrap import App
 from twostep.domain.entities import Integration
-from twostep.services.passwords import PrimaryRequest
+from twostep.domain.results import Reason
+from twostep.services.signin import SignInRequest
 
 BASE = "/v1/tenants/default/radius-clients"
 
@@ -48,8 +49,8 @@ def test_set_a_users_password(client: TestClient, admin: dict[str, str], app: Ap
     )
     assert missing.status_code == 404
     integration: Integration = builders.integration(app, "vpn")[0]
-    check = app.passwords.check_primary(PrimaryRequest(integration, "alice", "correct horse"))
-    assert check.passed
+    sign_in = SignInRequest("alice", integration, password="correct horse")
+    # The password passes; with no method registered, the second factor is what is missing.
+    assert app.signin.sign_in(sign_in).reason is Reason.NO_METHOD_REGISTERED
     assert client.delete(url, headers=admin).status_code == 204
-    check = app.passwords.check_primary(PrimaryRequest(integration, "alice", "correct horse"))
-    assert not check.passed
+    assert app.signin.sign_in(sign_in).reason is Reason.INVALID_PASSWORD

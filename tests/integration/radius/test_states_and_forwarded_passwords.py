@@ -206,3 +206,25 @@ def test_a_user_name_with_control_characters_is_refused_and_audited(
     [event] = app.audit.query(OPERATOR, "default")
     assert (event.user, event.result, event.reason) == ("ali\\x00ce", "reject", "invalid_request")
     assert (event.interface, event.integration) == ("radius", "vpn")
+
+
+def test_a_push_not_approved_within_the_wait_is_closed_so_a_late_approval_changes_nothing(
+    app: App,
+) -> None:
+    add_client(app, name="rdg", network="127.0.0.1", push_wait_seconds=1)
+    builders.user(app, "alice")
+    phone = FakeDevice.new().activate(app)
+    with running(app) as server:
+        nas = _pyrad(server.port)
+        try:
+            assert ask(nas, "alice", "push").code == AccessReject
+        finally:
+            nas._CloseSocket()
+    with app.storage.transaction() as tx:
+        device = tx.devices.by_id(phone.id)
+    assert device is not None
+    assert app.push.requests(device) == []  # nothing left for the phone to approve
+    assert [(e.result, e.reason) for e in app.audit.query(OPERATOR, "default")] == [
+        ("challenge", None),
+        ("reject", "timeout"),
+    ]

@@ -29,7 +29,7 @@ from twostep.domain.errors import (
 )
 from twostep.domain.results import Decision, Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -46,8 +46,8 @@ def phone(app: App, kind: MethodKind, number: str = MOBILE, **kw: object) -> Met
 
 
 def start(app: App, vpn: Integration, method: MethodKind | None = None) -> Decision:
-    return app.authenticator.validate(
-        ValidateRequest(user="alice", integration=vpn, method=method, client_ip="203.0.113.7")
+    return app.signin.sign_in(
+        SignInRequest(user="alice", integration=vpn, method=method, client_ip="203.0.113.7")
     )
 
 
@@ -75,9 +75,9 @@ class TestOneWaySms:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         code = code_of(app, tx)
-        assert app.phone.submit(vpn, tx, code).result is Result.ACCEPT
+        assert app.delivered.submit(vpn, tx, code).result is Result.ACCEPT
         # Sent again, the code decides nothing more: it hears the outcome and is a replay.
-        again = app.phone.submit(vpn, tx, code)
+        again = app.delivered.submit(vpn, tx, code)
         assert (again.result, again.reason) == (Result.ACCEPT, None)
         last = events(app)[-2:]
         assert [(e["result"], e["reason"], e["detail"]) for e in last] == [
@@ -90,7 +90,7 @@ class TestOneWaySms:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         code = code_of(app, tx)
-        assert app.phone.submit(vpn, tx, f" {code[:3]}-{code[3:]} ").result is Result.ACCEPT
+        assert app.delivered.submit(vpn, tx, f" {code[:3]}-{code[3:]} ").result is Result.ACCEPT
 
     def test_the_accepting_update_itself_refuses_a_locked_user(
         self, app: App, vpn: Integration, clock: FakeClock
@@ -102,7 +102,7 @@ class TestOneWaySms:
         with app.storage.transaction(write=True) as t:
             t.users.lock(user.id, clock.now() + 60)
             assert not t.challenges.accept(tx, clock.now(), attempt=True)
-        decision = app.phone.submit(vpn, tx, code_of(app, tx))
+        decision = app.delivered.submit(vpn, tx, code_of(app, tx))
         assert (decision.result, decision.reason) == (Result.REJECT, Reason.USER_LOCKED)
 
     def test_three_wrong_codes_spend_the_challenge(self, app: App, vpn: Integration) -> None:
@@ -111,11 +111,11 @@ class TestOneWaySms:
         code = code_of(app, tx)
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         for _ in range(2):
-            assert app.phone.submit(vpn, tx, wrong).reason is Reason.INVALID_CODE
+            assert app.delivered.submit(vpn, tx, wrong).reason is Reason.INVALID_CODE
         # The third spends the budget and so decides: it hears the outcome the integration
         # will read, as does the right code coming after it.
-        assert app.phone.submit(vpn, tx, wrong).reason is Reason.TOO_MANY_ATTEMPTS
-        late = app.phone.submit(vpn, tx, code)
+        assert app.delivered.submit(vpn, tx, wrong).reason is Reason.TOO_MANY_ATTEMPTS
+        late = app.delivered.submit(vpn, tx, code)
         assert (late.result, late.reason) == (Result.REJECT, Reason.TOO_MANY_ATTEMPTS)
         assert app.challenges.outcome(vpn, tx)[0].reason is Reason.TOO_MANY_ATTEMPTS
         assert [(e["reason"], e["detail"]) for e in events(app)[-4:]] == [
@@ -132,7 +132,7 @@ class TestOneWaySms:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         clock.advance(60)
-        decision = app.phone.submit(vpn, tx, code_of(app, tx))
+        decision = app.delivered.submit(vpn, tx, code_of(app, tx))
         assert (decision.result, decision.reason) == (Result.REJECT, Reason.TIMEOUT)
 
     def test_another_tenants_integration_cannot_see_the_transaction(
@@ -143,15 +143,15 @@ class TestOneWaySms:
         app.admin.create_tenant(OPERATOR, "other")
         stranger = builders.integration(app, "web", tenant="other")[0]
         with pytest.raises(TransactionNotFound):
-            app.phone.submit(stranger, tx, code_of(app, tx))
+            app.delivered.submit(stranger, tx, code_of(app, tx))
         with pytest.raises(TransactionNotFound):
             app.challenges.outcome(stranger, tx)
 
     def test_every_step_is_audited_with_the_number(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
-        app.phone.submit(vpn, tx, "000000" if code_of(app, tx) != "000000" else "111111")
-        app.phone.submit(vpn, tx, code_of(app, tx))
+        app.delivered.submit(vpn, tx, "000000" if code_of(app, tx) != "000000" else "111111")
+        app.delivered.submit(vpn, tx, code_of(app, tx))
         found = [(e["result"], e["reason"], e["phone"], e["method"]) for e in events(app)]
         assert found == [
             ("challenge", None, MOBILE, "sms"),
@@ -169,23 +169,23 @@ class TestOneWaySms:
         tx = start(app, vpn).transaction_id or ""
         first = code_of(app, tx)
         with pytest.raises(ResendRefused):
-            app.phone.resend(vpn, tx)
+            app.delivered.resend(vpn, tx)
         clock.advance(30)
-        assert app.phone.resend(vpn, tx).result is Result.CHALLENGE
+        assert app.delivered.resend(vpn, tx).result is Result.CHALLENGE
         second = code_of(app, tx)
         if first != second:
-            assert app.phone.submit(vpn, tx, first).reason is Reason.INVALID_CODE
-        assert app.phone.submit(vpn, tx, second).result is Result.ACCEPT
+            assert app.delivered.submit(vpn, tx, first).reason is Reason.INVALID_CODE
+        assert app.delivered.submit(vpn, tx, second).result is Result.ACCEPT
 
     def test_at_most_max_sends(self, app: App, vpn: Integration, clock: FakeClock) -> None:
         phone(app, MethodKind.SMS)
         tx = start(app, vpn).transaction_id or ""
         for _ in range(2):
             clock.advance(30)
-            app.phone.resend(vpn, tx)
+            app.delivered.resend(vpn, tx)
         clock.advance(30)
         with pytest.raises(ResendRefused):
-            app.phone.resend(vpn, tx)
+            app.delivered.resend(vpn, tx)
 
 
 class TestAbuseLimits:
@@ -209,7 +209,7 @@ class TestAbuseLimits:
         builders.user(app, "bob")
         app.enroll.enroll_phone(OPERATOR, "default", "bob", MethodKind.SMS, OTHER_MOBILE)
         assert start(app, vpn).result is Result.CHALLENGE
-        bob = app.authenticator.validate(ValidateRequest(user="bob", integration=vpn))
+        bob = app.signin.sign_in(SignInRequest(user="bob", integration=vpn))
         assert (bob.result, bob.reason) == (Result.REJECT, Reason.RATE_LIMITED)
 
     def test_resends_count_too(self, app: App, vpn: Integration, clock: FakeClock) -> None:
@@ -218,7 +218,7 @@ class TestAbuseLimits:
         tx = start(app, vpn).transaction_id or ""
         clock.advance(30)
         with pytest.raises(RateLimited):
-            app.phone.resend(vpn, tx)
+            app.delivered.resend(vpn, tx)
 
     def test_countries_outside_the_allow_list_are_refused(self, app: App, vpn: Integration) -> None:
         phone(app, MethodKind.SMS)
@@ -251,7 +251,7 @@ class TestAbuseLimits:
         phone(app, MethodKind.SMS)
         for _ in range(5):
             tx = start(app, vpn).transaction_id or ""
-            assert app.phone.submit(vpn, tx, code_of(app, tx)).result is Result.ACCEPT
+            assert app.delivered.submit(vpn, tx, code_of(app, tx)).result is Result.ACCEPT
 
 
 class TestGateways:
@@ -320,7 +320,7 @@ class TestTwoWaySms:
         tx = decision.transaction_id or ""
         assert decision.prompt == "Reply to the text message sent to +1 \u2022\u2022\u2022 0123"
         reply = signed(app, {"from": MOBILE, "text": f"  {code_of(app, tx)} "})
-        app.phone.inbound_text("outbox", reply)
+        app.delivered.inbound_text("outbox", reply)
         assert app.challenges.outcome(vpn, tx)[0].result is Result.ACCEPT
 
     def test_a_second_reply_after_approval_is_audited_as_a_replay(
@@ -329,8 +329,8 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         reply = {"from": MOBILE, "text": code_of(app, tx)}
-        app.phone.inbound_text("outbox", signed(app, reply))
-        app.phone.inbound_text("outbox", signed(app, reply))
+        app.delivered.inbound_text("outbox", signed(app, reply))
+        app.delivered.inbound_text("outbox", signed(app, reply))
         assert [e["reason"] for e in events(app)][-2:] == [None, "code_replayed"]
 
     def test_the_integration_cannot_submit_the_code_itself(
@@ -339,7 +339,7 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         with pytest.raises(InvalidInput):
-            app.phone.submit(vpn, tx, code_of(app, tx))
+            app.delivered.submit(vpn, tx, code_of(app, tx))
 
     def test_a_late_reply_is_refused_and_audited(
         self, app: App, vpn: Integration, clock: FakeClock
@@ -347,7 +347,9 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         clock.advance(61)
-        app.phone.inbound_text("outbox", signed(app, {"from": MOBILE, "text": code_of(app, tx)}))
+        app.delivered.inbound_text(
+            "outbox", signed(app, {"from": MOBILE, "text": code_of(app, tx)})
+        )
         assert app.challenges.outcome(vpn, tx)[0].reason is Reason.TIMEOUT
         assert [e["reason"] for e in events(app)][-1] == "timeout"
 
@@ -355,7 +357,7 @@ class TestTwoWaySms:
         phone(app, MethodKind.SMS_REPLY)
         tx = start(app, vpn).transaction_id or ""
         wrong = f"{(int(code_of(app, tx)) + 1) % 10**6:06d}"
-        app.phone.inbound_text("outbox", signed(app, {"from": MOBILE, "text": wrong}))
+        app.delivered.inbound_text("outbox", signed(app, {"from": MOBILE, "text": wrong}))
         assert app.challenges.outcome(vpn, tx)[0].result is Result.CHALLENGE
         assert events(app)[-1]["reason"] == "invalid_code"
 
@@ -367,7 +369,7 @@ class TestTwoWaySms:
         forged = signed(app, {"from": MOBILE, "text": "123456"})
         forged = type(forged)(forged.url, "POST", {"content-type": "application/json"}, forged.body)
         with pytest.raises(WebhookRefused):
-            app.phone.inbound_text("outbox", forged)
+            app.delivered.inbound_text("outbox", forged)
 
 
 class TestVoice:
@@ -377,7 +379,7 @@ class TestVoice:
             data["digits"] = digits
         if status is not None:
             data["status"] = status
-        answer = app.phone.call_event("outbox", signed(app, data))
+        answer = app.delivered.call_event("outbox", signed(app, data))
         return "" if answer is None else answer.body.decode()
 
     def test_pressing_pound_approves(self, app: App, vpn: Integration) -> None:

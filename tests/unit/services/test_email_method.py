@@ -16,7 +16,7 @@ from twostep.domain.entities import Integration, MethodKind, MethodStatus
 from twostep.domain.errors import InvalidInput, ResendRefused
 from twostep.domain.results import Decision, Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -35,8 +35,8 @@ def alice(app: App) -> None:
 
 
 def start(app: App, vpn: Integration, **kw: object) -> Decision:
-    return app.authenticator.validate(
-        ValidateRequest(user="alice", integration=vpn, client_ip="203.0.113.7", **kw)  # type: ignore[arg-type]
+    return app.signin.sign_in(
+        SignInRequest(user="alice", integration=vpn, client_ip="203.0.113.7", **kw)  # type: ignore[arg-type]
     )
 
 
@@ -91,8 +91,8 @@ class TestSignIn:
     def test_the_right_code_accepts_once(self, app: App, vpn: Integration) -> None:
         tx = start(app, vpn).transaction_id or ""
         code = code_in(app, tx)
-        assert app.phone.submit(vpn, tx, code).result is Result.ACCEPT
-        again = app.phone.submit(vpn, tx, code)
+        assert app.delivered.submit(vpn, tx, code).result is Result.ACCEPT
+        again = app.delivered.submit(vpn, tx, code)
         assert (again.result, again.reason) == (Result.ACCEPT, None)  # told, not accepted
         events = [asdict(e) for e in app.audit.query(OPERATOR, "default", limit=100)]
         assert [(e["result"], e["detail"]) for e in events][-2:] == [
@@ -108,9 +108,9 @@ class TestSignIn:
         tx = start(app, vpn).transaction_id or ""
         code = code_in(app, tx)
         wrong = f"{(int(code) + 1) % 10**6:06d}"
-        reasons = [app.phone.submit(vpn, tx, wrong).reason for _ in range(3)]
+        reasons = [app.delivered.submit(vpn, tx, wrong).reason for _ in range(3)]
         assert reasons == [Reason.INVALID_CODE, Reason.INVALID_CODE, Reason.TOO_MANY_ATTEMPTS]
-        assert app.phone.submit(vpn, tx, code).reason is Reason.TOO_MANY_ATTEMPTS
+        assert app.delivered.submit(vpn, tx, code).reason is Reason.TOO_MANY_ATTEMPTS
         assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 4  # start + 3
 
     def test_the_code_expires_with_email_code_timeout(
@@ -119,7 +119,7 @@ class TestSignIn:
         app.admin.update_settings(OPERATOR, "default", {"email_code_timeout": 60})
         tx = start(app, vpn).transaction_id or ""
         clock.advance(61)
-        assert app.phone.submit(vpn, tx, code_in(app, tx)).reason is Reason.TIMEOUT
+        assert app.delivered.submit(vpn, tx, code_in(app, tx)).reason is Reason.TIMEOUT
 
     def test_a_resend_brings_a_new_code_and_the_old_one_stops(
         self, app: App, vpn: Integration, clock: FakeClock
@@ -127,12 +127,12 @@ class TestSignIn:
         tx = start(app, vpn).transaction_id or ""
         first = code_in(app, tx)
         clock.advance(31)
-        assert app.phone.resend(vpn, tx).result is Result.CHALLENGE
+        assert app.delivered.resend(vpn, tx).result is Result.CHALLENGE
         second = code_in(app, tx)
         assert len([r for r in outbox(app) if r.get("reference") == tx]) == 2
         if first != second:
-            assert app.phone.submit(vpn, tx, first).reason is Reason.INVALID_CODE
-        assert app.phone.submit(vpn, tx, second).result is Result.ACCEPT
+            assert app.delivered.submit(vpn, tx, first).reason is Reason.INVALID_CODE
+        assert app.delivered.submit(vpn, tx, second).result is Result.ACCEPT
 
     def test_emails_count_against_the_users_delivery_limit(
         self, app: App, vpn: Integration
@@ -159,4 +159,4 @@ def test_resend_refusals_are_the_texts_ones(app: App, vpn: Integration) -> None:
     app.enroll.enroll(OPERATOR, "default", "alice", MethodKind.EMAIL, {"email": "a@example.com"})
     tx = start(app, vpn).transaction_id or ""
     with pytest.raises(ResendRefused):  # resent too soon
-        app.phone.resend(vpn, tx)
+        app.delivered.resend(vpn, tx)

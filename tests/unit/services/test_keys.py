@@ -29,10 +29,10 @@ from twostep.domain.settings import TenantSettings
 from twostep.factors import otp, registry
 from twostep.factors.base import CodeMatch
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
 from twostep.services.context import gateway_context, method_context
 from twostep.services.enroll import TokenSpec
 from twostep.services.keys import rotate_secrets
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -227,8 +227,8 @@ class Server:
         now = self.app.deps.clock.now()
         method = self.app.enroll.get(OPERATOR, "default", entry.user, entry.method.id)
         code = current_code(method, entry.seed, now)
-        request = ValidateRequest(user=entry.user, integration=self.vpn, code=code)
-        return self.app.authenticator.validate(request).result
+        request = SignInRequest(user=entry.user, integration=self.vpn, code=code)
+        return self.app.signin.sign_in(request).result
 
 
 Start = Callable[[StorageConfig], Server]

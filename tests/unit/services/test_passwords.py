@@ -6,10 +6,11 @@ from tests.support import builders
 from twostep.bootstrap import App
 from twostep.domain.entities import Integration
 from twostep.domain.errors import InvalidInput, UserNotFound
-from twostep.domain.results import Reason
+from twostep.domain.results import Decision, Reason, Result
 from twostep.services import passwords
 from twostep.services.admin import OPERATOR
-from twostep.services.passwords import PrimaryRequest, split_candidates
+from twostep.services.passwords import split_candidates
+from twostep.services.signin import Entry, SignInRequest
 
 
 def test_split_candidates() -> None:
@@ -54,27 +55,42 @@ def _integration(app: App) -> Integration:
     return integration
 
 
-def test_check_primary(app: App) -> None:
+def _radius(app: App, vpn: Integration, value: str, user: str = "alice") -> Decision:
+    """What a RADIUS client in password_and_code mode sends: the password, then the code."""
+    return app.signin.sign_in(
+        SignInRequest(
+            user=user,
+            integration=vpn,
+            typed=value,
+            entry=Entry.PASSWORD_AND_CODE,
+            client_ip="192.0.2.7",
+            interface="radius",
+            can_prompt=False,
+        )
+    )
+
+
+def test_the_password_is_checked_before_the_code(app: App) -> None:
     alice = builders.enrolled_user(app, "alice")
     app.passwords.set_password(OPERATOR, "default", "alice", "correct horse")
     vpn = _integration(app)
     code = alice.totp(app.deps.clock.now())
 
-    def check(value: str, user: str = "alice") -> passwords.PrimaryOutcome:
-        return app.passwords.check_primary(PrimaryRequest(vpn, user, value, "192.0.2.7"))
-
-    assert check(f"correct horse{code}") == passwords.PrimaryOutcome(True, code=code)
-    assert check("correct horse") == passwords.PrimaryOutcome(True, code=None)
-    wrong = check(f"wrong horse{code}")
-    assert not wrong.passed and wrong.decision is not None
-    assert wrong.decision.reason is Reason.INVALID_CODE  # the NAS is not told which part
-    unknown = check("correct horse123456", user="mallory")
-    assert not unknown.passed
+    assert _radius(app, vpn, f"correct horse{code}").result is Result.ACCEPT
+    # The password alone passes the first step; the code is missing.
+    assert _radius(app, vpn, "correct horse").reason is Reason.CODE_REQUIRED
+    wrong = _radius(app, vpn, f"wrong horse{code}")
+    assert (wrong.result, wrong.reason) == (Result.REJECT, Reason.INVALID_PASSWORD)
+    unknown = _radius(app, vpn, "correct horse123456", user="mallory")
+    assert unknown.reason is Reason.INVALID_PASSWORD
     events = app.audit.query(OPERATOR, "default")
     assert [(e.user, e.reason, e.client_ip, e.integration) for e in events] == [
+        ("alice", None, "192.0.2.7", "vpn"),
+        ("alice", "code_required", "192.0.2.7", "vpn"),
         ("alice", "invalid_password", "192.0.2.7", "vpn"),
         ("mallory", "invalid_password", "192.0.2.7", "vpn"),
     ]
+    # The wrong password counted (a missing code does not).
     assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 1
 
 
@@ -84,25 +100,17 @@ def test_a_locked_user_is_not_checked(app: App) -> None:
     app.passwords.set_password(OPERATOR, "default", "alice", "correct horse")
     vpn = _integration(app)
     for _ in range(2):
-        app.passwords.check_primary(PrimaryRequest(vpn, "alice", "wrong horse"))
-    outcome = app.passwords.check_primary(PrimaryRequest(vpn, "alice", "correct horse"))
-    assert outcome.decision is not None and outcome.decision.reason is Reason.USER_LOCKED
+        _radius(app, vpn, "wrong horse")
+    assert _radius(app, vpn, "correct horse").reason is Reason.USER_LOCKED
     reasons = [e.reason for e in app.audit.query(OPERATOR, "default", user="alice")]
     assert reasons == ["invalid_password", "invalid_password", "user_locked"]
 
 
 def test_a_user_without_a_password_never_passes(app: App) -> None:
-    builders.enrolled_user(app, "alice")
-    outcome = app.passwords.check_primary(PrimaryRequest(_integration(app), "alice", "x" * 10))
-    assert not outcome.passed
+    alice = builders.enrolled_user(app, "alice")
+    vpn = _integration(app)
+    code = alice.totp(app.deps.clock.now())
+    assert _radius(app, vpn, f"{'x' * 10}{code}").reason is Reason.INVALID_PASSWORD
     app.passwords.set_password(OPERATOR, "default", "alice", "correct horse")
     app.passwords.clear_password(OPERATOR, "default", "alice")
-    outcome = app.passwords.check_primary(
-        PrimaryRequest(_integration_named(app), "alice", "correct horse")
-    )
-    assert not outcome.passed
-
-
-def _integration_named(app: App) -> Integration:
-    integration, _key = builders.integration(app, "vpn-2")
-    return integration
+    assert _radius(app, vpn, f"correct horse{code}").reason is Reason.INVALID_PASSWORD

@@ -16,7 +16,7 @@ from twostep.domain.results import Reason, Result
 from twostep.domain.tokens import ImportRefused, TokenRecord
 from twostep.factors import otp
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -40,9 +40,7 @@ def record(
 def validate(app: App, user: str, code: str) -> tuple[Result, Reason | None]:
     vpn = app.admin.list_integrations(OPERATOR, "default")
     integration = vpn[0] if vpn else builders.integration(app)[0]
-    decision = app.authenticator.validate(
-        ValidateRequest(user=user, integration=integration, code=code)
-    )
+    decision = app.signin.sign_in(SignInRequest(user=user, integration=integration, code=code))
     return decision.result, decision.reason
 
 

@@ -13,8 +13,7 @@ from twostep.domain.errors import InvalidInput, UserExists
 from twostep.domain.ports import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR, UserChanges
-from twostep.services.authenticate import ValidateRequest
-from twostep.services.passwords import PrimaryRequest
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -33,8 +32,8 @@ def create(app: App, name: str) -> str:
 
 
 def wrong_code(app: App, vpn: Integration, typed: str) -> Reason | None:
-    request = ValidateRequest(user=typed, integration=vpn, code="000000")
-    decision = app.authenticator.validate(request)
+    request = SignInRequest(user=typed, integration=vpn, code="000000")
+    decision = app.signin.sign_in(request)
     assert decision.result is Result.REJECT
     return decision.reason
 
@@ -96,8 +95,8 @@ def test_every_variant_counts_toward_the_one_lockout(
     assert wrong_code(app, vpn, FULL_WIDTH_ALICE) is Reason.INVALID_CODE
     assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 3
     assert wrong_code(app, vpn, FULL_WIDTH_ALICE_CAPS) is Reason.INVALID_CODE  # the 4th: locked
-    right = ValidateRequest(user="Alice", integration=vpn, code=alice.totp(clock.now()))
-    assert app.authenticator.validate(right).reason is Reason.USER_LOCKED
+    right = SignInRequest(user="Alice", integration=vpn, code=alice.totp(clock.now()))
+    assert app.signin.sign_in(right).reason is Reason.USER_LOCKED
 
 
 def test_a_right_code_under_any_variant_is_the_users_and_resets_the_count(
@@ -106,8 +105,8 @@ def test_a_right_code_under_any_variant_is_the_users_and_resets_the_count(
     builders.user(app, "Alice")
     alice = builders.app_code(app, "ALICE")
     assert wrong_code(app, vpn, "alice") is Reason.INVALID_CODE
-    right = ValidateRequest(user=FULL_WIDTH_ALICE, integration=vpn, code=alice.totp(clock.now()))
-    assert app.authenticator.validate(right).result is Result.ACCEPT
+    right = SignInRequest(user=FULL_WIDTH_ALICE, integration=vpn, code=alice.totp(clock.now()))
+    assert app.signin.sign_in(right).result is Result.ACCEPT
     assert app.admin.get_user(OPERATOR, "default", "Alice").failed_count == 0
 
 
@@ -134,8 +133,8 @@ def test_the_audit_log_is_searched_by_any_variant(app: App, vpn: Integration) ->
 def test_a_radius_password_is_checked_for_any_variant(app: App, vpn: Integration) -> None:
     builders.user(app, "Alice")
     app.passwords.set_password(OPERATOR, "default", "ALICE", "correct horse")
-    outcome = app.passwords.check_primary(PrimaryRequest(vpn, FULL_WIDTH_ALICE, "correct horse"))
-    assert outcome.passed
+    found = app.signin.sign_in(SignInRequest(FULL_WIDTH_ALICE, vpn, password="correct horse"))
+    assert found.reason is Reason.NO_METHOD_REGISTERED  # the password passed
 
 
 def test_methods_are_enrolled_and_listed_by_any_variant(app: App) -> None:

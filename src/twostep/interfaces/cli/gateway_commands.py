@@ -136,7 +136,7 @@ def _post(server: str | None, path: str, data: dict[str, str]) -> str:
     config = load_config()
     app = build(config)
     try:
-        secret = app.phone.delivery.outbox.webhook_secret
+        secret = app.delivered.delivery.outbox.webhook_secret
     finally:
         app.close()
     base = (server or _local_url(config)).rstrip("/")

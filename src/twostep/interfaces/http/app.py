@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
@@ -15,7 +15,6 @@ import twostep
 from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App, build
 from twostep.config import Config
-from twostep.domain.challenges import ChallengeState
 from twostep.interfaces.http import errors, openapi
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
@@ -33,7 +32,6 @@ from twostep.interfaces.http.routers import (
     users,
     validate,
 )
-from twostep.interfaces.http.waiter import Waiter
 
 log = logging.getLogger("twostep.http")
 
@@ -79,8 +77,6 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
         redoc_url=None,
     )
     api.state.twostep = wired
-    api.state.waiter = Waiter(lambda ids: _decided(wired, ids))
-    api.state.device_waiter = Waiter(lambda ids: _with_requests(wired, ids))
     errors.install(api)
     openapi.install(api)
     routers = [
@@ -111,25 +107,6 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return api
-
-
-def _decided(app: App, ids: Sequence[str]) -> set[str]:
-    """Transactions no longer pending: decided, expired, or gone."""
-    now = app.deps.clock.now()
-    with app.storage.transaction() as tx:
-        found = tx.challenges.states(ids)
-    pending = {
-        key
-        for key, (state, expires_at) in found.items()
-        if state is ChallengeState.PENDING and now < expires_at
-    }
-    return set(ids) - pending
-
-
-def _with_requests(app: App, ids: Sequence[str]) -> set[str]:
-    """Devices with a pending sign-in request."""
-    with app.storage.transaction() as tx:
-        return tx.challenges.devices_with_pending(ids, app.deps.clock.now())
 
 
 async def _sweep_expired(app: App, every: float = 15.0) -> None:

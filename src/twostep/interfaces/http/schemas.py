@@ -75,6 +75,12 @@ class ValidateBody(Strict):
     code: str | None = Field(default=None, max_length=64)
     method: MethodKind | None = None
     client_ip: IpAddress | None = None
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="the user's primary password, checked first (the user must have one)",
+    )
 
     @field_validator("method", mode="before")
     @classmethod

@@ -3,42 +3,34 @@
 ``receive`` runs for every datagram, on the event loop, and is cheap: it finds the client
 by source address, checks the framing and the Message-Authenticator (BlastRADIUS
 mitigations), answers duplicates from the reply cache, and decodes the attributes. What
-passes becomes ``Work``; ``decide`` then asks the services (the database, argon2) and
-signs the reply, which the cache keeps for the duplicates to come.
-
-Each mode is one small function: second factor (User-Password is the code), password and
-code (the local password, then the code), challenge (State carries a transaction).
+passes becomes ``Work``; ``decide`` then makes one call to the sign-in flow
+(services/signin.py: the password, the code, the challenge, the wait for a push all live
+there) and signs the reply, which the cache keeps for the duplicates to come. What a mode
+means is only how User-Password and State are read (``sign_in_request``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors import registry
-from twostep.factors.base import Family
 from twostep.interfaces.radius import packet
 from twostep.interfaces.radius.attributes import AccessRequest, decode
 from twostep.interfaces.radius.clients import ClientTable
 from twostep.interfaces.radius.dedupe import PENDING, Key, ReplyCache
 from twostep.interfaces.radius.packet import Frame, Malformed
 from twostep.interfaces.radius.ratelog import LimitedLog
-from twostep.services.authenticate import ValidateRequest
-from twostep.services.passwords import PrimaryRequest
 from twostep.services.radius_clients import LoadedClient
+from twostep.services.signin import Entry, SignInRequest
 
 log = logging.getLogger("twostep.radius")
 
 INTERFACE = "radius"
-_POLL_SECONDS = 0.1  # how often a waiting request looks at its transaction
-PASSWORD_CHECKS = 2  # argon2 verifications at once per process (19 MiB each)
-_ARGON2 = threading.BoundedSemaphore(PASSWORD_CHECKS)
 
 _REJECT_MESSAGES = {
     Reason.USER_LOCKED: "Too many failed attempts: try again later",
@@ -98,6 +90,31 @@ def code_or_method(text: str | None) -> tuple[str | None, MethodKind | None]:
         return None, None
     picked = registry.by_word(value)
     return (None, picked.kind) if picked is not None else (value, None)
+
+
+def sign_in_request(work: Work) -> SignInRequest:
+    """What the Access-Request asks, in the sign-in flow's terms: User-Password is the one
+    field, holding what the client's mode says; State continues a challenge."""
+    request, client = work.request, work.loaded.client
+    assert request.user is not None
+    challenges = client.mode is RadiusMode.CHALLENGE
+    entry = {
+        RadiusMode.SECOND_FACTOR: Entry.CODE,
+        RadiusMode.PASSWORD_AND_CODE: Entry.PASSWORD_AND_CODE,
+        RadiusMode.CHALLENGE: Entry.CODE if request.state else Entry.PASSWORD_OR_WORD,
+    }[client.mode]
+    return SignInRequest(
+        user=request.user,
+        integration=work.loaded.integration,
+        typed=request.password,
+        entry=entry,
+        state=request.state.decode("ascii", "replace") if request.state is not None else None,
+        client_ip=request.client_ip,
+        interface=INTERFACE,
+        prompt_for_code=challenges,
+        can_prompt=challenges,
+        wait=client.push_wait_seconds,
+    )
 
 
 def reject_message(reason: Reason | None, mode: RadiusMode) -> str:
@@ -236,13 +253,14 @@ class RadiusHandler:
         return reply
 
     def _answer(self, work: Work) -> tuple[int, list[tuple[int, bytes]]]:
+        """Decode, one call to the sign-in flow, encode."""
         request, mode = work.request, work.loaded.client.mode
         if request.eap:
             return _reject("EAP is not supported: configure the NAS for PAP")
         if request.chap:
             return _reject("CHAP is not supported: configure the NAS for PAP")
         if request.refused_user is not None:  # control characters: refused, and audited
-            self.app.authenticator.refuse(
+            self.app.signin.refuse(
                 None,
                 request.refused_user,
                 client_ip=request.client_ip,
@@ -252,133 +270,7 @@ class RadiusHandler:
             return _reject("Invalid user name")
         if request.user is None:
             return _reject("A user name is required")
-        if request.state is not None:
-            decision = self._continue(work)
-        elif mode is RadiusMode.PASSWORD_AND_CODE:
-            decision = self._password_and_code(work)
-        elif mode is RadiusMode.CHALLENGE:
-            decision = self._first_challenge(work)
-        else:
-            decision = self._second_factor(work)
-        return self._reply(self._settle(work, decision), mode)
-
-    def _validate(self, work: Work, text: str | None) -> Decision:
-        assert work.request.user is not None
-        code, method = code_or_method(text)
-        return self.app.authenticator.validate(
-            ValidateRequest(
-                user=work.request.user,
-                integration=work.loaded.integration,
-                code=code,
-                method=method,
-                client_ip=work.request.client_ip,
-                interface=INTERFACE,
-                prompt_for_code=work.loaded.client.mode is RadiusMode.CHALLENGE,
-                can_prompt=work.loaded.client.mode is RadiusMode.CHALLENGE,
-            )
-        )
-
-    def _settle(self, work: Work, decision: Decision) -> Decision:
-        """A challenge for a client that cannot answer one: a push, a call or a text reply
-        is waited for (up to the client's push_wait_seconds). (A text with a code to type is
-        never sent to such a client: validate knows it cannot prompt.)"""
-        if (
-            decision.result is not Result.CHALLENGE
-            or work.loaded.client.mode is RadiusMode.CHALLENGE
-        ):
-            return decision
-        if decision.transaction_id is None:
-            return Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED)
-        return self._wait(work, decision)
-
-    def _wait(self, work: Work, decision: Decision) -> Decision:
-        """Poll the transaction's outcome until it is decided or the client's wait is up;
-        still pending then: Reject (in a challenge: the challenge again)."""
-        assert decision.transaction_id is not None
-        tx = decision.transaction_id
-        integration = work.loaded.integration
-        deadline = time.monotonic() + work.loaded.client.push_wait_seconds
-        while True:
-            outcome, _expires = self.app.challenges.outcome(integration, tx)
-            if outcome.result is not Result.CHALLENGE:
-                return outcome
-            if time.monotonic() >= deadline:
-                if work.loaded.client.mode is RadiusMode.CHALLENGE:
-                    return replace(decision, prompt=decision.prompt or "Approve, then press Enter")
-                return Decision(Result.REJECT, Reason.TIMEOUT)
-            time.sleep(_POLL_SECONDS)
-
-    def _second_factor(self, work: Work) -> Decision:
-        return self._validate(work, work.request.password)
-
-    def _password_and_code(self, work: Work) -> Decision:
-        assert work.request.user is not None
-        with _ARGON2:  # a few at once: each takes 19 MiB and tens of milliseconds
-            outcome = self.app.passwords.check_primary(
-                PrimaryRequest(
-                    integration=work.loaded.integration,
-                    user=work.request.user,
-                    value=work.request.password or "",
-                    client_ip=work.request.client_ip,
-                    interface=INTERFACE,
-                )
-            )
-        if not outcome.passed:
-            assert outcome.decision is not None
-            return outcome.decision
-        return self._validate(work, outcome.code)
-
-    def _first_challenge(self, work: Work) -> Decision:
-        """Challenge mode, no State yet. Nothing or a method's name asks for that method.
-        Anything else is the primary password a NAS forwards: checked when the user has one
-        to check it against (a wrong one starts nothing), otherwise ignored; then the
-        challenge. Only a request carrying a State is a code."""
-        if not work.forwarded:
-            return self._validate(work, work.request.password)
-        assert work.request.user is not None
-        with _ARGON2:
-            outcome = self.app.passwords.check_forwarded(
-                PrimaryRequest(
-                    integration=work.loaded.integration,
-                    user=work.request.user,
-                    value=work.request.password or "",
-                    client_ip=work.request.client_ip,
-                    interface=INTERFACE,
-                )
-            )
-        if not outcome.passed:
-            assert outcome.decision is not None
-            return outcome.decision
-        return self._validate(work, None)
-
-    def _continue(self, work: Work) -> Decision:
-        """An answer to an Access-Challenge: State names a transaction this client started
-        for this user, and is single use. The user typed a code, a method's name, or
-        nothing (after approving on the phone)."""
-        request = work.request
-        assert request.user is not None and request.state is not None
-        state = request.state.decode("ascii", "replace")
-        ledger = self.app.challenges
-        found = ledger.resume(work.loaded.integration, state, request.user, request.client_ip)
-        if isinstance(found, Decision):  # forged, crossed or replayed: refused and audited
-            return found
-        challenge = found
-        code, method = code_or_method(request.password)
-        if method is not None:  # "sms", "push"...: this sign-in goes on another way
-            ledger.spend(challenge)
-            return self._validate(work, request.password)
-        spec = registry.kind(challenge.kind)
-        if spec.challenge is not None and spec.challenge.typed:  # a texted or emailed code
-            return self.app.phone.submit(work.loaded.integration, challenge.id, code or "")
-        if spec.family is Family.CODE:  # the prompt for an app's or a token's code
-            if not ledger.spend(challenge):  # older than 120 s
-                return ledger.state_expired(challenge)
-            return self._validate(work, code or "")
-        # push, voice, two-way SMS: decided on the phone; wait for it a little
-        decision = self._wait(work, Decision(Result.CHALLENGE, transaction_id=challenge.id))
-        if decision.result is Result.CHALLENGE:  # still pending: the State may come again
-            ledger.ask_again(challenge.id)
-        return decision
+        return self._reply(self.app.signin.sign_in(sign_in_request(work)), mode)
 
     def _reply(self, decision: Decision, mode: RadiusMode) -> tuple[int, list[tuple[int, bytes]]]:
         if decision.result is Result.ACCEPT:

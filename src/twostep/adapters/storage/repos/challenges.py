@@ -19,9 +19,11 @@ from sqlalchemy import (
 )
 
 from twostep.adapters.storage.prepared import Prepared
-from twostep.adapters.storage.tables import challenges, users
-from twostep.domain.challenges import Challenge, ChallengeState
-from twostep.domain.entities import MethodKind
+from twostep.adapters.storage.repos.tenants import parse_settings
+from twostep.adapters.storage.repos.users import user_from_row
+from twostep.adapters.storage.tables import challenges, tenants, users
+from twostep.domain.challenges import Challenge, ChallengeState, Parties
+from twostep.domain.entities import MethodKind, Tenant
 
 c = challenges.c
 _PENDING = ChallengeState.PENDING.value
@@ -30,6 +32,15 @@ _NAMES = [col.name for col in challenges.c]
 # The statements every challenge runs, compiled once (see prepared.py).
 _INSERT = Prepared(insert(challenges), _NAMES)
 _GET = Prepared(select(challenges).where(c.id == bindparam("b_id")))
+# A challenge with its tenant and user, in one statement (every answer needs all three).
+_PARTIES = select(
+    challenges,
+    tenants.c.name.label("t_name"),
+    tenants.c.settings.label("t_settings"),
+    *(col.label(f"u_{col.name}") for col in users.c),
+).select_from(
+    challenges.join(tenants, tenants.c.id == c.tenant_id).join(users, users.c.id == c.user_id)
+)
 _OPEN = (c.id == bindparam("b_id"), c.state == _PENDING, c.expires_at > bindparam("b_now"))
 # An accept also checks, in the same statement, that the user is not locked: a failure
 # locking the user on another node cannot slip between a check and the accept.
@@ -103,6 +114,14 @@ def _challenge(row: Any) -> Challenge:
     )
 
 
+def _parties(row: Any) -> Parties:
+    user = user_from_row(
+        SimpleNamespace(**{col.name: getattr(row, f"u_{col.name}") for col in users.c})
+    )
+    tenant = Tenant(id=row.tenant_id, name=row.t_name, settings=parse_settings(row.t_settings))
+    return Parties(_challenge(row), tenant, user)
+
+
 class SqlChallengeRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -145,6 +164,10 @@ class SqlChallengeRepo:
         return (
             _challenge(SimpleNamespace(**dict(zip(_NAMES, rows[0], strict=True)))) if rows else None
         )
+
+    def with_parties(self, challenge_id: str) -> Parties | None:
+        row = self.conn.execute(_PARTIES.where(c.id == challenge_id)).first()
+        return None if row is None else _parties(row)
 
     def accept(self, challenge_id: str, now: float, *, attempt: bool) -> bool:
         statement = _ACCEPT_ATTEMPT if attempt else _ACCEPT
@@ -230,14 +253,13 @@ class SqlChallengeRepo:
         row = self.conn.execute(stmt.order_by(c.created_at.desc()).limit(1)).first()
         return None if row is None else _challenge(row)
 
-    def overdue(self, now: float, limit: int) -> Sequence[Challenge]:
+    def overdue(self, now: float, limit: int) -> Sequence[Parties]:
         rows = self.conn.execute(
-            select(challenges)
-            .where(c.state == _PENDING, c.expires_at <= now)
+            _PARTIES.where(c.state == _PENDING, c.expires_at <= now)
             .order_by(c.expires_at)
             .limit(limit)
         )
-        return [_challenge(row) for row in rows]
+        return [_parties(row) for row in rows]
 
     def states(self, challenge_ids: Sequence[str]) -> Mapping[str, tuple[ChallengeState, float]]:
         if not challenge_ids:

@@ -63,6 +63,7 @@ class SqlSubjectRepo:
         else:
             rows = _BY_NAME.rows(self.conn, {"tenant_name": tenant_name, "user_key": key})
         tenant = user = None
+        password_hash = None
         found: list[Method] = []
         sealed: dict[str, bytes] = {}
         for row in rows:
@@ -70,7 +71,8 @@ class SqlSubjectRepo:
                 t = _part(row, _T, 0)
                 tenant = Tenant(id=t.id, name=t.name, settings=parse_settings(t.settings))
                 if row[_U_ID] is not None:
-                    user = user_from_row(_part(row, _U, _T_END))
+                    u = _part(row, _U, _T_END)
+                    user, password_hash = user_from_row(u), u.password_hash
             if row[_M_ID] is not None:
                 m = _part(row, _M, _U_END)
                 found.append(method_from_row(m))
@@ -79,4 +81,4 @@ class SqlSubjectRepo:
         if tenant is None:
             return None
         found.sort(key=lambda method: method.created_at)
-        return Subject(tenant, user, tuple(found), sealed)
+        return Subject(tenant, user, tuple(found), sealed, password_hash)

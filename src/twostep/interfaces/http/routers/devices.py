@@ -20,6 +20,7 @@ from twostep.adapters.gateways.push_webpush import vapid_public_key
 from twostep.bootstrap import App
 from twostep.domain.entities import Device
 from twostep.domain.errors import Unauthenticated
+from twostep.domain.ports import device_key
 from twostep.factors import app_push
 from twostep.interfaces import qr
 from twostep.interfaces.http.deps import AdminDep, AppDep
@@ -217,7 +218,7 @@ async def device_requests(
     me = await run_in_threadpool(_device, app, request, device)
     found = await run_in_threadpool(app.push.requests, me)
     if not found and wait > 0:
-        await request.app.state.device_waiter.wait(me.id, float(wait))
+        await app.waits.wait_async(device_key(me.id), float(wait))
         found = await run_in_threadpool(app.push.requests, me)
     return {
         "requests": [
@@ -244,7 +245,6 @@ async def answer_request(
     decision = await run_in_threadpool(
         app.push.answer, me, transaction_id, body.decision, body.number, body.nonce, body.signature
     )
-    request.app.state.waiter.poke()  # integrations waiting on this node learn it now
     return {
         "result": decision.result.value,
         "reason": decision.reason.value if decision.reason else None,

@@ -123,8 +123,7 @@ def delete_gateway(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Resp
 async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
     """A text message a user sent back (two-way SMS)."""
     hook = await _webhook(request, app.gateways.public_url)
-    await run_in_threadpool(app.phone.inbound_text, gateway, hook)
-    request.app.state.waiter.poke()
+    await run_in_threadpool(app.delivered.inbound_text, gateway, hook)
     return Response(status_code=204)
 
 
@@ -132,8 +131,7 @@ async def inbound_text(gateway: str, request: Request, app: AppDep) -> Response:
 async def call_event(gateway: str, request: Request, app: AppDep) -> Response:
     """Keys pressed in a call, or the call's status."""
     hook = await _webhook(request, app.gateways.public_url)
-    answer = await run_in_threadpool(app.phone.call_event, gateway, hook)
-    request.app.state.waiter.poke()
+    answer = await run_in_threadpool(app.delivered.call_event, gateway, hook)
     if answer is None:
         return Response(status_code=204)
     return Response(answer.body, media_type=answer.content_type)

@@ -26,11 +26,10 @@ from twostep.interfaces.http.deps import (
 )
 from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import CodeBody, ValidateAnswer, ValidateBody
-from twostep.interfaces.http.waiter import Waiter
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 # The fields of a sign-in whose refusal by the text rule is audited.
-_AUDITED = {("user",), ("code",), ("tenant",)}
+_AUDITED = {("user",), ("code",), ("tenant",), ("password",)}
 
 
 class KeyFirst(APIRoute):
@@ -66,7 +65,7 @@ def _refused(
     if _signin_refused(exc):
         assert isinstance(exc, RequestValidationError)
         user = exc.body.get("user")
-        app.authenticator.refuse(
+        app.signin.refuse(
             key_of(credentials),
             user if isinstance(user, str) else "",
             client_ip=_ip(exc.body.get("client_ip")),
@@ -101,31 +100,29 @@ router = APIRouter(prefix="/v1/validate", tags=["validate"], route_class=KeyFirs
 
 
 @router.post("", response_model=ValidateAnswer, responses=errors(404))
-async def validate(
-    body: ValidateBody, request: Request, app: AppDep, credentials: Credentials
-) -> Response:
+async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) -> Response:
     # The hottest route: the key is checked in the validation's own read, and the answer
     # is written directly rather than through response_model.
-    # Without a code, a challenge may be sent: a gateway's round trip must not hold the loop.
-    if app.storage.inline and body.code is not None:  # see SqlStorage.inline
+    # Without a code, a challenge may be sent: a gateway's round trip must not hold the loop;
+    # a password costs an argon2 check (tens of milliseconds).
+    if app.storage.inline and body.code is not None and body.password is None:  # see SqlStorage
         decision = _validate(app, credentials, body)
     else:
         decision = await run_in_threadpool(_validate, app, credentials, body)
-        if decision.number is not None or decision.transaction_id is not None:
-            request.app.state.device_waiter.poke()  # a device polling this node: look now
     return _answer(decision)
 
 
 def _validate(
     app: App, credentials: HTTPAuthorizationCredentials | None, body: ValidateBody
 ) -> Decision:
-    return app.authenticator.validate(
-        ValidateRequest(
+    return app.signin.sign_in(
+        SignInRequest(
             user=body.user,
             integration_key=key_of(credentials),
             tenant=body.tenant,
             code=body.code,
             method=body.method,
+            password=body.password,
             client_ip=body.client_ip,
         )
     )
@@ -136,19 +133,18 @@ def submit_code(
     transaction_id: str, body: CodeBody, app: AppDep, integration: IntegrationDep
 ) -> Response:
     """The code the user typed for a text-message challenge."""
-    return _answer(app.phone.submit(integration, transaction_id, body.code))
+    return _answer(app.delivered.submit(integration, transaction_id, body.code))
 
 
 @router.post("/{transaction_id}/resend", response_model=ValidateAnswer, responses=errors(409, 429))
 def resend(transaction_id: str, app: AppDep, integration: IntegrationDep) -> Response:
     """Send a text-message challenge again, with a new code (the old one stops working)."""
-    return _answer(app.phone.resend(integration, transaction_id))
+    return _answer(app.delivered.resend(integration, transaction_id))
 
 
 @router.get("/{transaction_id}", response_model=ValidateAnswer)
 async def wait_outcome(
     transaction_id: str,
-    request: Request,
     app: AppDep,
     integration: IntegrationDep,
     wait: Annotated[int, Query(ge=0, le=60)] = 0,
@@ -158,9 +154,8 @@ async def wait_outcome(
         app.challenges.outcome, integration, transaction_id
     )
     if decision.result is Result.CHALLENGE and wait > 0:
-        waiter: Waiter = request.app.state.waiter
         left = min(float(wait), expires_at - app.deps.clock.now() + 0.2)
-        await waiter.wait(decision.transaction_id or transaction_id, left)
+        await app.waits.wait_async(decision.transaction_id or transaction_id, left)
         decision, _ = await run_in_threadpool(app.challenges.outcome, integration, transaction_id)
     return _answer(decision)
 

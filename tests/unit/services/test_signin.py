@@ -12,7 +12,7 @@ from twostep.domain.errors import Forbidden
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors.otp import b32encode
 from twostep.services.admin import OPERATOR
-from twostep.services.authenticate import ValidateRequest
+from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -23,8 +23,8 @@ def vpn(app: App) -> Integration:
 
 
 def validate(app: App, vpn: Integration, user: str, code: str | None, **kw: object) -> Decision:
-    return app.authenticator.validate(
-        ValidateRequest(user=user, integration=vpn, code=code, **kw)  # type: ignore[arg-type]
+    return app.signin.sign_in(
+        SignInRequest(user=user, integration=vpn, code=code, **kw)  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,358 @@
+"""The one sign-in flow. Every interface calls it (the HTTP API, RADIUS; the pages and
+OpenID Connect to come), so every one gives the same reasons, audit events and lockout.
+
+1. resolve the integration's tenant and the user, with their methods (one short read)
+2. an unknown user costs the work of a real one and answers like a wrong code (or password)
+3. the primary password, when one is sent: checked first; a wrong one starts nothing
+4. policy: MFA disabled, locked, nothing registered
+5. the second factor: the asked-for kind (or a word the user typed) and the code
+   * a code: matched (CPU only) then claimed in one write (one-time across nodes)
+   * no code, an out-of-band kind: its challenge starts (a text, a call, an email, a push)
+   * no code, a code kind: a prompt for it (RADIUS challenge mode), else code_required
+6. a challenge the client cannot show is waited for here, up to the client's wait
+7. one audit event for the attempt (a challenge's answers write their own)
+
+A RADIUS State continues a challenge (``continue_``): its code, a word switching to
+another method, or nothing after approving on the phone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from twostep.domain.audit import AuditEvent
+from twostep.domain.entities import Integration, Method, MethodKind, MfaState, Tenant
+from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
+from twostep.domain.ports import PrimaryPasswords, Subject, Waits
+from twostep.domain.results import Decision, Reason, Result
+from twostep.domain.settings import TenantSettings
+from twostep.domain.text import printable_escape
+from twostep.factors import registry
+from twostep.factors.base import Family
+from twostep.services import codes, credentials
+from twostep.services.audit import new_event
+from twostep.services.challenges import ChallengeService, StartRequest, decided
+from twostep.services.context import Deps
+from twostep.services.delivered import DeliveredChallenges
+from twostep.services.lockout import count_failure
+from twostep.services.passwords import CODE_LENGTHS, split_candidates
+from twostep.services.push import PushService
+from twostep.services.states import States
+
+ASK_AGAIN = "Approve the sign-in, then press Enter"
+
+
+class Entry(StrEnum):
+    """What ``typed`` holds: the one field a client without more fields has."""
+
+    CODE = "code"  # a code, or a word naming a method (``push``, ``text``, ``call``)
+    PASSWORD_AND_CODE = "password_and_code"  # noqa: S105 - the password then the code, or ",word"
+    # The first answer of a client that shows challenges: nothing, a method's word, or the
+    # primary password it forwards (checked when the user has one; never a code).
+    PASSWORD_OR_WORD = "password_or_word"  # noqa: S105
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRequest:
+    """Who asks (an authenticated integration, or the key to check in the same read)
+    about which user, with what."""
+
+    user: str
+    integration: Integration | None = None
+    integration_key: str | None = None
+    tenant: str | None = None
+    code: str | None = None
+    method: MethodKind | None = None
+    password: str | None = None  # the primary password: checked first; the user needs one
+    typed: str | None = None  # what a client with one field sent (see ``entry``)
+    entry: Entry = Entry.CODE
+    state: str | None = None  # the challenge this request answers (a RADIUS State)
+    client_ip: str | None = None
+    interface: str = "http"
+    # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
+    # the next request finishes, instead of rejecting with code_required.
+    prompt_for_code: bool = False
+    # The sign-in can show something after a challenge starts (False: a RADIUS client without
+    # challenges, like RD Gateway): without it a push asks the device for approve or deny
+    # only, and a code sent by text or email is not sent at all.
+    can_prompt: bool = True
+    wait: float = 0.0  # seconds to wait here for a challenge answered on the phone
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A request's second factor once its fields are read."""
+
+    code: str | None
+    method: MethodKind | None
+    password: str | None  # a password to check (alone)
+    combined: str | None  # a password with the code after it, to split
+    required: bool  # the user must have a password (False: a NAS forwarded it)
+
+
+def _word_or_code(text: str | None) -> tuple[str | None, MethodKind | None]:
+    value = (text or "").strip()
+    if not value:
+        return None, None
+    picked = registry.by_word(value)
+    return (None, picked.kind) if picked is not None else (value, None)
+
+
+def _read(request: SignInRequest) -> _Asked:
+    if request.entry is Entry.PASSWORD_AND_CODE:
+        return _Asked(request.code, request.method, None, request.typed or "", required=True)
+    if request.entry is Entry.PASSWORD_OR_WORD:
+        code, method = _word_or_code(request.typed)
+        if code is not None:  # not a method's word: the password a NAS forwards
+            return _Asked(None, request.method, code, None, required=False)
+        return _Asked(None, method or request.method, None, None, required=False)
+    code, method = _word_or_code(request.typed)
+    return _Asked(
+        request.code if request.code is not None else code,
+        request.method or method,
+        request.password,
+        None,
+        required=True,
+    )
+
+
+class SignIn:
+    def __init__(
+        self,
+        deps: Deps,
+        primary: PrimaryPasswords,
+        challenges: ChallengeService,
+        states: States,
+        delivered: DeliveredChallenges,
+        push: PushService,
+        waits: Waits,
+    ) -> None:
+        self.deps = deps
+        self.primary = primary
+        self.challenges = challenges
+        self.states = states
+        self.delivered = delivered
+        self.push = push
+        self.waits = waits
+
+    def sign_in(self, request: SignInRequest) -> Decision:
+        if request.state is not None:
+            return self.continue_(request)
+        now = self.deps.clock.now()
+        subject, integration = self._load(request)  # step 1
+        event = self._event(request, subject, integration, now)
+        asked = _read(request)
+        user = subject.user
+        if asked.password is not None or asked.combined is not None:  # step 3
+            if user is not None and user.is_locked(now):
+                return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
+            passed, asked = self._primary(subject, asked)
+            if not passed:
+                return self._wrong_password(subject, event, now)
+        if user is None:  # step 2: unknown users answer exactly like a wrong code
+            codes.spend_like_a_code(asked.code or "", now)
+            return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
+
+        active = tuple(m for m in subject.methods if codes.usable(m, now))
+        listed = tuple(sorted({m.kind.value for m in active}))
+        settings = subject.tenant.settings
+        if user.mfa is MfaState.DISABLED:  # step 4
+            return self._finish(subject, event, Decision(Result.ACCEPT, Reason.MFA_NOT_REQUIRED))
+        if user.is_locked(now):
+            return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
+        if not active:
+            decision = Decision(Result.REJECT, Reason.NO_METHOD_REGISTERED)
+            return self._finish(subject, event, decision)
+
+        found = codes.candidates(user, active, asked.method, asked.code is not None)  # step 5
+        if not found:
+            decision = Decision(Result.REJECT, Reason.METHOD_NOT_REGISTERED, methods=listed)
+            kind = asked.method.value if asked.method else None
+            return self._finish(subject, replace(event, method=kind), decision)
+        first = found[0]
+        event = replace(event, method=first.kind.value, device=_device(first, settings))
+        if asked.code is None:
+            spec = registry.kind(first.kind)
+            start = StartRequest(subject.tenant, user, first, event, listed, request.can_prompt)
+            if spec.family is Family.PUSH:
+                return self._settle(request, integration, self.push.start(start))
+            if spec.family is Family.CHALLENGE:
+                return self._settle(request, integration, self.delivered.start(start))
+            if request.prompt_for_code:
+                return self.states.prompt_code(start)
+            decision = Decision(Result.REJECT, Reason.CODE_REQUIRED, methods=listed)
+            return self._finish(subject, event, decision)
+
+        method, matched = codes.match(
+            self.deps.secrets, found, subject.sealed, asked.code, now, settings
+        )
+        if method is not None:
+            event = replace(event, method=method.kind.value, device=_device(method, settings))
+        with self.deps.storage.transaction(write=True) as tx:
+            decision = codes.record(tx, user, method, matched, now, settings, listed)
+            tx.audit.add(subject.tenant.id, decided(event, decision))
+        return decision
+
+    def continue_(self, request: SignInRequest) -> Decision:
+        """A request answering a challenge (its RADIUS State): the code, a word for another
+        method, or nothing after approving on the phone. A State is single use."""
+        assert request.integration is not None and request.state is not None
+        integration, states = request.integration, self.states
+        found = states.resume(integration, request.state, request.user, request.client_ip)
+        if isinstance(found, Decision):  # forged, crossed or replayed: refused and audited
+            return found
+        code, method = _word_or_code(request.typed)
+        if method is not None:  # "sms", "push"...: this sign-in goes on another way
+            states.spend(found)
+            return self.sign_in(replace(request, state=None, typed=None, method=method))
+        spec = registry.kind(found.challenge.kind)
+        if spec.challenge is not None and spec.challenge.typed:  # a texted or emailed code
+            return self.delivered.answer_code(found, code or "")
+        if spec.family is Family.CODE:  # the prompt for an app's or a token's code
+            if not states.spend(found):  # older than its 120 s
+                return states.expired(found)
+            return self.sign_in(replace(request, state=None, typed=None, code=code or ""))
+        # Answered on the phone (a push, a call, a text back): wait for it a little.
+        return self._await(request, integration, found.challenge.id)
+
+    def refuse(
+        self,
+        integration_key: str | None,
+        user: str,
+        *,
+        client_ip: str | None = None,
+        integration: Integration | None = None,
+        interface: str = "http",
+    ) -> Decision:
+        """A sign-in refused before it started, by the text rule (a control character in
+        its user, code or tenant: domain/text.py). The key is checked first, as for any
+        sign-in (a RADIUS client is its own ``integration``); the refusal is audited in the
+        integration's own tenant as ``reject`` / ``invalid_request``, with the user as
+        sent, its control characters escaped."""
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            if integration is None:
+                integration = credentials.find_integration(tx, integration_key or "")
+            if integration is None:
+                raise Unauthenticated("an active integration key is required")
+            tenant = tx.tenants.by_id(integration.tenant_id)
+            if tenant is None:
+                raise TenantNotFound()
+            event = new_event(
+                self.deps.node,
+                now,
+                tenant.name,
+                tenant.settings,
+                printable_escape(user),
+                None,
+                integration=integration.name,
+                client_ip=client_ip,
+                interface=interface,
+            )
+            decision = Decision(Result.REJECT, Reason.INVALID_REQUEST)
+            tx.audit.add(tenant.id, decided(event, decision))
+        return decision
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _load(self, request: SignInRequest) -> tuple[Subject, Integration]:
+        with self.deps.storage.transaction() as tx:
+            integration = request.integration
+            if integration is None:  # the caller's key is checked in this same read
+                integration = credentials.find_integration(tx, request.integration_key or "")
+                if integration is None:
+                    raise Unauthenticated("an active integration key is required")
+            own = integration.tenant_id
+            if request.tenant is None:
+                found = tx.subjects.load(request.user, tenant_id=own)
+            else:
+                found = tx.subjects.load(request.user, tenant_name=request.tenant)
+        if found is None or found.tenant.id != own:
+            if request.tenant is None:
+                raise TenantNotFound()
+            # Same answer whether or not the other tenant exists.
+            raise Forbidden("this integration may only validate users of its own tenant")
+        return found, integration
+
+    def _primary(self, subject: Subject, asked: _Asked) -> tuple[bool, _Asked]:
+        """Check the primary password; a combined value is tried split every way it may
+        be (``password,code``, the password with the code's digits after it, alone)."""
+        tenant, user, stored = subject.tenant, subject.user, subject.password_hash
+        if asked.combined is None:
+            assert asked.password is not None
+            ok = self.primary.check(tenant, user, stored, asked.password)
+            return (ok is True or (ok is None and not asked.required)), asked
+        lengths = {m.otp.digits for m in subject.methods if m.otp is not None}
+        for password, rest in split_candidates(asked.combined, lengths or CODE_LENGTHS):
+            if self.primary.check(tenant, user, stored, password) is True:
+                code, method = _word_or_code(rest)
+                return True, replace(asked, code=code, method=method or asked.method)
+        return False, asked
+
+    def _wrong_password(self, subject: Subject, event: AuditEvent, now: float) -> Decision:
+        decision = Decision(Result.REJECT, Reason.INVALID_PASSWORD)
+        with self.deps.storage.transaction(write=True) as tx:
+            if subject.user is not None:
+                count_failure(tx, subject.user, now, subject.tenant.settings)
+            tx.audit.add(subject.tenant.id, decided(event, decision))
+        return decision
+
+    def _settle(
+        self, request: SignInRequest, integration: Integration, decision: Decision
+    ) -> Decision:
+        """A challenge just started, for a client that cannot show it: wait for its answer
+        on the phone here (a push, a call, a text back), up to the client's wait."""
+        if decision.result is not Result.CHALLENGE or request.can_prompt:
+            return decision
+        if decision.transaction_id is None:
+            return Decision(Result.REJECT, Reason.METHOD_NOT_SUPPORTED)
+        return self._await(request, integration, decision.transaction_id)
+
+    def _await(self, request: SignInRequest, integration: Integration, tx: str) -> Decision:
+        """The challenge's outcome once decided, within ``request.wait`` seconds. Still
+        pending then: asked again where the client shows challenges, else rejected (and
+        closed, so a late approval cannot contradict the answer the client already has)."""
+        deadline = time.monotonic() + request.wait
+        while True:
+            outcome, _expires = self.challenges.outcome(integration, tx)
+            left = deadline - time.monotonic()
+            if outcome.result is not Result.CHALLENGE or left <= 0:
+                break
+            self.waits.wait(tx, left)
+        if outcome.result is not Result.CHALLENGE:
+            return outcome
+        if request.can_prompt:
+            self.states.ask_again(tx)
+            return Decision(Result.CHALLENGE, transaction_id=tx, prompt=ASK_AGAIN)
+        self.challenges.time_out(integration, tx)
+        return Decision(Result.REJECT, Reason.TIMEOUT, transaction_id=tx)
+
+    def _finish(self, subject: Subject, event: AuditEvent, decision: Decision) -> Decision:
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.audit.add(subject.tenant.id, decided(event, decision))
+        return decision
+
+    def _event(
+        self, request: SignInRequest, subject: Subject, integration: Integration, now: float
+    ) -> AuditEvent:
+        tenant: Tenant = subject.tenant
+        return new_event(
+            self.deps.node,
+            now,
+            tenant.name,
+            tenant.settings,
+            request.user,
+            subject.user,
+            integration=integration.name,
+            client_ip=request.client_ip,
+            interface=request.interface,
+            method=request.method.value if request.method else None,
+        )
+
+
+def _device(method: Method, settings: TenantSettings) -> str | None:
+    if "device" not in settings.audit.audit_fields:
+        return None
+    return method.serial or method.id
