@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twostep.domain.entities import MfaState, RadiusMode, Role
+from twostep.factors import registry
 from twostep.factors.oath_token import MAX_COUNTER
 from twostep.interfaces.cli import choices
 from twostep.services.admin import DEFAULT_TENANT
@@ -12,6 +13,10 @@ def test_the_choices_are_the_enums_values() -> None:
     assert tuple(s.value for s in MfaState) == choices.MFA_STATES
     assert tuple(r.value for r in Role) == choices.ROLES
     assert tuple(m.value for m in RadiusMode) == choices.RADIUS_MODES
+
+
+def test_the_method_kinds_are_the_registrys_enrollable_ones() -> None:
+    assert tuple(k.kind.value for k in registry.enrollable()) == choices.METHOD_KINDS
 
 
 def test_the_constants_are_the_services_and_factors() -> None:

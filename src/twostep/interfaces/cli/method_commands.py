@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from twostep.interfaces.cli.choices import MAX_COUNTER
+from twostep.interfaces.cli.choices import MAX_COUNTER, METHOD_KINDS
 from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
 
 
@@ -22,7 +22,7 @@ def methods() -> None:
     help="Enroll a method of kind KIND for the user USER: app_code prints its URI and QR code.",
 )
 @click.argument("user")
-@click.argument("kind", type=click.Choice(["app_code", "oath_token", "sms", "sms_reply", "voice"]))
+@click.argument("kind", type=click.Choice(METHOD_KINDS))
 @click.option("--label", help="A name the user recognises it by.")
 @click.option("--serial", help="oath_token: the token's serial number.")
 @click.option("--secret", help="oath_token: the seed, base32 (or hex:...).")
@@ -61,6 +61,7 @@ def methods() -> None:
     help="oath_token (HOTP): the next counter.",
 )
 @click.option("--phone", help="sms, sms_reply, voice: the number, e.g. +14155550123.")
+@click.option("--email", help="email: the address codes are sent to.")
 @click.option(
     "--with-pin",
     is_flag=True,
@@ -80,42 +81,57 @@ def methods_add(
     period: str,
     counter: int,
     phone: str | None,
+    email: str | None,
     with_pin: bool,
     tenant: str,
 ) -> None:
-    from twostep.domain.entities import MethodKind, OtpAlgorithm, OtpParams, OtpType
-    from twostep.domain.phone import mask_phone
+    from twostep.domain.entities import MethodKind
+    from twostep.factors import registry
     from twostep.interfaces import qr
     from twostep.services.admin import OPERATOR
-    from twostep.services.enroll import TokenSpec
 
-    app = wired()
-    if kind in ("sms", "sms_reply", "voice"):
-        if not phone:
-            raise click.UsageError(f"{kind} needs --phone")
+    spec = registry.kind(MethodKind(kind))
+    assert spec.fields is not None
+    given = {
+        "label": label,
+        "serial": serial,
+        "secret": secret,
+        "otp_type": otp_type,
+        "algorithm": algorithm,
+        "digits": int(digits),
+        "period": int(period),
+        "counter": counter,
+        "phone": phone,
+        "email": email,
+    }
+    # The options this kind takes (the others keep their defaults unsaid); a missing one
+    # is the kind's own refusal, naming it.
+    values = {k: v for k, v in given.items() if k in spec.fields.model_fields and v is not None}
+    if with_pin:
+        if "pin" not in spec.fields.model_fields:
+            raise click.UsageError(f"{kind} takes no PIN")
         # Prompted, not an argument: a PIN must not land in the shell's history.
-        pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True) if with_pin else None
-        method = app.enroll.enroll_phone(
-            OPERATOR, tenant, user, MethodKind(kind), phone, label, pin
-        )
-        click.echo(
-            f"{kind} to {mask_phone(method.phone or phone)} registered as method {method.id}"
-        )
+        values["pin"] = click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    done = wired().enroll.enroll(OPERATOR, tenant, user, spec.kind, values)
+    method, uri = done.method, done.shown.get("otpauth_uri")
+    if uri is not None:
+        click.echo(qr.terminal(uri))
+        click.echo(uri)
+        click.echo(f"method {method.id} is pending: confirm it with a code:")
+        click.echo(f"  twostep methods confirm {user} {method.id} CODE")
         return
-    if kind == "app_code":
-        enrollment = app.enroll.enroll_app_code(OPERATOR, tenant, user, label)
-        click.echo(qr.terminal(enrollment.otpauth_uri))
-        click.echo(enrollment.otpauth_uri)
-        click.echo(f"method {enrollment.method.id} is pending: confirm it with a code:")
-        click.echo(f"  twostep methods confirm {user} {enrollment.method.id} CODE")
-        return
-    if not serial or not secret:
-        raise click.UsageError("oath_token needs --serial and --secret")
-    params = OtpParams(OtpType(otp_type), OtpAlgorithm(algorithm), int(digits), int(period))
-    method = app.enroll.enroll_oath_token(
-        OPERATOR, tenant, user, TokenSpec(serial, secret, params, counter, label)
-    )
-    click.echo(f"token {serial} registered for {user} as method {method.id}")
+    where = _destination(method.phone, method.email) or method.serial or ""
+    click.echo(f"{kind} {where} registered for {user} as method {method.id}".replace("  ", " "))
+
+
+def _destination(phone: str | None, email: str | None) -> str | None:
+    """The number or address, masked as the sign-in shows it."""
+    from twostep.domain.phone import mask_phone
+    from twostep.factors.email import mask_address
+
+    if phone:
+        return f"to {mask_phone(phone)}"
+    return f"to {mask_address(email)}" if email else None
 
 
 @methods.command(
