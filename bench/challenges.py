@@ -31,7 +31,7 @@ from bench.population import build_app
 from bench.report import machine
 from bench.server import HOST, Server
 from twostep.domain.entities import MethodKind
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
 
 SETTINGS = {

@@ -25,7 +25,7 @@ from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.entities import MethodKind, MethodStatus, MfaState, OtpParams, OtpType
 from twostep.domain.names import name_key
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.factors import otp
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
 from twostep.services.context import method_context

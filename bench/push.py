@@ -43,7 +43,7 @@ from bench.population import build_app
 from bench.report import machine
 from bench.server import HOST, Server, cpu_since, tree_cpu
 from twostep.authenticator.signing import DeviceKey, answer_signature, authorization
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR
 from twostep.services.devices import DeviceKey as PublicKey
 

@@ -60,7 +60,7 @@ from twostep.adapters.storage import tables
 from twostep.bootstrap import App
 from twostep.domain.entities import OtpParams
 from twostep.domain.names import name_key
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.factors import otp
 from twostep.interfaces.radius import packet
 from twostep.services.admin import DEFAULT_TENANT, OPERATOR

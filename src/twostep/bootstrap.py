@@ -26,7 +26,9 @@ from twostep.adapters.waits import PolledWaits
 from twostep.config import Config
 from twostep.domain.challenges import ChallengeState
 from twostep.domain.errors import SecretKeyError
-from twostep.domain.ports import DEVICE_KEY, Clock, KeyManager, device_key
+from twostep.domain.ports.challenges import DEVICE_KEY, device_key
+from twostep.domain.ports.clock import Clock
+from twostep.domain.ports.secrets import KeyManager
 from twostep.services.admin import AdminService
 from twostep.services.audit import AuditService
 from twostep.services.challenges import ChallengeService

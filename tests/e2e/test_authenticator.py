@@ -21,7 +21,7 @@ from tests.support.servers import serving
 from twostep.bootstrap import build
 from twostep.config import Config
 from twostep.domain.entities import Role
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.services.admin import OPERATOR
 
 pytestmark = pytest.mark.slow

@@ -48,7 +48,7 @@ from twostep.adapters.gateways.common import sign
 from twostep.bootstrap import build
 from twostep.config import Config
 from twostep.domain.entities import MethodKind, Role
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.factors import phone_text
 from twostep.services.admin import OPERATOR
 

@@ -16,7 +16,7 @@ from tests.support.servers import serving
 from twostep.bootstrap import build
 from twostep.config import Config
 from twostep.domain.entities import OtpParams, OtpType
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.factors import otp
 from twostep.services.admin import OPERATOR
 from twostep.services.enroll import TokenSpec

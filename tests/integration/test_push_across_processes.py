@@ -28,7 +28,7 @@ from twostep.authenticator.uri import ACTIVATE_PATH
 from twostep.bootstrap import build
 from twostep.config import Config
 from twostep.domain.entities import Role
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.services.admin import OPERATOR
 
 USERS = 200

@@ -18,7 +18,7 @@ from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import MethodKind
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
 from twostep.services.signin import SignInRequest

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from twostep.bootstrap import App
 from twostep.domain.entities import Integration, Method, MfaState, OtpParams, OtpType
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.factors import otp
 from twostep.services.admin import OPERATOR
 from twostep.services.enroll import TokenSpec

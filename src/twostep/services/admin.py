@@ -33,7 +33,8 @@ from twostep.domain.errors import (
 )
 from twostep.domain.names import new_user_name
 from twostep.domain.phone import normalize_phone
-from twostep.domain.ports import NewUser, Transaction
+from twostep.domain.ports.storage import Transaction
+from twostep.domain.ports.users import NewUser
 from twostep.domain.settings import TenantSettings
 from twostep.services import credentials
 from twostep.services.context import Deps

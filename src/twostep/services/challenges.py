@@ -20,13 +20,18 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from twostep.domain.audit import AuditEvent
 from twostep.domain.challenges import Challenge, ChallengeState, Parties
 from twostep.domain.delivery import Channel
 from twostep.domain.entities import Integration, Method, Tenant, User
 from twostep.domain.errors import TransactionNotFound
-from twostep.domain.ports import AlertSink, Transaction, Waits
+from twostep.domain.ports.alerts import AlertSink
+from twostep.domain.ports.audit import AuditSink
+from twostep.domain.ports.challenges import ChallengeRepo, Waits
+from twostep.domain.ports.storage import Storage
+from twostep.domain.ports.users import Lockout
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.factors import registry
@@ -42,9 +47,24 @@ PURGE_AFTER = 86400  # finished challenges are kept a day (to audit late replies
 
 _TRANSACTION_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 
+
+class LedgerWork(Protocol):
+    """The unit of work of deciding challenges: the challenges, the users' lockout, the
+    audit log."""
+
+    @property
+    def challenges(self) -> ChallengeRepo: ...
+
+    @property
+    def users(self) -> Lockout: ...
+
+    @property
+    def audit(self) -> AuditSink: ...
+
+
 # One answer's conditional update, in the answer's write transaction: the decision when it
 # won, None when the challenge was no longer open to it.
-Claim = Callable[[Transaction], Decision | None]
+Claim = Callable[[LedgerWork], Decision | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +96,7 @@ class ChallengeService:
         self, deps: Deps, alerts: AlertSink | None = None, waits: Waits | None = None
     ) -> None:
         self.deps = deps
+        self.storage: Storage[LedgerWork] = deps.storage
         self.alerts = alerts
         self.waits = waits  # told of every decision here: its waiters wake at once
 
@@ -86,7 +107,7 @@ class ChallengeService:
         never issued (checked before any lookup: a forged id may hold any octet)."""
         if not is_transaction_id(challenge_id):
             return None
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             return tx.challenges.with_parties(challenge_id)
 
     def load(self, integration: Integration, challenge_id: str) -> Parties:
@@ -122,7 +143,7 @@ class ChallengeService:
         approval on the device, "#" in the call."""
         challenge, user = parties.challenge, parties.user
 
-        def claim(tx: Transaction) -> Decision | None:
+        def claim(tx: LedgerWork) -> Decision | None:
             if not tx.challenges.accept(challenge.id, now, attempt=attempt):
                 return None
             tx.users.reset_failures_unless_locked(user.id, now)
@@ -135,7 +156,7 @@ class ChallengeService:
         that spends the budget decides the challenge (``too_many_attempts``)."""
         challenge_id = parties.challenge.id
 
-        def claim(tx: Transaction) -> Decision | None:
+        def claim(tx: LedgerWork) -> Decision | None:
             after = tx.challenges.fail_attempt(challenge_id, now)
             if after is None:
                 return None
@@ -153,7 +174,7 @@ class ChallengeService:
         left without "#". ``counts``: also one failure toward the lockout."""
         challenge_id = parties.challenge.id
 
-        def claim(tx: Transaction) -> Decision | None:
+        def claim(tx: LedgerWork) -> Decision | None:
             if not tx.challenges.decide(challenge_id, ChallengeState.REJECTED, reason.value, now):
                 return None
             if counts:
@@ -169,7 +190,7 @@ class ChallengeService:
         user locked for the next sign-ins. A report sent again is a replay."""
         challenge_id = parties.challenge.id
 
-        def claim(tx: Transaction) -> Decision | None:
+        def claim(tx: LedgerWork) -> Decision | None:
             if not tx.challenges.decide(
                 challenge_id, ChallengeState.REJECTED, Reason.FRAUD_REPORTED.value, now
             ):
@@ -189,7 +210,7 @@ class ChallengeService:
         challenge_id = parties.challenge.id
         event = self.event(parties, now)
         reported: Decision | None = None  # the outcome a fraud report was recorded against
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             decision = claim(tx)
             if decision is not None:
                 tx.audit.add(parties.tenant.id, decided(event, decision))
@@ -219,7 +240,7 @@ class ChallengeService:
             self._alert(parties, now, fraud, reported)
         return outcome
 
-    def _final(self, tx: Transaction, parties: Parties, now: float) -> tuple[Decision, bool]:
+    def _final(self, tx: LedgerWork, parties: Parties, now: float) -> tuple[Decision, bool]:
         """The outcome after an answer's update lost. A challenge still pending lost it to
         its expiry or to its user's lock: that is decided now (the expiry audited as the
         sweep would). True when this answer is the one that rejected it (the lock)."""
@@ -242,7 +263,7 @@ class ChallengeService:
             current = tx.challenges.get(challenge_id) or current  # decided meanwhile
         return outcome_of(current), False
 
-    def _lock_for_fraud(self, tx: Transaction, parties: Parties) -> None:
+    def _lock_for_fraud(self, tx: LedgerWork, parties: Parties) -> None:
         if parties.tenant.settings.lockout.fraud_blocks_user:
             tx.users.lock(parties.user.id, FOREVER)  # until an admin unlocks
 
@@ -291,7 +312,7 @@ class ChallengeService:
         and audit it, if this node did; False (and nothing written) if it was decided."""
         challenge_id = parties.challenge.id
         decision = Decision(Result.REJECT, reason, transaction_id=challenge_id)
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             if not tx.challenges.finish(challenge_id, ChallengeState.REJECTED, reason.value, now):
                 return False
             tx.audit.add(parties.tenant.id, decided(self.event(parties, now), decision))
@@ -301,9 +322,9 @@ class ChallengeService:
     def expire_overdue(self, limit: int = 100) -> int:
         """Reject (and audit) challenges nobody answered in time; returns how many."""
         now = self.deps.clock.now()
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             overdue = tx.challenges.overdue(now, limit)
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.challenges.purge(now - PURGE_AFTER)
         return sum(1 for parties in overdue if self.close(parties, Reason.TIMEOUT, now))
 
@@ -312,7 +333,7 @@ class ChallengeService:
     def audit_decision(
         self, tenant_id: int, event: AuditEvent, decision: Decision, detail: str | None = None
     ) -> None:
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.audit.add(tenant_id, decided(event, decision, detail))
 
     def event(self, parties: Parties, now: float) -> AuditEvent:
@@ -339,7 +360,7 @@ class ChallengeService:
 
 
 def admit(
-    tx: Transaction,
+    tx: LedgerWork,
     request: StartRequest,
     event: AuditEvent,
     refused: str | None,

@@ -5,9 +5,12 @@ update: two nodes cannot both accept it), with the failure count."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from twostep.domain.entities import Method, MethodKind, MethodStatus, OtpParams, User
-from twostep.domain.ports import SecretBox, Transaction
+from twostep.domain.ports.methods import OneTimeClaims
+from twostep.domain.ports.secrets import SecretBox
+from twostep.domain.ports.users import Lockout
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.sealing import method_context
 from twostep.domain.settings import TenantSettings
@@ -69,8 +72,18 @@ def match(
     return None, None
 
 
+class ClaimWork(Protocol):
+    """What recording a code's outcome needs of a unit of work."""
+
+    @property
+    def methods(self) -> OneTimeClaims: ...
+
+    @property
+    def users(self) -> Lockout: ...
+
+
 def record(
-    tx: Transaction,
+    tx: ClaimWork,
     user: User,
     method: Method | None,
     found: CodeMatch | None,

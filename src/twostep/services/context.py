@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twostep.domain.ports import Clock, SecretBox, Storage
+from twostep.domain.ports.clock import Clock
+from twostep.domain.ports.secrets import SecretBox
+from twostep.domain.ports.storage import Storage, Transaction
 from twostep.domain.sealing import device_context, gateway_context, method_context
 
 
@@ -18,7 +20,7 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    storage: Storage
+    storage: Storage[Transaction]
     secrets: SecretBox
     clock: Clock
     node: Node

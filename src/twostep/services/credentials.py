@@ -13,10 +13,11 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from twostep.domain.entities import AdminKey, Integration
-from twostep.domain.ports import Transaction
+from twostep.domain.ports.credentials import IntegrationRepo
+from twostep.domain.ports.storage import Transaction
 
 INTEGRATION_PREFIX = "tsi"
 ADMIN_PREFIX = "tsa"
@@ -52,7 +53,12 @@ def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
 
 
-def find_integration(tx: Transaction, key: str) -> Integration | None:
+class IntegrationKeys(Protocol):
+    @property
+    def integrations(self) -> IntegrationRepo: ...
+
+
+def find_integration(tx: IntegrationKeys, key: str) -> Integration | None:
     """The active integration whose key this is, else None (same work either way)."""
     return _find(tx.integrations.by_key_id, key, INTEGRATION_PREFIX)
 

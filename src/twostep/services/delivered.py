@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 from urllib.parse import quote
 
 from twostep.domain.audit import AuditEvent
@@ -35,7 +36,9 @@ from twostep.domain.errors import (
     TransactionNotFound,
 )
 from twostep.domain.phone import mask_phone, normalise_phone
-from twostep.domain.ports import Transaction
+from twostep.domain.ports.challenges import DeliveryRepo
+from twostep.domain.ports.methods import SealedSecrets
+from twostep.domain.ports.storage import Storage
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.sealing import method_context
 from twostep.domain.settings import TenantSettings
@@ -43,6 +46,7 @@ from twostep.factors import phone_text, registry
 from twostep.factors.base import ChallengeRules, Family
 from twostep.services.challenges import (
     ChallengeService,
+    LedgerWork,
     StartRequest,
     admit,
     audited_phone,
@@ -78,11 +82,22 @@ class _Opened:
     event: AuditEvent  # the sign-in's event, its destination filled in
 
 
+class DeliveredWork(LedgerWork, Protocol):
+    """Deciding, with the delivery limits and the voice PINs."""
+
+    @property
+    def deliveries(self) -> DeliveryRepo: ...
+
+    @property
+    def methods(self) -> SealedSecrets: ...
+
+
 class DeliveredChallenges:
     def __init__(
         self, deps: Deps, ledger: ChallengeService, delivery: Delivery, public_url: str
     ) -> None:
         self.deps = deps
+        self.storage: Storage[DeliveredWork] = deps.storage
         self.ledger = ledger
         self.delivery = delivery
         self.public_url = public_url.rstrip("/")
@@ -103,7 +118,7 @@ class DeliveredChallenges:
                 transaction_id=challenge.id,
                 methods=request.methods,
             )
-            with self.deps.storage.transaction(write=True) as tx:
+            with self.storage.transaction(write=True) as tx:
                 failed = Reason.DELIVERY_FAILED.value
                 now = challenge.created_at
                 tx.challenges.finish(challenge.id, ChallengeState.REJECTED, failed, now)
@@ -122,7 +137,7 @@ class DeliveredChallenges:
             methods=request.methods,
             prompt=phone_text.words(prompt, opened.language, number=opened.rules.mask(destination)),
         )
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.challenges.delivered(challenge.id, gateway)
             tx.audit.add(tenant.id, decided(opened.event, decision, f"sent by {gateway}"))
         return decision
@@ -153,7 +168,7 @@ class DeliveredChallenges:
         if refused is not None or rules is None or destination is None:
             reason, detail = refused or (Reason.METHOD_NOT_SUPPORTED, None)
             decision = Decision(Result.REJECT, reason, methods=request.methods)
-            with self.deps.storage.transaction(write=True) as tx:
+            with self.storage.transaction(write=True) as tx:
                 tx.audit.add(tenant.id, decided(event, decision, detail))
             return decision
 
@@ -176,7 +191,7 @@ class DeliveredChallenges:
             integration=event.integration,
             client_ip=event.client_ip,
         )
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             limit = _reserve(tx, request, rules.channel, now)
             refusal = admit(
                 tx, request, event, f"{limit} limit reached" if limit else None, challenge, now
@@ -264,7 +279,7 @@ class DeliveredChallenges:
             raise ResendRefused("only texts and emails are resent; place a new call instead")
         phone = tenant.settings.phone
         code = phone_text.new_code()
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             digest = self._digest(challenge.id, code)
             if not tx.challenges.resend(
                 challenge.id, digest, now, phone.resend_interval, phone.max_sends
@@ -293,7 +308,7 @@ class DeliveredChallenges:
             self._deliver(tenant.id, opened)
         except DeliveryFailed as exc:
             decision = Decision(Result.REJECT, Reason.DELIVERY_FAILED, transaction_id=challenge.id)
-            with self.deps.storage.transaction(write=True) as tx:
+            with self.storage.transaction(write=True) as tx:
                 tx.challenges.finish(
                     challenge.id, ChallengeState.REJECTED, Reason.DELIVERY_FAILED.value, now
                 )
@@ -314,7 +329,7 @@ class DeliveredChallenges:
             return
         tenants = None if tenant_id is None else [tenant_id]
         now = self.deps.clock.now()
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             pending = tx.challenges.pending_for(tenants, sender, _REPLIED)
             latest = None if pending else tx.challenges.latest_for(tenants, sender, _REPLIED)
         answered = self._replied_to(pending, text) if pending else latest
@@ -392,7 +407,7 @@ class DeliveredChallenges:
     def _pin_ok(self, parties: Parties, digits: str) -> bool | None:
         """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""
         method_id = parties.challenge.method_id
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             sealed = tx.methods.sealed_pin(method_id)
         if sealed is None:
             if parties.tenant.settings.phone.voice_pin_required:
@@ -404,11 +419,11 @@ class DeliveredChallenges:
     def _needs_pin(self, opened: _Opened) -> bool:
         if opened.settings.phone.voice_pin_required:
             return True
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             return tx.methods.sealed_pin(opened.challenge.method_id) is not None
 
 
-def _reserve(tx: Transaction, request: StartRequest, channel: Channel, now: float) -> str | None:
+def _reserve(tx: DeliveredWork, request: StartRequest, channel: Channel, now: float) -> str | None:
     """Count one text, call or email against the user's and the tenant's windows, or say
     which limit is full."""
     phone = request.tenant.settings.phone

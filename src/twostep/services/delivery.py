@@ -30,7 +30,7 @@ from twostep.domain.delivery import (
     WebhookRefused,
 )
 from twostep.domain.errors import GatewayNotFound, InvalidSetting
-from twostep.domain.ports import GatewayRecord
+from twostep.domain.ports.gateways import GatewayRecord
 from twostep.services.context import Deps, gateway_context
 
 log = logging.getLogger("twostep.delivery")

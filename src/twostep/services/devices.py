@@ -32,7 +32,9 @@ from twostep.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-from twostep.domain.ports import NewDevice, NewMethod, Transaction
+from twostep.domain.ports.devices import NewDevice
+from twostep.domain.ports.methods import NewMethod
+from twostep.domain.ports.storage import Transaction
 from twostep.factors import app_push, otp
 from twostep.factors.app_code import AppCodeFactor, provisioning_uri
 from twostep.services.admin import keep_a_default, tenant_for, user_for

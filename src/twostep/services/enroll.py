@@ -24,7 +24,8 @@ from twostep.domain.errors import (
     ResyncFailed,
     SerialInUse,
 )
-from twostep.domain.ports import NewMethod, Transaction
+from twostep.domain.ports.methods import NewMethod
+from twostep.domain.ports.storage import Transaction
 from twostep.factors import otp, registry
 from twostep.factors.base import EnrollContext, Fields
 from twostep.factors.resync import resync_target

@@ -14,7 +14,7 @@ from typing import Any
 from twostep.domain.delivery import GatewaySpecs
 from twostep.domain.entities import AdminKey
 from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput, InvalidSetting
-from twostep.domain.ports import GatewayRecord
+from twostep.domain.ports.gateways import GatewayRecord
 from twostep.domain.text import first_refused
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, gateway_context

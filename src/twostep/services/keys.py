@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twostep.domain.ports import KeyManager, SecretBox, Storage, Transaction
+from twostep.domain.ports.secrets import KeyManager, SecretBox
+from twostep.domain.ports.storage import Storage, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ def reseal(tx: Transaction, box: SecretBox) -> int:
     return count
 
 
-def rotate_secrets(storage: Storage, keys: KeyManager) -> RotationReport:
+def rotate_secrets(storage: Storage[Transaction], keys: KeyManager) -> RotationReport:
     """Phase 1 adds a new current key (old keys still open), phase 2 re-encrypts every
     secret in one transaction, phase 3 retires the old keys. A crash in between leaves
     every secret readable: before phase 2 commits under the old key, after under the new."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from twostep.domain.entities import User
-from twostep.domain.ports import Transaction
+from twostep.domain.ports.users import Lockout
 from twostep.domain.settings import TenantSettings
 
 log = logging.getLogger("twostep.lockout")
@@ -13,7 +14,14 @@ log = logging.getLogger("twostep.lockout")
 FOREVER = 2.0**53  # a lock without an end: lockout_seconds 0, or a fraud report
 
 
-def count_failure(tx: Transaction, user: User, now: float, settings: TenantSettings) -> bool:
+class LockoutWork(Protocol):
+    """What counting a failure needs of a unit of work."""
+
+    @property
+    def users(self) -> Lockout: ...
+
+
+def count_failure(tx: LockoutWork, user: User, now: float, settings: TenantSettings) -> bool:
     """Count one failure in ``tx`` (one atomic update, so failures on every node count);
     True when this one locked the user."""
     rules = settings.lockout

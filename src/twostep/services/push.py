@@ -14,16 +14,20 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from twostep.domain.challenges import Challenge, ChallengeState
 from twostep.domain.delivery import ChannelGone, GatewayError, PushChannels
 from twostep.domain.entities import Device, Tenant, User
 from twostep.domain.errors import InvalidInput, TransactionNotFound
-from twostep.domain.ports import Transaction, Waits, device_key
+from twostep.domain.ports.challenges import DeliveryRepo, Waits, device_key
+from twostep.domain.ports.devices import DeviceRepo
+from twostep.domain.ports.storage import Storage
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors import app_push
 from twostep.services.challenges import (
     ChallengeService,
+    LedgerWork,
     StartRequest,
     admit,
     decided,
@@ -52,6 +56,16 @@ class PushRequest:
     number_required: bool  # False: approve or deny only (the sign-in shows no number)
 
 
+class PushWork(LedgerWork, Protocol):
+    """Deciding, with the push-fatigue counts and the user's devices."""
+
+    @property
+    def deliveries(self) -> DeliveryRepo: ...
+
+    @property
+    def devices(self) -> DeviceRepo: ...
+
+
 class PushService:
     def __init__(
         self,
@@ -61,6 +75,7 @@ class PushService:
         waits: Waits | None = None,
     ) -> None:
         self.deps = deps
+        self.storage: Storage[PushWork] = deps.storage
         self.challenges = challenges
         self.channels = channels
         self.waits = waits  # a device long-polling this node hears of a request at once
@@ -72,7 +87,7 @@ class PushService:
         tenant, user, method = request.tenant, request.user, request.method
         settings = tenant.settings
         event = request.event
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             device = tx.devices.by_id(method.device_id or "")
         if device is None:
             decision = Decision(
@@ -90,7 +105,7 @@ class PushService:
             user=user.name,
         )
         challenge_id = new_transaction_id()
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             refused = self._fatigue(tx, tenant, user, now)
             challenge = Challenge(
                 id=challenge_id,
@@ -135,7 +150,7 @@ class PushService:
 
     def requests(self, device: Device) -> Sequence[PushRequest]:
         now = self.deps.clock.now()
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             pending = tx.challenges.pending_for_device(device.id, now)
         return [
             PushRequest(
@@ -189,7 +204,7 @@ class PushService:
     # -- internals ---------------------------------------------------------------------------
 
     @staticmethod
-    def _fatigue(t: Transaction, tenant: Tenant, user: User, now: float) -> str | None:
+    def _fatigue(t: PushWork, tenant: Tenant, user: User, now: float) -> str | None:
         """Why a new request would be one too many, or None."""
         settings = tenant.settings
         if t.challenges.pending_count(user.id, _KIND, now) >= settings.push.push_max_pending:
@@ -213,7 +228,7 @@ class PushService:
         """Tell the device it has a request. Best effort: the pull channel always works."""
         if device.push_kind == "pull":
             return
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             sealed = tx.devices.sealed_channel(device.id)
         channel = (
             json.loads(self.deps.secrets.open(sealed, device_context(device.id))) if sealed else {}
@@ -224,7 +239,7 @@ class PushService:
             # The app was removed or its subscription expired: stop pushing to nowhere. The
             # device keeps pulling, and PUT /v1/devices/{id}/push sets a new channel.
             log.info("device %s: its %s channel is gone; now pull", device.id, device.push_kind)
-            with self.deps.storage.transaction(write=True) as tx:
+            with self.storage.transaction(write=True) as tx:
                 tx.devices.set_push(device.id, "pull", None)
         except GatewayError as exc:
             log.warning("push to device %s (%s) failed: %s", device.id, device.push_kind, exc)

@@ -24,7 +24,7 @@ from twostep.domain.errors import (
     InvalidInput,
     NetworkOverlap,
 )
-from twostep.domain.ports import Transaction
+from twostep.domain.ports.storage import Transaction
 from twostep.domain.sealing import radius_client_context
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps

@@ -21,11 +21,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Protocol
 
 from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import Integration, Method, MethodKind, MfaState, Tenant
 from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
-from twostep.domain.ports import PrimaryPasswords, Subject, Waits
+from twostep.domain.ports.audit import AuditSink
+from twostep.domain.ports.challenges import Waits
+from twostep.domain.ports.credentials import IntegrationRepo
+from twostep.domain.ports.methods import OneTimeClaims
+from twostep.domain.ports.storage import Storage
+from twostep.domain.ports.subjects import Subject, SubjectRepo
+from twostep.domain.ports.tenants import TenantRepo
+from twostep.domain.ports.users import Lockout, PrimaryPasswords
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.domain.text import printable_escape
@@ -118,6 +126,29 @@ def _read(request: SignInRequest) -> _Asked:
     )
 
 
+class SignInWork(Protocol):
+    """The unit of work a sign-in needs, and all it may touch: the one read of the user,
+    the integration's key, the one-time claims, the lockout counters, the audit log."""
+
+    @property
+    def subjects(self) -> SubjectRepo: ...
+
+    @property
+    def integrations(self) -> IntegrationRepo: ...
+
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+    @property
+    def methods(self) -> OneTimeClaims: ...
+
+    @property
+    def users(self) -> Lockout: ...
+
+    @property
+    def audit(self) -> AuditSink: ...
+
+
 class SignIn:
     def __init__(
         self,
@@ -130,6 +161,7 @@ class SignIn:
         waits: Waits,
     ) -> None:
         self.deps = deps
+        self.storage: Storage[SignInWork] = deps.storage
         self.primary = primary
         self.challenges = challenges
         self.states = states
@@ -190,7 +222,7 @@ class SignIn:
         )
         if method is not None:
             event = replace(event, method=method.kind.value, device=_device(method, settings))
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             decision = codes.record(tx, user, method, matched, now, settings, listed)
             tx.audit.add(subject.tenant.id, decided(event, decision))
         return decision
@@ -232,7 +264,7 @@ class SignIn:
         integration's own tenant as ``reject`` / ``invalid_request``, with the user as
         sent, its control characters escaped."""
         now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             if integration is None:
                 integration = credentials.find_integration(tx, integration_key or "")
             if integration is None:
@@ -258,7 +290,7 @@ class SignIn:
     # -- steps -------------------------------------------------------------------------
 
     def _load(self, request: SignInRequest) -> tuple[Subject, Integration]:
-        with self.deps.storage.transaction() as tx:
+        with self.storage.transaction() as tx:
             integration = request.integration
             if integration is None:  # the caller's key is checked in this same read
                 integration = credentials.find_integration(tx, request.integration_key or "")
@@ -293,7 +325,7 @@ class SignIn:
 
     def _wrong_password(self, subject: Subject, event: AuditEvent, now: float) -> Decision:
         decision = Decision(Result.REJECT, Reason.INVALID_PASSWORD)
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             if subject.user is not None:
                 count_failure(tx, subject.user, now, subject.tenant.settings)
             tx.audit.add(subject.tenant.id, decided(event, decision))
@@ -330,7 +362,7 @@ class SignIn:
         return Decision(Result.REJECT, Reason.TIMEOUT, transaction_id=tx)
 
     def _finish(self, subject: Subject, event: AuditEvent, decision: Decision) -> Decision:
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.audit.add(subject.tenant.id, decided(event, decision))
         return decision
 

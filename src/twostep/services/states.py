@@ -5,9 +5,15 @@ like every RADIUS decision. A code method's prompt is a challenge of its own (12
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from twostep.domain.challenges import Challenge, ChallengeState, Parties
 from twostep.domain.entities import Integration
+from twostep.domain.ports.audit import AuditSink
+from twostep.domain.ports.challenges import ChallengeRepo
+from twostep.domain.ports.storage import Storage
+from twostep.domain.ports.tenants import TenantRepo
+from twostep.domain.ports.users import Lockout, UserFinder
 from twostep.domain.results import Decision, Reason, Result
 from twostep.services.audit import new_event
 from twostep.services.challenges import (
@@ -26,9 +32,28 @@ CODE_PROMPT_SECONDS = 120  # a RADIUS State asking for a code lives this long
 INTERFACE = "radius"
 
 
+class UserLookup(Lockout, UserFinder, Protocol):
+    """A State is checked against the user named; a refused one counts a failure."""
+
+
+class StatesWork(Protocol):
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+    @property
+    def users(self) -> UserLookup: ...
+
+    @property
+    def challenges(self) -> ChallengeRepo: ...
+
+    @property
+    def audit(self) -> AuditSink: ...
+
+
 class States:
     def __init__(self, deps: Deps, ledger: ChallengeService) -> None:
         self.deps = deps
+        self.storage: Storage[StatesWork] = deps.storage
         self.ledger = ledger
 
     def prompt_code(self, request: StartRequest, timeout: int = CODE_PROMPT_SECONDS) -> Decision:
@@ -42,7 +67,7 @@ class States:
             methods=request.methods,
             prompt="Enter your verification code",
         )
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.challenges.add(
                 Challenge(
                     id=challenge_id,
@@ -69,7 +94,7 @@ class States:
         """The challenge a State names, won for this one request; otherwise the rejection,
         audited (a forged, crossed or replayed State)."""
         now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tenant = tx.tenants.by_id(integration.tenant_id)
             if tenant is None:
                 return Decision(Result.REJECT, Reason.INVALID_CODE)
@@ -114,7 +139,7 @@ class States:
         challenge = parties.challenge
         if challenge.expired(now):
             return False
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             return tx.challenges.finish(
                 challenge.id, ChallengeState.REJECTED, Reason.SUPERSEDED.value, now
             )
@@ -124,12 +149,12 @@ class States:
         now = self.deps.clock.now()
         decision = Decision(Result.REJECT, Reason.TIMEOUT)
         event = decided(self.ledger.event(parties, now), decision, "RADIUS State expired")
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.audit.add(parties.tenant.id, event)
         return decision
 
     def ask_again(self, challenge_id: str) -> None:
         """The same challenge goes out once more (a push still pending): its State may come
         back once more."""
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.storage.transaction(write=True) as tx:
             tx.challenges.release_state(challenge_id)

@@ -22,7 +22,8 @@ from twostep.domain.entities import (
     User,
 )
 from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
-from twostep.domain.ports import NewMethod, Transaction
+from twostep.domain.ports.methods import NewMethod
+from twostep.domain.ports.storage import Transaction
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
 from twostep.factors import oath_token
 from twostep.services.admin import tenant_for, user_for

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from twostep.bootstrap import App
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.interfaces.http.app import create_app
 from twostep.services.admin import OPERATOR
 

@@ -21,7 +21,7 @@ from tests.support.fake_twilio import Recorder, serving
 from tests.support.postgres import free_port
 from twostep.bootstrap import App
 from twostep.domain.delivery import Channel, TextMessage, VoiceCall
-from twostep.domain.ports import GatewayRecord
+from twostep.domain.ports.gateways import GatewayRecord
 from twostep.services.delivery import DeliveryFailed
 
 pytestmark = pytest.mark.usefixtures("backend")

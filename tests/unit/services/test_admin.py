@@ -9,7 +9,7 @@ from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.domain.entities import MfaState, Role
 from twostep.domain.errors import Conflict, Forbidden, MethodPending, SecretKeyError
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.services.admin import OPERATOR
 
 pytestmark = pytest.mark.usefixtures("backend")

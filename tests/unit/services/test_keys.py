@@ -23,7 +23,7 @@ from twostep.bootstrap import App, build
 from twostep.config import Config, StorageConfig
 from twostep.domain.entities import Method, MethodStatus, OtpAlgorithm, OtpParams, OtpType
 from twostep.domain.errors import SecretKeyError
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.domain.results import Result
 from twostep.domain.settings import TenantSettings
 from twostep.factors import otp, registry

@@ -11,7 +11,7 @@ from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, MethodStatus, MfaState, OtpParams, OtpType
 from twostep.domain.errors import Conflict
-from twostep.domain.ports import NewMethod
+from twostep.domain.ports.methods import NewMethod
 from twostep.domain.results import Reason, Result
 from twostep.domain.tokens import ImportRefused, TokenRecord
 from twostep.factors import otp

@@ -10,7 +10,7 @@ from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.domain.entities import Integration
 from twostep.domain.errors import InvalidInput, UserExists
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR, UserChanges
 from twostep.services.signin import SignInRequest

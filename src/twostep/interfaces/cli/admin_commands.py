@@ -95,7 +95,7 @@ def users_add(
     tenant: str,
 ) -> None:
     from twostep.domain.entities import MfaState
-    from twostep.domain.ports import NewUser
+    from twostep.domain.ports.users import NewUser
     from twostep.services.admin import OPERATOR
 
     app = wired()

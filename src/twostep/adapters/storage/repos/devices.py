@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from twostep.adapters.storage.tables import activations, devices
 from twostep.domain.entities import Activation, Device, DeviceState
-from twostep.domain.ports import NewDevice
+from twostep.domain.ports.devices import NewDevice
 
 d = devices.c
 a = activations.c

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from twostep.adapters.storage.tables import gateways
-from twostep.domain.ports import GatewayRecord
+from twostep.domain.ports.gateways import GatewayRecord
 
 g = gateways.c
 

@@ -15,7 +15,7 @@ from twostep.domain.entities import (
     OtpParams,
     OtpType,
 )
-from twostep.domain.ports import NewMethod
+from twostep.domain.ports.methods import NewMethod
 
 # The one-time-use claims run on every accepted code: built once, not per call.
 # A locked user's codes are not spent: the lock check rides in the same statement.

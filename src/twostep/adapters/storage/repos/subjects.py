@@ -18,7 +18,7 @@ from twostep.adapters.storage.repos.users import user_from_row
 from twostep.adapters.storage.tables import methods, tenants, users
 from twostep.domain.entities import Method, Tenant
 from twostep.domain.names import name_key
-from twostep.domain.ports import Subject
+from twostep.domain.ports.subjects import Subject
 
 _COLUMNS = [
     *(c.label(f"t_{c.name}") for c in tenants.c),

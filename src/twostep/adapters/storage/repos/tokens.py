@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 from twostep.adapters.storage.repos.methods import PUBLIC, method_from_row, new_method_row
 from twostep.adapters.storage.tables import methods
 from twostep.domain.entities import Method, MethodStatus
-from twostep.domain.ports import NewMethod
+from twostep.domain.ports.methods import NewMethod
 
 
 class SqlTokenPoolRepo:

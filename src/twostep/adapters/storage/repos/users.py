@@ -9,7 +9,7 @@ from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import users
 from twostep.domain.entities import MfaState, User
 from twostep.domain.names import name_key
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 
 
 def user_from_row(row: Any) -> User:

@@ -20,7 +20,7 @@ from twostep.adapters.gateways.push_webpush import vapid_public_key
 from twostep.bootstrap import App
 from twostep.domain.entities import Device
 from twostep.domain.errors import Unauthenticated
-from twostep.domain.ports import device_key
+from twostep.domain.ports.challenges import device_key
 from twostep.factors import app_push
 from twostep.interfaces import qr
 from twostep.interfaces.http.deps import AdminDep, AppDep

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from twostep.domain.ports import NewUser
+from twostep.domain.ports.users import NewUser
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.schemas import UserBody, UserOut, UserPatch
 from twostep.services.admin import UserChanges

@@ -1,0 +1,31 @@
+"""Gateways: a tenant's configured providers of texts, calls and emails."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRecord:
+    id: str
+    tenant_id: int
+    name: str
+    kind: str
+    position: int
+    settings: Mapping[str, object]  # without the credentials
+    sealed_secrets: bytes | None  # JSON of the credentials, sealed to the gateway id
+    created_at: float
+
+
+class GatewayRepo(Protocol):
+    def add(self, gateway: GatewayRecord) -> None: ...
+
+    def for_tenant(self, tenant_id: int) -> Sequence[GatewayRecord]:
+        """The tenant's gateways in failover order."""
+        ...
+
+    def by_id(self, gateway_id: str) -> GatewayRecord | None: ...
+
+    def delete(self, gateway_id: str) -> None: ...

@@ -1,0 +1,84 @@
+"""Units of work. ``Storage`` hands out one kind of transaction; each use case declares
+the narrowest one it needs (see services/), ``Transaction`` is every repository at once
+(the admin use cases')."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol, TypeVar
+
+from twostep.domain.ports.audit import AuditRepo
+from twostep.domain.ports.challenges import ChallengeRepo, DeliveryRepo
+from twostep.domain.ports.credentials import AdminKeyRepo, IntegrationRepo
+from twostep.domain.ports.devices import ActivationRepo, DeviceRepo
+from twostep.domain.ports.gateways import GatewayRepo
+from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
+from twostep.domain.ports.radius import RadiusClientRepo
+from twostep.domain.ports.secrets import SealedRepo
+from twostep.domain.ports.subjects import SubjectRepo
+from twostep.domain.ports.tenants import TenantRepo
+from twostep.domain.ports.users import PasswordRepo, UserRepo
+
+
+class Transaction(Protocol):
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+    @property
+    def users(self) -> UserRepo: ...
+
+    @property
+    def methods(self) -> MethodRepo: ...
+
+    @property
+    def tokens(self) -> TokenPoolRepo: ...
+
+    @property
+    def integrations(self) -> IntegrationRepo: ...
+
+    @property
+    def admin_keys(self) -> AdminKeyRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+    @property
+    def subjects(self) -> SubjectRepo: ...
+
+    @property
+    def challenges(self) -> ChallengeRepo: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepo: ...
+
+    @property
+    def gateways(self) -> GatewayRepo: ...
+
+    @property
+    def devices(self) -> DeviceRepo: ...
+
+    @property
+    def activations(self) -> ActivationRepo: ...
+
+    @property
+    def radius_clients(self) -> RadiusClientRepo: ...
+
+    @property
+    def passwords(self) -> PasswordRepo: ...
+
+    @property
+    def sealed(self) -> SealedRepo: ...
+
+
+Work_co = TypeVar("Work_co", covariant=True)
+
+
+class Storage(Protocol[Work_co]):
+    """Units of work of one shape: ``Storage[Transaction]`` gives every repository, a use
+    case's own ``Storage[ItsWork]`` only what it declared (mypy holds it to that)."""
+
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[Work_co]:
+        """A unit of work: committed when the block ends, rolled back on an exception.
+        ``write=True`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``), so a
+        writer waits its turn instead of failing on an upgrade from read to write."""
+        ...

@@ -1,0 +1,32 @@
+"""The sign-in's one read: a tenant with the user and the user's methods."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from twostep.domain.entities import (
+    Method,
+    Tenant,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Everything a validation needs to know about one user, read in one go."""
+
+    tenant: Tenant
+    user: User | None  # None: no such user in the tenant
+    methods: tuple[Method, ...]
+    sealed: Mapping[str, bytes]  # sealed seeds by method id
+    password_hash: str | None = None  # the user's local primary password (argon2id), if set
+
+
+class SubjectRepo(Protocol):
+    def load(
+        self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
+    ) -> Subject | None:
+        """The tenant (by id or name) with the user and their methods; None if no tenant."""
+        ...

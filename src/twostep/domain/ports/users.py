@@ -1,0 +1,98 @@
+"""Users: their records, their lockout counters, their primary passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from twostep.domain.entities import (
+    MfaState,
+    Tenant,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    mfa: MfaState = MfaState.ENABLED
+    language: str | None = None
+
+
+class Lockout(Protocol):
+    """A user's failure count and lock, changed by one atomic statement each, so failures
+    on every node count."""
+
+    def record_failure(
+        self, user_id: int, now: float, max_failures: int, lock_until: float
+    ) -> bool:
+        """Count one failure atomically; lock when the count reaches ``max_failures``.
+        Returns True when this failure locked the user."""
+        ...
+
+    def reset_failures_unless_locked(self, user_id: int, now: float) -> bool:
+        """Clear the failure count in one conditional update; False if the user is locked."""
+        ...
+
+    def forgive_failure(self, user_id: int, now: float) -> None:
+        """Take back one counted failure (a challenge that never reached the user),
+        unless the user is locked."""
+        ...
+
+    def lock(self, user_id: int, until: float) -> None:
+        """Lock the user until ``until`` (a fraud report), whatever the failure count."""
+        ...
+
+    def locked(self, user_id: int, now: float) -> bool: ...
+
+
+class UserFinder(Protocol):
+    def by_name(self, tenant_id: int, name: str) -> User | None:
+        """The user by any case, width or normalisation of the name (its lookup key)."""
+        ...
+
+    def by_id(self, user_id: int) -> User | None: ...
+
+
+class UserRepo(Lockout, UserFinder, Protocol):
+    def add(self, tenant_id: int, user: NewUser, now: float) -> User: ...
+
+    def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]: ...
+
+    def update(self, user: User) -> None: ...
+
+    def delete(self, user_id: int) -> None: ...
+
+    def set_default_method(self, user_id: int, method_id: str | None) -> None: ...
+
+    def registered(self, user_id: int, method_id: str) -> None:
+        """A first method becomes the default (if the user has none) and an ``enabled``
+        user becomes ``enforced``: conditional updates, so racing registrations agree."""
+        ...
+
+    def unlock(self, user_id: int) -> None: ...
+
+
+class PasswordRepo(Protocol):
+    """Users' local primary passwords (argon2id hashes), for RADIUS password+code."""
+
+    def get(self, user_id: int) -> str | None: ...
+
+    def set(self, user_id: int, password_hash: str | None) -> None: ...
+
+
+class PrimaryPasswords(Protocol):
+    """Where a user's primary password is checked: Twostep's own (argon2id) today, a
+    directory bind tomorrow, behind the same call."""
+
+    def check(
+        self, tenant: Tenant, user: User | None, stored: str | None, password: str
+    ) -> bool | None:
+        """True or False; None when this user has no primary password to check against.
+        An unknown user (``None``) costs the same work as a known one, and is False."""
+        ...
