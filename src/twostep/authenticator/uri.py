@@ -33,7 +33,7 @@ def parse(url_or_uri: str, code: str | None = None) -> ActivationTarget:
             raise InvalidActivation("an activation code is needed with an activation URL")
         url = text
     base_url, activation_url = split_url(url)
-    return ActivationTarget(base_url, activation_url, normalize_code(code))
+    return ActivationTarget(base_url, activation_url, normalise_code(code))
 
 
 def _from_uri(text: str) -> tuple[str, str]:
@@ -65,7 +65,7 @@ def split_url(url: str) -> tuple[str, str]:
     return base, base + ACTIVATE_PATH
 
 
-def normalize_code(code: str) -> str:
+def normalise_code(code: str) -> str:
     """Dashes, spaces and case do not matter in an activation code."""
     cleaned = re.sub(r"[\s-]", "", code).upper()
     if not _CODE.fullmatch(cleaned):

@@ -134,7 +134,7 @@ class RadiusClient:
     tenant_id: int
     integration_id: int
     name: str
-    network: str  # an address or CIDR, IPv4 or IPv6, normalized ("192.0.2.0/24")
+    network: str  # an address or CIDR, IPv4 or IPv6, normalised ("192.0.2.0/24")
     mode: RadiusMode = RadiusMode.SECOND_FACTOR
     require_message_authenticator: bool = True
     limit_proxy_state: bool = False

@@ -24,9 +24,6 @@ def normalise_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-normalize_phone = normalise_phone  # TODO(issue 11): the one spelling, once callers moved
-
-
 def mask_phone(e164: str) -> str:
     """Keep the country code and the last four digits: ``+1 ••• 4567``."""
     number = phonenumbers.parse(e164, None)

@@ -43,7 +43,7 @@ def time_step(now: float, period: int) -> int:
     return int(now // period)
 
 
-def normalize_code(code: str, digits: int) -> bytes | None:
+def normalise_code(code: str, digits: int) -> bytes | None:
     """Spaces and dashes are ignored (people type ``123 456``); anything that is not
     then exactly ``digits`` ASCII digits cannot match."""
     cleaned = code.replace(" ", "").replace("-", "")
@@ -58,7 +58,7 @@ def match_counter(seed: bytes, params: OtpParams, code: str, first: int, last: i
     Every candidate is compared in constant time and the loop does not stop early,
     so the time taken does not tell how close a guess came.
     """
-    wanted = normalize_code(code, params.digits)
+    wanted = normalise_code(code, params.digits)
     if wanted is None:
         return None
     gen = generator(seed, params)
@@ -89,8 +89,8 @@ def find_consecutive(
 ) -> int | None:
     """The counter ``c`` in ``start..end`` where ``first_code`` is for ``c`` and
     ``second_code`` for ``c + 1``: the proof a drifted token is in the user's hands."""
-    a = normalize_code(first_code, params.digits)
-    b = normalize_code(second_code, params.digits)
+    a = normalise_code(first_code, params.digits)
+    b = normalise_code(second_code, params.digits)
     if a is None or b is None:
         return None
     gen = generator(seed, params)

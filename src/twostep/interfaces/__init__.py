@@ -1,1 +1,2 @@
-"""Interfaces: HTTP API, CLI (later RADIUS and web pages). Each maps errors in one place."""
+"""Interfaces: the HTTP API, the RADIUS server and the CLI. Each parses, calls one service,
+answers, and maps errors in one place."""

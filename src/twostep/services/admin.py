@@ -32,7 +32,7 @@ from twostep.domain.errors import (
     UserNotFound,
 )
 from twostep.domain.names import new_user_name
-from twostep.domain.phone import normalize_phone
+from twostep.domain.phone import normalise_phone
 from twostep.domain.ports.storage import Transaction
 from twostep.domain.ports.users import NewUser
 from twostep.domain.settings import TenantSettings
@@ -153,7 +153,7 @@ class AdminService:
         """Stored under the name's display form; refused when another user of the tenant
         has the same lookup key ("ALICE" when "Alice" exists), naming that user."""
         name = new_user_name(new.name)
-        phone = normalize_phone(new.phone) if new.phone else None
+        phone = normalise_phone(new.phone) if new.phone else None
         try:
             with self.deps.storage.transaction(write=True) as tx:
                 tenant = tenant_for(tx, actor, tenant_name)
@@ -188,7 +188,7 @@ class AdminService:
             if getattr(changes, k) is not None
         }
         if "phone" in values:
-            values["phone"] = normalize_phone(values["phone"])
+            values["phone"] = normalise_phone(values["phone"])
         for field in changes.clear:
             if field not in ("first_name", "last_name", "email", "phone", "language"):
                 raise InvalidInput(f"{field} cannot be cleared", field=field)

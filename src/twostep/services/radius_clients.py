@@ -74,7 +74,7 @@ class LoadedClient:
     secret: bytes
 
 
-def normalize_network(value: str) -> str:
+def normalise_network(value: str) -> str:
     """An address or CIDR, IPv4 or IPv6, as ``ip_network`` writes it; host bits refused."""
     text = value.strip()
     try:
@@ -162,7 +162,7 @@ class RadiusClientService:
     ) -> CreatedRadiusClient:
         if not _NAME.match(new.name) or new.name != new.name.strip():
             raise InvalidInput("name must be 1-128 printable characters", field="name")
-        network = normalize_network(new.network)
+        network = normalise_network(new.network)
         mode = _mode(new.mode)
         if not 0 <= new.push_wait_seconds <= MAX_PUSH_WAIT:
             raise InvalidInput(

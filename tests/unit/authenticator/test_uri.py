@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from twostep.authenticator.errors import InvalidActivation
-from twostep.authenticator.uri import normalize_code, parse, split_url
+from twostep.authenticator.uri import normalise_code, parse, split_url
 
 DOC_URI = (
     "twostep://activate?url=https%3A%2F%2Fmfa.example.com%2Fv1%2Fdevices%2Factivate"
@@ -58,5 +58,5 @@ def test_refused(text: str, code: str | None, message: str) -> None:
         parse(text, code)
 
 
-def test_normalize_code() -> None:
-    assert normalize_code(" k7pq-9zrm ") == "K7PQ9ZRM"
+def test_normalise_code() -> None:
+    assert normalise_code(" k7pq-9zrm ") == "K7PQ9ZRM"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from twostep.domain.errors import InvalidInput, InvalidPhoneNumber
-from twostep.domain.phone import mask_phone, normalize_phone
+from twostep.domain.phone import mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -24,17 +24,17 @@ from twostep.domain.phone import mask_phone, normalize_phone
         ("00 44 20 7946 0958", None),  # without a '+' the international prefix is ambiguous
     ],
 )
-def test_numbers_are_normalized_to_e164(typed: str, e164: str | None) -> None:
+def test_numbers_are_normalised_to_e164(typed: str, e164: str | None) -> None:
     if e164 is None:
         with pytest.raises(InvalidPhoneNumber):
-            normalize_phone(typed)
+            normalise_phone(typed)
     else:
-        assert normalize_phone(typed) == e164
+        assert normalise_phone(typed) == e164
 
 
-def test_normalizing_is_idempotent() -> None:
-    once = normalize_phone("+44 20 7946 0958")
-    assert normalize_phone(once) == once
+def test_normalising_is_idempotent() -> None:
+    once = normalise_phone("+44 20 7946 0958")
+    assert normalise_phone(once) == once
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_normalizing_is_idempotent() -> None:
 )
 def test_a_number_without_a_country_code_is_refused_with_a_hint(typed: str) -> None:
     with pytest.raises(InvalidPhoneNumber, match=r"international number such as \+"):
-        normalize_phone(typed)
+        normalise_phone(typed)
 
 
 @pytest.mark.parametrize(
@@ -68,12 +68,12 @@ def test_a_number_without_a_country_code_is_refused_with_a_hint(typed: str) -> N
 )
 def test_an_invalid_international_number_is_refused(typed: str) -> None:
     with pytest.raises(InvalidPhoneNumber):
-        normalize_phone(typed)
+        normalise_phone(typed)
 
 
 def test_the_error_names_the_field_and_has_a_stable_code() -> None:
     with pytest.raises(InvalidPhoneNumber) as caught:
-        normalize_phone("4155550123")
+        normalise_phone("4155550123")
     assert isinstance(caught.value, InvalidInput)
     assert caught.value.field == "phone"
     assert caught.value.code == "invalid_phone_number"

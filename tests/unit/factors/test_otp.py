@@ -265,7 +265,7 @@ class TestNormalizeCode:
         ],
     )
     def test_spaces_and_dashes_are_ignored(self, typed: str, digits: int, expected: bytes) -> None:
-        assert otp.normalize_code(typed, digits) == expected
+        assert otp.normalise_code(typed, digits) == expected
 
     @pytest.mark.parametrize(
         ("typed", "digits"),
@@ -287,7 +287,7 @@ class TestNormalizeCode:
         ],
     )
     def test_anything_but_exactly_the_digits_is_refused(self, typed: str, digits: int) -> None:
-        assert otp.normalize_code(typed, digits) is None
+        assert otp.normalise_code(typed, digits) is None
 
 
 RFC_SEED_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"

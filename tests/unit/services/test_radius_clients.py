@@ -59,7 +59,7 @@ def test_operator_secrets(app: App) -> None:
         ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
     ],
 )
-def test_networks_are_normalized(app: App, given: str, stored: str) -> None:
+def test_networks_are_normalised(app: App, given: str, stored: str) -> None:
     created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("n", given))
     assert created.client.network == stored
 

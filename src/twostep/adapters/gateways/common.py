@@ -33,7 +33,7 @@ from pydantic import (
 
 from twostep.domain.delivery import Capability, Gateway, WebhookRefused, WebhookRequest
 from twostep.domain.errors import InvalidInput, InvalidPhoneNumber, InvalidSetting
-from twostep.domain.phone import mask_phone, normalize_phone
+from twostep.domain.phone import mask_phone, normalise_phone
 from twostep.domain.text import first_refused
 
 SIGNATURE_HEADER = "x-twostep-signature"  # lower-case: WebhookRequest.headers are
@@ -270,7 +270,7 @@ def optional_text(data: Mapping[str, Any], name: str) -> str | None:
 def sender_number(raw: str) -> str:
     """E.164 where the number parses; as received otherwise (a short code, a sender ID)."""
     try:
-        return normalize_phone(raw)
+        return normalise_phone(raw)
     except InvalidPhoneNumber:
         return raw.strip()
 

@@ -42,7 +42,7 @@ from twostep.domain.delivery import (
     WebhookRequest,
 )
 from twostep.domain.errors import InvalidInput, InvalidPhoneNumber, InvalidSetting
-from twostep.domain.phone import normalize_phone
+from twostep.domain.phone import normalise_phone
 
 API_BASE = "https://api.twilio.com"
 GATHER_SECONDS = 10  # silence after the script before Twilio gives up on the keys
@@ -73,7 +73,7 @@ class TwilioSettings(GatewaySettings):
     @classmethod
     def _e164(cls, value: str) -> str:
         try:
-            return normalize_phone(value)
+            return normalise_phone(value)
         except InvalidPhoneNumber as exc:
             raise InvalidSetting(
                 "from_number must be an E.164 number such as +14155550123", field="from_number"

@@ -167,13 +167,13 @@ def _delimiter(first_line: str) -> str:
     return ","
 
 
-def _normalize(name: str) -> str:
+def _normalise(name: str) -> str:
     return " ".join(name.lower().replace("_", " ").replace("-", " ").split())
 
 
 def _header(cells: list[str], line: int) -> tuple[str, ...] | None:
     """The columns a header line names, None when the line is data."""
-    names = [_normalize(c) for c in cells]
+    names = [_normalise(c) for c in cells]
     if not any(n in _ALIASES for n in names):
         return None
     reasons: list[str] = []

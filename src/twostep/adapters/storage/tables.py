@@ -232,7 +232,7 @@ radius_clients = Table(
         unique=True,
     ),
     Column("name", String(128), nullable=False),
-    Column("network", String(64), nullable=False),  # an address or CIDR, normalized
+    Column("network", String(64), nullable=False),  # an address or CIDR, normalised
     Column("secret", LargeBinary, nullable=False),  # sealed, bound to "radius_client:<id>"
     Column("mode", String(24), nullable=False),
     Column("require_message_authenticator", Boolean, nullable=False),

@@ -24,6 +24,7 @@ from twostep.adapters.storage.repos.users import user_from_row
 from twostep.adapters.storage.tables import challenges, tenants, users
 from twostep.domain.challenges import Challenge, ChallengeState, Parties
 from twostep.domain.entities import MethodKind, Tenant
+from twostep.domain.results import Reason
 
 c = challenges.c
 _PENDING = ChallengeState.PENDING.value
@@ -186,7 +187,7 @@ class SqlChallengeRepo:
             .values(
                 attempts=c.attempts + 1,
                 state=case((spent, ChallengeState.REJECTED.value), else_=c.state),
-                reason=case((spent, "too_many_attempts"), else_=c.reason),
+                reason=case((spent, Reason.TOO_MANY_ATTEMPTS.value), else_=c.reason),
                 finished_at=case((spent, now), else_=c.finished_at),
             )
             .returning(*challenges.c)
@@ -305,7 +306,7 @@ class SqlChallengeRepo:
             select(func.count(), func.max(c.finished_at)).where(
                 c.user_id == user_id,
                 c.kind == kind,
-                c.reason == "denied",
+                c.reason == Reason.DENIED.value,
                 c.finished_at >= since,
             )
         ).one()
