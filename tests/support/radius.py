@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import missing
@@ -184,3 +185,31 @@ def exchange(
             return sock.recv(4096)
         except TimeoutError:
             return None
+
+
+def pyrad_client(port: int, timeout: float = 30) -> Any:
+    """pyrad's own client for a server port (the caller closes it: ``_CloseSocket``)."""
+    from pyrad.client import Client
+    from pyrad.dictionary import Dictionary
+
+    dictionary = Path(packet.__file__).with_name("dictionary")
+    client = Client(
+        server="127.0.0.1",
+        authport=port,
+        secret=SECRET.encode(),
+        dict=Dictionary(str(dictionary)),
+        enforce_ma=True,
+    )
+    client.timeout = timeout
+    client.retries = 1
+    return client
+
+
+def ask(client: Any, user: str, password: str, state: bytes | None = None) -> Any:
+    """One Access-Request with Message-Authenticator, as a NAS sends it; the reply."""
+    request = client.CreateAuthPacket(code=1, User_Name=user)
+    request["User-Password"] = request.PwCrypt(password)
+    if state is not None:
+        request["State"] = state
+    request.add_message_authenticator()
+    return client.SendPacket(request)

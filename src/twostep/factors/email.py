@@ -12,6 +12,7 @@ from twostep.domain.delivery import Channel
 from twostep.domain.entities import MethodKind, MethodStatus
 from twostep.domain.errors import InvalidInput
 from twostep.factors.base import ChallengeRules, Draft, EnrollContext, Family, Fields, Kind
+from twostep.factors.phone_text import SENT_CODE_SETTINGS
 
 MAX_ADDRESS = 254  # RFC 5321's path limit, less the angle brackets
 # One plain address: no display name, no comments, nothing that could end a mail header.
@@ -56,17 +57,7 @@ KIND = Kind(
     kind=MethodKind.EMAIL,
     family=Family.CHALLENGE,
     words=("email", "mail"),
-    settings=(
-        "email_code_timeout",
-        "email_sender",
-        "challenge_attempts",
-        "resend_interval",
-        "max_sends",
-        "delivery_window",
-        "user_delivery_limit",
-        "tenant_delivery_limit",
-        "language",
-    ),
+    settings=("email_code_timeout", "email_sender", *SENT_CODE_SETTINGS),
     fields=EmailFields,
     make=make,
     challenge=ChallengeRules(

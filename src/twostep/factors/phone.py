@@ -9,18 +9,10 @@ from twostep.domain.entities import MethodStatus
 from twostep.domain.phone import check_destination, normalise_phone
 from twostep.domain.settings import TenantSettings
 from twostep.factors.base import Draft, EnrollContext, Fields
+from twostep.factors.phone_text import SENT_CODE_SETTINGS
 
-# The settings every phone challenge reads: attempts, resends and the abuse limits.
-CHALLENGE_SETTINGS = (
-    "challenge_attempts",
-    "resend_interval",
-    "max_sends",
-    "delivery_window",
-    "user_delivery_limit",
-    "tenant_delivery_limit",
-    "allowed_calling_codes",
-    "language",
-)
+# The settings every phone challenge reads: those of a sent code, and the allowed countries.
+CHALLENGE_SETTINGS = (*SENT_CODE_SETTINGS, "allowed_calling_codes")
 
 
 class PhoneFields(Fields):

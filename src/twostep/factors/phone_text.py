@@ -9,6 +9,17 @@ from __future__ import annotations
 import secrets
 
 CODE_DIGITS = 6
+# The settings every code sent by text or email reads: attempts, resends, the delivery limits
+# and the language it is written in.
+SENT_CODE_SETTINGS = (
+    "challenge_attempts",
+    "resend_interval",
+    "max_sends",
+    "delivery_window",
+    "user_delivery_limit",
+    "tenant_delivery_limit",
+    "language",
+)
 
 # language -> message key -> text. English is the fallback for a missing language.
 _WORDS: dict[str, dict[str, str]] = {

@@ -5,26 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pyrad.client import Client
-from pyrad.dictionary import Dictionary
-from pyrad.packet import AccessAccept, AccessChallenge, AccessReject, Packet
+from pyrad.packet import AccessAccept, AccessChallenge, AccessReject
 
 from tests.integration.radius.conftest import add_client
 from tests.support import builders
 from tests.support.devices import FakeDevice
 from tests.support.fakes import FakeClock
 from tests.support.phones import MOBILE, code_of, outbox
-from tests.support.radius import SECRET, Running, radclient, running
+from tests.support.radius import Running, ask, pyrad_client, radclient, running
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
-from twostep.interfaces.radius import packet
 from twostep.services.admin import OPERATOR
-
-DICTIONARY = Path(packet.__file__).with_name("dictionary")
-
 
 ClientAt = Callable[[int], Client]
 
@@ -35,30 +29,12 @@ def client() -> Iterator[ClientAt]:
     made: list[Client] = []
 
     def at(port: int) -> Client:
-        c = Client(
-            server="127.0.0.1",
-            authport=port,
-            secret=SECRET.encode(),
-            dict=Dictionary(str(DICTIONARY)),
-            enforce_ma=True,
-        )
-        c.timeout = 30
-        c.retries = 1
-        made.append(c)
-        return c
+        made.append(pyrad_client(port))
+        return made[-1]
 
     yield at
     for c in made:
         c._CloseSocket()
-
-
-def ask(client: ClientAt, user: str, password: str, state: bytes | None = None) -> Packet:
-    request = client.CreateAuthPacket(code=1, User_Name=user)
-    request["User-Password"] = request.PwCrypt(password)
-    if state is not None:
-        request["State"] = state
-    request.add_message_authenticator()
-    return client.SendPacket(request)
 
 
 @pytest.fixture

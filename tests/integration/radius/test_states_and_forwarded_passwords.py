@@ -8,50 +8,28 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pyrad.client import Client
-from pyrad.dictionary import Dictionary
-from pyrad.packet import AccessAccept, AccessChallenge, AccessReject, Packet
+from pyrad.packet import AccessAccept, AccessChallenge, AccessReject
 
 from tests.integration.radius.conftest import add_client
 from tests.integration.radius.test_challenges import approve
 from tests.support import builders
 from tests.support.devices import FakeDevice
 from tests.support.fakes import FakeClock
-from tests.support.radius import SECRET, Running, radclient, radtest, running
+from tests.support.radius import Running, ask, pyrad_client, radclient, radtest, running
 from twostep.bootstrap import App
 from twostep.domain.entities import RadiusMode
-from twostep.interfaces.radius import packet
 from twostep.services.admin import OPERATOR
 
 pytestmark = pytest.mark.usefixtures("backend")
 
-DICTIONARY = Path(packet.__file__).with_name("dictionary")
 MA = "Message-Authenticator = 0x00"
 
 
 def _pyrad(port: int) -> Client:
-    client = Client(
-        server="127.0.0.1",
-        authport=port,
-        secret=SECRET.encode(),
-        dict=Dictionary(str(DICTIONARY)),
-        enforce_ma=True,
-    )
-    client.timeout = 10
-    client.retries = 1
-    return client
-
-
-def ask(client: Client, user: str, password: str, state: bytes | None = None) -> Packet:
-    request = client.CreateAuthPacket(code=1, User_Name=user)
-    request["User-Password"] = request.PwCrypt(password)
-    if state is not None:
-        request["State"] = state
-    request.add_message_authenticator()
-    return client.SendPacket(request)
+    return pyrad_client(port, timeout=10)
 
 
 def events(app: App, user: str = "alice") -> list[tuple[str, str | None, str | None]]:
