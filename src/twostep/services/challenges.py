@@ -131,10 +131,14 @@ class ChallengeService:
             )
         return outcome_of(challenge), challenge.expires_at
 
-    def time_out(self, integration: Integration, challenge_id: str) -> None:
+    def time_out(self, integration: Integration, challenge_id: str) -> Decision:
         """A client stopped waiting for this challenge (its wait is up): rejected as a
-        timeout now, so a later answer cannot contradict what the client was told."""
-        self.close(self.load(integration, challenge_id), Reason.TIMEOUT, self.deps.clock.now())
+        timeout now, so a later answer cannot contradict what the client is told. An answer
+        that won in the meantime stands: its outcome is what the client hears."""
+        parties = self.load(integration, challenge_id)
+        if self.close(parties, Reason.TIMEOUT, self.deps.clock.now()):
+            return Decision(Result.REJECT, Reason.TIMEOUT, transaction_id=challenge_id)
+        return self.outcome(integration, challenge_id)[0]
 
     # -- answers: the first to win the conditional update decides ------------------------
 

@@ -89,8 +89,8 @@ class LocalPasswords:
     ) -> bool | None:
         with self._slots:
             ok = verify_password(stored, password)  # a missing hash costs the same work
-        if stored is None or user is None:
-            return None if user is not None else False
+        if stored is None or user is None:  # nothing to check against (an unknown user too)
+            return None
         if ok and HASHER.check_needs_rehash(stored):
             hashed = hash_password(password)
             with self.deps.storage.transaction(write=True) as tx:

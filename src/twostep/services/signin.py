@@ -358,8 +358,7 @@ class SignIn:
         if request.can_prompt:
             self.states.ask_again(tx)
             return Decision(Result.CHALLENGE, transaction_id=tx, prompt=ASK_AGAIN)
-        self.challenges.time_out(integration, tx)
-        return Decision(Result.REJECT, Reason.TIMEOUT, transaction_id=tx)
+        return self.challenges.time_out(integration, tx)
 
     def _finish(self, subject: Subject, event: AuditEvent, decision: Decision) -> Decision:
         with self.storage.transaction(write=True) as tx:

@@ -93,6 +93,6 @@ class PrimaryPasswords(Protocol):
     def check(
         self, tenant: Tenant, user: User | None, stored: str | None, password: str
     ) -> bool | None:
-        """True or False; None when this user has no primary password to check against.
-        An unknown user (``None``) costs the same work as a known one, and is False."""
+        """True or False; None when this user has no primary password to check against
+        (an unknown user, ``None``, neither: it costs the same work as a known one)."""
         ...
