@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from twostep.domain.kinds import MethodKind as MethodKind  # noqa: PLC0414 - re-exported
 from twostep.domain.settings import TenantSettings
 
 
@@ -12,16 +13,6 @@ class MfaState(StrEnum):
     DISABLED = "disabled"  # no second factor asked: the admin exempted this user
     ENABLED = "enabled"  # second factor required; the user has yet to register a method
     ENFORCED = "enforced"  # second factor required; set when the first method is registered
-
-
-class MethodKind(StrEnum):
-    APP_CODE = "app_code"
-    OATH_TOKEN = "oath_token"  # noqa: S105 - a method name, not a password
-    APP_PUSH = "app_push"
-    SMS = "sms"
-    SMS_REPLY = "sms_reply"
-    VOICE = "voice"
-    EMAIL = "email"
 
 
 class MethodStatus(StrEnum):
@@ -68,9 +59,26 @@ class User:
     failed_count: int = 0
     locked_until: float | None = None  # epoch seconds; None when not locked
     language: str | None = None  # BCP 47, for texts and calls; None: the tenant's
+    directory_id: str | None = None  # taken from this directory (None: made by hand)
+    external_id: str | None = None  # the directory entry's stable id (entryUUID, objectGUID)
+    dn: str | None = None  # the directory entry's DN: what a password bind binds as
+    groups: tuple[str, ...] = ()  # the user's groups in the directory (DNs)
+    disabled_at: float | None = None  # set: every sign-in answers user_disabled
+    disabled_reason: str | None = None  # DisabledReason
+    registration_required_at: float | None = None  # an admin asked them to register again
 
     def is_locked(self, now: float) -> bool:
         return self.locked_until is not None and now < self.locked_until
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+
+class DisabledReason(StrEnum):
+    ADMIN = "admin"  # an admin disabled the user
+    DIRECTORY_REMOVED = "directory_removed"  # gone from the directory, its filter or group
+    DIRECTORY_DISABLED = "directory_disabled"  # disabled there (AD userAccountControl bit 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +124,9 @@ class Integration:
     key_id: str
     created_at: float
     revoked_at: float | None = None
+    # A client that sends a password and nothing else (IMAP, an old VPN): an app password
+    # stands in for password + second factor.
+    legacy: bool = False
 
 
 class RadiusMode(StrEnum):
@@ -123,6 +134,9 @@ class RadiusMode(StrEnum):
     # User-Password is password+code or password,code
     PASSWORD_AND_CODE = "password_and_code"  # noqa: S105 - a mode name, not a password
     CHALLENGE = "challenge"  # Access-Challenge with State, then the code
+    # A legacy client: User-Password is an app password (or the primary password of a user
+    # without two-step verification). Nothing else is asked.
+    PASSWORD_ONLY = "password_only"  # noqa: S105 - a mode name, not a password
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +166,8 @@ class AdminKey:
     created_at: float
     revoked_at: float | None = None
     tenant: str | None = None  # the tenant's name, for display
+    source: str | None = None  # where this call came from: the client's address, or "cli"
+    interface: str = "http"  # http, cli, sync: the admin trail's interface
 
     def may_manage(self, tenant_id: int) -> bool:
         return self.role is Role.GLOBAL_ADMIN or self.tenant_id == tenant_id
@@ -189,3 +205,15 @@ class Activation:
     created_at: float
     expires_at: float
     replaces: str | None = None  # the device a new phone replaces
+
+
+@dataclass(frozen=True, slots=True)
+class AppPassword:
+    """An app password's record. The password itself was shown once and is not kept."""
+
+    id: str
+    tenant_id: int
+    user_id: int
+    name: str  # "Outlook on laptop"
+    created_at: float
+    last_used_at: float | None = None

@@ -95,6 +95,18 @@ class ActivationInvalid(NotFound):
     code = "activation_invalid"
 
 
+class DirectoryNotFound(NotFound):
+    """No such directory in the tenant."""
+
+    code = "directory_not_found"
+
+
+class AppPasswordNotFound(NotFound):
+    """No such app password of this user."""
+
+    code = "app_password_not_found"
+
+
 class Conflict(TwostepError):
     """The resource already exists or is in a conflicting state."""
 
@@ -149,6 +161,24 @@ class GatewayExists(Conflict):
     code = "gateway_exists"
 
 
+class DirectoryExists(Conflict):
+    """A directory with this name already exists in the tenant."""
+
+    code = "directory_exists"
+
+
+class AppPasswordExists(Conflict):
+    """This user already has an app password of that name."""
+
+    code = "app_password_exists"
+
+
+class SyncRunning(Conflict):
+    """A sync of this directory is running on this or another node; wait for it."""
+
+    code = "sync_running"
+
+
 class ResendRefused(Conflict):
     """The challenge cannot be resent now: too soon, too often, finished, or not a text."""
 
@@ -195,6 +225,18 @@ class SecretKeyError(TwostepError):
     """The secret key is missing, malformed, or cannot decrypt a stored secret."""
 
     code = "secret_key_error"
+
+
+class AppPasswordsNotAllowed(Forbidden):
+    """The tenant does not allow app passwords (its ``app_passwords_allowed`` setting)."""
+
+    code = "app_passwords_not_allowed"
+
+
+class DirectoryUnavailable(TwostepError):
+    """No server of the directory answered, or it refused the reading account."""
+
+    code = "directory_unavailable"
 
 
 class AccountNotActivated(Forbidden):

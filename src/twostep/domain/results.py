@@ -37,6 +37,14 @@ class Reason(StrEnum):
     INVALID_SIGNATURE = "invalid_signature"  # a push answer not signed by the device's key
     SUPERSEDED = "superseded"  # the user chose another method for this sign-in (RADIUS)
     INVALID_REQUEST = "invalid_request"  # audit only: refused by the text rule before it started
+    USER_DISABLED = "user_disabled"  # disabled by an admin, or gone or disabled in the directory
+    DIRECTORY_UNAVAILABLE = "directory_unavailable"  # the password's directory did not answer
+    REGISTRATION_REQUIRED = "registration_required"  # an admin asked the user to register again
+    REGISTRATION_POLICY = "registration_policy"  # the user's group must register another kind
+    DEFAULT_METHOD_DISABLED = "default_method_disabled"  # its kind is off: pick another (methods)
+    METHOD_DISABLED = "method_disabled"  # the asked-for kind is turned off in this tenant
+    # A legacy client sent the primary password of a user who must use two-step verification.
+    TWO_STEP_REQUIRED_FOR_LEGACY_CLIENT = "two_step_required_for_legacy_client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +57,4 @@ class Decision:
     methods: tuple[str, ...] = field(default=())
     number: int | None = None  # app_push: the number the sign-in page shows
     prompt: str | None = None  # for a challenge: what to tell the user ("Enter the code sent to…")
+    message: str | None = None  # for a reject: what the user should do (shown by RADIUS)

@@ -1,4 +1,4 @@
-"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit), each setting
+"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit, access), each setting
 with its type, range and default declared once.
 
 The sections are how the code reads them (``settings.otp.totp_window``). The API, the CLI
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from twostep.domain.errors import InvalidSetting
+from twostep.domain.kinds import MethodKind
 from twostep.domain.text import first_refused
 
 AuditField = Literal["first_name", "last_name", "email", "phone", "device", "client_ip"]
@@ -209,6 +210,51 @@ class AuditSettings(_Section):
         return value
 
 
+KindList = Annotated[tuple[Annotated[MethodKind, Strict(False)], ...], Strict(False)]
+
+
+class AccessSettings(_Section):
+    """Which methods a tenant offers, app passwords, and who must register what."""
+
+    disabled_kinds: KindList = Field(
+        default=(),
+        description='method kinds neither offered nor accepted (e.g. ["sms"]), on every node '
+        "at once; users whose default it was pick another",
+        json_schema_extra={"uniqueItems": True},
+    )
+    app_passwords_allowed: bool = Field(
+        default=False,
+        description="users may have app passwords, which legacy integrations (and RADIUS "
+        "clients in password_only mode) accept in place of password + second factor",
+    )
+    registration_groups: TextList = Field(
+        default=(),
+        max_length=100,
+        description="members of these directory groups (name or DN) must have a method of "
+        "registration_kinds; until then their sign-ins answer registration_policy",
+        json_schema_extra={"items": {"type": "string", "maxLength": 1024}, "uniqueItems": True},
+    )
+    registration_kinds: KindList = Field(
+        default=(),
+        description="the method kinds registration_groups must register (empty: any kind)",
+        json_schema_extra={"uniqueItems": True},
+    )
+
+    @field_validator("disabled_kinds", "registration_kinds", "registration_groups")
+    @classmethod
+    def _once_each(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError("lists each value once")
+        return values
+
+    @field_validator("registration_groups")
+    @classmethod
+    def _group_names(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not group.strip() or len(group) > 1024 for group in groups):
+            raise ValueError("lists group names or DNs of 1-1024 characters")
+        return groups
+
+
 class TenantSettings(BaseModel):
     """A tenant's settings, by section. Immutable: ``updated`` makes a new value."""
 
@@ -227,6 +273,7 @@ class TenantSettings(BaseModel):
     email: EmailSettings = Field(default_factory=EmailSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     def __init__(self, **flat: Any) -> None:
         """``TenantSettings(max_failures=3)``: flat keys, checked like ``from_dict``."""
@@ -260,7 +307,7 @@ class TenantSettings(BaseModel):
         return flat
 
 
-_SECTIONS = ("otp", "lockout", "phone", "email", "push", "audit")
+_SECTIONS = ("otp", "lockout", "phone", "email", "push", "audit", "access")
 
 
 @cache

@@ -45,7 +45,14 @@ _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 # The operator at the shell (CLI): the database is already theirs.
 OPERATOR = AdminKey(
-    id=0, key_id="operator", name="operator", role=Role.GLOBAL_ADMIN, tenant_id=None, created_at=0
+    id=0,
+    key_id="operator",
+    name="operator",
+    role=Role.GLOBAL_ADMIN,
+    tenant_id=None,
+    created_at=0,
+    source="cli",
+    interface="cli",
 )
 
 

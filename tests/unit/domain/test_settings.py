@@ -46,6 +46,10 @@ DEFAULTS = {
     "alert_webhook_url": "",
     "email_code_timeout": 300,
     "email_sender": "",
+    "disabled_kinds": [],
+    "app_passwords_allowed": False,
+    "registration_groups": [],
+    "registration_kinds": [],
 }
 
 # name, lowest allowed, highest allowed

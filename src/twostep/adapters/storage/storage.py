@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from twostep.adapters.storage.repos.admin_events import SqlAdminEventRepo
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
 from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
@@ -98,6 +99,10 @@ class SqlTransaction:
     @cached_property
     def sealed(self) -> SqlSealedRepo:
         return SqlSealedRepo(self.conn)
+
+    @cached_property
+    def admin_events(self) -> SqlAdminEventRepo:
+        return SqlAdminEventRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

@@ -44,6 +44,24 @@ tenants = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# LDAP directories (Active Directory or another) users are taken from, per tenant.
+directories = Table(
+    "directories",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("settings", Text, nullable=False),  # JSON of DirectorySpec, without the password
+    Column("secrets", LargeBinary),  # the bind password, sealed to "directory:<id>"
+    Column("position", Integer, nullable=False),  # which directory a user is looked up in first
+    Column("created_at", Float, nullable=False),
+    # Where the next incremental sync starts: the highest uSNChanged or modifyTimestamp seen.
+    Column("sync_cursor", String(64)),
+    Column("synced_at", Float),  # the last sync that finished
+    Column("sync_progress", Text),  # JSON: the running or last sync's counts
+    UniqueConstraint("tenant_id", "name"),
+)
+
 users = Table(
     "users",
     metadata,
@@ -63,10 +81,21 @@ users = Table(
     Column("created_at", Float, nullable=False),
     Column("language", String(16)),  # BCP 47, for texts and calls; None: the tenant's
     Column("password_hash", String(255)),  # argon2id: a local primary password (RADIUS)
+    # Users taken from a directory: which one, the entry's stable id (entryUUID, objectGUID)
+    # and its DN (what a password bind binds as). Null for users made by hand. No foreign
+    # key: SQLite adds one only by rebuilding ``users``; deleting a directory clears these.
+    Column("directory_id", String(32)),
+    Column("external_id", String(128)),
+    Column("dn", String(1024)),
+    Column("groups", Text),  # JSON list of group names, from the directory (or an admin)
+    Column("disabled_at", Float),  # set: every sign-in answers user_disabled
+    Column("disabled_reason", String(32)),  # directory_removed, directory_disabled, admin
+    Column("registration_required_at", Float),  # an admin asked for re-registration
     # Implied by the key's uniqueness (equal names have equal keys), and kept: SQLite can
     # only drop it by rebuilding ``users``, which would cascade-delete every method.
     UniqueConstraint("tenant_id", "name"),
     Index(None, "tenant_id", "name_key", unique=True),
+    Index(None, "directory_id", "external_id", unique=True),
 )
 
 methods = Table(
@@ -112,6 +141,9 @@ integrations = Table(
     Column("key_hash", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+    # A legacy client (IMAP, an old VPN) sends a password and nothing else: it may use an
+    # app password in place of password + second factor.
+    Column("legacy", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -275,4 +307,50 @@ activations = Table(
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float),
     Column("replaces", String(32)),  # a device this activation replaces (a new phone)
+)
+
+# App passwords: long random passwords for legacy clients, stored as keyed digests only.
+app_passwords = Table(
+    "app_passwords",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("digest", LargeBinary, nullable=False),  # HMAC-SHA256 under a key of the secret key
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+    UniqueConstraint("user_id", "name"),
+)
+
+# The admin trail: one event per change made through the admin API or the CLI.
+admin_events = Table(
+    "admin_events",
+    metadata,
+    Column("seq", BigId, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("tenant_id", Integer),  # no FK: the record outlives its tenant; null: global
+    Column("tenant", String(64)),
+    Column("at", Float, nullable=False),
+    Column("actor", String(64), nullable=False),  # an API key's id, or "operator" (the CLI)
+    Column("actor_name", String(128)),
+    Column("role", String(32)),
+    Column("source", String(64)),  # the client address, or "cli"
+    Column("interface", String(16), nullable=False),  # http, cli, sync
+    Column("action", String(48), nullable=False),  # user.create, settings.update, ...
+    Column("target", String(512)),
+    Column("result", String(48), nullable=False),  # ok, or the error code that refused it
+    Column("changes", Text),  # JSON: {"field": [before, after]}, never a secret
+    Column("server_name", String(255), nullable=False),
+    Index(None, "tenant_id", "seq"),
+    Index(None, "at"),
+)
+
+# Leases: work one node at a time does (the directory sync), held until expires_at.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
 )

@@ -14,8 +14,17 @@ from twostep.domain.entities import (
 
 class IntegrationRepo(Protocol):
     def add(
-        self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float
+        self,
+        tenant_id: int,
+        name: str,
+        key_id: str,
+        key_hash: bytes,
+        now: float,
+        *,
+        legacy: bool = False,
     ) -> Integration: ...
+
+    def set_legacy(self, integration_id: int, legacy: bool) -> None: ...
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None: ...
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
+from twostep.domain.ports.admin_events import AdminEventRepo
 from twostep.domain.ports.audit import AuditRepo
 from twostep.domain.ports.challenges import ChallengeRepo, DeliveryRepo
 from twostep.domain.ports.credentials import AdminKeyRepo, IntegrationRepo
@@ -68,6 +69,9 @@ class Transaction(Protocol):
 
     @property
     def sealed(self) -> SealedRepo: ...
+
+    @property
+    def admin_events(self) -> AdminEventRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)

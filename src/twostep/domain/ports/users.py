@@ -77,6 +77,17 @@ class UserRepo(Lockout, UserFinder, Protocol):
 
     def unlock(self, user_id: int) -> None: ...
 
+    def require_registration(self, user_id: int, now: float) -> None:
+        """Mark the user as having to register again (and clear their default method)."""
+        ...
+
+    def set_disabled(self, user_id: int, at: float | None, reason: str | None) -> bool:
+        """Disable (``at`` set) or enable (``at`` None) the user: one conditional update;
+        False when the user already was so."""
+        ...
+
+    def set_groups(self, user_id: int, groups: Sequence[str]) -> None: ...
+
 
 class PasswordRepo(Protocol):
     """Users' local primary passwords (argon2id hashes), for RADIUS password+code."""

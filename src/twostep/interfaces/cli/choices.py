@@ -7,7 +7,8 @@ from __future__ import annotations
 DEFAULT_TENANT = "default"  # services.admin.DEFAULT_TENANT
 MFA_STATES = ("disabled", "enabled", "enforced")  # domain.entities.MfaState
 ROLES = ("global_admin", "tenant_admin")  # domain.entities.Role
-RADIUS_MODES = ("second_factor", "password_and_code", "challenge")  # domain.entities.RadiusMode
+# domain.entities.RadiusMode
+RADIUS_MODES = ("second_factor", "password_and_code", "challenge", "password_only")
 MAX_COUNTER = 2**63 - 2**14  # factors.oath_token.MAX_COUNTER
 # factors.registry.enrollable(): the kinds an admin enrolls (app_push comes with a device)
 METHOD_KINDS = ("app_code", "oath_token", "sms", "sms_reply", "voice", "email")

@@ -28,6 +28,7 @@ _STATUS: list[tuple[type[errors.TwostepError], int]] = [
     (errors.ConfirmationFailed, 422),
     (errors.ResyncFailed, 422),
     (errors.SecretKeyError, 500),
+    (errors.DirectoryUnavailable, 502),
 ]
 
 _HTTP_CODES = {

@@ -21,6 +21,7 @@ def _integration(row: Any) -> Integration:
         key_id=row.key_id,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        legacy=bool(row.legacy),
     )
 
 
@@ -54,16 +55,35 @@ class SqlIntegrationRepo:
         self.conn = conn
 
     def add(
-        self, tenant_id: int, name: str, key_id: str, key_hash: bytes, now: float
+        self,
+        tenant_id: int,
+        name: str,
+        key_id: str,
+        key_hash: bytes,
+        now: float,
+        *,
+        legacy: bool = False,
     ) -> Integration:
         new_id = self.conn.execute(
             insert(integrations)
             .values(
-                tenant_id=tenant_id, name=name, key_id=key_id, key_hash=key_hash, created_at=now
+                tenant_id=tenant_id,
+                name=name,
+                key_id=key_id,
+                key_hash=key_hash,
+                created_at=now,
+                legacy=legacy,
             )
             .returning(integrations.c.id)
         ).scalar_one()
-        return Integration(id=new_id, tenant_id=tenant_id, name=name, key_id=key_id, created_at=now)
+        return Integration(
+            id=new_id, tenant_id=tenant_id, name=name, key_id=key_id, created_at=now, legacy=legacy
+        )
+
+    def set_legacy(self, integration_id: int, legacy: bool) -> None:
+        self.conn.execute(
+            update(integrations).where(integrations.c.id == integration_id).values(legacy=legacy)
+        )
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None:
         rows = _INTEGRATION_BY_KEY.rows(self.conn, {"b_key": key_id})

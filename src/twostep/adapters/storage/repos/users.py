@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,13 @@ def user_from_row(row: Any) -> User:
         failed_count=row.failed_count,
         locked_until=row.locked_until,
         language=row.language,
+        directory_id=row.directory_id,
+        external_id=row.external_id,
+        dn=row.dn,
+        groups=tuple(json.loads(row.groups)) if row.groups else (),
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+        registration_required_at=row.registration_required_at,
     )
 
 
@@ -107,6 +115,11 @@ class SqlUserRepo:
         )
         self.conn.execute(
             update(users)
+            .where(users.c.id == user_id, users.c.registration_required_at.is_not(None))
+            .values(registration_required_at=None)
+        )
+        self.conn.execute(
+            update(users)
             .where(users.c.id == user_id, users.c.mfa == MfaState.ENABLED.value)
             .values(mfa=MfaState.ENFORCED.value)
         )
@@ -179,4 +192,30 @@ class SqlUserRepo:
     def unlock(self, user_id: int) -> None:
         self.conn.execute(
             update(users).where(users.c.id == user_id).values(failed_count=0, locked_until=None)
+        )
+
+    def require_registration(self, user_id: int, now: float) -> None:
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(registration_required_at=now, default_method_id=None)
+        )
+
+    def set_disabled(self, user_id: int, at: float | None, reason: str | None) -> bool:
+        """Disable (``at`` set) or enable (``None``) the user; False if already so."""
+        state = (
+            users.c.disabled_at.is_(None) if at is not None else users.c.disabled_at.is_not(None)
+        )
+        done = self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, state)
+            .values(disabled_at=at, disabled_reason=reason if at is not None else None)
+        )
+        return done.rowcount == 1
+
+    def set_groups(self, user_id: int, groups: Sequence[str]) -> None:
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(groups=json.dumps(list(groups)) if groups else None)
         )
