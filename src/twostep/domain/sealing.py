@@ -26,6 +26,11 @@ def radius_client_context(client_id: str) -> str:
     return f"radius_client:{client_id}"
 
 
+def directory_context(directory_id: str) -> str:
+    """A directory's bind password (its reading account's)."""
+    return f"directory:{directory_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class SealedValue:
     """One secret at rest: where it lives, what it is bound to, its ciphertext."""

@@ -7,10 +7,17 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import Column, Connection, Table, select, update
 
-from twostep.adapters.storage.tables import devices, gateways, methods, radius_clients
+from twostep.adapters.storage.tables import (
+    devices,
+    directories,
+    gateways,
+    methods,
+    radius_clients,
+)
 from twostep.domain.sealing import (
     SealedValue,
     device_context,
+    directory_context,
     gateway_context,
     method_context,
     radius_client_context,
@@ -23,6 +30,7 @@ _PLACES: dict[str, tuple[Table, Column[bytes], Callable[[str], str]]] = {
     "gateways.secrets": (gateways, gateways.c.secrets, gateway_context),
     "radius_clients.secret": (radius_clients, radius_clients.c.secret, radius_client_context),
     "devices.push_channel": (devices, devices.c.push_channel, device_context),
+    "directories.secrets": (directories, directories.c.secrets, directory_context),
 }
 
 
