@@ -29,7 +29,10 @@ from twostep.domain.errors import SecretKeyError
 from twostep.domain.ports.challenges import DEVICE_KEY, device_key
 from twostep.domain.ports.clock import Clock
 from twostep.domain.ports.secrets import KeyManager
+from twostep.services.accounts import AccountService
 from twostep.services.admin import AdminService
+from twostep.services.admin_events import AdminTrail
+from twostep.services.app_passwords import AppPasswordCheck, AppPasswordService
 from twostep.services.audit import AuditService
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
@@ -38,6 +41,7 @@ from twostep.services.delivery import Delivery, OutboxDefaults
 from twostep.services.devices import DeviceService
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
+from twostep.services.legacy import LegacySignIn
 from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
@@ -56,6 +60,7 @@ class App:
     enroll: EnrollService
     signin: SignIn
     audit: AuditService
+    admin_events: AdminTrail
     tokens: TokenPool
     challenges: ChallengeService
     delivered: DeliveredChallenges
@@ -64,6 +69,8 @@ class App:
     push: PushService
     radius_clients: RadiusClientService
     passwords: PasswordService
+    app_passwords: AppPasswordService
+    accounts: AccountService
     waits: PolledWaits
 
     def close(self) -> None:
@@ -148,6 +155,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         )
     )
     push = PushService(deps, challenges, channels, waits)
+    primary = LocalPasswords(deps)
     return App(
         config=config,
         deps=deps,
@@ -155,8 +163,18 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        signin=SignIn(deps, LocalPasswords(deps), challenges, states, delivered, push, waits),
+        signin=SignIn(
+            deps,
+            primary,
+            challenges,
+            states,
+            delivered,
+            push,
+            waits,
+            LegacySignIn(deps.storage, primary, AppPasswordCheck(deps)),
+        ),
         audit=AuditService(deps),
+        admin_events=AdminTrail(deps),
         tokens=TokenPool(deps),
         challenges=challenges,
         delivered=delivered,
@@ -165,6 +183,8 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         push=push,
         radius_clients=RadiusClientService(deps),
         passwords=PasswordService(deps),
+        app_passwords=AppPasswordService(deps),
+        accounts=AccountService(deps, challenges),
         waits=waits,
     )
 

@@ -18,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from twostep.domain.entities import AdminKey, Tenant, User
 from twostep.domain.errors import InvalidInput
+from twostep.domain.ports.users import PasswordCheck, Verdict
+from twostep.services import admin_log
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps
 
@@ -86,16 +88,16 @@ class LocalPasswords:
 
     def check(
         self, tenant: Tenant, user: User | None, stored: str | None, password: str
-    ) -> bool | None:
+    ) -> PasswordCheck:
         with self._slots:
             ok = verify_password(stored, password)  # a missing hash costs the same work
         if stored is None or user is None:  # nothing to check against (an unknown user too)
-            return None
+            return PasswordCheck(Verdict.NONE)
         if ok and HASHER.check_needs_rehash(stored):
             hashed = hash_password(password)
             with self.deps.storage.transaction(write=True) as tx:
                 tx.passwords.set(user.id, hashed)
-        return ok
+        return PasswordCheck(Verdict.MATCH if ok else Verdict.WRONG)
 
 
 class PasswordService:
@@ -105,11 +107,21 @@ class PasswordService:
     def set_password(self, actor: AdminKey, tenant_name: str, user: str, password: str) -> None:
         check_new_password(password)
         hashed = hash_password(password)  # outside the transaction: it takes a while
-        with self.deps.storage.transaction(write=True) as tx:
-            found = user_for(tx, tenant_for(tx, actor, tenant_name), user)
-            tx.passwords.set(found.id, hashed)
+        self._set(actor, tenant_name, user, hashed, "password.set")
 
     def clear_password(self, actor: AdminKey, tenant_name: str, user: str) -> None:
+        self._set(actor, tenant_name, user, None, "password.clear")
+
+    def _set(
+        self, actor: AdminKey, tenant_name: str, user: str, hashed: str | None, action: str
+    ) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            found = user_for(tx, tenant_for(tx, actor, tenant_name), user)
-            tx.passwords.set(found.id, None)
+            tenant = tenant_for(tx, actor, tenant_name)
+            found = user_for(tx, tenant, user)
+            had = tx.passwords.get(found.id)
+            tx.passwords.set(found.id, hashed)
+            # Whether one is set, before and after ("***"): never the password, nor its hash.
+            changed = admin_log.changes(
+                {"password": had}, {"password": hashed}, secret=["password"]
+            )
+            admin_log.record(tx, self.deps, actor, tenant, action, found.name, changed)

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from twostep.domain.audit import AuditEvent
-from twostep.domain.entities import Integration, Method, MethodKind, MfaState, Tenant
+from twostep.domain.entities import Integration, Method, MethodKind, Tenant
 from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
 from twostep.domain.ports.audit import AuditSink
 from twostep.domain.ports.challenges import Waits
@@ -33,18 +33,18 @@ from twostep.domain.ports.methods import OneTimeClaims
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.subjects import Subject, SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
-from twostep.domain.ports.users import Lockout, PrimaryPasswords
+from twostep.domain.ports.users import Lockout, PasswordCheck, PrimaryPasswords, Verdict
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.domain.text import printable_escape
 from twostep.factors import registry
 from twostep.factors.base import Family
-from twostep.services import codes, credentials
+from twostep.services import codes, credentials, outcome, policy
 from twostep.services.audit import new_event
 from twostep.services.challenges import ChallengeService, StartRequest, decided
 from twostep.services.context import Deps
 from twostep.services.delivered import DeliveredChallenges
-from twostep.services.lockout import count_failure
+from twostep.services.legacy import LegacySignIn
 from twostep.services.passwords import CODE_LENGTHS, split_candidates
 from twostep.services.push import PushService
 from twostep.services.states import States
@@ -60,6 +60,9 @@ class Entry(StrEnum):
     # The first answer of a client that shows challenges: nothing, a method's word, or the
     # primary password it forwards (checked when the user has one; never a code).
     PASSWORD_OR_WORD = "password_or_word"  # noqa: S105
+    # A legacy client's only field: an app password, or the primary password of a user
+    # without two-step verification (services/legacy.py).
+    PASSWORD_ONLY = "password_only"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class _Asked:
     password: str | None  # a password to check (alone)
     combined: str | None  # a password with the code after it, to split
     required: bool  # the user must have a password (False: a NAS forwarded it)
+    legacy: str | None = None  # a legacy client's one field (Entry.PASSWORD_ONLY)
 
 
 def _word_or_code(text: str | None) -> tuple[str | None, MethodKind | None]:
@@ -109,6 +113,8 @@ def _word_or_code(text: str | None) -> tuple[str | None, MethodKind | None]:
 
 
 def _read(request: SignInRequest) -> _Asked:
+    if request.entry is Entry.PASSWORD_ONLY:
+        return _Asked(None, None, None, None, required=True, legacy=request.typed or "")
     if request.entry is Entry.PASSWORD_AND_CODE:
         return _Asked(request.code, request.method, None, request.typed or "", required=True)
     if request.entry is Entry.PASSWORD_OR_WORD:
@@ -159,8 +165,10 @@ class SignIn:
         delivered: DeliveredChallenges,
         push: PushService,
         waits: Waits,
+        legacy: LegacySignIn,
     ) -> None:
         self.deps = deps
+        self.legacy = legacy
         self.storage: Storage[SignInWork] = deps.storage
         self.primary = primary
         self.challenges = challenges
@@ -177,26 +185,32 @@ class SignIn:
         event = self._event(request, subject, integration, now)
         asked = _read(request)
         user = subject.user
+        if user is not None and user.disabled:  # nothing is checked, bound or sent
+            return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_DISABLED))
+        if asked.legacy is not None or (
+            integration.legacy and asked.password is not None and asked.code is None
+        ):
+            return self.legacy.sign_in(subject, event, asked.legacy or asked.password or "", now)
         if asked.password is not None or asked.combined is not None:  # step 3
             if user is not None and user.is_locked(now):
                 return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
-            passed, asked = self._primary(subject, asked)
-            if not passed:
-                return self._wrong_password(subject, event, now)
+            check, asked = self._primary(subject, asked)
+            if check.verdict is Verdict.UNAVAILABLE:
+                return outcome.unavailable(self.storage, subject, event, check)
+            if check.verdict is not Verdict.MATCH and not (
+                check.verdict is Verdict.NONE and not asked.required
+            ):
+                return outcome.wrong_password(self.storage, subject, event, now)
         if user is None:  # step 2: unknown users answer exactly like a wrong code
             codes.spend_like_a_code(asked.code or "", now)
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
-        active = tuple(m for m in subject.methods if codes.usable(m, now))
-        listed = tuple(sorted({m.kind.value for m in active}))
+        offer = policy.second_factor(subject, now, asked.method, asked.code is not None)  # 4
+        if isinstance(offer, Decision):
+            kind = asked.method.value if asked.method else None
+            return self._finish(subject, replace(event, method=kind), offer)
+        active, listed = offer.methods, offer.listed
         settings = subject.tenant.settings
-        if user.mfa is MfaState.DISABLED:  # step 4
-            return self._finish(subject, event, Decision(Result.ACCEPT, Reason.MFA_NOT_REQUIRED))
-        if user.is_locked(now):
-            return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
-        if not active:
-            decision = Decision(Result.REJECT, Reason.NO_METHOD_REGISTERED)
-            return self._finish(subject, event, decision)
 
         found = codes.candidates(user, active, asked.method, asked.code is not None)  # step 5
         if not found:
@@ -308,28 +322,24 @@ class SignIn:
             raise Forbidden("this integration may only validate users of its own tenant")
         return found, integration
 
-    def _primary(self, subject: Subject, asked: _Asked) -> tuple[bool, _Asked]:
+    def _primary(self, subject: Subject, asked: _Asked) -> tuple[PasswordCheck, _Asked]:
         """Check the primary password; a combined value is tried split every way it may
-        be (``password,code``, the password with the code's digits after it, alone)."""
+        be (``password,code``, the password with the code's digits after it, alone),
+        stopping at the first match or at a directory that does not answer."""
         tenant, user, stored = subject.tenant, subject.user, subject.password_hash
         if asked.combined is None:
             assert asked.password is not None
-            ok = self.primary.check(tenant, user, stored, asked.password)
-            return (ok is True or (ok is None and not asked.required)), asked
+            return self.primary.check(tenant, user, stored, asked.password), asked
         lengths = {m.otp.digits for m in subject.methods if m.otp is not None}
+        check = PasswordCheck(Verdict.WRONG)
         for password, rest in split_candidates(asked.combined, lengths or CODE_LENGTHS):
-            if self.primary.check(tenant, user, stored, password) is True:
+            check = self.primary.check(tenant, user, stored, password)
+            if check.verdict is Verdict.MATCH:
                 code, method = _word_or_code(rest)
-                return True, replace(asked, code=code, method=method or asked.method)
-        return False, asked
-
-    def _wrong_password(self, subject: Subject, event: AuditEvent, now: float) -> Decision:
-        decision = Decision(Result.REJECT, Reason.INVALID_PASSWORD)
-        with self.storage.transaction(write=True) as tx:
-            if subject.user is not None:
-                count_failure(tx, subject.user, now, subject.tenant.settings)
-            tx.audit.add(subject.tenant.id, decided(event, decision))
-        return decision
+                return check, replace(asked, code=code, method=method or asked.method)
+            if check.verdict is Verdict.UNAVAILABLE:
+                return check, asked
+        return PasswordCheck(Verdict.WRONG), asked
 
     def _settle(
         self, request: SignInRequest, integration: Integration, decision: Decision
@@ -361,9 +371,7 @@ class SignIn:
         return self.challenges.time_out(integration, tx)
 
     def _finish(self, subject: Subject, event: AuditEvent, decision: Decision) -> Decision:
-        with self.storage.transaction(write=True) as tx:
-            tx.audit.add(subject.tenant.id, decided(event, decision))
-        return decision
+        return outcome.audited(self.storage, subject, event, decision)
 
     def _event(
         self, request: SignInRequest, subject: Subject, integration: Integration, now: float

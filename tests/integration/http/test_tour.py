@@ -75,6 +75,7 @@ def test_tour(
         "methods": ["app_code"],
         "number": None,
         "prompt": None,
+        "message": None,
     }
     r = client.post("/v1/validate", json={"user": "alice", "code": code()}, headers=integration_key)
     assert r.json()["result"] == "reject" and r.json()["reason"] == "code_replayed"

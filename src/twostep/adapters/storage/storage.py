@@ -11,11 +11,17 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from twostep.adapters.storage.repos.admin_events import SqlAdminEventRepo
+from twostep.adapters.storage.repos.app_passwords import SqlAppPasswordRepo
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
 from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.deliveries import SqlDeliveryRepo
 from twostep.adapters.storage.repos.devices import SqlActivationRepo, SqlDeviceRepo
+from twostep.adapters.storage.repos.directories import (
+    SqlDirectoryRepo,
+    SqlDirectoryUserRepo,
+    SqlLeaseRepo,
+)
 from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
@@ -103,6 +109,22 @@ class SqlTransaction:
     @cached_property
     def admin_events(self) -> SqlAdminEventRepo:
         return SqlAdminEventRepo(self.conn)
+
+    @cached_property
+    def app_passwords(self) -> SqlAppPasswordRepo:
+        return SqlAppPasswordRepo(self.conn)
+
+    @cached_property
+    def directories(self) -> SqlDirectoryRepo:
+        return SqlDirectoryRepo(self.conn)
+
+    @cached_property
+    def directory_users(self) -> SqlDirectoryUserRepo:
+        return SqlDirectoryUserRepo(self.conn)
+
+    @cached_property
+    def leases(self) -> SqlLeaseRepo:
+        return SqlLeaseRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

@@ -309,7 +309,7 @@ activations = Table(
     Column("replaces", String(32)),  # a device this activation replaces (a new phone)
 )
 
-# App passwords: long random passwords for legacy clients, stored as keyed digests only.
+# App passwords: long random passwords for legacy clients, stored as hashes only.
 app_passwords = Table(
     "app_passwords",
     metadata,
@@ -317,7 +317,7 @@ app_passwords = Table(
     Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(64), nullable=False),
-    Column("digest", LargeBinary, nullable=False),  # HMAC-SHA256 under a key of the secret key
+    Column("digest", LargeBinary, nullable=False),  # argon2id hash (services/app_passwords.py)
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
     UniqueConstraint("user_id", "name"),

@@ -79,6 +79,10 @@ class ChallengeRepo(Protocol):
         """State and expiry of each challenge found (one statement, for long-poll waiters)."""
         ...
 
+    def pending_of_user(self, user_id: int, now: float) -> Sequence[str]:
+        """The ids of the user's pending, unexpired challenges (any kind)."""
+        ...
+
     def pending_for_device(self, device_id: str, now: float) -> Sequence[Challenge]:
         """Unanswered, unexpired push requests to the device, oldest first."""
         ...

@@ -53,3 +53,7 @@ class ActivationRepo(Protocol):
     def claim(self, code_hash: bytes, now: float) -> Activation | None:
         """Spend an unexpired, unused activation (conditional: single use across nodes)."""
         ...
+
+    def cancel_for_user(self, user_id: int, now: float) -> int:
+        """Expire the user's unused activations now; how many there were."""
+        ...

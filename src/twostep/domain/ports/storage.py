@@ -8,10 +8,12 @@ from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
 from twostep.domain.ports.admin_events import AdminEventRepo
+from twostep.domain.ports.app_passwords import AppPasswordRepo
 from twostep.domain.ports.audit import AuditRepo
 from twostep.domain.ports.challenges import ChallengeRepo, DeliveryRepo
 from twostep.domain.ports.credentials import AdminKeyRepo, IntegrationRepo
 from twostep.domain.ports.devices import ActivationRepo, DeviceRepo
+from twostep.domain.ports.directory import DirectoryRepo, DirectoryUserRepo, LeaseRepo
 from twostep.domain.ports.gateways import GatewayRepo
 from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
 from twostep.domain.ports.radius import RadiusClientRepo
@@ -72,6 +74,18 @@ class Transaction(Protocol):
 
     @property
     def admin_events(self) -> AdminEventRepo: ...
+
+    @property
+    def app_passwords(self) -> AppPasswordRepo: ...
+
+    @property
+    def directories(self) -> DirectoryRepo: ...
+
+    @property
+    def directory_users(self) -> DirectoryUserRepo: ...
+
+    @property
+    def leases(self) -> LeaseRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)

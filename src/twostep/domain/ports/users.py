@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from twostep.domain.entities import (
@@ -97,13 +98,27 @@ class PasswordRepo(Protocol):
     def set(self, user_id: int, password_hash: str | None) -> None: ...
 
 
+class Verdict(StrEnum):
+    """What a primary-password check found."""
+
+    MATCH = "match"
+    WRONG = "wrong"
+    NONE = "none"  # nothing to check against: the user has no password here (or is unknown)
+    UNAVAILABLE = "unavailable"  # the directory did not answer: the caller fails closed
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    verdict: Verdict
+    detail: str | None = None  # why it is UNAVAILABLE (the server's error; never the password)
+
+
 class PrimaryPasswords(Protocol):
-    """Where a user's primary password is checked: Twostep's own (argon2id) today, a
-    directory bind tomorrow, behind the same call."""
+    """Where a user's primary password is checked: Twostep's own (argon2id), or a bind to
+    the directory the user came from, behind the same call."""
 
     def check(
         self, tenant: Tenant, user: User | None, stored: str | None, password: str
-    ) -> bool | None:
-        """True or False; None when this user has no primary password to check against
-        (an unknown user, ``None``, neither: it costs the same work as a known one)."""
+    ) -> PasswordCheck:
+        """An unknown user (``None``) costs the same work as a known one, and is NONE."""
         ...

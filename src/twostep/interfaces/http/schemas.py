@@ -79,7 +79,8 @@ class ValidateBody(Strict):
         default=None,
         min_length=1,
         max_length=256,
-        description="the user's primary password, checked first (the user must have one)",
+        description="the user's primary password, checked first (the user must have one); "
+        "from a legacy integration without a code, an app password or the primary password",
     )
 
     @field_validator("method", mode="before")
@@ -102,6 +103,7 @@ class ValidateAnswer(BaseModel):
     methods: list[str] = []
     number: int | None = None  # app_push: the number the sign-in page shows
     prompt: str | None = None  # a challenge's instruction for the user
+    message: str | None = None  # a reject's advice for the user (what to do instead)
 
 
 class CodeBody(Strict):
@@ -164,6 +166,15 @@ class UserOut(BaseModel):
     default_method: str | None
     locked: bool
     failed_count: int
+    disabled: bool = False
+    disabled_reason: str | None = Field(
+        default=None, description="admin, directory_removed or directory_disabled"
+    )
+    registration_required: bool = Field(
+        default=False, description="an admin asked the user to register again"
+    )
+    directory: str | None = Field(default=None, description="the directory's id it came from")
+    groups: list[str] = Field(default=[], description="the user's directory groups (DNs)")
 
     @classmethod
     def of(cls, user: User, now: float) -> UserOut:
@@ -178,6 +189,11 @@ class UserOut(BaseModel):
             default_method=user.default_method_id,
             locked=user.is_locked(now),
             failed_count=user.failed_count,
+            disabled=user.disabled,
+            disabled_reason=user.disabled_reason,
+            registration_required=user.registration_required_at is not None,
+            directory=user.directory_id,
+            groups=list(user.groups),
         )
 
 
@@ -247,8 +263,16 @@ class ResyncBody(Strict):
     second_code: str = Field(min_length=1, max_length=16)
 
 
+_LEGACY = "a client that sends a password and nothing else: an app password stands in"
+
+
 class IntegrationBody(Strict):
     name: str = Field(max_length=128, pattern=NAME)
+    legacy: bool = Field(default=False, description=_LEGACY)
+
+
+class IntegrationPatch(Strict):
+    legacy: bool = Field(description=_LEGACY)
 
 
 class IntegrationOut(BaseModel):
@@ -256,6 +280,7 @@ class IntegrationOut(BaseModel):
     key_id: str
     created_at: float
     revoked: bool
+    legacy: bool
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationOut:
@@ -264,6 +289,7 @@ class IntegrationOut(BaseModel):
             key_id=integration.key_id,
             created_at=integration.created_at,
             revoked=integration.revoked_at is not None,
+            legacy=integration.legacy,
         )
 
 

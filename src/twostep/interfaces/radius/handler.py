@@ -37,6 +37,14 @@ _REJECT_MESSAGES = {
     Reason.NO_METHOD_REGISTERED: "No verification method is registered for this account",
     Reason.METHOD_NOT_REGISTERED: "That verification method is not registered for this account",
     Reason.METHOD_NOT_SUPPORTED: "That verification method is not available here",
+    Reason.USER_DISABLED: "This account is disabled",
+    Reason.DIRECTORY_UNAVAILABLE: "The password cannot be checked now: try again later",
+    Reason.REGISTRATION_REQUIRED: "Register a verification method for this account first",
+    Reason.REGISTRATION_POLICY: "Register the verification method your organisation requires",
+    Reason.METHOD_DISABLED: "That verification method is turned off: choose another",
+    Reason.DEFAULT_METHOD_DISABLED: (
+        "Your usual verification method is turned off: choose another, or register one"
+    ),
 }
 
 
@@ -63,7 +71,7 @@ class Work:
     def slow(self) -> bool:
         """Needs a thread whatever the database: argon2 takes tens of milliseconds."""
         mode = self.loaded.client.mode
-        if mode is RadiusMode.PASSWORD_AND_CODE:
+        if mode in (RadiusMode.PASSWORD_AND_CODE, RadiusMode.PASSWORD_ONLY):
             return True
         # Challenge mode's first request may carry the password the NAS forwards.
         return mode is RadiusMode.CHALLENGE and self.request.state is None and self.forwarded
@@ -102,6 +110,7 @@ def sign_in_request(work: Work) -> SignInRequest:
         RadiusMode.SECOND_FACTOR: Entry.CODE,
         RadiusMode.PASSWORD_AND_CODE: Entry.PASSWORD_AND_CODE,
         RadiusMode.CHALLENGE: Entry.CODE if request.state else Entry.PASSWORD_OR_WORD,
+        RadiusMode.PASSWORD_ONLY: Entry.PASSWORD_ONLY,
     }[client.mode]
     return SignInRequest(
         user=request.user,
@@ -126,6 +135,8 @@ def reject_message(reason: Reason | None, mode: RadiusMode) -> str:
         return "Enter your verification code"
     if mode is RadiusMode.PASSWORD_AND_CODE:
         return "Invalid password or verification code"
+    if mode is RadiusMode.PASSWORD_ONLY:
+        return "Invalid password"
     return "Invalid verification code"
 
 
@@ -281,7 +292,7 @@ class RadiusHandler:
             if decision.transaction_id:
                 attributes.append((packet.STATE, decision.transaction_id.encode("ascii")))
             return packet.ACCESS_CHALLENGE, attributes
-        return _reject(reject_message(decision.reason, mode))
+        return _reject(decision.message or reject_message(decision.reason, mode))
 
 
 def _reject(message: str) -> tuple[int, list[tuple[int, bytes]]]:

@@ -268,6 +268,12 @@ class SqlChallengeRepo:
         rows = self.conn.execute(select(c.id, c.state, c.expires_at).where(c.id.in_(challenge_ids)))
         return {row.id: (ChallengeState(row.state), row.expires_at) for row in rows}
 
+    def pending_of_user(self, user_id: int, now: float) -> Sequence[str]:
+        rows = self.conn.execute(
+            select(c.id).where(c.user_id == user_id, c.state == _PENDING, c.expires_at > now)
+        )
+        return [row.id for row in rows]
+
     def pending_for_device(self, device_id: str, now: float) -> Sequence[Challenge]:
         rows = self.conn.execute(
             select(challenges)

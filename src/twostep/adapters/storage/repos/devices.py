@@ -113,6 +113,14 @@ class SqlActivationRepo:
             )
         )
 
+    def cancel_for_user(self, user_id: int, now: float) -> int:
+        result = self.conn.execute(
+            update(activations)
+            .where(a.user_id == user_id, a.used_at.is_(None), a.expires_at > now)
+            .values(expires_at=now)
+        )
+        return int(result.rowcount)
+
     def claim(self, code_hash: bytes, now: float) -> Activation | None:
         row = self.conn.execute(
             update(activations)

@@ -169,5 +169,6 @@ def _answer(decision: Decision) -> JSONResponse:
             "methods": list(decision.methods),
             "number": decision.number,
             "prompt": decision.prompt,
+            "message": decision.message,
         }
     )

@@ -1,0 +1,82 @@
+"""The sign-in's policy steps, in their order, once the user (and any primary password) is
+known: whether a second factor is asked at all, and which of the user's methods may give
+it. Pure: it reads the one subject read and the clock, and writes nothing.
+
+1. MFA disabled for the user: accept without a second factor
+2. locked: reject
+3. an admin asked the user to register again: registration_required
+4. no active method: no_method_registered
+5. the tenant's registration policy covers one of the user's groups and the user has no
+   method of the kinds it asks for: registration_policy
+6. a kind the tenant turned off: asked for (method_disabled), or the user's default when
+   nothing was asked (default_method_disabled); the other methods stay offered
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twostep.domain.entities import Method, MethodKind, MfaState, User
+from twostep.domain.ports.subjects import Subject
+from twostep.domain.results import Decision, Reason, Result
+from twostep.domain.settings import AccessSettings
+from twostep.services.codes import usable
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The methods that may answer this sign-in (the default first), and their kinds."""
+
+    methods: tuple[Method, ...]
+    listed: tuple[str, ...]
+
+
+def _reject(reason: Reason, listed: tuple[str, ...] = ()) -> Decision:
+    return Decision(Result.REJECT, reason, methods=listed)
+
+
+def _group_names(dn: str) -> set[str]:
+    """A group as a policy may name it: its DN, or the value of its first RDN (the CN)."""
+    first = dn.split(",", 1)[0]
+    _attr, _eq, value = first.partition("=")
+    return {dn.casefold(), (value or first).strip().casefold()}
+
+
+def in_policy(user: User, access: AccessSettings) -> bool:
+    if not access.registration_groups or not user.groups:
+        return False
+    wanted = {group.strip().casefold() for group in access.registration_groups}
+    return any(_group_names(group) & wanted for group in user.groups)
+
+
+def second_factor(
+    subject: Subject, now: float, asked: MethodKind | None, has_code: bool
+) -> Decision | Offer:
+    user = subject.user
+    assert user is not None
+    access = subject.tenant.settings.access
+    if user.mfa is MfaState.DISABLED:
+        return Decision(Result.ACCEPT, Reason.MFA_NOT_REQUIRED)
+    if user.is_locked(now):
+        return _reject(Reason.USER_LOCKED)
+    if user.registration_required_at is not None:
+        return _reject(Reason.REGISTRATION_REQUIRED)
+    registered = sorted(
+        (m for m in subject.methods if usable(m, now)),
+        key=lambda m: m.id != user.default_method_id,
+    )
+    if not registered:
+        return _reject(Reason.NO_METHOD_REGISTERED)
+    off = set(access.disabled_kinds)
+    offered = tuple(m for m in registered if m.kind not in off)
+    listed = tuple(sorted({m.kind.value for m in offered}))
+    if in_policy(user, access):
+        kinds = set(access.registration_kinds)
+        if not any(not kinds or m.kind in kinds for m in offered):
+            return _reject(Reason.REGISTRATION_POLICY, listed)
+    if asked is not None and asked in off:
+        return _reject(Reason.METHOD_DISABLED, listed)
+    default = registered[0] if registered[0].id == user.default_method_id else None
+    if not offered or (asked is None and not has_code and default and default.kind in off):
+        return _reject(Reason.DEFAULT_METHOD_DISABLED, listed)
+    return Offer(offered, listed)
