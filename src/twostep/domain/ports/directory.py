@@ -13,6 +13,8 @@ from twostep.domain.directory import (
     DirectoryEntry,
     DirectorySettings,
 )
+from twostep.domain.entities import User
+from twostep.domain.kinds import MethodKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,9 @@ class DirectoryRepo(Protocol):
         """A tenant's directories in their order, or every tenant's (None)."""
         ...
 
-    def update(self, directory: Directory, sealed_password: bytes | None) -> None: ...
+    def update(self, directory: Directory, sealed_password: bytes | None) -> None:
+        """Store the settings, position, password and cursor of ``directory``."""
+        ...
 
     def sealed_password(self, directory_id: str) -> bytes | None: ...
 
@@ -91,3 +95,70 @@ class LeaseRepo(Protocol):
         ...
 
     def release(self, name: str, holder: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryUser:
+    """What a sync writes of a user: the fields the directory owns."""
+
+    name: str  # the display form (domain.names)
+    external_id: str
+    dn: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user of a directory, as the presence sweep reads it."""
+
+    user_id: int
+    external_id: str
+    name: str
+    dn: str | None
+    disabled_reason: str | None  # None: not disabled
+
+
+class DirectoryUserRepo(Protocol):
+    """The user reads and writes of a directory sync, a batch at a time: every call takes
+    a bounded list (a batch of entries), never all of a directory's users."""
+
+    def by_external_ids(self, directory_id: str, external_ids: Sequence[str]) -> dict[str, User]:
+        """The directory's users among ``external_ids``, by external id."""
+        ...
+
+    def by_name_keys(self, tenant_id: int, keys: Sequence[str]) -> dict[str, User]:
+        """The tenant's users whose lookup key (domain.names.name_key) is among ``keys``."""
+        ...
+
+    def create(
+        self,
+        tenant_id: int,
+        directory_id: str,
+        user: DirectoryUser,
+        now: float,
+        disabled_reason: str | None = None,
+    ) -> User:
+        """A new user taken from the directory (MFA ``enabled``), disabled when a reason
+        is given."""
+        ...
+
+    def update(self, user_id: int, directory_id: str, user: DirectoryUser) -> None:
+        """Write the directory's fields (the name too: a rename) and link the user to the
+        directory entry (a user made by hand becomes the directory's)."""
+        ...
+
+    def members(self, directory_id: str, after_id: int, limit: int) -> Sequence[Member]:
+        """The directory's users by id, after ``after_id`` (keyset pages)."""
+        ...
+
+    def disable(self, user_ids: Sequence[int], at: float, reason: str) -> int:
+        """Disable those of ``user_ids`` not disabled yet; how many were."""
+        ...
+
+    def method_kinds(self, user_ids: Sequence[int]) -> dict[int, set[MethodKind]]:
+        """The kinds of method each user has (users without any are left out)."""
+        ...
