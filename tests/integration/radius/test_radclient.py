@@ -176,3 +176,31 @@ def test_password_only_for_a_user_without_mfa(app: App) -> None:
         answer = radclient(radius.port, f'User-Name = "bob", User-Password = "bobs password", {MA}')
     assert answer.code == "Access-Accept", answer.output
     assert _events(app, "bob") == [("accept", "mfa_not_required")]
+
+
+def test_password_only_mode_takes_app_passwords_and_explains_the_rest(app: App) -> None:
+    """A legacy NAS: an app password signs in; the plain password of a user who must use
+    two steps is refused with what to do in the Reply-Message."""
+    add_client(app, mode=RadiusMode.PASSWORD_ONLY)
+    builders.enrolled_user(app, "alice")
+    app.admin.update_settings(OPERATOR, "default", {"app_passwords_allowed": True})
+    app.passwords.set_password(OPERATOR, "default", "alice", "correct horse")
+    made = app.app_passwords.create(OPERATOR, "default", "alice", "old VPN client")
+    with running(app) as radius:
+        answer = radclient(
+            radius.port, f'User-Name = "alice", User-Password = "{made.password}", {MA}'
+        )
+        assert answer.code == "Access-Accept", answer.output
+        plain = radclient(
+            radius.port, f'User-Name = "alice", User-Password = "correct horse", {MA}'
+        )
+        assert plain.code == "Access-Reject"
+        [message] = plain.attributes["Reply-Message"]
+        assert "create an app password" in message
+        wrong = radclient(radius.port, f'User-Name = "alice", User-Password = "wrong horse", {MA}')
+        assert wrong.attributes["Reply-Message"] == ["Invalid password"]
+    assert _events(app) == [
+        ("accept", None),
+        ("reject", "two_step_required_for_legacy_client"),
+        ("reject", "invalid_password"),
+    ]
