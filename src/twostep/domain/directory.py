@@ -155,7 +155,7 @@ class Directory:
 class DirectoryEntry:
     """One user as the directory has them, through the attribute mapping."""
 
-    external_id: str  # stable across renames: entryUUID, or objectGUID as hex
+    external_id: str  # stable across renames: entryUUID, or objectGUID as its GUID string
     dn: str
     user_id: str | None  # None: none of the user_id attributes is set (the entry is skipped)
     first_name: str | None = None

@@ -17,19 +17,23 @@ from twostep.domain.entities import User
 from twostep.domain.kinds import MethodKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Scan:
     """What one search of a directory yields, page by page, and where the next incremental
-    search starts (read from the server before the search, so no change made during it is
-    missed; the few seen twice are harmless)."""
+    search starts. Some servers only tell that by the entries themselves (the highest change
+    mark seen), so an adapter may set ``next_cursor`` once ``entries`` is exhausted: read it
+    after them. None: the next search is a full one. No change made during the search is
+    missed; the few seen twice are harmless."""
 
     entries: Iterator[DirectoryEntry]
-    next_cursor: str | None
+    next_cursor: str | None = None
 
 
 class DirectoryConnection(Protocol):
     """One directory's servers, as the reading account. Every call may raise
-    ``DirectoryError`` (no server answered, the account cannot read, a bad filter)."""
+    ``DirectoryUnavailable`` (no server answered, the account cannot read, a bad filter, the
+    MFA group does not exist), also while ``entries`` is read: a partial list never ends
+    quietly."""
 
     def users(self, since: str | None = None) -> Scan:
         """Every user in scope (filter and MFA group), or with ``since`` (a cursor of an
@@ -49,12 +53,11 @@ class DirectoryConnector(Protocol):
 
     def connect(self, settings: DirectorySettings, password: str | None) -> DirectoryConnection: ...
 
-    def bind(
-        self, directory: Directory, password_of_reader: str | None, dn: str, password: str
-    ) -> BindResult:
+    def bind(self, directory: Directory, dn: str, password: str) -> BindResult:
         """Bind as ``dn`` with ``password`` on a pooled connection of this directory:
-        OK, WRONG, or UNAVAILABLE (no server answered within the timeouts, or another
-        failure): the caller fails closed on anything but OK."""
+        OK, WRONG (also an empty password, never sent), or UNAVAILABLE (no server answered
+        within the timeouts, or another failure): the caller fails closed on anything but
+        OK. The reading account is not involved (the DN is the one the sync stored)."""
         ...
 
     def close(self) -> None: ...
