@@ -2,7 +2,8 @@
 
 Tests that take the ``backend`` fixture run once per database engine. Without a
 PostgreSQL server the PostgreSQL runs are skipped on a developer machine and fail
-in CI (CI=true), where .ci/run installs it.
+in CI (CI=true), where .ci/run installs it. The same holds for OpenLDAP's slapd
+(the ``slapd`` fixture).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from tests.support import postgres
 from tests.support.fakes import FakeClock
+from tests.support.slapd import SlapdServer, SlapdTree
 from twostep.adapters.storage import migrate, tables
 from twostep.adapters.storage.engine import make_engine
 from twostep.bootstrap import App, build
@@ -50,6 +52,57 @@ def pg_server() -> Iterator[postgres.PostgresServer | None]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def slapd_server() -> Iterator[SlapdServer | None]:
+    try:
+        server = SlapdServer.create()
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def slapd(slapd_server: SlapdServer | None) -> Iterator[SlapdTree]:
+    """A real OpenLDAP slapd on 127.0.0.1 (one per session, its own config, ports and CA;
+    never the system's) and a subtree of its own for this test, ``slapd.root_dn``.
+
+    Reading it (the reader account, with the CA, over security ldaps|starttls|plain):
+      ``slapd.ldap_settings(kind="ldap"|"active_directory", security="starttls",
+      **DirectorySettings fields) -> DirectorySettings`` (bind_password included), and
+      ``slapd.url(security)``, ``slapd.ca_file``, ``slapd.server.other_ca_file`` (a CA that
+      signed nothing here), ``slapd.people_dn``, ``slapd.groups_dn``.
+    Every entry is both an ``inetOrgPerson`` and an AD ``user`` (sAMAccountName,
+    userPrincipalName, userAccountControl, uSNChanged, objectGUID, objectCategory=person),
+    so both kinds' default filters find the same users.
+    Changing it as an admin would (each change bumps uSNChanged as AD does; slapd keeps
+    modifyTimestamp, entryUUID and memberOf):
+      ``add_user(name, *, first_name, last_name, email, phone, mobile, password, upn,
+      disabled=False, groups=(), **ldap_attributes) -> LdapUser`` (dn, password, guid,
+      object_guid: the AD kind's external id, upn: the default user_id, ...);
+      ``slapd.entry_uuid(user)`` (the LDAP kind's external id);
+      ``modify_user(user, **ldap_attributes)`` (None removes one); ``set_disabled(user,
+      disabled=True)``; ``set_password(user, pw) -> LdapUser``; ``rename_user(user,
+      new_name=None, *, parent_dn=None) -> LdapUser``; ``add_ou(name) -> dn``;
+      ``delete_user(user)``; ``add_group(name, members=()) -> LdapGroup``;
+      ``add_to_group(user, group)``, ``remove_from_group(user, group)`` (they bump the
+      group's uSNChanged, not the member's, as AD does); ``bulk_users(n, *, prefix="user",
+      groups=()) -> list[LdapUser]`` (offline slapadd: ~1 s for 10,000).
+    The server: ``stop()``/``start()`` (nothing listening), ``pause()``/``resume()`` (a
+    hung server: connections open, no answer). It is running again after every test.
+    """
+    if slapd_server is None:
+        missing("OpenLDAP slapd")
+    tree = slapd_server.new_tree()
+    try:
+        yield tree
+    finally:
+        slapd_server.ensure_running()
 
 
 @pytest.fixture(scope="session")
