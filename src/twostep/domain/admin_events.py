@@ -8,6 +8,56 @@ from typing import Any
 
 OK = "ok"  # the result of a change that was made; otherwise the error code that refused it
 
+# Every action the admin trail records: a stable dotted name (the HTTP route's name and
+# the CLI command's action are the same word), with what it records. The operator guide
+# lists them all (tested); a new change adds its action here.
+ACTIONS: Mapping[str, str] = {
+    "tenant.create": "a tenant was created (its name and the settings it was given)",
+    "settings.update": "a tenant's settings changed: each changed setting, before and after",
+    "user.create": "a user was created (the fields given)",
+    "user.update": "a user's fields changed, before and after",
+    "user.delete": "a user was deleted, with their methods",
+    "user.unlock": "a locked user was unlocked",
+    "user.disable": "a user was disabled: every sign-in is refused",
+    "user.enable": "a disabled user was enabled",
+    "user.require_registration": "a user must register again (methods and devices removed)",
+    "password.set": "a user's local password was set (recorded as ***, never the password)",
+    "password.clear": "a user's local password was removed",
+    "app_password.create": "an app password was created for a user (never the password)",
+    "app_password.delete": "one of a user's app passwords was deleted",
+    "app_password.delete_all": "every app password of a user was deleted",
+    "method.enroll": "a method was registered for a user (kind, label, masked number)",
+    "method.confirm": "a pending method was activated with a code",
+    "method.delete": "a method was deleted",
+    "method.default": "a user's default method changed",
+    "method.resync": "a drifted code method was resynchronised (counter or drift)",
+    "device.activation": "a mobile authenticator activation was started (or a replacement)",
+    "device.rename": "an activated device was renamed",
+    "device.deactivate": "an activated device was deactivated: it answers nothing more",
+    "token.import": "hardware tokens were imported: counts only",
+    "token.assign": "a pooled token was assigned to a user",
+    "token.unassign": "a token went back to the pool",
+    "token.lost": "a token was marked lost",
+    "token.delete": "a token was deleted",
+    "token.resync": "a token was resynchronised",
+    "token.export": "every token's seed was exported (an encrypted PSKC file): the count",
+    "integration.create": "an integration was created (its key id, never the key)",
+    "integration.update": "an integration changed (legacy)",
+    "integration.revoke": "an integration was revoked: its key stops working",
+    "admin_key.create": "an admin API key was created (its key id, role, tenant)",
+    "admin_key.revoke": "an admin API key was revoked",
+    "secret_key.rotate": "every stored secret was re-encrypted under a new key: the count",
+    "gateway.add": "a gateway was added (settings; credentials recorded as ***)",
+    "gateway.delete": "a gateway was deleted",
+    "radius_client.create": "a RADIUS client was added (its shared secret recorded as ***)",
+    "radius_client.delete": "a RADIUS client was deleted",
+    "directory.add": "a directory (LDAP, Active Directory) was added (bind password as ***)",
+    "directory.update": "a directory's settings changed, before and after",
+    "directory.delete": "a directory was deleted (its users stay)",
+    "directory.test": "a directory's connection was tested (recorded when refused only)",
+    "directory.sync": "a directory sync ran (by an admin, or scheduled): what it changed",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class AdminEvent:
@@ -21,7 +71,7 @@ class AdminEvent:
     tenant: str | None = None  # None: a global change (a tenant admin never sees these)
     actor_name: str | None = None
     role: str | None = None
-    source: str | None = None  # the client's address, or "cli"
+    source: str | None = None  # the client's address, or "cli" ("cli:root")
     target: str | None = None  # what it was done to: "alice", "alice/sms-1", a gateway's name
     # What changed, field by field: {"field": [before, after]}. Never a secret: a secret
     # field is recorded as changed ("***"), never its value.
@@ -40,3 +90,4 @@ class AdminEventQuery:
     until: float | None = None
     after_seq: int | None = None
     limit: int = 100
+    newest_first: bool = False  # the last ``limit`` events, newest first

@@ -50,7 +50,7 @@ def write_csv(out: TextIO, events: Iterable[AuditEvent], *, full_phone: bool = F
     for event in events:
         # Spreadsheet programs run cells that start with = + - @ as formulas.
         row = audit_row(event, full_phone=full_phone)
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
 
 
 def _masked(phone: str) -> str:
@@ -60,7 +60,8 @@ def _masked(phone: str) -> str:
         return "\u2022\u2022\u2022 " + phone[-4:]
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a leading = + - @ (or tab, CR) is quoted."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

@@ -5,6 +5,7 @@ Every call takes the acting ``AdminKey``; a tenant admin reaches only its tenant
 
 from __future__ import annotations
 
+import getpass
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,14 +37,23 @@ from twostep.domain.phone import normalise_phone
 from twostep.domain.ports.storage import Transaction
 from twostep.domain.ports.users import NewUser
 from twostep.domain.settings import TenantSettings
-from twostep.services import credentials
+from twostep.services import admin_log, credentials
 from twostep.services.context import Deps
 
 DEFAULT_TENANT = "default"
 _TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
-# The operator at the shell (CLI): the database is already theirs.
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a uid with no name (a container's arbitrary user)
+        return ""
+
+
+# The operator at the shell (CLI): the database is already theirs. The admin trail names
+# them by the OS account that ran the command ("cli:root").
 OPERATOR = AdminKey(
     id=0,
     key_id="operator",
@@ -51,7 +61,7 @@ OPERATOR = AdminKey(
     role=Role.GLOBAL_ADMIN,
     tenant_id=None,
     created_at=0,
-    source="cli",
+    source=f"cli:{_os_user()}".rstrip(":")[:64],
     interface="cli",
 )
 
@@ -137,7 +147,11 @@ class AdminService:
         with self.deps.storage.transaction(write=True) as tx:
             if tx.tenants.by_name(name) is not None:
                 raise TenantExists(f"tenant {name!r} already exists")
-            return tx.tenants.add(name, parsed, self.deps.clock.now())
+            tenant = tx.tenants.add(name, parsed, self.deps.clock.now())
+            given = admin_log.changes(TenantSettings().to_dict(), parsed.to_dict())
+            given["name"] = [None, name]
+            admin_log.record(tx, self.deps, actor, tenant, "tenant.create", name, given)
+            return tenant
 
     def list_tenants(self, actor: AdminKey) -> Sequence[Tenant]:
         with self.deps.storage.transaction() as tx:
@@ -152,6 +166,8 @@ class AdminService:
             tenant = tenant_for(tx, actor, name)
             settings = tenant.settings.updated(changes)
             tx.tenants.save_settings(tenant.id, settings)
+            changed = admin_log.changes(tenant.settings.to_dict(), settings.to_dict())
+            admin_log.record(tx, self.deps, actor, tenant, "settings.update", name, changed)
             return replace(tenant, settings=settings)
 
     # -- users -----------------------------------------------------------------
@@ -167,9 +183,12 @@ class AdminService:
                 existing = tx.users.by_name(tenant.id, name.display)
                 if existing is not None:
                     raise UserExists(f"user {existing.name!r} already exists")
-                return tx.users.add(
+                user = tx.users.add(
                     tenant.id, replace(new, name=name.display, phone=phone), self.deps.clock.now()
                 )
+                given = admin_log.changes(None, admin_log.user_fields(user))
+                admin_log.record(tx, self.deps, actor, tenant, "user.create", user.name, given)
+                return user
         except UserExists:
             raise
         except Conflict as exc:  # another node added a user with this key at the same moment
@@ -201,27 +220,42 @@ class AdminService:
                 raise InvalidInput(f"{field} cannot be cleared", field=field)
             values[field] = None
         with self.deps.storage.transaction(write=True) as tx:
-            user = replace(user_for(tx, tenant_for(tx, actor, tenant_name), name), **values)
+            tenant = tenant_for(tx, actor, tenant_name)
+            before = user_for(tx, tenant, name)
+            user = replace(before, **values)
             tx.users.update(user)
+            changed = admin_log.changes(admin_log.user_fields(before), admin_log.user_fields(user))
+            admin_log.record(tx, self.deps, actor, tenant, "user.update", user.name, changed)
             return user
 
     def delete_user(self, actor: AdminKey, tenant_name: str, name: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            user = user_for(tx, tenant_for(tx, actor, tenant_name), name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, name)
             tx.users.delete(user.id)
+            gone = admin_log.changes(admin_log.user_fields(user), None)
+            admin_log.record(tx, self.deps, actor, tenant, "user.delete", user.name, gone)
 
     def unlock_user(self, actor: AdminKey, tenant_name: str, name: str) -> User:
         with self.deps.storage.transaction(write=True) as tx:
-            user = user_for(tx, tenant_for(tx, actor, tenant_name), name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, name)
             tx.users.unlock(user.id)
-            return replace(user, failed_count=0, locked_until=None)
+            unlocked = replace(user, failed_count=0, locked_until=None)
+            changed = admin_log.changes(
+                {"failed_count": user.failed_count, "locked_until": user.locked_until},
+                {"failed_count": 0, "locked_until": None},
+            )
+            admin_log.record(tx, self.deps, actor, tenant, "user.unlock", user.name, changed)
+            return unlocked
 
     # -- integrations ----------------------------------------------------------
 
     def create_integration(
-        self, actor: AdminKey, tenant_name: str, name: str
+        self, actor: AdminKey, tenant_name: str, name: str, *, legacy: bool = False
     ) -> tuple[Integration, str]:
-        """Returns the integration and its key: the only time the key is shown."""
+        """Returns the integration and its key: the only time the key is shown. A
+        ``legacy`` client sends a password and nothing else (an app password stands in)."""
         _check_name(name, "name")
         key = credentials.new_key(credentials.INTEGRATION_PREFIX)
         with self.deps.storage.transaction(write=True) as tx:
@@ -229,9 +263,22 @@ class AdminService:
             if tx.integrations.by_name(tenant.id, name) is not None:
                 raise IntegrationExists(f"integration {name!r} already exists")
             integration = tx.integrations.add(
-                tenant.id, name, key.key_id, key.key_hash, self.deps.clock.now()
+                tenant.id, name, key.key_id, key.key_hash, self.deps.clock.now(), legacy=legacy
             )
+            given = {"name": [None, name], "key_id": [None, key.key_id], "legacy": [None, legacy]}
+            admin_log.record(tx, self.deps, actor, tenant, "integration.create", name, given)
         return integration, key.key
+
+    def set_legacy(self, actor: AdminKey, tenant_name: str, name: str, legacy: bool) -> Integration:
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            integration = tx.integrations.by_name(tenant.id, name)
+            if integration is None:
+                raise IntegrationNotFound(f"no integration {name!r}")
+            tx.integrations.set_legacy(integration.id, legacy)
+            changed = admin_log.changes({"legacy": integration.legacy}, {"legacy": legacy})
+            admin_log.record(tx, self.deps, actor, tenant, "integration.update", name, changed)
+        return replace(integration, legacy=legacy)
 
     def list_integrations(self, actor: AdminKey, tenant_name: str) -> Sequence[Integration]:
         with self.deps.storage.transaction() as tx:
@@ -239,10 +286,14 @@ class AdminService:
 
     def revoke_integration(self, actor: AdminKey, tenant_name: str, name: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            integration = tx.integrations.by_name(tenant_for(tx, actor, tenant_name).id, name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            integration = tx.integrations.by_name(tenant.id, name)
             if integration is None:
                 raise IntegrationNotFound(f"no integration {name!r}")
-            tx.integrations.revoke(integration.id, self.deps.clock.now())
+            now = self.deps.clock.now()
+            tx.integrations.revoke(integration.id, now)
+            changed = {"revoked_at": [integration.revoked_at, integration.revoked_at or now]}
+            admin_log.record(tx, self.deps, actor, tenant, "integration.revoke", name, changed)
 
     def authenticate_integration(self, key: str) -> Integration | None:
         with self.deps.storage.transaction() as tx:
@@ -257,16 +308,25 @@ class AdminService:
         _check_name(name, "name")
         key = credentials.new_key(credentials.ADMIN_PREFIX)
         with self.deps.storage.transaction(write=True) as tx:
-            tenant_id = None
+            tenant = None
             if role is Role.TENANT_ADMIN:
                 if tenant_name is None:
                     raise InvalidInput("a tenant admin key needs a tenant", field="tenant")
-                tenant_id = tenant_for(tx, actor, tenant_name).id
+                tenant = tenant_for(tx, actor, tenant_name)
             elif tenant_name is not None:
                 raise InvalidInput("a global admin key has no tenant", field="tenant")
             admin = tx.admin_keys.add(
-                name, role, tenant_id, key.key_id, key.key_hash, self.deps.clock.now()
+                name,
+                role,
+                tenant.id if tenant else None,
+                key.key_id,
+                key.key_hash,
+                self.deps.clock.now(),
             )
+            given = admin_log.changes(
+                None, {"name": name, "role": role.value, "tenant": tenant_name}
+            )
+            admin_log.record(tx, self.deps, actor, tenant, "admin_key.create", key.key_id, given)
         return replace(admin, tenant=tenant_name), key.key
 
     def bootstrap_admin_key(self) -> str | None:
@@ -285,8 +345,14 @@ class AdminService:
     def revoke_admin_key(self, actor: AdminKey, key_id: str) -> None:
         _require_global(actor)
         with self.deps.storage.transaction(write=True) as tx:
-            if not tx.admin_keys.revoke(key_id, self.deps.clock.now()):
+            found = tx.admin_keys.by_key_id(key_id)
+            now = self.deps.clock.now()
+            if found is None or not tx.admin_keys.revoke(key_id, now):
                 raise AdminKeyNotFound(f"no active key {key_id!r}")
+            revoked = found[0]
+            tenant = tx.tenants.by_id(revoked.tenant_id) if revoked.tenant_id is not None else None
+            changed = {"revoked_at": [None, now]}
+            admin_log.record(tx, self.deps, actor, tenant, "admin_key.revoke", key_id, changed)
 
     def authenticate_admin(self, key: str) -> AdminKey | None:
         with self.deps.storage.transaction() as tx:

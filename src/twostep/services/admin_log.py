@@ -1,6 +1,7 @@
 """The admin trail: every change an admin makes writes one admin event, in the same
 transaction as the change (no change without its record, no record of a change rolled
-back). A refused change is recorded apart, by the interface that refused it (``refused``).
+back). A refused change is recorded apart, in its own transaction, by the interface that
+refused it (``refused``): the HTTP admin dependency and the CLI's mutating commands.
 
 Values are recorded field by field, before and after; a secret field is recorded as
 changed ("***"), never its value.
@@ -13,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from twostep.domain.admin_events import OK, AdminEvent
-from twostep.domain.entities import AdminKey, Tenant
+from twostep.domain.entities import AdminKey, Method, Tenant, User
+from twostep.domain.phone import mask_phone
 from twostep.domain.ports.admin_events import AdminEventSink
+from twostep.factors.email import mask_address
 from twostep.services.context import Deps
 
 HIDDEN = "***"
@@ -47,10 +50,37 @@ def changes(
     return found
 
 
+def user_fields(user: User) -> dict[str, Any]:
+    """What the trail records of a user: what an admin reads of them through the API."""
+    return {
+        "name": user.name,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "phone": user.phone,
+        "mfa": user.mfa.value,
+        "language": user.language,
+    }
+
+
+def method_fields(method: Method) -> dict[str, Any]:
+    """What the trail records of a method: its number and address masked, as the API
+    shows them; never a seed or a PIN."""
+    return {
+        "kind": method.kind.value,
+        "status": method.status.value,
+        "label": method.label,
+        "serial": method.serial,
+        "phone": mask_phone(method.phone) if method.phone else None,
+        "email": mask_address(method.email) if method.email else None,
+        "device": method.device_id,
+    }
+
+
 def event(
     deps: Deps,
     actor: AdminKey,
-    tenant: Tenant | None,
+    tenant: str | None,
     action: str,
     target: str | None,
     *,
@@ -65,7 +95,7 @@ def event(
         result=result,
         interface=actor.interface,
         server_name=deps.node.name,
-        tenant=tenant.name if tenant is not None else None,
+        tenant=tenant,
         actor_name=actor.name,
         role=actor.role.value,
         source=actor.source,
@@ -86,5 +116,24 @@ def record(
     """One admin event for a change made in ``tx`` (the change's own transaction)."""
     tx.admin_events.add(
         tenant.id if tenant is not None else None,
-        event(deps, actor, tenant, action, target, changed=changed),
+        event(deps, actor, tenant.name if tenant else None, action, target, changed=changed),
     )
+
+
+def refused(
+    deps: Deps,
+    actor: AdminKey,
+    tenant_name: str | None,
+    action: str,
+    target: str | None,
+    code: str,
+) -> None:
+    """One admin event for a change refused with the error ``code``, in its own
+    transaction (the change's rolled back). It is filed under the tenant asked for when
+    the actor may manage it; otherwise under the actor's own tenant (or as global), so a
+    tenant admin's probe of another tenant shows in the prober's trail, never in the
+    other tenant's. The event names the tenant as asked."""
+    with deps.storage.transaction(write=True) as tx:
+        found = tx.tenants.by_name(tenant_name) if tenant_name is not None else None
+        filed = found.id if found is not None and actor.may_manage(found.id) else actor.tenant_id
+        tx.admin_events.add(filed, event(deps, actor, tenant_name, action, target, result=code))

@@ -24,6 +24,7 @@ from twostep.domain.entities import (
     DeviceState,
     MethodKind,
     MethodStatus,
+    Tenant,
 )
 from twostep.domain.errors import (
     AccountNotActivated,
@@ -37,6 +38,7 @@ from twostep.domain.ports.methods import NewMethod
 from twostep.domain.ports.storage import Transaction
 from twostep.factors import app_push, otp
 from twostep.factors.app_code import AppCodeFactor, provisioning_uri
+from twostep.services import admin_log
 from twostep.services.admin import keep_a_default, tenant_for, user_for
 from twostep.services.context import Deps, device_context, method_context
 
@@ -109,6 +111,11 @@ class DeviceService:
                 replaces=replaces,
             )
             tx.activations.add(activation, self._code_hash(code))
+            # Never the code: whoever holds it activates a device as this user.
+            given = admin_log.changes(
+                None, {"replaces": replaces, "expires_at": activation.expires_at}
+            )
+            admin_log.record(tx, self.deps, actor, tenant, "device.activation", user.name, given)
         url = f"{self.public_url}/v1/devices/activate"
         uri = f"twostep://activate?url={quote(url, safe='')}&code={code}"
         grouped = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
@@ -255,17 +262,23 @@ class DeviceService:
         if not 1 <= len(name) <= 64 or not name.isprintable():
             raise InvalidInput("a device name is 1-64 printable characters", field="name")
         with self.deps.storage.transaction(write=True) as tx:
-            device = self._device(tx, actor, tenant_name, user_name, device_id)
+            tenant, user, device = self._device(tx, actor, tenant_name, user_name, device_id)
             tx.devices.rename(device.id, name)
             found = tx.devices.by_id(device.id)
+            changed = admin_log.changes({"name": device.name}, {"name": name})
+            target = f"{user}/{device.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "device.rename", target, changed)
         assert found is not None
         return found
 
     def deactivate(self, actor: AdminKey, tenant_name: str, user_name: str, device_id: str) -> None:
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
-            device = self._device(tx, actor, tenant_name, user_name, device_id)
+            tenant, user, device = self._device(tx, actor, tenant_name, user_name, device_id)
             revoke_device(tx, device.id, now, "deactivated")
+            changed = {"state": [device.state.value, DeviceState.REVOKED.value]}
+            target = f"{user}/{device.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "device.deactivate", target, changed)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -289,12 +302,14 @@ class DeviceService:
     @staticmethod
     def _device(
         tx: Transaction, actor: AdminKey, tenant_name: str, user_name: str, device_id: str
-    ) -> Device:
-        user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
+    ) -> tuple[Tenant, str, Device]:
+        """The device, its tenant and its user's name."""
+        tenant = tenant_for(tx, actor, tenant_name)
+        user = user_for(tx, tenant, user_name)
         device = tx.devices.by_id(device_id[:32])
         if device is None or device.user_id != user.id:
             raise NotFound(f"no device {device_id[:32]!r}")
-        return device
+        return tenant, user.name, device
 
 
 def revoke_device(tx: Transaction, device_id: str, now: float, reason: str) -> None:

@@ -14,6 +14,7 @@ from twostep.domain.entities import (
     MethodStatus,
     OtpParams,
     OtpType,
+    Tenant,
 )
 from twostep.domain.errors import (
     ConfirmationFailed,
@@ -29,6 +30,7 @@ from twostep.domain.ports.storage import Transaction
 from twostep.factors import otp, registry
 from twostep.factors.base import EnrollContext, Fields
 from twostep.factors.resync import resync_target
+from twostep.services import admin_log
 from twostep.services.admin import keep_a_default, tenant_for, user_for
 from twostep.services.context import Deps, method_context
 from twostep.services.devices import revoke_device
@@ -106,6 +108,9 @@ class EnrollService:
             )
             if method.status is MethodStatus.ACTIVE:
                 tx.users.registered(user.id, method.id)
+            given = admin_log.changes(None, admin_log.method_fields(method))
+            target = f"{user.name}/{method.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "method.enroll", target, given)
         return Enrollment(method, draft.shown)
 
     # The enrollments by kind that callers (and tests) name, over ``enroll``.
@@ -176,6 +181,9 @@ class EnrollService:
             if not claimed or not tx.methods.activate(method.id, now):
                 raise ConfirmationFailed("that code was already used: wait for the next one")
             tx.users.registered(user.id, method.id)
+            changed = {"status": [method.status.value, MethodStatus.ACTIVE.value]}
+            target = f"{user.name}/{method.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "method.confirm", target, changed)
         return self.get(actor, tenant_name, user_name, method_id)
 
     def get(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> Method:
@@ -190,22 +198,30 @@ class EnrollService:
 
     def delete(self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, user_name)
             method = self._method(tx, user.id, method_id)
             tx.methods.delete(method.id)
             if method.device_id is not None:  # the device goes too: it hears "not activated"
                 revoke_device(tx, method.device_id, self.deps.clock.now(), "method deleted")
             keep_a_default(tx, user.id)
+            gone = admin_log.changes(admin_log.method_fields(method), None)
+            target = f"{user.name}/{method.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "method.delete", target, gone)
 
     def set_default(
         self, actor: AdminKey, tenant_name: str, user_name: str, method_id: str
     ) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            user = user_for(tx, tenant, user_name)
             method = self._method(tx, user.id, method_id)
             if method.status is not MethodStatus.ACTIVE:
                 raise MethodPending("only a confirmed method can be the default")
             tx.users.set_default_method(user.id, method.id)
+            changed = admin_log.changes({"default": user.default_method_id}, {"default": method.id})
+            target = f"{user.name}/{method.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "method.default", target, changed)
 
     def resync(
         self,
@@ -218,28 +234,13 @@ class EnrollService:
     ) -> Method:
         """Bring a drifted token back from two consecutive codes (HOTP counter or TOTP
         clock drift). Both codes are spent."""
-        now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             user = user_for(tx, tenant, user_name)
             method = self._method(tx, user.id, method_id)
-            if method.otp is None:
-                raise InvalidInput("only code methods can be resynchronised", field="method")
-            sealed = tx.methods.sealed_seed(method.id)
-            assert sealed is not None
-            seed = self.deps.secrets.open(sealed, method_context(method.id))
-            window = tenant.settings.otp.hotp_resync_window
-            target = resync_target(method, seed, first_code, second_code, now, window)
-            if target is None:
-                raise ResyncFailed()
-            if method.otp.type is OtpType.HOTP:
-                assert target.counter is not None
-                # The next expected counter is the one after the second code's.
-                tx.methods.resync(method.id, counter=target.counter + 1, drift=None, step=None)
-            else:
-                assert target.step is not None
-                drift = target.step - otp.time_step(now, method.otp.period)
-                tx.methods.resync(method.id, counter=None, drift=drift, step=target.step)
+            changed = resync(tx, self.deps, tenant, method, first_code, second_code)
+            target = f"{user.name}/{method.id}"
+            admin_log.record(tx, self.deps, actor, tenant, "method.resync", target, changed)
         return self.get(actor, tenant_name, user_name, method_id)
 
     def _seal(self, secret: bytes | None, context: str) -> bytes | None:
@@ -251,3 +252,29 @@ class EnrollService:
         if method is None:
             raise MethodNotFound(f"no method {method_id!r}")
         return method
+
+
+def resync(
+    tx: Transaction, deps: Deps, tenant: Tenant, method: Method, first_code: str, second_code: str
+) -> dict[str, list[int]]:
+    """Bring ``method`` back from two consecutive codes, in ``tx``; what changed (the
+    HOTP counter, or the TOTP drift), for the admin trail."""
+    if method.otp is None:
+        raise InvalidInput("only code methods can be resynchronised", field="method")
+    now = deps.clock.now()
+    sealed = tx.methods.sealed_seed(method.id)
+    assert sealed is not None
+    seed = deps.secrets.open(sealed, method_context(method.id))
+    window = tenant.settings.otp.hotp_resync_window
+    target = resync_target(method, seed, first_code, second_code, now, window)
+    if target is None:
+        raise ResyncFailed()
+    if method.otp.type is OtpType.HOTP:
+        assert target.counter is not None
+        # The next expected counter is the one after the second code's.
+        tx.methods.resync(method.id, counter=target.counter + 1, drift=None, step=None)
+        return {"counter": [method.counter, target.counter + 1]}
+    assert target.step is not None
+    drift = target.step - otp.time_step(now, method.otp.period)
+    tx.methods.resync(method.id, counter=None, drift=drift, step=target.step)
+    return {"drift": [method.drift, drift]}

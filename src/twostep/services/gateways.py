@@ -16,6 +16,7 @@ from twostep.domain.entities import AdminKey
 from twostep.domain.errors import GatewayExists, GatewayNotFound, InvalidInput, InvalidSetting
 from twostep.domain.ports.gateways import GatewayRecord
 from twostep.domain.text import first_refused
+from twostep.services import admin_log
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, gateway_context
 
@@ -88,6 +89,8 @@ class GatewayAdmin:
                 created_at=self.deps.clock.now(),
             )
             tx.gateways.add(record)
+            given = admin_log.changes(None, _fields(record) | credentials, secret=credentials)
+            admin_log.record(tx, self.deps, actor, tenant, "gateway.add", name, given)
         return self._view(record, tuple(sorted(credentials)))
 
     def list(self, actor: AdminKey, tenant_name: str) -> Sequence[GatewayView]:
@@ -102,6 +105,8 @@ class GatewayAdmin:
             for record in tx.gateways.for_tenant(tenant.id):
                 if record.name == name:
                     tx.gateways.delete(record.id)
+                    gone = admin_log.changes(_fields(record), None)
+                    admin_log.record(tx, self.deps, actor, tenant, "gateway.delete", name, gone)
                     return
         raise GatewayNotFound(f"no gateway {name!r}")
 
@@ -138,3 +143,8 @@ class GatewayAdmin:
             inbound_url=f"{base}/inbound",
             calls_url=f"{base}/calls",
         )
+
+
+def _fields(record: GatewayRecord) -> dict[str, Any]:
+    """What the admin trail records of a gateway: what the API shows, no credential."""
+    return {"kind": record.kind, "position": record.position, **record.settings}

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twostep.domain.entities import AdminKey
 from twostep.domain.ports.secrets import KeyManager, SecretBox
-from twostep.domain.ports.storage import Storage, Transaction
+from twostep.domain.ports.storage import Transaction
+from twostep.services import admin_log
+from twostep.services.context import Deps
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +29,19 @@ def reseal(tx: Transaction, box: SecretBox) -> int:
     return count
 
 
-def rotate_secrets(storage: Storage[Transaction], keys: KeyManager) -> RotationReport:
+def rotate_secrets(deps: Deps, keys: KeyManager, actor: AdminKey) -> RotationReport:
     """Phase 1 adds a new current key (old keys still open), phase 2 re-encrypts every
     secret in one transaction, phase 3 retires the old keys. A crash in between leaves
-    every secret readable: before phase 2 commits under the old key, after under the new."""
+    every secret readable: before phase 2 commits under the old key, after under the new.
+    The admin trail records the rotation with the second pass, which completes it."""
     box = keys.begin_rotation()
     count = 0
     # A second pass catches a secret that a running server sealed under the old key just
     # before it noticed the new key file.
-    for _pass in range(2):
-        with storage.transaction(write=True) as tx:
+    for last in (False, True):
+        with deps.storage.transaction(write=True) as tx:
             count += reseal(tx, box)
+            if last:
+                counted = {"reencrypted": [None, count]}
+                admin_log.record(tx, deps, actor, None, "secret_key.rotate", None, counted)
     return RotationReport(count, keys.finish_rotation())

@@ -26,6 +26,7 @@ from twostep.domain.errors import (
 )
 from twostep.domain.ports.storage import Transaction
 from twostep.domain.sealing import radius_client_context
+from twostep.services import admin_log
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
 
@@ -145,6 +146,17 @@ def _overlaps(tx: Transaction, actor: AdminKey, tenant_id: int, network: str) ->
     return warnings
 
 
+def _fields(client: RadiusClient) -> dict[str, object]:
+    """What the admin trail records of a client (its secret apart)."""
+    return {
+        "network": client.network,
+        "mode": client.mode.value,
+        "require_message_authenticator": client.require_message_authenticator,
+        "limit_proxy_state": client.limit_proxy_state,
+        "push_wait_seconds": client.push_wait_seconds,
+    }
+
+
 def _mode(value: RadiusMode | str) -> RadiusMode:
     try:
         return RadiusMode(value)
@@ -208,6 +220,9 @@ class RadiusClientService:
             )
             sealed = self.deps.secrets.seal(secret.encode("ascii"), secret_context(client_id))
             tx.radius_clients.add(client, sealed)
+            # The shared secret is recorded as set ("***"), never its value.
+            given = admin_log.changes(None, _fields(client) | {"secret": secret}, secret=["secret"])
+            admin_log.record(tx, self.deps, actor, tenant, "radius_client.create", new.name, given)
         for warning in warnings:
             log.warning("RADIUS client %r of tenant %r: %s", new.name, tenant_name, warning)
         return CreatedRadiusClient(client, generated, tuple(warnings))
@@ -218,10 +233,13 @@ class RadiusClientService:
 
     def delete(self, actor: AdminKey, tenant_name: str, name: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            client = tx.radius_clients.by_name(tenant_for(tx, actor, tenant_name).id, name)
+            tenant = tenant_for(tx, actor, tenant_name)
+            client = tx.radius_clients.by_name(tenant.id, name)
             if client is None:
                 raise IntegrationNotFound(f"no RADIUS client {name!r}")
             tx.radius_clients.delete(client.id)
+            gone = admin_log.changes(_fields(client), None)
+            admin_log.record(tx, self.deps, actor, tenant, "radius_client.delete", name, gone)
 
     def load_active(self) -> Sequence[LoadedClient]:
         """Every active client of every tenant with its secret opened (for the server)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from twostep.domain.entities import (
     AdminKey,
@@ -26,12 +27,15 @@ from twostep.domain.ports.methods import NewMethod
 from twostep.domain.ports.storage import Transaction
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
 from twostep.factors import oath_token
+from twostep.services import admin_log, enroll
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps, method_context
 
 _KIND = oath_token.KIND.kind.value  # the pool holds hardware tokens
 
 BATCH = 1000  # rows per insert: the import streams instead of holding every row
+
+Changes = dict[str, list[Any]]  # the admin trail's {"field": [before, after]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,12 @@ class TokenPool:
             tx.tokens.add_many(batch, now)
             for holder, method_id in holders:
                 tx.users.registered(holder.id, method_id)
-        return ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
+            summary = ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
+            # One event for the whole file: counts, never a serial's seed.
+            counts = {name: [None, value] for name, value in asdict(summary).items()}
+            counts["update"] = [None, update]
+            admin_log.record(tx, self.deps, actor, tenant, "token.import", None, counts)
+        return summary
 
     def problems_in_store(
         self,
@@ -165,51 +174,78 @@ class TokenPool:
         return token, user
 
     def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
-        def change(tx: Transaction, tenant: Tenant, token: Method) -> None:
+        def change(tx: Transaction, tenant: Tenant, token: Method) -> Changes:
             user = user_for(tx, tenant, user_name)
             if not tx.tokens.assign(token.id, user.id, self.deps.clock.now()):
                 raise Conflict(f"token {serial} is not in the pool (assigned or lost)")
             tx.users.registered(user.id, token.id)
+            return {"user": [None, user.name]}
 
-        return self._change(actor, tenant_name, serial, change)
+        return self._change(actor, tenant_name, serial, "token.assign", change)
 
     def unassign(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
         """Back to the pool; the user's default moves to another active method."""
 
-        def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
+        def change(tx: Transaction, _tenant: Tenant, token: Method) -> Changes:
+            holder = _holder_name(tx, token)
             if token.user_id is None or not tx.tokens.unassign(token.id):
                 raise Conflict(f"token {serial} is not assigned")
             _forget_default(tx, token)
+            return {"user": [holder, None]}
 
-        return self._change(actor, tenant_name, serial, change)
+        return self._change(actor, tenant_name, serial, "token.unassign", change)
 
     def mark_lost(self, actor: AdminKey, tenant_name: str, serial: str) -> Method:
         """A lost token verifies nothing until it is deleted; it stays listed for audit."""
 
-        def change(tx: Transaction, _tenant: Tenant, token: Method) -> None:
+        def change(tx: Transaction, _tenant: Tenant, token: Method) -> Changes:
             tx.tokens.set_status(token.id, MethodStatus.LOST)
             _forget_default(tx, token)
+            return {}
 
-        return self._change(actor, tenant_name, serial, change)
+        return self._change(actor, tenant_name, serial, "token.lost", change)
+
+    def resync(
+        self, actor: AdminKey, tenant_name: str, serial: str, first_code: str, second_code: str
+    ) -> Method:
+        """Bring a drifted token back from two consecutive codes (both are spent)."""
+
+        def change(tx: Transaction, tenant: Tenant, token: Method) -> Changes:
+            if token.user_id is None:
+                raise MethodNotFound(f"token {serial!r} is not assigned to anyone")
+            return enroll.resync(tx, self.deps, tenant, token, first_code, second_code)
+
+        return self._change(actor, tenant_name, serial, "token.resync", change)
 
     def delete(self, actor: AdminKey, tenant_name: str, serial: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:
-            token = _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
+            tenant = tenant_for(tx, actor, tenant_name)
+            token = _token(tx, tenant.id, serial)
+            gone = admin_log.method_fields(token) | {"user": _holder_name(tx, token)}
             tx.methods.delete(token.id)
             _forget_default(tx, token)
+            changed = admin_log.changes(gone, None)
+            admin_log.record(tx, self.deps, actor, tenant, "token.delete", serial, changed)
 
     def _change(
         self,
         actor: AdminKey,
         tenant_name: str,
         serial: str,
-        change: Callable[[Transaction, Tenant, Method], None],
+        action: str,
+        change: Callable[[Transaction, Tenant, Method], Changes],
     ) -> Method:
-        """Find the token, change it, and answer it as it now is: one transaction."""
+        """Find the token, change it, record it, and answer it as it now is: one
+        transaction. The status, when it moved, is recorded with what ``change`` says."""
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
-            change(tx, tenant, _token(tx, tenant.id, serial))
-            return _token(tx, tenant.id, serial)
+            before = _token(tx, tenant.id, serial)
+            changed = change(tx, tenant, before)
+            after = _token(tx, tenant.id, serial)
+            status = {"status": before.status.value}, {"status": after.status.value}
+            changed = {**admin_log.changes(*status), **changed}
+            admin_log.record(tx, self.deps, actor, tenant, action, serial, changed)
+            return after
 
     def export(self, actor: AdminKey, tenant_name: str) -> Sequence[TokenRecord]:
         """Every token of the tenant with its seed, to move them to another deployment.
@@ -217,7 +253,7 @@ class TokenPool:
         if actor.role is not Role.GLOBAL_ADMIN:
             raise Forbidden("only a global admin may export token seeds")
         out: list[TokenRecord] = []
-        with self.deps.storage.transaction() as tx:
+        with self.deps.storage.transaction() as tx:  # a read: writers need not wait for it
             tenant = tenant_for(tx, actor, tenant_name)
             after: str | None = None
             while page := tx.tokens.page(tenant.id, _KIND, after=after, limit=1000):
@@ -239,6 +275,10 @@ class TokenPool:
                         )
                     )
                 after = page[-1].serial
+        with self.deps.storage.transaction(write=True) as tx:
+            # Seeds leaving the server: recorded though nothing changed (the count only).
+            counts = {"tokens": [None, len(out)]}
+            admin_log.record(tx, self.deps, actor, tenant, "token.export", None, counts)
         return out
 
 
@@ -263,6 +303,11 @@ def _store_problem(
         hint = "" if existing.user_id else " (import with update to replace it)"
         return _problem(record, f"serial {record.serial} {why}{hint}")
     return None
+
+
+def _holder_name(tx: Transaction, token: Method) -> str | None:
+    holder = tx.users.by_id(token.user_id) if token.user_id is not None else None
+    return holder.name if holder is not None else None
 
 
 def _token(tx: Transaction, tenant_id: int, serial: str) -> Method:

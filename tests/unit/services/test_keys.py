@@ -136,7 +136,7 @@ class TestRotateWithAKeyFile:
         before = sealed_seeds(app)
         key_file = key_file_holding_the_apps_key(app, tmp_path)
 
-        report = rotate_secrets(app.storage, FileKeyManager(key_file))
+        report = rotate_secrets(app.deps, FileKeyManager(key_file), OPERATOR)
 
         assert report.reencrypted == len(enrolled) == 4
         after = sealed_seeds(app)
@@ -150,7 +150,7 @@ class TestRotateWithAKeyFile:
         enrolled = enroll_everyone(app, clock)
         key_file = key_file_holding_the_apps_key(app, tmp_path)
 
-        rotate_secrets(app.storage, FileKeyManager(key_file))
+        rotate_secrets(app.deps, FileKeyManager(key_file), OPERATOR)
 
         new_box = AesGcmSecretBox(key_file.load_or_create())
         assert_codes_verify(app, new_box, enrolled)
@@ -162,7 +162,7 @@ class TestRotateWithAKeyFile:
         key_file = key_file_holding_the_apps_key(app, tmp_path)
         old_keys = key_file.load_or_create().keys
 
-        rotate_secrets(app.storage, FileKeyManager(key_file))
+        rotate_secrets(app.deps, FileKeyManager(key_file), OPERATOR)
 
         remaining = key_file.load_or_create().keys
         assert len(remaining) == 1
@@ -177,8 +177,8 @@ class TestRotateWithAKeyFile:
     ) -> None:
         enrolled = enroll_everyone(app, clock)
         manager = FileKeyManager(key_file_holding_the_apps_key(app, tmp_path))
-        assert rotate_secrets(app.storage, manager).reencrypted == 4
-        assert rotate_secrets(app.storage, manager).reencrypted == 4
+        assert rotate_secrets(app.deps, manager, OPERATOR).reencrypted == 4
+        assert rotate_secrets(app.deps, manager, OPERATOR).reencrypted == 4
         assert_codes_verify(app, AesGcmSecretBox(manager.key_file.load_or_create()), enrolled)
 
     def test_gateway_credentials_are_re_encrypted_too(self, app: App, tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ class TestRotateWithAKeyFile:
         view = app.gateways.add(OPERATOR, "default", "twilio", "twilio", settings)
         manager = FileKeyManager(key_file_holding_the_apps_key(app, tmp_path))
 
-        assert rotate_secrets(app.storage, manager).reencrypted == 1
+        assert rotate_secrets(app.deps, manager, OPERATOR).reencrypted == 1
 
         new_box = AesGcmSecretBox(manager.key_file.load_or_create())
         with app.storage.transaction() as tx:
@@ -201,7 +201,7 @@ class TestRotateWithAKeyFile:
 
     def test_an_empty_database_re_encrypts_nothing(self, app: App, tmp_path: Path) -> None:
         manager = FileKeyManager(key_file_holding_the_apps_key(app, tmp_path))
-        assert rotate_secrets(app.storage, manager).reencrypted == 0
+        assert rotate_secrets(app.deps, manager, OPERATOR).reencrypted == 0
 
     def test_a_seed_that_does_not_open_aborts_the_rotation_and_changes_nothing(
         self, app: App, clock: FakeClock, tmp_path: Path
@@ -211,7 +211,7 @@ class TestRotateWithAKeyFile:
         # A key file that does not hold the key the seeds are under.
         stranger = FileKeyManager(KeyFile(tmp_path / "other" / "secret.key"))
         with pytest.raises(SecretKeyError):
-            rotate_secrets(app.storage, stranger)
+            rotate_secrets(app.deps, stranger, OPERATOR)
         assert sealed_seeds(app) == before
 
 
@@ -257,10 +257,10 @@ class TestRotateWithTheEnvironmentKey:
         old = config.storage.secret_key.get_secret_value()
 
         both = EnvKeyManager(keyring_from_env(f"{NEW_KEY.hex()},{old}"))
-        report = rotate_secrets(app.storage, both)
+        report = rotate_secrets(app.deps, both, OPERATOR)
         assert report.reencrypted == 4
         assert "remove the others" in report.note
-        assert rotate_secrets(app.storage, both).reencrypted == 0  # nothing left to do
+        assert rotate_secrets(app.deps, both, OPERATOR).reencrypted == 0  # nothing left to do
 
         assert_codes_verify(app, AesGcmSecretBox(Keyring([NEW_KEY])), enrolled)
         # A server restarted with only the new key accepts the users' codes.
@@ -286,7 +286,7 @@ class TestRotateUnderARunningServer:
         enrolled = enroll_everyone(server.app, clock)
         cli = start(file_keyed).app
 
-        assert rotate_secrets(cli.storage, cli.keys).reencrypted == 4
+        assert rotate_secrets(cli.deps, cli.keys, OPERATOR).reencrypted == 4
 
         for entry in enrolled[:3]:  # dave's method is still pending
             assert server.validate(entry) is Result.ACCEPT, entry.user
@@ -297,7 +297,7 @@ class TestRotateUnderARunningServer:
         running = start(file_keyed).app
         running.admin.create_user(OPERATOR, "default", NewUser(name="erin"))
         cli = start(file_keyed).app
-        rotate_secrets(cli.storage, cli.keys)
+        rotate_secrets(cli.deps, cli.keys, OPERATOR)
 
         late = running.enroll.enroll_app_code(OPERATOR, "default", "erin")
 

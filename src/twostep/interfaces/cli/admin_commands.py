@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from twostep.interfaces.cli.choices import MFA_STATES, ROLES
-from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
+from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -21,7 +21,7 @@ def tenants() -> None:
 
 @tenants.command("add", help="Create the tenant NAME (lower-case letters, digits, - and _).")
 @click.argument("name")
-@reports_errors
+@admin_change("tenant.create")
 def tenants_add(name: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -47,7 +47,7 @@ def tenants_list() -> None:
 @click.argument("setting")
 @click.argument("value")
 @tenant_option
-@reports_errors
+@admin_change("settings.update")
 def tenants_set(setting: str, value: str, tenant: str) -> None:
     import json
 
@@ -84,7 +84,7 @@ def users() -> None:
     help="enabled: must register a method; enforced: has one; disabled: exempted.",
 )
 @tenant_option
-@reports_errors
+@admin_change("user.create")
 def users_add(
     user: str,
     first_name: str | None,
@@ -161,7 +161,7 @@ def users_show(user: str, tenant: str) -> None:
 @users.command("unlock", help="Unlock the user USER after too many failures or a fraud report.")
 @click.argument("user")
 @tenant_option
-@reports_errors
+@admin_change("user.unlock")
 def users_unlock(user: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -172,7 +172,7 @@ def users_unlock(user: str, tenant: str) -> None:
 @users.command("delete", help="Delete the user USER and their methods.")
 @click.argument("user")
 @tenant_option
-@reports_errors
+@admin_change("user.delete")
 def users_delete(user: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -189,12 +189,17 @@ def integrations() -> None:
     "add", help="Create the integration NAME and print its key (shown only once)."
 )
 @click.argument("name")
+@click.option(
+    "--legacy",
+    is_flag=True,
+    help="A client that sends a password and nothing else: an app password stands in.",
+)
 @tenant_option
-@reports_errors
-def integrations_add(name: str, tenant: str) -> None:
+@admin_change("integration.create")
+def integrations_add(name: str, legacy: bool, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
-    _integration, key = wired().admin.create_integration(OPERATOR, tenant, name)
+    _integration, key = wired().admin.create_integration(OPERATOR, tenant, name, legacy=legacy)
     click.echo(f"integration {name} created in tenant {tenant}. Its key, shown only now:")
     click.echo(key)
 
@@ -206,16 +211,37 @@ def integrations_list(tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
     rows = [
-        {"name": i.name, "key_id": i.key_id, "revoked": "yes" if i.revoked_at else ""}
+        {
+            "name": i.name,
+            "key_id": i.key_id,
+            "legacy": "yes" if i.legacy else "",
+            "revoked": "yes" if i.revoked_at else "",
+        }
         for i in wired().admin.list_integrations(OPERATOR, tenant)
     ]
-    click.echo(table(rows, ["name", "key_id", "revoked"]))
+    click.echo(table(rows, ["name", "key_id", "legacy", "revoked"]))
+
+
+@integrations.command("set", help="Change the integration NAME.")
+@click.argument("name")
+@click.option(
+    "--legacy/--no-legacy",
+    required=True,
+    help="Whether it sends a password and nothing else (an app password stands in).",
+)
+@tenant_option
+@admin_change("integration.update")
+def integrations_set(name: str, legacy: bool, tenant: str) -> None:
+    from twostep.services.admin import OPERATOR
+
+    wired().admin.set_legacy(OPERATOR, tenant, name, legacy)
+    click.echo(f"integration {name}: legacy {'on' if legacy else 'off'}")
 
 
 @integrations.command("revoke", help="Revoke the integration NAME: its key stops working.")
 @click.argument("name")
 @tenant_option
-@reports_errors
+@admin_change("integration.revoke")
 def integrations_revoke(name: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -237,7 +263,7 @@ def keys() -> None:
 )
 @click.option("--name", default="admin", show_default=True, help="A name to recognise it by.")
 @click.option("--tenant", default=None, help="The tenant of a tenant_admin key.")
-@reports_errors
+@admin_change("admin_key.create")
 def keys_create(role: str, name: str, tenant: str | None) -> None:
     from twostep.domain.entities import Role
     from twostep.services.admin import OPERATOR
@@ -266,7 +292,7 @@ def keys_list() -> None:
 
 @keys.command("revoke", help="Revoke the admin API key KEY_ID.")
 @click.argument("key_id")
-@reports_errors
+@admin_change("admin_key.revoke")
 def keys_revoke(key_id: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -275,12 +301,13 @@ def keys_revoke(key_id: str) -> None:
 
 
 @keys.command("rotate-secrets", help="Re-encrypt every stored seed under a new key.")
-@reports_errors
+@admin_change("secret_key.rotate")
 def keys_rotate() -> None:
+    from twostep.services.admin import OPERATOR
     from twostep.services.keys import rotate_secrets
 
     app = wired()
-    report = rotate_secrets(app.storage, app.keys)
+    report = rotate_secrets(app.deps, app.keys, OPERATOR)
     click.echo(f"re-encrypted {report.reencrypted} secret(s); {report.note}")
 
 

@@ -26,6 +26,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 CONFIG_FILE = "twostep.config_file"  # where the group's --config lands in ctx.meta
+WIRED = "twostep.app"  # the command's wired app, in ctx.meta (a refusal is recorded through it)
 
 tenant_option = click.option(
     "--tenant", default=DEFAULT_TENANT, show_default=True, help="The tenant to work in."
@@ -51,6 +52,9 @@ def wired() -> App:
     require_current_schema(config)
     app = build(config)
     app.admin.ensure_default_tenant()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[WIRED] = app
     return app
 
 
@@ -110,6 +114,57 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
 
     return wrapper
+
+
+# The arguments that name a command's target, in the order the command declares them:
+# never a code, a password, a value or a file.
+_TARGET_ARGS = ("user", "name", "serial", "method_id", "key_id", "setting")
+# Each mutating command's callback and the actions it records (tests walk them).
+ACTIONS: dict[Callable[..., Any], tuple[str, ...]] = {}
+
+
+def admin_change(action: str, **if_flag: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A command that changes something: its service records ``action`` in the admin
+    trail; a Twostep error ends it like ``reports_errors``, after one admin event records
+    the refusal (the error's code as its result). ``if_flag`` names the action of a flag
+    that turns the command into another change (``clear="password.clear"``)."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def recorded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return func(*args, **kwargs)
+            except TwostepError as exc:
+                chosen = next((a for flag, a in if_flag.items() if kwargs.get(flag)), action)
+                _record_refusal(chosen, kwargs, exc.code)
+                raise
+
+        wrapper = reports_errors(recorded)
+        ACTIONS[wrapper] = (action, *if_flag.values())
+        return wrapper
+
+    return decorate
+
+
+def _record_refusal(action: str, kwargs: dict[str, Any], code: str) -> None:
+    from twostep.services import admin_log
+    from twostep.services.admin import OPERATOR
+
+    ctx = click.get_current_context(silent=True)
+    named = [str(kwargs[k]) for k in kwargs if k in _TARGET_ARGS and kwargs[k] is not None]
+    tenant = kwargs.get("tenant")
+    try:
+        app: App = (ctx.meta.get(WIRED) if ctx is not None else None) or wired()
+        admin_log.refused(
+            app.deps,
+            OPERATOR,
+            tenant if isinstance(tenant, str) else None,
+            action,
+            "/".join(named) or None,
+            code,
+        )
+    except Exception as exc:  # the refusal itself is what the operator must see
+        click.echo(f"warning: the admin trail did not record this refusal: {exc}", err=True)
 
 
 class Text(click.ParamType[str]):

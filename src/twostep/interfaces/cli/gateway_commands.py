@@ -10,6 +10,7 @@ from urllib.parse import quote
 import click
 
 from twostep.interfaces.cli.common import (
+    admin_change,
     load_config,
     reports_errors,
     table,
@@ -46,7 +47,7 @@ def gateways() -> None:
     help="Failover order, lowest first (default: last).",
 )
 @tenant_option
-@reports_errors
+@admin_change("gateway.add")
 def gateways_add(
     name: str, kind: str, settings_json: str, position: int | None, tenant: str
 ) -> None:
@@ -86,7 +87,7 @@ def gateways_list(tenant: str) -> None:
 @gateways.command("delete", help="Delete the gateway NAME.")
 @click.argument("name")
 @tenant_option
-@reports_errors
+@admin_change("gateway.delete")
 def gateways_delete(name: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from twostep.interfaces.cli.choices import MAX_COUNTER, METHOD_KINDS
-from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
+from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -68,7 +68,7 @@ def methods() -> None:
     help="voice: ask (hidden) for a 4-8 digit PIN the user enters before #.",
 )
 @tenant_option
-@reports_errors
+@admin_change("method.enroll")
 def methods_add(
     user: str,
     kind: str,
@@ -141,7 +141,7 @@ def _destination(phone: str | None, email: str | None) -> str | None:
 @click.argument("method_id")
 @click.argument("code")
 @tenant_option
-@reports_errors
+@admin_change("method.confirm")
 def methods_confirm(user: str, method_id: str, code: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -176,7 +176,7 @@ def methods_list(user: str, tenant: str) -> None:
 @click.argument("user")
 @click.argument("method_id")
 @tenant_option
-@reports_errors
+@admin_change("method.default")
 def methods_default(user: str, method_id: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -188,7 +188,7 @@ def methods_default(user: str, method_id: str, tenant: str) -> None:
 @click.argument("user")
 @click.argument("method_id")
 @tenant_option
-@reports_errors
+@admin_change("method.delete")
 def methods_delete(user: str, method_id: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -206,7 +206,7 @@ def methods_delete(user: str, method_id: str, tenant: str) -> None:
 @click.argument("first_code")
 @click.argument("second_code")
 @tenant_option
-@reports_errors
+@admin_change("method.resync")
 def methods_resync(
     user: str, method_id: str, first_code: str, second_code: str, tenant: str
 ) -> None:

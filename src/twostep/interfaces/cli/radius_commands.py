@@ -8,7 +8,7 @@ import click
 
 from twostep.interfaces.cli import admin_commands
 from twostep.interfaces.cli.choices import RADIUS_MODES
-from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
+from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
 
 def register(cli: click.Group) -> None:
@@ -60,7 +60,7 @@ def radius_clients() -> None:
     help="Seconds to wait for a push approval before answering.",
 )
 @tenant_option
-@reports_errors
+@admin_change("radius_client.create")
 def radius_clients_add(
     name: str,
     network: str,
@@ -118,7 +118,7 @@ def radius_clients_list(tenant: str) -> None:
 @radius_clients.command("delete", help="Delete the RADIUS client NAME.")
 @click.argument("name")
 @tenant_option
-@reports_errors
+@admin_change("radius_client.delete")
 def radius_clients_delete(name: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -135,7 +135,7 @@ def radius_clients_delete(name: str, tenant: str) -> None:
 )
 @click.option("--clear", is_flag=True, help="Remove the user's password.")
 @tenant_option
-@reports_errors
+@admin_change("password.set", clear="password.clear")
 def users_set_password(
     user: str, password_file: click.utils.LazyFile | None, clear: bool, tenant: str
 ) -> None:

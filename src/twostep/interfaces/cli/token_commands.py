@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from twostep.domain.errors import InvalidInput
-from twostep.interfaces.cli.common import reports_errors, table, tenant_option, wired
+from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
 if TYPE_CHECKING:
     from twostep.bootstrap import App
@@ -48,7 +48,7 @@ def _password(path: Path | None) -> str | None:
 )
 @click.option("--update", is_flag=True, help="Replace seeds of tokens still in the pool.")
 @tenant_option
-@reports_errors
+@admin_change("token.import")
 def tokens_import(
     file: Path,
     fmt: str | None,
@@ -159,7 +159,7 @@ def _page(
 @click.argument("serial")
 @click.argument("user")
 @tenant_option
-@reports_errors
+@admin_change("token.assign")
 def tokens_assign(serial: str, user: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -170,7 +170,7 @@ def tokens_assign(serial: str, user: str, tenant: str) -> None:
 @tokens.command("unassign", help="Take the token SERIAL from its user, back into the pool.")
 @click.argument("serial")
 @tenant_option
-@reports_errors
+@admin_change("token.unassign")
 def tokens_unassign(serial: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -181,7 +181,7 @@ def tokens_unassign(serial: str, tenant: str) -> None:
 @tokens.command("lost", help="Mark the token SERIAL lost: it verifies nothing from now on.")
 @click.argument("serial")
 @tenant_option
-@reports_errors
+@admin_change("token.lost")
 def tokens_lost(serial: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -192,7 +192,7 @@ def tokens_lost(serial: str, tenant: str) -> None:
 @tokens.command("delete", help="Delete the token SERIAL.")
 @click.argument("serial")
 @tenant_option
-@reports_errors
+@admin_change("token.delete")
 def tokens_delete(serial: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
@@ -209,13 +209,11 @@ def tokens_delete(serial: str, tenant: str) -> None:
 @click.argument("first_code")
 @click.argument("second_code")
 @tenant_option
-@reports_errors
+@admin_change("token.resync")
 def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
-    app = wired()
-    token, holder = app.tokens.holder(OPERATOR, tenant, serial)
-    app.enroll.resync(OPERATOR, tenant, holder.name, token.id, first_code, second_code)
+    wired().tokens.resync(OPERATOR, tenant, serial, first_code, second_code)
     click.echo(f"token {serial} resynchronised")
 
 
@@ -238,7 +236,7 @@ def tokens_resync(serial: str, first_code: str, second_code: str, tenant: str) -
     help="A file holding the password to encrypt with (12 characters or more).",
 )
 @tenant_option
-@reports_errors
+@admin_change("token.export")
 def tokens_export(file: Path | None, fmt: str, password_file: Path, tenant: str) -> None:
     from twostep.adapters.importers import write_pskc
     from twostep.services.admin import OPERATOR

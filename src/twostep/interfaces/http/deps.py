@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from twostep.bootstrap import App
 from twostep.domain.entities import AdminKey, Integration
-from twostep.domain.errors import Unauthenticated
+from twostep.domain.errors import InvalidInput, TwostepError, Unauthenticated
+from twostep.services import admin_log
+
+log = logging.getLogger("twostep.http")
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _bearer = HTTPBearer(auto_error=False, description="An integration key or an admin API key")
 
@@ -61,8 +71,36 @@ def integration(app: AppDep, credentials: Credentials) -> Integration:
     return authenticated_integration(app, credentials)
 
 
-def admin(app: AppDep, credentials: Credentials) -> AdminKey:
-    return authenticated_admin(app, credentials)
+def admin(app: AppDep, credentials: Credentials, request: Request) -> Iterator[AdminKey]:
+    """The calling admin, with where the call came from (the client's address). A change
+    it asks for that is refused (a Twostep error, or a request the schema refuses) is one
+    admin event under the route's name, its action; reads are not recorded."""
+    client = request.client.host if request.client is not None else None
+    actor = replace(authenticated_admin(app, credentials), source=client, interface="http")
+    if request.method not in MUTATING:
+        yield actor
+        return
+    try:
+        yield actor
+    except TwostepError as exc:
+        _refused(app, request, actor, exc.code)
+        raise
+    except RequestValidationError:
+        _refused(app, request, actor, InvalidInput.code)
+        raise
+
+
+def _refused(app: App, request: Request, actor: AdminKey, code: str) -> None:
+    route = request.scope.get("route")
+    action = route.name if isinstance(route, APIRoute) else request.url.path
+    params = dict(request.path_params)
+    tenant = params.pop("tenant", None)
+    # The path names the target ("alice", "alice/<method id>", a serial): never a secret.
+    target = "/".join(str(value) for value in params.values()) or None
+    try:
+        admin_log.refused(app.deps, actor, tenant, action, target, code)
+    except Exception:  # the refusal itself must still reach the client
+        log.exception("recording a refused admin change failed")
 
 
 IntegrationDep = Annotated[Integration, Depends(integration)]

@@ -77,5 +77,6 @@ class SqlAdminEventRepo:
             stmt = stmt.where(c.at < query.until)
         if query.after_seq is not None:
             stmt = stmt.where(c.seq > query.after_seq)
-        rows = self.conn.execute(stmt.order_by(c.seq).limit(query.limit))
+        order = c.seq.desc() if query.newest_first else c.seq
+        rows = self.conn.execute(stmt.order_by(order).limit(query.limit))
         return [_event(r) for r in rows]

@@ -122,7 +122,12 @@ class AnswerBody(Strict):
 _USER_DEVICES = "/v1/tenants/{tenant}/users/{user}/devices"
 
 
-@router.post(f"{_USER_DEVICES}/activations", response_model=ActivationOut, status_code=201)
+@router.post(
+    f"{_USER_DEVICES}/activations",
+    response_model=ActivationOut,
+    status_code=201,
+    name="device.activation",
+)
 def start_activation(
     tenant: str, user: str, app: AppDep, actor: AdminDep, body: ActivationBody | None = None
 ) -> ActivationOut:
@@ -142,14 +147,14 @@ def list_devices(tenant: str, user: str, app: AppDep, actor: AdminDep) -> list[D
     return [DeviceOut.of(d) for d in app.devices.list(actor, tenant, user)]
 
 
-@router.patch(f"{_USER_DEVICES}/{{device}}", response_model=DeviceOut)
+@router.patch(f"{_USER_DEVICES}/{{device}}", response_model=DeviceOut, name="device.rename")
 def rename_device(
     tenant: str, user: str, device: str, body: RenameBody, app: AppDep, actor: AdminDep
 ) -> DeviceOut:
     return DeviceOut.of(app.devices.rename(actor, tenant, user, device, body.name))
 
 
-@router.delete(f"{_USER_DEVICES}/{{device}}", status_code=204)
+@router.delete(f"{_USER_DEVICES}/{{device}}", status_code=204, name="device.deactivate")
 def deactivate_device(
     tenant: str, user: str, device: str, app: AppDep, actor: AdminDep
 ) -> Response:

@@ -98,7 +98,9 @@ class GatewayOut(BaseModel):
         )
 
 
-@router.post("/v1/tenants/{tenant}/gateways", response_model=GatewayOut, status_code=201)
+@router.post(
+    "/v1/tenants/{tenant}/gateways", response_model=GatewayOut, status_code=201, name="gateway.add"
+)
 def add_gateway(tenant: str, body: GatewayBody, app: AppDep, actor: AdminDep) -> GatewayOut:
     view = app.gateways.add(actor, tenant, body.name, body.kind, body.settings, body.position)
     return GatewayOut.of(view)
@@ -109,7 +111,7 @@ def list_gateways(tenant: str, app: AppDep, actor: AdminDep) -> list[GatewayOut]
     return [GatewayOut.of(v) for v in app.gateways.list(actor, tenant)]
 
 
-@router.delete("/v1/tenants/{tenant}/gateways/{name}", status_code=204)
+@router.delete("/v1/tenants/{tenant}/gateways/{name}", status_code=204, name="gateway.delete")
 def delete_gateway(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Response:
     app.gateways.delete(actor, tenant, name)
     return Response(status_code=204)

@@ -17,7 +17,9 @@ from twostep.interfaces.http.schemas import (
 router = APIRouter(prefix="/v1/tenants/{tenant}/users/{user}/methods", tags=["methods"])
 
 
-@router.post("", response_model=EnrollmentOut, status_code=201, responses=errors(409))
+@router.post(
+    "", response_model=EnrollmentOut, status_code=201, responses=errors(409), name="method.enroll"
+)
 def enroll(tenant: str, user: str, body: MethodBody, app: AppDep, actor: AdminDep) -> EnrollmentOut:
     """Register a method of any kind an admin enrolls (its fields: factors/)."""
     values = body.model_dump(exclude={"kind"})
@@ -43,7 +45,7 @@ def get_method(tenant: str, user: str, method_id: str, app: AppDep, actor: Admin
     return MethodOut.of(app.enroll.get(actor, tenant, user, method_id), default)
 
 
-@router.post("/{method_id}/confirm", response_model=MethodOut)
+@router.post("/{method_id}/confirm", response_model=MethodOut, name="method.confirm")
 def confirm(
     tenant: str, user: str, method_id: str, body: CodeBody, app: AppDep, actor: AdminDep
 ) -> MethodOut:
@@ -52,13 +54,13 @@ def confirm(
     return MethodOut.of(method, default)
 
 
-@router.post("/{method_id}/default", status_code=204)
+@router.post("/{method_id}/default", status_code=204, name="method.default")
 def set_default(tenant: str, user: str, method_id: str, app: AppDep, actor: AdminDep) -> Response:
     app.enroll.set_default(actor, tenant, user, method_id)
     return Response(status_code=204)
 
 
-@router.post("/{method_id}/resync", response_model=MethodOut)
+@router.post("/{method_id}/resync", response_model=MethodOut, name="method.resync")
 def resync(
     tenant: str, user: str, method_id: str, body: ResyncBody, app: AppDep, actor: AdminDep
 ) -> MethodOut:
@@ -66,7 +68,7 @@ def resync(
     return MethodOut.of(method, app.admin.get_user(actor, tenant, user).default_method_id)
 
 
-@router.delete("/{method_id}", status_code=204)
+@router.delete("/{method_id}", status_code=204, name="method.delete")
 def delete_method(tenant: str, user: str, method_id: str, app: AppDep, actor: AdminDep) -> Response:
     app.enroll.delete(actor, tenant, user, method_id)
     return Response(status_code=204)

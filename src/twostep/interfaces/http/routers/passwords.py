@@ -16,7 +16,7 @@ class PasswordBody(Strict):
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
-@router.put("", status_code=204)
+@router.put("", status_code=204, name="password.set")
 def set_password(
     tenant: str, user: str, body: PasswordBody, app: AppDep, actor: AdminDep
 ) -> Response:
@@ -24,7 +24,7 @@ def set_password(
     return Response(status_code=204)
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, name="password.clear")
 def clear_password(tenant: str, user: str, app: AppDep, actor: AdminDep) -> Response:
     app.passwords.clear_password(actor, tenant, user)
     return Response(status_code=204)

@@ -67,7 +67,7 @@ class RadiusClientCreated(RadiusClientOut):
     warnings: list[str] = []
 
 
-@router.post("", response_model=RadiusClientCreated, status_code=201)
+@router.post("", response_model=RadiusClientCreated, status_code=201, name="radius_client.create")
 def create_radius_client(
     tenant: str, body: RadiusClientBody, app: AppDep, actor: AdminDep
 ) -> RadiusClientCreated:
@@ -96,7 +96,7 @@ def list_radius_clients(tenant: str, app: AppDep, actor: AdminDep) -> list[Radiu
     return [RadiusClientOut.of(c) for c in app.radius_clients.list(actor, tenant)]
 
 
-@router.delete("/{name}", status_code=204)
+@router.delete("/{name}", status_code=204, name="radius_client.delete")
 def delete_radius_client(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Response:
     app.radius_clients.delete(actor, tenant, name)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from twostep.interfaces.http.schemas import Settings, TenantBody, TenantOut
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
 
-@router.post("", response_model=TenantOut, status_code=201)
+@router.post("", response_model=TenantOut, status_code=201, name="tenant.create")
 def create_tenant(body: TenantBody, app: AppDep, actor: AdminDep) -> TenantOut:
     return TenantOut.of(app.admin.create_tenant(actor, body.name, body.settings))
 
@@ -30,7 +30,7 @@ def get_settings(tenant: str, app: AppDep, actor: AdminDep) -> dict[str, Any]:
     return app.admin.get_tenant(actor, tenant).settings.to_dict()
 
 
-@router.patch("/{tenant}/settings", response_model=dict[str, Any])
+@router.patch("/{tenant}/settings", response_model=dict[str, Any], name="settings.update")
 def update_settings(
     tenant: str, app: AppDep, actor: AdminDep, changes: Annotated[Settings, Body()]
 ) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class AssignBody(Strict):
     user: str = Field(min_length=1, max_length=256)
 
 
-@router.post("/import", response_model=ImportOut)
+@router.post("/import", response_model=ImportOut, name="token.import")
 async def import_tokens(
     tenant: str,
     app: AppDep,
@@ -109,29 +109,27 @@ def list_tokens(
     return [TokenOut.of(t) for t in found]
 
 
-@router.post("/{serial}/assign", response_model=TokenOut)
+@router.post("/{serial}/assign", response_model=TokenOut, name="token.assign")
 def assign(tenant: str, serial: str, body: AssignBody, app: AppDep, actor: AdminDep) -> TokenOut:
     return TokenOut.of(app.tokens.assign(actor, tenant, serial, body.user))
 
 
-@router.post("/{serial}/unassign", response_model=TokenOut)
+@router.post("/{serial}/unassign", response_model=TokenOut, name="token.unassign")
 def unassign(tenant: str, serial: str, app: AppDep, actor: AdminDep) -> TokenOut:
     return TokenOut.of(app.tokens.unassign(actor, tenant, serial))
 
 
-@router.post("/{serial}/lost", response_model=TokenOut)
+@router.post("/{serial}/lost", response_model=TokenOut, name="token.lost")
 def lost(tenant: str, serial: str, app: AppDep, actor: AdminDep) -> TokenOut:
     return TokenOut.of(app.tokens.mark_lost(actor, tenant, serial))
 
 
-@router.post("/{serial}/resync", response_model=TokenOut)
+@router.post("/{serial}/resync", response_model=TokenOut, name="token.resync")
 def resync(tenant: str, serial: str, body: ResyncBody, app: AppDep, actor: AdminDep) -> TokenOut:
-    token, holder = app.tokens.holder(actor, tenant, serial)
-    app.enroll.resync(actor, tenant, holder.name, token.id, body.first_code, body.second_code)
-    return TokenOut.of(app.tokens.get(actor, tenant, serial))
+    return TokenOut.of(app.tokens.resync(actor, tenant, serial, body.first_code, body.second_code))
 
 
-@router.delete("/{serial}", status_code=204)
+@router.delete("/{serial}", status_code=204, name="token.delete")
 def delete(tenant: str, serial: str, app: AppDep, actor: AdminDep) -> Response:
     app.tokens.delete(actor, tenant, serial)
     return Response(status_code=204)

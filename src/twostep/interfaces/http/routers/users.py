@@ -12,7 +12,7 @@ from twostep.services.admin import UserChanges
 router = APIRouter(prefix="/v1/tenants/{tenant}/users", tags=["users"])
 
 
-@router.post("", response_model=UserOut, status_code=201)
+@router.post("", response_model=UserOut, status_code=201, name="user.create")
 def create_user(tenant: str, body: UserBody, app: AppDep, actor: AdminDep) -> UserOut:
     user = app.admin.create_user(
         actor,
@@ -47,7 +47,7 @@ def get_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> UserOut:
     return UserOut.of(app.admin.get_user(actor, tenant, user), app.deps.clock.now())
 
 
-@router.patch("/{user}", response_model=UserOut)
+@router.patch("/{user}", response_model=UserOut, name="user.update")
 def update_user(tenant: str, user: str, body: UserPatch, app: AppDep, actor: AdminDep) -> UserOut:
     sent = body.model_fields_set
     changes = UserChanges(
@@ -62,12 +62,12 @@ def update_user(tenant: str, user: str, body: UserPatch, app: AppDep, actor: Adm
     return UserOut.of(app.admin.update_user(actor, tenant, user, changes), app.deps.clock.now())
 
 
-@router.delete("/{user}", status_code=204)
+@router.delete("/{user}", status_code=204, name="user.delete")
 def delete_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> Response:
     app.admin.delete_user(actor, tenant, user)
     return Response(status_code=204)
 
 
-@router.post("/{user}/unlock", response_model=UserOut)
+@router.post("/{user}/unlock", response_model=UserOut, name="user.unlock")
 def unlock_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> UserOut:
     return UserOut.of(app.admin.unlock_user(actor, tenant, user), app.deps.clock.now())
