@@ -19,6 +19,7 @@ from twostep.interfaces.http import errors, openapi
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
 from twostep.interfaces.http.routers import (
+    admin_events,
     audit,
     devices,
     gateways,
@@ -90,6 +91,7 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
             integrations,
             keys,
             audit,
+            admin_events,
             gateways,
             devices,
             radius_clients,
