@@ -172,3 +172,7 @@ def discard(connection: Connection) -> None:
     # Closing a broken socket may fail: it is gone either way.
     with contextlib.suppress(Exception):
         connection.strategy.close()
+    # ldap3 leaves a socket that failed to connect open (its connection counts as closed).
+    if connection.socket is not None:
+        with contextlib.suppress(OSError):
+            connection.socket.close()
