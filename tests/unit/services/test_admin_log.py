@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -106,6 +107,12 @@ def test_a_secret_field_is_recorded_as_set_or_changed_never_its_value() -> None:
         secret=["auth_token", "webhook_secret"],
     )
     assert found == {"auth_token": ["***", "***"], "webhook_secret": [None, "***"]}
+
+
+def test_the_operator_guide_lists_every_action() -> None:
+    guide = Path(__file__).resolve().parents[3] / "docs" / "operator-guide.md"
+    section = guide.read_text(encoding="utf-8").split("\n## Admin trail\n")[1].split("\n## ")[0]
+    assert [a for a in ACTIONS if f"| `{a}` |" not in section] == []
 
 
 def test_the_operator_is_named_by_the_os_account_that_ran_the_command() -> None:

@@ -22,6 +22,7 @@ from twostep.interfaces.http.routers import (
     admin_events,
     audit,
     devices,
+    directories,
     gateways,
     integrations,
     keys,
@@ -33,11 +34,14 @@ from twostep.interfaces.http.routers import (
     users,
     validate,
 )
+from twostep.services.directory_scheduler import DirectoryScheduler
 
 log = logging.getLogger("twostep.http")
 
 
-def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
+def create_app(
+    app: App | None = None, config: Config | None = None, *, scheduler: bool = False
+) -> FastAPI:
     """Build the API over ``app`` (tests pass one), else over ``config`` (``serve`` passes
     its own), else over the environment's (``uvicorn ... --factory``)."""
     wired = app or build(config or Config.from_env())
@@ -48,6 +52,10 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
         # connection while contending for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         sweep = asyncio.create_task(_sweep_expired(wired))
+        # Scheduled directory syncs: in one process per node (serve says which).
+        syncs = DirectoryScheduler(wired.directory_sync) if scheduler else None
+        if syncs is not None:
+            syncs.start()
         # RADIUS (TWOSTEP_RADIUS=on) shares this worker's event loop and wired services.
         radius = None
         if wired.config.radius.enabled:
@@ -57,6 +65,8 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
             radius = await radius_server.start(wired)
         yield
         sweep.cancel()
+        if syncs is not None:
+            await asyncio.to_thread(syncs.stop)
         if radius is not None:
             await radius.close()
         if app is None:
@@ -94,6 +104,7 @@ def create_app(app: App | None = None, config: Config | None = None) -> FastAPI:
             admin_events,
             gateways,
             devices,
+            directories,
             radius_clients,
             passwords,
         )
