@@ -164,15 +164,6 @@ class TokenPool:
         with self.deps.storage.transaction() as tx:
             return _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
 
-    def holder(self, actor: AdminKey, tenant_name: str, serial: str) -> tuple[Method, User]:
-        """The token and the user who holds it; MethodNotFound if it is in the pool."""
-        with self.deps.storage.transaction() as tx:
-            token = _token(tx, tenant_for(tx, actor, tenant_name).id, serial)
-            user = tx.users.by_id(token.user_id) if token.user_id is not None else None
-        if user is None:
-            raise MethodNotFound(f"token {serial!r} is not assigned to anyone")
-        return token, user
-
     def assign(self, actor: AdminKey, tenant_name: str, serial: str, user_name: str) -> Method:
         def change(tx: Transaction, tenant: Tenant, token: Method) -> Changes:
             user = user_for(tx, tenant, user_name)
