@@ -133,7 +133,10 @@ def refused(
     the actor may manage it; otherwise under the actor's own tenant (or as global), so a
     tenant admin's probe of another tenant shows in the prober's trail, never in the
     other tenant's. The event names the tenant as asked."""
+    # What a refused call named is the caller's text: cut to what the trail's columns hold.
+    asked = tenant_name[:64] if tenant_name is not None else None
+    named = target[:512] if target is not None else None
     with deps.storage.transaction(write=True) as tx:
         found = tx.tenants.by_name(tenant_name) if tenant_name is not None else None
         filed = found.id if found is not None and actor.may_manage(found.id) else actor.tenant_id
-        tx.admin_events.add(filed, event(deps, actor, tenant_name, action, target, result=code))
+        tx.admin_events.add(filed, event(deps, actor, asked, action[:48], named, result=code))

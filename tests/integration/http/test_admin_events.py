@@ -135,6 +135,17 @@ def test_a_refused_change_is_one_event_with_its_code_and_changes_nothing(
     assert theirs.json()["events"] == []
 
 
+def test_a_refused_call_naming_long_things_is_recorded_cut_to_size(
+    api: TestClient, admin: dict[str, str]
+) -> None:
+    tenant, user = "t" * 200, "u" * 600
+    r = api.delete(f"/v1/tenants/{tenant}/users/{user}", headers=admin)
+    assert r.status_code == 404
+    last = events(api, admin)[-1]
+    assert (last["action"], last["result"]) == ("user.delete", "tenant_not_found")
+    assert (last["tenant"], last["target"]) == (tenant[:64], user[:512])
+
+
 def test_reads_and_unauthenticated_calls_are_not_recorded(
     api: TestClient, admin: dict[str, str]
 ) -> None:
