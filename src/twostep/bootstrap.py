@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from twostep.adapters.alerts import WebhookAlerts
 from twostep.adapters.clock import SystemClock
+from twostep.adapters.directory.connector import LdapConnector
 from twostep.adapters.gateways.push_registry import PushRegistry, notifiers_from_config
 from twostep.adapters.gateways.registry import GatewayRegistry
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
@@ -39,6 +40,8 @@ from twostep.services.context import Deps, Node
 from twostep.services.delivered import DeliveredChallenges
 from twostep.services.delivery import Delivery, OutboxDefaults
 from twostep.services.devices import DeviceService
+from twostep.services.directories import DirectoryAdmin
+from twostep.services.directory_sync import DirectorySync
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.legacy import LegacySignIn
@@ -71,11 +74,15 @@ class App:
     passwords: PasswordService
     app_passwords: AppPasswordService
     accounts: AccountService
+    directories: DirectoryAdmin
+    directory_sync: DirectorySync
+    directory_connector: LdapConnector  # reading connections, and pooled password binds
     waits: PolledWaits
 
     def close(self) -> None:
         self.waits.close()  # first: its poller must not query a database being closed
         self.storage.close()
+        self.directory_connector.close()
 
 
 def node_ip(config: Config) -> str | None:
@@ -155,6 +162,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         )
     )
     push = PushService(deps, challenges, channels, waits)
+    connector = LdapConnector()
     primary = LocalPasswords(deps)
     return App(
         config=config,
@@ -185,6 +193,9 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         passwords=PasswordService(deps),
         app_passwords=AppPasswordService(deps),
         accounts=AccountService(deps, challenges),
+        directories=DirectoryAdmin(deps, connector),
+        directory_sync=DirectorySync(deps, connector),
+        directory_connector=connector,
         waits=waits,
     )
 

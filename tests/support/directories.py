@@ -6,18 +6,17 @@ fail half-way through a scan."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twostep.domain.directory import BindResult, Directory, DirectoryEntry, DirectorySettings
 from twostep.domain.errors import DirectoryUnavailable
+from twostep.domain.ports.directory import DirectoryConnection, Scan
 
-
-@dataclass(frozen=True, slots=True)
-class Scan:
-    entries: Iterator[DirectoryEntry]
-    next_cursor: str | None
+_LOCK = threading.Lock()
 
 
 def entry(name: str, **fields: Any) -> DirectoryEntry:
@@ -43,6 +42,9 @@ class FakeDirectory:
     fail_present: bool = False  # the presence sweep fails before its end
     fail_after: int | None = None  # a scan fails after this many entries
     connections: int = 0
+    open_now: int = 0  # connections open at once (two syncs of one directory: 2)
+    most_open: int = 0
+    delay: float = 0.0  # seconds per entry read: a slow directory
     scans: list[str | None] = field(default_factory=list)  # the cursor of every scan
     passwords: list[str | None] = field(default_factory=list)
 
@@ -72,7 +74,10 @@ class FakeDirectory:
         self.passwords.append(password)
         if self.down:
             raise DirectoryUnavailable("ldap://dc1.example.com:389: connection refused")
-        self.connections += 1
+        with _LOCK:
+            self.connections += 1
+            self.open_now += 1
+            self.most_open = max(self.most_open, self.open_now)
         return FakeConnection(self)
 
     def bind(self, directory: Directory, dn: str, password: str) -> BindResult:
@@ -102,6 +107,8 @@ class FakeConnection:
         for index, e in enumerate(entries):
             if self.directory.fail_after is not None and index >= self.directory.fail_after:
                 raise DirectoryUnavailable("ldap://dc1.example.com:389: search failed")
+            if self.directory.delay:
+                time.sleep(self.directory.delay)
             yield e
 
     def present(self) -> Iterator[str]:
@@ -112,4 +119,11 @@ class FakeConnection:
             raise DirectoryUnavailable("ldap://dc1.example.com:389: search failed")
 
     def close(self) -> None:
+        if not self.closed:
+            with _LOCK:
+                self.directory.open_now -= 1
         self.closed = True
+
+
+def _is_the_port(connection: FakeConnection) -> DirectoryConnection:
+    return connection  # mypy holds the fake to the port

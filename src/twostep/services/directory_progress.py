@@ -18,7 +18,7 @@ FULL_EVERY = 24 * 3600.0  # a scheduled sync is a full one at least this often
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
-INTERRUPTED = "interrupted"  # running, but its node stopped renewing the lease
+INTERRUPTED = "interrupted"  # its server stopped it, or stopped renewing its lease
 
 
 @dataclass(slots=True)

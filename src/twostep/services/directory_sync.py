@@ -34,6 +34,7 @@ from twostep.services.directory_batch import Batch, Lists, Outcome
 from twostep.services.directory_progress import (
     DONE,
     FAILED,
+    INTERRUPTED,
     PASSED_OVER_LIMIT,
     RUNNING,
     Change,
@@ -62,6 +63,11 @@ SCHEDULER = AdminKey(
 )
 
 Progress = Callable[[SyncCounts], None]
+Stopping = Callable[[], bool]  # the server is shutting down: a scheduled sync stops
+
+
+class SyncStopped(Exception):
+    """The server stopped a scheduled sync at a checkpoint (between batches)."""
 
 
 @dataclass(slots=True)
@@ -86,6 +92,7 @@ class _Run:
     dry_run: bool
     lease: Lease | None
     progress: Progress | None
+    stopping: Stopping | None = None
     lists: Lists = field(default_factory=Lists)
     seen: set[str] | None = None  # external ids read (an incremental sync's, or a dry run's)
     checkpoint_at: float = field(default_factory=time.monotonic)
@@ -143,15 +150,18 @@ class DirectorySync:
         with self.deps.storage.transaction() as tx:
             return [d.id for d in tx.directories.list() if d.settings.sync_interval > 0]
 
-    def scheduled(self, directory_id: str) -> SyncReport | None:
+    def scheduled(self, directory_id: str, stopping: Stopping | None = None) -> SyncReport | None:
         """Sync the directory if it is due, decided under its lease (so a sync another node
-        just finished is not run again); None when not due or running elsewhere."""
+        just finished is not run again); None when not due or running elsewhere. It stops
+        at the next batch once ``stopping()`` (SyncStopped): the next one starts afresh."""
         with self.deps.storage.transaction() as tx:
             directory = tx.directories.by_id(directory_id)
             tenant = tx.tenants.by_id(directory.tenant_id) if directory else None
         if directory is None or tenant is None:
             return None
-        return self._run(SCHEDULER, tenant, directory_id, False, False, None, scheduled=True)
+        return self._run(
+            SCHEDULER, tenant, directory_id, False, False, None, scheduled=True, stopping=stopping
+        )
 
     # -- one run ------------------------------------------------------------------------
 
@@ -165,6 +175,7 @@ class DirectorySync:
         progress: Progress | None,
         *,
         scheduled: bool,
+        stopping: Stopping | None = None,
     ) -> SyncReport | None:
         if dry_run:  # writes nothing, so takes no lease
             return self._attempt(actor, tenant, directory_id, full, True, progress, None, False)
@@ -175,7 +186,7 @@ class DirectorySync:
             raise SyncRunning("a sync of this directory is running; wait for it")
         try:
             return self._attempt(
-                actor, tenant, directory_id, full, False, progress, lease, scheduled
+                actor, tenant, directory_id, full, False, progress, lease, scheduled, stopping
             )
         finally:
             lease.release()
@@ -190,6 +201,7 @@ class DirectorySync:
         progress: Progress | None,
         lease: Lease | None,
         scheduled: bool,
+        stopping: Stopping | None = None,
     ) -> SyncReport | None:
         with self.deps.storage.transaction() as tx:
             directory = tx.directories.by_id(directory_id)
@@ -219,6 +231,7 @@ class DirectorySync:
             dry_run=dry_run,
             lease=lease,
             progress=progress,
+            stopping=stopping,
             seen=set() if since is not None or dry_run else None,
         )
         self._checkpoint(run, force=True)
@@ -226,6 +239,9 @@ class DirectorySync:
             cursor = self._read(run, password, since)
         except SyncRunning:
             raise  # the lease went to another node: its record is not ours to write
+        except SyncStopped as exc:
+            self._finish(run, actor, INTERRUPTED, None, exc)
+            raise
         except Exception as exc:
             self._finish(run, actor, FAILED, None, exc)
             raise
@@ -340,6 +356,8 @@ class DirectorySync:
         reading); tell the caller's progress callback."""
         if run.progress is not None:
             run.progress(run.record.counts)
+        if run.stopping is not None and run.stopping():
+            raise SyncStopped()
         if not force and time.monotonic() - run.checkpoint_at < CHECKPOINT_SECONDS:
             return
         run.checkpoint_at = time.monotonic()
@@ -364,7 +382,9 @@ class DirectorySync:
         record.state, record.finished_at, record.heartbeat = state, now, now
         if state == DONE and record.full:
             record.last_full_at = record.started_at
-        if error is not None:
+        if isinstance(error, SyncStopped):
+            record.message = "the server stopped; the next sync starts afresh"
+        elif error is not None:
             record.error = error.code if isinstance(error, TwostepError) else "internal_error"
             record.message = error.message if isinstance(error, TwostepError) else None
         if run.dry_run:
@@ -381,7 +401,7 @@ class DirectorySync:
                 at=now,
                 actor=actor.key_id,
                 action="directory.sync",
-                result=OK if state == DONE else (record.error or "internal_error"),
+                result=OK if state == DONE else (record.error or state),
                 interface=actor.interface,
                 server_name=self.deps.node.name,
                 tenant=run.tenant.name,

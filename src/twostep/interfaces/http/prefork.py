@@ -8,6 +8,8 @@ them. Workers are forked after the modules are imported (and frozen out of the g
 collector's reach), so they share those pages; each builds its own database engine and
 keyring after the fork, because connections must never cross a fork. The configuration is
 the one ``serve`` built (flags included), captured before the fork: workers read nothing.
+One worker (the first, and whichever replaces it) also runs the scheduled directory syncs,
+so a node syncs from one process; the supervisor itself runs no thread (it forks).
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.s
     return sock
 
 
-def _uvicorn(config: Config, access_log: bool) -> uvicorn.Server:
+def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Server:
     settings = uvicorn.Config(
-        partial(create_app, config=config),  # called in the worker: after the fork
+        # called in the worker: after the fork
+        partial(create_app, config=config, scheduler=scheduler),
         factory=True,
         log_level=config.server.log_level.lower(),
         access_log=access_log,
@@ -57,18 +60,18 @@ def _uvicorn(config: Config, access_log: bool) -> uvicorn.Server:
     return uvicorn.Server(settings)
 
 
-def _worker(config: Config, access_log: bool) -> None:
+def _worker(config: Config, access_log: bool, scheduler: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     sock = _bind(config.server.host, config.server.port, listen=True)
-    _uvicorn(config, access_log).run(sockets=[sock])
+    _uvicorn(config, access_log, scheduler).run(sockets=[sock])
 
 
 def serve(config: Config, access_log: bool) -> None:
     host, port, workers = config.server.host, config.server.port, config.server.workers
     if workers == 1:
         sock = _bind(host, port, listen=True, share=False)
-        _uvicorn(config, access_log).run(sockets=[sock])
+        _uvicorn(config, access_log, scheduler=True).run(sockets=[sock])
         return
     # A second Twostep on the same port would join the SO_REUSEPORT group and silently
     # take half the connections: bind once without sharing, so that fails loudly.
@@ -86,21 +89,25 @@ class Supervisor:
         self.args = (config, access_log)
         self.workers = config.server.workers
         self.children: set[int] = set()
+        self.scheduler: int | None = None  # the worker that runs the scheduled syncs
         self.stopping = False
         self.deaths: list[float] = []
 
     def _spawn(self) -> None:
+        scheduler = self.scheduler is None
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                _worker(*self.args)
+                _worker(*self.args, scheduler)
             except BaseException:
                 log.exception("worker failed")
                 code = 1
             finally:
                 os._exit(code)
         self.children.add(pid)
+        if scheduler:
+            self.scheduler = pid
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
@@ -123,6 +130,8 @@ class Supervisor:
             except InterruptedError:
                 continue
             self.children.discard(pid)
+            if pid == self.scheduler:
+                self.scheduler = None  # its replacement takes it over
             if self.stopping:
                 continue
             log.error("worker %d exited (status %d); starting another", pid, status)
