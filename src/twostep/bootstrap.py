@@ -46,6 +46,7 @@ from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.legacy import LegacySignIn
 from twostep.services.passwords import LocalPasswords, PasswordService
+from twostep.services.primary import TenantPasswords
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.signin import SignIn
@@ -163,7 +164,8 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
     )
     push = PushService(deps, challenges, channels, waits)
     connector = LdapConnector()
-    primary = LocalPasswords(deps)
+    directories = DirectoryAdmin(deps, connector)
+    primary = TenantPasswords(LocalPasswords(deps), directories, connector)
     return App(
         config=config,
         deps=deps,
@@ -193,7 +195,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         passwords=PasswordService(deps),
         app_passwords=AppPasswordService(deps),
         accounts=AccountService(deps, challenges),
-        directories=DirectoryAdmin(deps, connector),
+        directories=directories,
         directory_sync=DirectorySync(deps, connector),
         directory_connector=connector,
         waits=waits,

@@ -4,7 +4,6 @@ sign-in flow and the legacy clients' flow so they end alike."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Protocol
 
 from twostep.domain.audit import AuditEvent
@@ -26,10 +25,14 @@ class EndingWork(Protocol):
 
 
 def audited(
-    storage: Storage[EndingWork], subject: Subject, event: AuditEvent, decision: Decision
+    storage: Storage[EndingWork],
+    subject: Subject,
+    event: AuditEvent,
+    decision: Decision,
+    detail: str | None = None,
 ) -> Decision:
     with storage.transaction(write=True) as tx:
-        tx.audit.add(subject.tenant.id, decided(event, decision))
+        tx.audit.add(subject.tenant.id, decided(event, decision, detail))
     return decision
 
 
@@ -51,4 +54,4 @@ def unavailable(
     """The directory that checks this password did not answer: fail closed, with the
     server's error in the audit event, and not the user's failure (no lockout count)."""
     decision = Decision(Result.REJECT, Reason.DIRECTORY_UNAVAILABLE)
-    return audited(storage, subject, replace(event, detail=check.detail), decision)
+    return audited(storage, subject, event, decision, check.detail)
