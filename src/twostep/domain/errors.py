@@ -233,6 +233,12 @@ class AppPasswordsNotAllowed(Forbidden):
     code = "app_passwords_not_allowed"
 
 
+class MethodDisabled(Forbidden):
+    """The tenant turned this method kind off (its ``disabled_kinds`` setting)."""
+
+    code = "method_disabled"
+
+
 class DirectoryUnavailable(TwostepError):
     """No server of the directory answered, or it refused the reading account."""
 

@@ -19,6 +19,7 @@ from twostep.domain.entities import (
 from twostep.domain.errors import (
     ConfirmationFailed,
     InvalidInput,
+    MethodDisabled,
     MethodNotFound,
     MethodNotPending,
     MethodPending,
@@ -80,6 +81,8 @@ class EnrollService:
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
+            if kind in tenant.settings.access.disabled_kinds:
+                raise MethodDisabled(f"tenant {tenant.name!r} turned {kind.value} off")
             user = user_for(tx, tenant, user_name)
             draft = spec.enroll(values, EnrollContext(tenant.settings, user.name))
             if draft.status is MethodStatus.PENDING:

@@ -156,3 +156,14 @@ class TestDisabledKinds:
         assert validate(client, integration_key, code=alice.totp(clock.now()))["result"] == (
             "accept"
         )
+
+    def test_a_disabled_kind_cannot_be_enrolled(
+        self, app: App, client: TestClient, admin: dict[str, str]
+    ) -> None:
+        builders.user(app)
+        app.admin.update_settings(OPERATOR, "default", {"disabled_kinds": ["sms"]})
+        body = {"kind": "sms", "phone": "+14155550123"}
+        r = client.post(f"{USERS}/alice/methods", json=body, headers=admin)
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "method_disabled")
+        r = client.post(f"{USERS}/alice/methods", json={"kind": "app_code"}, headers=admin)
+        assert r.status_code == 201, r.text
