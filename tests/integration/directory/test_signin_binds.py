@@ -3,6 +3,7 @@ HTTP and RADIUS, against a real slapd; a directory that does not answer fails cl
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -81,7 +82,12 @@ def test_a_password_changed_in_the_directory_works_at_once(
 
 
 def test_an_unreachable_directory_accepts_nobody(
-    app: App, slapd: SlapdTree, client: TestClient, key: dict[str, str], clock: FakeClock
+    app: App,
+    slapd: SlapdTree,
+    client: TestClient,
+    key: dict[str, str],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Fail closed: 0 of 40 racing sign-ins with the right password and code pass, none
     counts toward the lockout, each is audited with the reason; a local password the user
@@ -97,8 +103,10 @@ def test_an_unreachable_directory_accepts_nobody(
         code = codes[user.upn].totp(clock.now(), i % 3 - 1)
         return validate(client, key, user.upn, password=user.password, code=code)
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8) as pool, caplog.at_level(logging.WARNING, "twostep.directory"):
         answers = list(pool.map(attempt, range(40)))
+    # The outage is logged, once: not once a sign-in.
+    assert len([r for r in caplog.records if r.name == "twostep.directory"]) == 1
     local = validate(client, key, users[0].upn, password="local fallback", code="123456")
     assert {(a["result"], a["reason"]) for a in [*answers, local]} == {
         ("reject", "directory_unavailable")

@@ -19,6 +19,7 @@ from ldap3 import SIMPLE, Connection
 from ldap3.core.exceptions import LDAPException
 
 from twostep.adapters.directory.servers import Opener, describe, discard, result_text
+from twostep.adapters.ratelog import LimitedLog
 from twostep.domain.directory import BindResult, DirectorySettings
 from twostep.domain.errors import DirectoryUnavailable
 
@@ -42,6 +43,9 @@ class BindPool:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.pool_size)
         self._closed = False
+        # A directory that is down fails every bind: one line per problem a minute, not one
+        # a bind.
+        self._log = LimitedLog(log)
 
     def bind(self, dn: str, password: str) -> BindResult:
         if not password or not dn or "\0" in password or "\0" in dn:
@@ -51,7 +55,9 @@ class BindPool:
         except UnicodeEncodeError:  # a lone surrogate: no password is that
             return BindResult.WRONG
         if not self._slots.acquire(timeout=self._settings.operation_timeout):
-            log.warning("directory binds: no free connection within the operation timeout")
+            self._log.warning(
+                "busy", "directory binds: no free connection within the operation timeout"
+            )
             return BindResult.UNAVAILABLE
         try:
             return self._bind(dn, secret)
@@ -74,7 +80,7 @@ class BindPool:
         try:
             fresh = self._open()
         except DirectoryUnavailable as exc:
-            log.warning("directory bind: %s", exc.message)
+            self._log.warning(f"open:{exc.message}", "directory bind: %s", exc.message)
             return BindResult.UNAVAILABLE
         return self._attempt(fresh, dn, secret) or BindResult.UNAVAILABLE
 
@@ -98,7 +104,8 @@ class BindPool:
         if code in REFUSED:
             self._give_back(connection)  # a refused bind leaves the connection anonymous
             return BindResult.WRONG
-        log.warning("directory bind: %s", result_text(connection))
+        text = result_text(connection)
+        self._log.warning(f"result:{text}", "directory bind: %s", text)
         discard(connection)
         return BindResult.UNAVAILABLE
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from twostep.adapters.ratelog import LimitedLog
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
 from twostep.domain.results import Decision, Reason, Result
@@ -24,7 +25,6 @@ from twostep.interfaces.radius.attributes import AccessRequest, decode
 from twostep.interfaces.radius.clients import ClientTable
 from twostep.interfaces.radius.dedupe import PENDING, Key, ReplyCache
 from twostep.interfaces.radius.packet import Frame, Malformed
-from twostep.interfaces.radius.ratelog import LimitedLog
 from twostep.services.radius_clients import LoadedClient
 from twostep.services.signin import Entry, SignInRequest
 

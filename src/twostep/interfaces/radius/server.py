@@ -19,11 +19,11 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from twostep.adapters.ratelog import LimitedLog
 from twostep.bootstrap import App
 from twostep.interfaces.radius.clients import ClientTable
 from twostep.interfaces.radius.dedupe import ReplyCache
 from twostep.interfaces.radius.handler import RadiusHandler, Work
-from twostep.interfaces.radius.ratelog import LimitedLog
 from twostep.interfaces.radius.steering import attach as steer
 
 log = logging.getLogger("twostep.radius")

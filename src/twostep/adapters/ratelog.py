@@ -1,9 +1,10 @@
-"""Log lines about packets, limited: a flood of bad or unknown datagrams must not become a
-flood of log lines (nor fill the disk)."""
+"""Log lines, limited: a flood of bad or unknown datagrams, or of binds to a directory that
+is down, must not become a flood of log lines (nor fill the disk). Thread-safe."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -28,21 +29,29 @@ class LimitedLog:
         self._tokens = float(BURST)
         self._refilled = clock()
         self.lines = 0  # lines written (for tests)
+        self._lock = threading.Lock()
 
     def warning(self, key: str, message: str, *args: object, exc_info: bool = False) -> None:
+        with self._lock:
+            more = self._admit(key)
+        if more is None:
+            return
+        suffix = f" ({more} more like it since the last line)" if more else ""
+        self.logger.warning(message + suffix, *args, exc_info=exc_info)
+
+    def _admit(self, key: str) -> int | None:
+        """None: suppressed; else how many like it were suppressed since the last line."""
         now = self.clock()
         self._tokens = min(BURST, self._tokens + (now - self._refilled) * RATE)
         self._refilled = now
         last = self._last.get(key)
         if (last is not None and now - last < self.per_key_seconds) or self._tokens < 1:
             self._suppressed[key] = self._suppressed.get(key, 0) + 1
-            return
+            return None
         if len(self._last) >= MAX_KEYS:
             self._last.clear()
             self._suppressed.clear()
         self._tokens -= 1
         self._last[key] = now
-        more = self._suppressed.pop(key, 0)
-        suffix = f" ({more} more like it since the last line)" if more else ""
-        self.logger.warning(message + suffix, *args, exc_info=exc_info)
         self.lines += 1
+        return self._suppressed.pop(key, 0)
