@@ -10,6 +10,7 @@ import click
 from twostep.interfaces.cli import (
     admin_commands,
     admin_event_commands,
+    directory_commands,
     gateway_commands,
     method_commands,
     radius_commands,
@@ -123,6 +124,7 @@ method_commands.register(cli)
 gateway_commands.register(cli)
 token_commands.register(cli)
 radius_commands.register(cli)
+directory_commands.register(cli)
 admin_event_commands.register(cli)
 refuse_control_characters(cli)
 
