@@ -78,14 +78,21 @@ class Batch:
         by_id = tx.directory_users.by_external_ids(self.directory.id, ids) if ids else {}
         by_key = tx.directory_users.by_name_keys(self.tenant.id, keys) if keys else {}
         prefill: list[User] = []
+        new: list[tuple[DirectoryUser, str | None]] = []  # created at the end, in one go
         for entry, found in mapped:
             out.counts.seen += 1
             if isinstance(found, Passed):
                 self._pass(out, entry, found.reason, found.detail, None)
                 continue
-            user = self._entry(tx, out, entry, found, by_id, by_key)
+            user = self._entry(tx, out, entry, found, by_id, by_key, new)
             if user is not None and user.disabled_at is None and user.phone:
                 prefill.append(user)
+        if new and not self.dry_run:
+            made = tx.directory_users.create(
+                self.tenant.id, self.directory.id, new, self.deps.clock.now()
+            )
+            made_ids = {w.external_id: made_id for (w, _r), made_id in zip(new, made, strict=True)}
+            prefill = [u if u.id else replace(u, id=made_ids[u.external_id or ""]) for u in prefill]
         if prefill and self.directory.settings.phone_methods:
             self._prefill(tx, out, prefill)
         return out
@@ -100,22 +107,26 @@ class Batch:
         found: Mapped,
         by_id: dict[str, User],
         by_key: dict[str, User],
+        new: list[tuple[DirectoryUser, str | None]],
     ) -> User | None:
-        """Create, link or update the entry's user; its state follows. The user as it is
-        now (for the phone methods), or None when the entry was passed over."""
+        """Create (into ``new``), link or update the entry's user; its state follows. The
+        user as it is now (for the phone methods; id 0 until created), or None when the
+        entry was passed over."""
         wanted = found.user
         if found.bad_phone:
             out.counts.bad_phones += 1
         user = by_id.get(wanted.external_id)
         if user is None and self.planned.get(found.key) == wanted.external_id:
             return None  # a dry run's second sighting of an entry it would create
+        if user is not None and user.id == 0:
+            return None  # a second sighting, in this batch, of an entry being created
         if user is None:
             holder = self._holder(by_key, found.key, wanted.external_id)
             if isinstance(holder, str):
                 self._pass(out, entry, CONFLICT, holder, wanted.name)
                 return None
             if holder is None:
-                return self._create(tx, out, found, by_id, by_key)
+                return self._create(out, found, by_id, by_key, new)
             user = holder  # made by hand: linked to the entry below
         elif not same_name(user, found.key):
             holder = self._holder(by_key, found.key, wanted.external_id)
@@ -155,12 +166,12 @@ class Batch:
 
     def _create(
         self,
-        tx: Transaction,
         out: Outcome,
         found: Mapped,
         by_id: dict[str, User],
         by_key: dict[str, User],
-    ) -> User | None:
+        new: list[tuple[DirectoryUser, str | None]],
+    ) -> User:
         wanted = found.user
         reason = DisabledReason.DIRECTORY_DISABLED.value if found.disabled else None
         now = self.deps.clock.now()
@@ -169,16 +180,11 @@ class Batch:
         if found.disabled:
             out.counts.disabled += 1
             out.disabled.append(Change(wanted.name, wanted.dn))
+        new.append((wanted, reason))
         if self.dry_run:
-            blank = User(id=0, tenant_id=self.tenant.id, name=wanted.name)
-            user = _with_state(
-                _as(blank, wanted, self.directory.id), now if reason else None, reason
-            )
             self.planned[found.key] = wanted.external_id
-        else:
-            user = tx.directory_users.create(
-                self.tenant.id, self.directory.id, wanted, now, disabled_reason=reason
-            )
+        blank = User(id=0, tenant_id=self.tenant.id, name=wanted.name)
+        user = _with_state(_as(blank, wanted, self.directory.id), now if reason else None, reason)
         by_id[wanted.external_id] = user
         by_key[found.key] = user
         return user

@@ -141,12 +141,11 @@ class DirectoryUserRepo(Protocol):
         self,
         tenant_id: int,
         directory_id: str,
-        user: DirectoryUser,
+        new: Sequence[tuple[DirectoryUser, str | None]],
         now: float,
-        disabled_reason: str | None = None,
-    ) -> User:
-        """A new user taken from the directory (MFA ``enabled``), disabled when a reason
-        is given."""
+    ) -> list[int]:
+        """New users taken from the directory (MFA ``enabled``), each disabled when a
+        reason is given; their ids, in order."""
         ...
 
     def update(self, user_id: int, directory_id: str, user: DirectoryUser) -> None:

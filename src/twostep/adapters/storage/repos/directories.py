@@ -200,39 +200,26 @@ class SqlDirectoryUserRepo:
         self,
         tenant_id: int,
         directory_id: str,
-        user: DirectoryUser,
+        new: Sequence[tuple[DirectoryUser, str | None]],
         now: float,
-        disabled_reason: str | None = None,
-    ) -> User:
-        user_id = self.conn.execute(
-            insert(users)
-            .values(
-                tenant_id=tenant_id,
-                directory_id=directory_id,
-                mfa=MfaState.ENABLED.value,
-                failed_count=0,
-                created_at=now,
-                disabled_at=now if disabled_reason else None,
-                disabled_reason=disabled_reason,
+    ) -> list[int]:
+        # One statement for the batch (SQLAlchemy's insertmanyvalues, ids in order): a
+        # statement per user would cost more than the rest of the sync.
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "directory_id": directory_id,
+                "mfa": MfaState.ENABLED.value,
+                "failed_count": 0,
+                "created_at": now,
+                "disabled_at": now if reason else None,
+                "disabled_reason": reason,
                 **_fields(user),
-            )
-            .returning(u.id)
-        ).scalar_one()
-        return User(
-            id=user_id,
-            tenant_id=tenant_id,
-            name=user.name,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            email=user.email,
-            phone=user.phone,
-            directory_id=directory_id,
-            external_id=user.external_id,
-            dn=user.dn,
-            groups=user.groups,
-            disabled_at=now if disabled_reason else None,
-            disabled_reason=disabled_reason,
-        )
+            }
+            for user, reason in new
+        ]
+        statement = insert(users).returning(u.id, sort_by_parameter_order=True)
+        return [row[0] for row in self.conn.execute(statement, rows)]
 
     def update(self, user_id: int, directory_id: str, user: DirectoryUser) -> None:
         self.conn.execute(
