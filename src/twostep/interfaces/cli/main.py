@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from twostep.interfaces.cli import (
+    account_commands,
     admin_commands,
     admin_event_commands,
     directory_commands,
@@ -120,6 +121,7 @@ def db_upgrade() -> None:
 
 
 admin_commands.register(cli)
+account_commands.register(cli)
 method_commands.register(cli)
 gateway_commands.register(cli)
 token_commands.register(cli)

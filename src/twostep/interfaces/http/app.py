@@ -19,7 +19,9 @@ from twostep.interfaces.http import errors, openapi
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
 from twostep.interfaces.http.routers import (
+    accounts,
     admin_events,
+    app_passwords,
     audit,
     devices,
     directories,
@@ -107,6 +109,8 @@ def create_app(
             directories,
             radius_clients,
             passwords,
+            accounts,
+            app_passwords,
         )
     ]
     for router in routers:
