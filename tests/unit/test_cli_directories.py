@@ -45,3 +45,14 @@ def test_options_make_the_settings() -> None:
     ):
         with pytest.raises(click.BadParameter):
             commands._values(wrong)
+
+
+def test_twostep_directory_is_the_same_group_unlisted() -> None:
+    from twostep.interfaces.cli.main import cli
+
+    assert isinstance(cli, click.Group)
+    alias = cli.commands["directory"]
+    assert isinstance(alias, click.Group) and alias.hidden
+    assert alias.commands is commands.directories.commands
+    assert "sync" in alias.commands
+    assert "directory " not in cli.get_help(click.Context(cli))

@@ -22,6 +22,11 @@ ATTRIBUTES = ("first_name", "last_name", "email", "phone", "mobile", "groups", "
 
 def register(cli: click.Group) -> None:
     cli.add_command(directories)
+    # `twostep directory sync` as well: the singular reads naturally for one directory's
+    # commands; hidden so --help lists the group once.
+    cli.add_command(
+        click.Group("directory", commands=directories.commands, hidden=True, help=directories.help)
+    )
 
 
 @click.group(help="Directories (LDAP, Active Directory) that users are taken from.")
