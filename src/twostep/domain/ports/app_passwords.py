@@ -1,4 +1,4 @@
-"""App passwords: long random passwords for legacy clients, stored as hashes only."""
+"""App passwords: long random passwords for legacy clients, stored as digests only."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from twostep.domain.entities import AppPassword
 
 
 class AppPasswordRepo(Protocol):
-    def add(self, app_password: AppPassword, password_hash: str) -> None: ...
+    def add(self, app_password: AppPassword, digest: bytes) -> None: ...
 
-    def of_user(self, user_id: int) -> Sequence[tuple[AppPassword, str]]:
-        """The user's app passwords with their hashes, the most recently used first."""
+    def of_user(self, user_id: int) -> Sequence[tuple[AppPassword, bytes]]:
+        """The user's app passwords with their digests, the most recently used first."""
         ...
 
     def count(self, user_id: int) -> int: ...

@@ -1,4 +1,4 @@
-"""App passwords' table: names, hashes (argon2id) and when each was last used."""
+"""App passwords' table: names, digests (SHA-256) and when each was last used."""
 
 from __future__ import annotations
 
@@ -26,26 +26,26 @@ class SqlAppPasswordRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, app_password: AppPassword, password_hash: str) -> None:
+    def add(self, app_password: AppPassword, digest: bytes) -> None:
         self.conn.execute(
             insert(app_passwords).values(
                 id=app_password.id,
                 tenant_id=app_password.tenant_id,
                 user_id=app_password.user_id,
                 name=app_password.name,
-                digest=password_hash.encode("ascii"),
+                digest=digest,
                 created_at=app_password.created_at,
             )
         )
 
-    def of_user(self, user_id: int) -> Sequence[tuple[AppPassword, str]]:
+    def of_user(self, user_id: int) -> Sequence[tuple[AppPassword, bytes]]:
         c = app_passwords.c
         rows = self.conn.execute(
             select(app_passwords)
             .where(c.user_id == user_id)
             .order_by(nulls_last(c.last_used_at.desc()), c.created_at)
         )
-        return [(_app_password(r), bytes(r.digest).decode("ascii")) for r in rows]
+        return [(_app_password(r), bytes(r.digest)) for r in rows]
 
     def count(self, user_id: int) -> int:
         return int(
