@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
-from twostep.interfaces.cli.directory_output import Counter, described, report_json, summary
+from twostep.interfaces.cli.directory_output import (
+    Counter,
+    described,
+    expected_entries,
+    report_json,
+    summary,
+)
 
 # Plain words, so --help imports no model (tests check them against domain.directory).
 KINDS = ("active_directory", "ldap")
@@ -295,7 +302,7 @@ def directories_test(name: str, tenant: str) -> None:
 @directories.command(
     "sync",
     help="Sync the directory NAME now: users created, changed, disabled and enabled as the "
-    "directory has them (a running count on a terminal).",
+    "directory has them (on a terminal a running count, with a bar for a full sync).",
 )
 @click.argument("name")
 @click.option(
@@ -308,7 +315,12 @@ def directories_test(name: str, tenant: str) -> None:
 def directories_sync(name: str, full: bool, dry_run: bool, as_json: bool, tenant: str) -> None:
     from twostep.services.admin import OPERATOR
 
-    counter = Counter(enabled=sys.stderr.isatty() and not as_json)
+    terminal = sys.stderr.isatty() and not as_json
+    expected = None
+    if terminal:
+        view = wired().directories.get(OPERATOR, tenant, name)
+        expected = expected_entries(view, full, time.time())
+    counter = Counter(enabled=terminal, expected=expected)
     try:
         report = wired().directory_sync.sync(
             OPERATOR, tenant, name, full=full, dry_run=dry_run, progress=counter.show

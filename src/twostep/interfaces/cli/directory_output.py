@@ -17,12 +17,28 @@ SHOWN = 20  # names a dry run prints per kind of change (--json: all it lists)
 
 
 class Counter:
-    """One line on the terminal, rewritten as the sync goes (at most ten times a second)."""
+    """One line on the terminal, rewritten as the sync goes (at most ten times a second):
+    a bar when the number of entries is known from the last full sync, the counts always."""
 
-    def __init__(self, enabled: bool) -> None:
+    WIDTH = 24
+
+    def __init__(self, enabled: bool, expected: int | None = None) -> None:
         self.enabled = enabled
+        self.expected = expected if expected and expected > 0 else None
         self.shown = 0.0
         self.written = False
+
+    def line(self, counts: SyncCounts) -> str:
+        line = (
+            f"read {counts.seen:,}  created {counts.created:,}  changed {counts.changed:,}  "
+            f"disabled {counts.disabled:,}  enabled {counts.enabled:,}"
+        )
+        if self.expected is None:
+            return line
+        share = min(counts.seen / self.expected, 1.0)
+        filled = round(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        return f"[{bar}] {share:4.0%} of ~{self.expected:,}  {line}"
 
     def show(self, counts: SyncCounts) -> None:
         now = time.monotonic()
@@ -30,15 +46,25 @@ class Counter:
             return
         self.shown = now
         self.written = True
-        line = (
-            f"read {counts.seen:,}  created {counts.created:,}  changed {counts.changed:,}  "
-            f"disabled {counts.disabled:,}  enabled {counts.enabled:,}"
-        )
-        click.echo(f"\r{line}", nl=False, err=True)
+        click.echo(f"\r{self.line(counts)}", nl=False, err=True)
 
     def done(self) -> None:
         if self.written:
             click.echo("", err=True)
+
+
+def expected_entries(view: DirectoryView, full: bool, now: float) -> int | None:
+    """How many entries this sync will read, when it will be a full one (asked for, a day
+    since the last, or no cursor yet) and the last sync was a full one that finished: the
+    bar's 100 %. An incremental sync reads only what changed: no bar."""
+    from twostep.services.directory_progress import wants_full
+
+    record = view.sync
+    if record is None or not record.full or record.state != "done":
+        return None
+    if full or wants_full(record, now) or view.directory.sync_cursor is None:
+        return record.counts.seen
+    return None
 
 
 def summary(report: SyncReport) -> str:
