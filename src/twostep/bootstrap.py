@@ -112,7 +112,9 @@ def _revealed(secret: SecretStr | None) -> str | None:
 def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
     config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     prepare_sqlite_file(config.storage.database_url)
-    engine = make_engine(config.storage.database_url)
+    engine = make_engine(
+        config.storage.database_url, sqlite_synchronous=config.storage.sqlite_synchronous
+    )
     if upgrade:
         # Imported here: serving workers never migrate, and Alembic costs memory.
         from twostep.adapters.storage import migrate

@@ -140,6 +140,20 @@ class StorageConfig(Section):
         allowed="auto, on or off",
         shown="`auto`",
     )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = setting(
+        "NORMAL",
+        env="TWOSTEP_SQLITE_SYNCHRONOUS",
+        doc="SQLite's `synchronous` pragma (any case): `NORMAL` survives a crash of Twostep, "
+        "but a power loss may undo the last transactions (a just-accepted code could be "
+        "accepted once more, their audit events lost); `FULL` syncs every commit to disk, "
+        "closing that at the cost of one disk flush per write. Ignored on PostgreSQL",
+        allowed="NORMAL or FULL",
+    )
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper_synchronous(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def key_file(self) -> Path:

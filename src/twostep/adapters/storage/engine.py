@@ -14,6 +14,7 @@ from sqlalchemy.pool import QueuePool
 from twostep.domain.errors import InvalidSetting
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
 
 
 def is_sqlite(url: str) -> bool:
@@ -23,9 +24,18 @@ def is_sqlite(url: str) -> bool:
 POOL_SIZE = 16  # connections per process; the HTTP layer runs as many threads, no more
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = POOL_SIZE, sqlite_synchronous: str = "NORMAL"
+) -> Engine:
+    """``sqlite_synchronous``: ``NORMAL`` (durable across a crash of the process in WAL
+    mode; a power loss may undo the last commits) or ``FULL`` (every commit synced)."""
     if is_sqlite(url):
-        return _sqlite_engine(url, pool_size)
+        if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            raise InvalidSetting(
+                f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}",
+                field="sqlite_synchronous",
+            )
+        return _sqlite_engine(url, pool_size, sqlite_synchronous)
     # No overflow: connections beyond the pool would be opened and closed per request,
     # and a new PostgreSQL session costs more than waiting for a pooled one.
     try:
@@ -45,7 +55,7 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         ) from exc
 
 
-def _sqlite_engine(url: str, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, pool_size: int, synchronous: str) -> Engine:
     # Let SQLAlchemy drive transactions itself: the driver's own implicit BEGIN would
     # defer the write lock and make read-then-write upgrades fail under concurrency.
     engine = create_engine(
@@ -60,7 +70,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SQLITE_SYNCHRONOUS
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
