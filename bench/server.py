@@ -41,14 +41,18 @@ class Server:
         self.database_url = database_url
         self.log_path = home / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.profile: Path | None = None  # set before start(): run under cProfile, to here
 
-    def start(self) -> None:
+    def environment(self) -> dict[str, str]:
         env = dict(os.environ, TWOSTEP_HOME=str(self.home))
         env.pop("TWOSTEP_SECRET_KEY", None)  # the key file under TWOSTEP_HOME, like setup
         if self.database_url:
             env["TWOSTEP_DATABASE_URL"] = self.database_url
         else:
             env.pop("TWOSTEP_DATABASE_URL", None)
+        return env
+
+    def command(self) -> list[str]:
         command = [
             twostep_executable(),
             "serve",
@@ -59,6 +63,14 @@ class Server:
         ]
         if self.workers is not None:
             command += ["--workers", str(self.workers)]
+        if self.profile is not None:
+            # One process (``--workers 1`` serves in the supervisor itself), under cProfile;
+            # the profile is written when it exits on SIGTERM.
+            command = [sys.executable, "-m", "cProfile", "-o", str(self.profile), *command]
+        return command
+
+    def start(self) -> None:
+        env, command = self.environment(), self.command()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -116,6 +128,37 @@ class Server:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+
+class ProbeServer(Server):
+    """``bench/probe.py`` (the bare Starlette validation) on its own SQLite file, served
+    like ``twostep serve``: same pre-fork, uvicorn settings and pragmas."""
+
+    def __init__(self, home: Path, port: int, workers: int, database: Path, key: str) -> None:
+        super().__init__(home, port, workers, None)
+        self.log_path = home / "probe.log"
+        self.database = database
+        self.key = key
+
+    def environment(self) -> dict[str, str]:
+        root = str(Path(__file__).resolve().parent.parent)  # so ``-m bench.probe`` imports
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        return dict(os.environ, PROBE_KEY=self.key, PYTHONPATH=path)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.probe",
+            "--database",
+            str(self.database),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
 
 
 # -- memory --------------------------------------------------------------------

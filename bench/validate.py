@@ -7,20 +7,33 @@ then, at each concurrency and for each repeat, measures back to back:
 * successful validations (every request a fresh valid HOTP code: one-time use is
   exercised, a replay would answer ``code_replayed`` and count as an error),
 * failed validations (a wrong code: the answer must be ``reject``/``invalid_code``;
-  ``user_locked`` or anything else counts as an error).
+  ``user_locked`` or anything else counts as an error),
+
+and then, on SQLite, the same three runs against the bare probe (``bench/probe.py``: a
+Starlette app doing only what a validation must, served the same way, on its own copy
+of the users), so Twostep's rate is also reported as a fraction of the probe's.
+
+PostgreSQL is measured with its default durability (``postgres``: fsync and synchronous
+commits on, the headline) and with the test suite's fast settings (``pg-fast``: fsync,
+synchronous_commit and full_page_writes off), each on a throw-away server.
 
 Every run is bounded by a request count and by a time limit. ``--memory`` instead
 enrolls 100,000 users and reports the resident memory of the server's process tree.
 
     .venv/bin/python -m bench.validate                      # SQLite and PostgreSQL
+    .venv/bin/python -m bench.validate --backend sqlite --concurrency 16
     .venv/bin/python -m bench.validate --backend sqlite --memory
+    .venv/bin/python -m bench.validate --profile /tmp/validate.prof   # one worker, cProfile
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import pstats
+import secrets
 import shutil
 import signal
 import sys
@@ -39,22 +52,36 @@ from tests.support import postgres
 
 from bench import loadgen, report
 from bench.loadgen import Plan, RunResult
-from bench.population import Population, populate
+from bench.population import BenchUser, Population, populate
+from bench.probe import create_database
 from bench.server import (
+    ProbeServer,
     Server,
     cpu_since,
     system_busy_seconds,
     tree_cpu,
     tree_memory,
 )
+from twostep.config import default_workers
 
 DEFAULT_CONCURRENCY = "1,16,64"
 QUIET_CORES = 0.15
+BACKENDS = {
+    "both": ["sqlite", "postgres", "pg-fast"],
+    "sqlite": ["sqlite"],
+    "postgres": ["postgres"],
+    "pg-fast": ["pg-fast"],
+}
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--backend",
+        choices=tuple(BACKENDS),
+        default="both",
+        help="postgres: default durability; pg-fast: fsync off; both: all three [both]",
+    )
     parser.add_argument("--users", type=int, default=1_000, help="users (HOTP tokens) [1000]")
     parser.add_argument(
         "--concurrency", default=DEFAULT_CONCURRENCY, help="connections, comma-separated"
@@ -84,6 +111,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=120.0,
         help="wait up to this long for other processes to go idle before measuring [120]",
+    )
+    parser.add_argument(
+        "--no-probe", action="store_true", help="skip the bare probe (bench/probe.py) on SQLite"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="instead: one Twostep worker under cProfile on SQLite, driven at the highest "
+        "--concurrency with accepted validations for --seconds; the profile goes to this file",
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
@@ -163,7 +199,7 @@ def health_plan(port: int, concurrency: int, total: int) -> Plan:
 def commit(pop: Population, plan: Plan, result: RunResult) -> None:
     """Advance each user's counter past the codes actually sent (the server accepts
     up to ``hotp_lookahead`` counters ahead, so a lost answer does not derail a user)."""
-    if plan.kind != "success":
+    if not plan.kind.endswith("success"):
         return
     for who, sent in zip(plan.owners, result.sent_per_lane, strict=True):
         for index in who[:sent]:
@@ -180,7 +216,7 @@ def database(backend: str) -> Iterator[tuple[str | None, int | None]]:
     if backend == "sqlite":
         yield None, None
         return
-    server = postgres.start()
+    server = postgres.start(durable=backend == "postgres")
     try:
         server.psql("CREATE DATABASE twostep_bench")
         pid_file = server.datadir / "postmaster.pid"
@@ -229,7 +265,7 @@ def wait_for_quiet(server: Server, limit: float) -> float:
 def _print_run(backend: str, repeat: int, result: RunResult) -> None:
     bad = {k: v for k, v in result.outcomes.items() if k != "ok"}
     print(
-        f"  {backend:<8} r{repeat} c{result.concurrency:<3} {result.kind:<8} "
+        f"  {backend:<8} r{repeat} c{result.concurrency:<3} {result.kind:<13} "
         f"{result.rate:>8,.0f}/s  p50 {result.percentile(50):6.2f} ms  "
         f"p99 {result.percentile(99):6.2f} ms  sent {result.sent:>6}  "
         f"cores: server {_cores(result.server_cpu, result)} "
@@ -241,6 +277,47 @@ def _print_run(backend: str, repeat: int, result: RunResult) -> None:
 
 def _cores(cpu: float, result: RunResult) -> str:
     return f"{cpu / result.elapsed:.2f}" if result.elapsed > 0 else "-"
+
+
+@contextmanager
+def probe(
+    home: Path, pop: Population, args: argparse.Namespace, runner: Runner
+) -> Iterator[tuple[ProbeServer, Population] | None]:
+    """The bare probe on its own SQLite file holding the same users (same names and seeds,
+    their own counters), with as many workers as Twostep; None when not wanted."""
+    if args.no_probe:
+        yield None
+        return
+    database = home / "probe.db"
+    create_database(database, ((u.name, u.seed) for u in pop.users))
+    workers = args.workers or default_workers("sqlite")
+    key = secrets.token_urlsafe(32)
+    users = [BenchUser(u.name, u.seed) for u in pop.users]
+    twin = dataclasses.replace(pop, key=key, users=users)
+    server = ProbeServer(home, postgres.free_port(), workers, database, key)
+    try:
+        server.start()
+        print(f"  probe: bench/probe.py, {workers} workers, {len(users)} users", flush=True)
+        for plan in (
+            health_plan(server.port, 16, 500),
+            validate_plan(twin, server.port, 16, 500, good=True),
+        ):
+            _measure(runner, twin, server, plan, args.seconds)
+        check_replay(runner, twin, server)
+        yield server, twin
+    finally:
+        server.stop()
+
+
+def _plans(pop: Population, port: int, level: int, total: int, prefix: str = "") -> list[Plan]:
+    plans = [
+        health_plan(port, level, total),
+        validate_plan(pop, port, level, total, good=True),
+        validate_plan(pop, port, level, total, good=False),
+    ]
+    for plan in plans:
+        plan.kind = prefix + plan.kind
+    return plans
 
 
 def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
@@ -268,18 +345,23 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
                     _measure(runner, pop, server, plan, args.seconds)
                 check_replay(runner, pop, server)
                 runs: list[RunResult] = []
-                for repeat in range(1, args.repeat + 1):
-                    for level in args.levels:
-                        wait_for_quiet(server, args.quiet_wait)
-                        pop.unlock_all()
-                        for plan in (
-                            health_plan(port, level, args.requests),
-                            validate_plan(pop, port, level, args.requests, good=True),
-                            validate_plan(pop, port, level, args.requests, good=False),
-                        ):
-                            result = _measure(runner, pop, server, plan, args.seconds)
-                            _print_run(backend, repeat, result)
-                            runs.append(result)
+                with probe(home, pop, args, runner) if backend == "sqlite" else _none() as bare:
+                    for repeat in range(1, args.repeat + 1):
+                        for level in args.levels:
+                            # Twostep, then the probe, back to back at each level.
+                            targets: list[tuple[Server, Population, str]] = [(server, pop, "")]
+                            if bare is not None:
+                                targets.append((bare[0], bare[1], "probe-"))
+                            for target, people, prefix in targets:
+                                wait_for_quiet(target, args.quiet_wait)
+                                if not prefix:
+                                    pop.unlock_all()
+                                for plan in _plans(
+                                    people, target.port, level, args.requests, prefix
+                                ):
+                                    result = _measure(runner, people, target, plan, args.seconds)
+                                    _print_run(backend, repeat, result)
+                                    runs.append(result)
                 memory = tree_memory(server.pid)
                 code_at_end = report.commit()
                 if code_at_end != code_at_start:
@@ -296,6 +378,7 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
     print(report.memory_table(f"[{backend}] server memory after the runs", memory), flush=True)
     return {
         "backend": backend,
+        "database": _database_label(backend),
         "users": len(pop.users),
         "setup": pop.setup_mode,
         "setup_seconds": round(pop.setup_seconds, 2),
@@ -305,6 +388,54 @@ def throughput(backend: str, args: argparse.Namespace, runner: Runner) -> dict[s
         "runs": [r.summary() for r in runs],
         "memory_after_runs": [m.as_dict() for m in memory],
     }
+
+
+@contextmanager
+def _none() -> Iterator[None]:
+    yield None
+
+
+def _database_label(backend: str) -> str:
+    return {
+        "sqlite": "SQLite, WAL, synchronous=NORMAL",
+        "postgres": "PostgreSQL, default durability (fsync, synchronous_commit on)",
+        "pg-fast": "PostgreSQL, fsync=off, synchronous_commit=off, full_page_writes=off",
+    }[backend]
+
+
+def profile(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
+    """One Twostep process (``serve --workers 1``) under cProfile on SQLite, driven with
+    accepted validations at the highest concurrency; prints where its time went."""
+    home = Path(tempfile.mkdtemp(prefix="twostep-bench-profile-"))
+    level = max(args.levels)
+    try:
+        pop = populate(home, None, args.users, args.setup)
+        server = Server(home, postgres.free_port(), 1, None)
+        server.profile = args.profile.resolve()
+        try:
+            server.start()
+            warm_up = validate_plan(pop, server.port, level, 500, good=True)
+            _measure(runner, pop, server, warm_up, args.seconds)  # profiled too
+            wait_for_quiet(server, args.quiet_wait)
+            results = []
+            for repeat in range(1, args.repeat + 1):
+                plan = validate_plan(pop, server.port, level, args.requests, good=True)
+                result = _measure(runner, pop, server, plan, args.seconds)
+                _print_run("sqlite", repeat, result)
+                results.append(result)
+        finally:
+            server.stop()  # SIGTERM: the server returns and cProfile writes the profile
+            pop.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    validations = 500 + sum(r.sent for r in results)
+    print(f"\nprofile of one worker: {validations} validations (warm-up included)")
+    stats = pstats.Stats(str(args.profile))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"  {total:.2f} s of profiled time: {total / validations * 1e6:.0f} us per validation")
+    for sort in ("tottime", "cumulative"):
+        stats.sort_stats(sort).print_stats(25)
+    return {"validations": validations, "runs": [r.summary() for r in results]}
 
 
 def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
@@ -369,7 +500,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    backends = BACKENDS[args.backend]
     machine = report.machine()
     print(
         f"machine: {machine['cpus']} CPU(s), {machine['cpu_model']}, "
@@ -383,15 +514,21 @@ def main(argv: list[str] | None = None) -> int:
         def runner(port: int, plan: Plan, seconds: float) -> RunResult:
             return loop.run(loadgen.run(port, plan, seconds))
 
+        if args.profile:
+            output["results"].append(profile(args, runner))
+            backends = []
         for backend in backends:
             if args.memory:
                 output["results"].append(memory(backend, args, runner))
             else:
                 output["results"].append(throughput(backend, args, runner))
-    if not args.memory:
+    if not args.memory and not args.profile:
         rows = [row for res in output["results"] for row in res["rows"]]
         print()
         print(report.throughput_table(rows))
+        if any(row.get("probe-success_runs") for row in rows):
+            print()
+            print(report.probe_table(rows))
         for verdict in report.targets(rows):
             print(verdict)
     print(f"total time {time.monotonic() - started:.0f}s")

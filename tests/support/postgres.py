@@ -86,7 +86,13 @@ class PostgresServer:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
-def start() -> PostgresServer:
+# The tests' settings: nothing is flushed to disk (a throw-away server loses nothing it needs).
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
+def start(*, durable: bool = False) -> PostgresServer:
+    """A running server. ``durable=True`` keeps PostgreSQL's default durability (``fsync``,
+    ``synchronous_commit`` and ``full_page_writes`` on), for benchmarks' headline figures."""
     bindir = find_bindir()
     if bindir is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb) not found")
@@ -114,7 +120,8 @@ def start() -> PostgresServer:
     )
     options = (
         f"-p {server.port} -c listen_addresses=127.0.0.1 -k {base} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        + ("" if durable else FAST + " ")
+        + "-c max_connections=200"
     )
     subprocess.run(
         server._cmd(
