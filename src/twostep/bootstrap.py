@@ -14,6 +14,7 @@ from twostep.adapters.clock import SystemClock
 from twostep.adapters.directory.connector import LdapConnector
 from twostep.adapters.gateways.push_registry import PushRegistry, notifiers_from_config
 from twostep.adapters.gateways.registry import GatewayRegistry
+from twostep.adapters.logs import ContextRequestIds
 from twostep.adapters.storage.engine import make_engine, prepare_sqlite_file
 from twostep.adapters.storage.secretbox import (
     AesGcmSecretBox,
@@ -142,6 +143,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         secrets=box,
         clock=clock or SystemClock(),
         node=Node(config.server.node_name, node_ip(config)),
+        request_ids=ContextRequestIds(),
     )
     factory = GatewayRegistry()
     public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"

@@ -224,6 +224,15 @@ class ServerConfig(Section):
         doc="`DEBUG`, `INFO`, `WARNING` or `ERROR` (any case)",
         allowed="DEBUG, INFO, WARNING or ERROR",
     )
+    log_format: Literal["auto", "json", "logfmt"] = setting(
+        "auto",
+        env="TWOSTEP_LOG_FORMAT",
+        doc="`json` (one JSON object per line), `logfmt` (`key=value` pairs) or `auto`: logfmt "
+        "when standard error is a terminal, JSON otherwise. Every line has `time`, `level`, "
+        "`logger`, `node` (`node_name`), `message`, and `request_id` and `exception` when "
+        "there are",
+        allowed="auto, json or logfmt",
+    )
     # The base URL providers and devices reach this server at (webhooks, activation links).
     public_url: str = setting(
         "",
@@ -243,6 +252,11 @@ class ServerConfig(Section):
     def _upper(cls, level: object) -> object:
         known = isinstance(level, str) and level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
         return level.upper() if known and isinstance(level, str) else level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("public_url")
     @classmethod

@@ -25,6 +25,7 @@ class AuditEvent:
     device: str | None = None  # app install or token serial, never a secret
     interface: str = "http"  # http, radius, cli
     detail: str | None = None  # more on the reason, e.g. each gateway's error; never a secret
+    request_id: str | None = None  # the HTTP or RADIUS request that made it (X-Request-ID)
     seq: int | None = None  # store-assigned, for cursor paging
 
 
@@ -34,6 +35,7 @@ class AuditQuery:
     user: str | None = None
     result: str | None = None
     method: str | None = None
+    request_id: str | None = None
     since: float | None = None
     until: float | None = None
     after_seq: int | None = None  # cursor: events with a greater seq

@@ -31,6 +31,7 @@ AUDIT_COLUMNS = (
     "server_ip",
     "client_ip",
     "detail",
+    "request_id",
 )
 
 

@@ -26,6 +26,7 @@ def new_event(
     client_ip: str | None,
     interface: str,
     method: str | None = None,
+    request_id: str | None = None,
 ) -> AuditEvent:
     """An attempt's event before its result: who, from where, through what. The optional
     fields are filled only where the tenant's ``audit_fields`` ask for them. A known user
@@ -47,6 +48,7 @@ def new_event(
         last_name=user.last_name if user and "last_name" in wanted else None,
         email=user.email if user and "email" in wanted else None,
         interface=interface,
+        request_id=request_id,
     )
 
 
@@ -62,6 +64,7 @@ class AuditService:
         user: str | None = None,
         result: str | None = None,
         method: str | None = None,
+        request_id: str | None = None,
         since: float | None = None,
         until: float | None = None,
         after_seq: int | None = None,
@@ -79,6 +82,7 @@ class AuditService:
                     user=user,
                     result=result,
                     method=method,
+                    request_id=request_id,
                     since=since,
                     until=until,
                     after_seq=after_seq,

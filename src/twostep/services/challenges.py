@@ -353,6 +353,7 @@ class ChallengeService:
             integration=challenge.integration,
             client_ip=challenge.client_ip,
             interface=challenge.interface,
+            request_id=self.deps.request_ids.current(),
             method=challenge.kind.value,
         )
         wanted = tenant.settings.audit.audit_fields

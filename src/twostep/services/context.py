@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from twostep.domain.ports.clock import Clock
+from twostep.domain.ports.requests import NoRequestIds, RequestIds
 from twostep.domain.ports.secrets import SecretBox
 from twostep.domain.ports.storage import Storage, Transaction
 from twostep.domain.sealing import device_context, gateway_context, method_context
@@ -24,6 +25,7 @@ class Deps:
     secrets: SecretBox
     clock: Clock
     node: Node
+    request_ids: RequestIds = field(default_factory=NoRequestIds)
 
 
 __all__ = ["Deps", "Node", "device_context", "gateway_context", "method_context"]

@@ -296,6 +296,7 @@ class SignIn:
                 integration=integration.name,
                 client_ip=client_ip,
                 interface=interface,
+                request_id=self.deps.request_ids.current(),
             )
             decision = Decision(Result.REJECT, Reason.INVALID_REQUEST)
             tx.audit.add(tenant.id, decided(event, decision))
@@ -387,6 +388,7 @@ class SignIn:
             integration=integration.name,
             client_ip=request.client_ip,
             interface=request.interface,
+            request_id=self.deps.request_ids.current(),
             method=request.method.value if request.method else None,
         )
 

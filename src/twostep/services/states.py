@@ -124,6 +124,7 @@ class States:
                 integration=integration.name,
                 client_ip=client_ip,
                 interface=INTERFACE,
+                request_id=self.deps.request_ids.current(),
                 method=challenge.kind.value if challenge is not None else None,
             )
             tx.audit.add(tenant.id, decided(event, decision, detail))

@@ -183,6 +183,7 @@ audit_events = Table(
     Column("server_ip", String(45)),
     Column("client_ip", String(45)),
     Column("detail", String(255)),  # why, when a reason needs more (a gateway's error)
+    Column("request_id", String(128)),  # X-Request-ID, or the RADIUS request's (0010)
     Index(None, "tenant_id", "seq"),
     Index(None, "tenant_id", "user_name", "seq"),
     Index(None, "tenant_id", "at"),

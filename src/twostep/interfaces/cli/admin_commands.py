@@ -324,9 +324,17 @@ def keys_rotate() -> None:
     show_default=True,
     help="At most this many events.",
 )
+@click.option("--request-id", help="Only the events of this request (its X-Request-ID).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with the API's columns.")
 @reports_errors
-def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv: bool) -> None:
+def audit(
+    tenant: str,
+    user: str | None,
+    result: str | None,
+    limit: int,
+    request_id: str | None,
+    as_csv: bool,
+) -> None:
     import sys
 
     from twostep.interfaces.audit_rows import audit_row, write_csv
@@ -334,7 +342,13 @@ def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv:
 
     app = wired()
     newest = app.audit.query(
-        OPERATOR, tenant, user=user, result=result, limit=limit, newest_first=True
+        OPERATOR,
+        tenant,
+        user=user,
+        result=result,
+        request_id=request_id,
+        limit=limit,
+        newest_first=True,
     )
     events = list(reversed(newest))
     if as_csv:
@@ -344,5 +358,17 @@ def audit(tenant: str, user: str | None, result: str | None, limit: int, as_csv:
     for row in rows:
         row["time"] = row["time"].replace("T", " ")[:19]
     click.echo(
-        table(rows, ["time", "user", "method", "result", "reason", "integration", "client_ip"])
+        table(
+            rows,
+            [
+                "time",
+                "user",
+                "method",
+                "result",
+                "reason",
+                "integration",
+                "client_ip",
+                "request_id",
+            ],
+        )
     )

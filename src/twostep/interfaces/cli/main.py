@@ -53,14 +53,12 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
-    import logging
+    from twostep.adapters import logs
 
     config = load_config(host=host, port=port, workers=workers)
     app = migrated(config)
-    logging.basicConfig(level=config.server.log_level, format="%(levelname)s %(name)s: %(message)s")
-    # HTTP client libraries log full URLs (an ntfy topic, a webhook path) at INFO/DEBUG.
-    for chatty in ("httpx", "httpcore", "urllib3"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Before the fork: every worker inherits it (JSON lines, or logfmt on a terminal).
+    logs.configure(config.server.log_level, config.server.log_format, config.server.node_name)
     key = app.admin.bootstrap_admin_key()
     app.close()
     if key:

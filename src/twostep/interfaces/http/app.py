@@ -18,6 +18,7 @@ from twostep.config import Config
 from twostep.interfaces.http import errors, openapi
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
+from twostep.interfaces.http.request_ids import RequestIds
 from twostep.interfaces.http.routers import (
     accounts,
     admin_events,
@@ -118,6 +119,7 @@ def create_app(
     api.add_middleware(BodyLimit)
     templates = [r.path for router in routers for r in router.routes if isinstance(r, APIRoute)]
     api.add_middleware(TextParams, templates=templates)
+    api.add_middleware(RequestIds)  # outermost of ours: every answer and log line has an id
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -53,6 +53,7 @@ def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Serve
         partial(create_app, config=config, scheduler=scheduler),
         factory=True,
         log_level=config.server.log_level.lower(),
+        log_config=None,  # keep serve's handler (adapters/logs.py): uvicorn's lines alike
         access_log=access_log,
         server_header=False,
         timeout_keep_alive=75,  # longer than common client pools' idle timeouts

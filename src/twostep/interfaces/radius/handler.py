@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from twostep.adapters.logs import new_request_id, reset_request_id, set_request_id
 from twostep.adapters.ratelog import LimitedLog
 from twostep.bootstrap import App
 from twostep.domain.entities import MethodKind, RadiusMode
@@ -66,6 +67,7 @@ class Work:
     loaded: LoadedClient
     frame: Frame
     request: AccessRequest
+    request_id: str = field(default_factory=new_request_id)  # in its logs and audit event
 
     @property
     def slow(self) -> bool:
@@ -246,6 +248,7 @@ class RadiusHandler:
     def decide(self, work: Work) -> bytes:
         """The signed reply, also kept for duplicates. If a service raises, nothing is
         cached and the exception propagates: no reply, so the NAS retries or fails over."""
+        token = set_request_id(work.request_id)  # in this thread (or inline on the loop)
         try:
             code, attributes = self._answer(work)
             reply = packet.sign_reply(
@@ -259,6 +262,8 @@ class RadiusHandler:
         except BaseException:
             self.cache.abandon(work.key)
             raise
+        finally:
+            reset_request_id(token)
         self.cache.finish(work.key, reply)
         self.answered += 1
         return reply

@@ -31,6 +31,7 @@ def _event(row: Any) -> AuditEvent:
         device=row.device,
         interface=row.interface,
         detail=row.detail,
+        request_id=row.request_id,
         seq=row.seq,
     )
 
@@ -62,6 +63,8 @@ class SqlAuditRepo:
             stmt = stmt.where(c.result == query.result)
         if query.method is not None:
             stmt = stmt.where(c.method == query.method)
+        if query.request_id is not None:
+            stmt = stmt.where(c.request_id == query.request_id)
         if query.since is not None:
             stmt = stmt.where(c.at >= query.since)
         if query.until is not None:

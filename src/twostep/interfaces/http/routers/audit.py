@@ -56,6 +56,10 @@ def audit(
     user: Annotated[str | None, Query(max_length=256)] = None,
     result: Result | None = None,
     method: MethodKind | None = None,
+    request_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="the X-Request-ID of the sign-in"),
+    ] = None,
     since: Annotated[str | None, Query(description="inclusive", **_TIME)] = None,
     until: Annotated[str | None, Query(description="exclusive", **_TIME)] = None,
     cursor: Annotated[
@@ -69,6 +73,7 @@ def audit(
         user=user,
         result=result.value if result else None,
         method=method.value if method else None,
+        request_id=request_id,
         since=_time(since, "since"),
         until=_time(until, "until"),
         after_seq=_cursor(cursor),
