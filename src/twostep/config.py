@@ -247,6 +247,16 @@ class ServerConfig(Section):
         blank_is_unset=True,
     )
 
+    shutdown_timeout: float = setting(
+        10.0,
+        env="TWOSTEP_SHUTDOWN_TIMEOUT",
+        doc="seconds a stopping server (SIGTERM) gives requests in flight to finish, 1-300; "
+        "long-polls are answered at once with their current state",
+        allowed="a number of seconds 1-300",
+        ge=1,
+        le=300,
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, level: object) -> object:

@@ -34,6 +34,7 @@ class PolledWaits:
         self._look = threading.Event()
         self._poller: threading.Thread | None = None
         self._closed = False
+        self._released = False  # draining: coroutine waits end at once
 
     def wait(self, key: str, timeout: float) -> None:
         """Callers look at the key themselves first: a wait only covers what comes after."""
@@ -48,7 +49,7 @@ class PolledWaits:
 
     async def wait_async(self, key: str, timeout: float) -> None:
         """The same wait for a coroutine: the event loop stays free."""
-        if timeout <= 0:
+        if timeout <= 0 or self._released:
             return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -63,6 +64,23 @@ class PolledWaits:
     def notify(self, key: str) -> None:
         """Something was decided here: look now rather than at the next tick."""
         self._look.set()
+
+    def release_async(self) -> None:
+        """The server is draining: wake every coroutine's wait now (its caller answers the
+        current state) and end later ones at once. Threads' waits (a RADIUS request waiting
+        for a push) go on: they are requests in flight, bounded by their own timeouts."""
+        with self._lock:
+            self._released = True
+            woken: list[_Entry] = []
+            for key, entries in list(self._waiting.items()):
+                kept: list[_Entry] = [e for e in entries if isinstance(e, threading.Event)]
+                woken += [e for e in entries if not isinstance(e, threading.Event)]
+                if kept:
+                    self._waiting[key] = kept
+                else:
+                    del self._waiting[key]
+        for entry in woken:
+            _wake(entry)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop polling (before the database goes away: a query in flight must finish on
@@ -80,7 +98,7 @@ class PolledWaits:
 
     def _add(self, key: str, entry: _Entry) -> None:
         with self._lock:
-            if self._closed:
+            if self._closed or (self._released and not isinstance(entry, threading.Event)):
                 _wake(entry)
                 return
             self._waiting.setdefault(key, []).append(entry)

@@ -47,6 +47,9 @@ ACTIONS: Mapping[str, str] = {
     "admin_key.create": "an admin API key was created (its key id, role, tenant)",
     "admin_key.revoke": "an admin API key was revoked",
     "secret_key.rotate": "every stored secret was re-encrypted under a new key: the count",
+    "database.backup": "a backup of the SQLite database was written (the file, the revision)",
+    "database.restore": "the database was restored from a backup (recorded in the restored "
+    "database: the file, its revision and the one it was upgraded to, the secrets opened)",
     "gateway.add": "a gateway was added (settings; credentials recorded as ***)",
     "gateway.delete": "a gateway was deleted",
     "radius_client.create": "a RADIUS client was added (its shared secret recorded as ***)",

@@ -11,6 +11,7 @@ from twostep.interfaces.cli import (
     account_commands,
     admin_commands,
     admin_event_commands,
+    db_commands,
     directory_commands,
     gateway_commands,
     method_commands,
@@ -56,6 +57,10 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     from twostep.adapters import logs
 
     config = load_config(host=host, port=port, workers=workers)
+    from twostep.adapters.storage.backup import hold_serving_lock
+
+    # Held for the server's life: `twostep db restore` sees it and refuses.
+    hold_serving_lock(config.storage.database_url, lambda: click.echo("waiting for a restore"))
     app = migrated(config)
     # Before the fork: every worker inherits it (JSON lines, or logfmt on a terminal).
     logs.configure(config.server.log_level, config.server.log_format, config.server.node_name)
@@ -119,6 +124,7 @@ def db_upgrade() -> None:
 
 
 admin_commands.register(cli)
+db_commands.register(db)
 account_commands.register(cli)
 method_commands.register(cli)
 gateway_commands.register(cli)

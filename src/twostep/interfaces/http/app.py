@@ -16,6 +16,7 @@ from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App, build
 from twostep.config import Config
 from twostep.interfaces.http import errors, openapi
+from twostep.interfaces.http.draining import Draining
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
 from twostep.interfaces.http.request_ids import RequestIds
@@ -27,6 +28,7 @@ from twostep.interfaces.http.routers import (
     devices,
     directories,
     gateways,
+    health,
     integrations,
     keys,
     methods,
@@ -48,12 +50,15 @@ def create_app(
     """Build the API over ``app`` (tests pass one), else over ``config`` (``serve`` passes
     its own), else over the environment's (``uvicorn ... --factory``)."""
     wired = app or build(config or Config.from_env())
+    draining = Draining()  # serve starts it on SIGTERM (prefork.py)
+    draining.on_start(wired.waits.release_async)  # long-polls answer their current state
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
         # As many worker threads as pooled connections: more would only queue for a
         # connection while contending for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+        draining.bind(asyncio.get_running_loop())
         sweep = asyncio.create_task(_sweep_expired(wired))
         # Scheduled directory syncs: in one process per node (serve says which).
         syncs = DirectoryScheduler(wired.directory_sync) if scheduler else None
@@ -66,12 +71,13 @@ def create_app(
             from twostep.interfaces.radius import server as radius_server
 
             radius = await radius_server.start(wired)
+            draining.on_start(radius.drain)
         yield
         sweep.cancel()
         if syncs is not None:
             await asyncio.to_thread(syncs.stop)
         if radius is not None:
-            await radius.close()
+            await radius.close(draining.left(wired.config.server.shutdown_timeout))
         if app is None:
             wired.close()
 
@@ -91,6 +97,7 @@ def create_app(
         redoc_url=None,
     )
     api.state.twostep = wired
+    api.state.draining = draining
     errors.install(api)
     openapi.install(api)
     routers = [
@@ -112,6 +119,7 @@ def create_app(
             passwords,
             accounts,
             app_passwords,
+            health,
         )
     ]
     for router in routers:
@@ -120,10 +128,6 @@ def create_app(
     templates = [r.path for router in routers for r in router.routes if isinstance(r, APIRoute)]
     api.add_middleware(TextParams, templates=templates)
     api.add_middleware(RequestIds)  # outermost of ours: every answer and log line has an id
-
-    @api.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     return api
 

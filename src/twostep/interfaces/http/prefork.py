@@ -21,10 +21,10 @@ import signal
 import socket
 import sys
 import time
-from functools import partial
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from twostep.config import Config
 from twostep.interfaces.http.app import create_app  # imported before forking, to be shared
@@ -33,6 +33,7 @@ log = logging.getLogger("twostep.serve")
 
 RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor gives up
 RESPAWN_WINDOW = 30.0
+KILL_AFTER = 5.0  # seconds past shutdown_timeout a stopping worker gets before SIGKILL
 
 
 def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.socket:
@@ -47,23 +48,52 @@ def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.s
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose app starts draining the moment it is told to stop (readiness
+    fails, long-polls answer, RADIUS takes no new request); uvicorn then stops accepting
+    and gives the requests in flight ``shutdown_timeout`` seconds."""
+
+    def __init__(self, settings: uvicorn.Config, apps: list[FastAPI]) -> None:
+        super().__init__(settings)
+        self.apps = apps
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        for api in self.apps:
+            api.state.draining.request()
+        super().handle_exit(sig, frame)
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's hands (before it starts; after it drained, when it raises
+    the signal again): exit 0, as a service asked to stop does."""
+    raise SystemExit(0)
+
+
 def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Server:
+    apps: list[FastAPI] = []
+
+    def factory() -> FastAPI:  # called in the worker: after the fork
+        api = create_app(config=config, scheduler=scheduler)
+        apps.append(api)
+        return api
+
     settings = uvicorn.Config(
-        # called in the worker: after the fork
-        partial(create_app, config=config, scheduler=scheduler),
+        factory,
         factory=True,
         log_level=config.server.log_level.lower(),
         log_config=None,  # keep serve's handler (adapters/logs.py): uvicorn's lines alike
         access_log=access_log,
         server_header=False,
         timeout_keep_alive=75,  # longer than common client pools' idle timeouts
+        timeout_graceful_shutdown=int(config.server.shutdown_timeout),
     )
-    return uvicorn.Server(settings)
+    return _Server(settings, apps)
 
 
 def _worker(config: Config, access_log: bool, scheduler: bool) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+    for sig in (signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     sock = _bind(config.server.host, config.server.port, listen=True)
     _uvicorn(config, access_log, scheduler).run(sockets=[sock])
 
@@ -71,6 +101,7 @@ def _worker(config: Config, access_log: bool, scheduler: bool) -> None:
 def serve(config: Config, access_log: bool) -> None:
     host, port, workers = config.server.host, config.server.port, config.server.workers
     if workers == 1:
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         sock = _bind(host, port, listen=True, share=False)
         _uvicorn(config, access_log, scheduler=True).run(sockets=[sock])
         return
@@ -101,6 +132,8 @@ class Supervisor:
             code = 0
             try:
                 _worker(*self.args, scheduler)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0
             except BaseException:
                 log.exception("worker failed")
                 code = 1
@@ -111,10 +144,22 @@ class Supervisor:
             self.scheduler = pid
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        if not self.stopping:
+            # Workers drain for up to shutdown_timeout; one still there after it is killed.
+            signal.signal(signal.SIGALRM, self._kill)
+            signal.setitimer(signal.ITIMER_REAL, self.args[0].server.shutdown_timeout + KILL_AFTER)
         self.stopping = True
         for pid in list(self.children):
             try:
                 os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                self.children.discard(pid)
+
+    def _kill(self, _signum: int, _frame: FrameType | None) -> None:
+        for pid in list(self.children):
+            log.error("worker %d did not stop within the shutdown timeout: killed", pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 self.children.discard(pid)
 

@@ -85,6 +85,7 @@ class RadiusServer:
         self._transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._reloader: asyncio.Task[None] | None = None
+        self.draining = False  # stopping: new requests are dropped (the NAS fails over)
         self._db = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="radius-db")
         self._waits = ThreadPoolExecutor(WAIT_THREADS, thread_name_prefix="radius-wait")
 
@@ -105,9 +106,18 @@ class RadiusServer:
         self._reloader = loop.create_task(self._reload_forever())
         log.info("RADIUS listening on udp %s:%d with %d client(s)", *self.address, len(self.table))
 
-    async def close(self) -> None:
+    def drain(self) -> None:
+        """Take no new request (a NAS retries its next server); the ones in flight go on."""
+        self.draining = True
+
+    async def close(self, timeout: float = 0.0) -> None:
+        """Stop: the requests in flight get up to ``timeout`` seconds to be answered, then
+        are cut (their NAS retransmits to another server)."""
+        self.draining = True
         if self._reloader is not None:
             self._reloader.cancel()
+        if self._tasks and timeout > 0:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
         if self._transport is not None:
             self._transport.close()
         for task in list(self._tasks):
@@ -141,6 +151,8 @@ class RadiusServer:
 
     def received(self, data: bytes, addr: Any) -> None:
         """Never raises: whatever a datagram holds, the server goes on."""
+        if self.draining:
+            return
         try:
             step = self.handler.receive(data, addr)
             if step is None:
