@@ -45,6 +45,8 @@ class Server:
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ, TWOSTEP_HOME=str(self.home))
+        if self.profile is not None:
+            env["PYTHONPATH"] = _with_root(env.get("PYTHONPATH", ""))  # ``-m bench.profiled``
         env.pop("TWOSTEP_SECRET_KEY", None)  # the key file under TWOSTEP_HOME, like setup
         if self.database_url:
             env["TWOSTEP_DATABASE_URL"] = self.database_url
@@ -64,9 +66,9 @@ class Server:
         if self.workers is not None:
             command += ["--workers", str(self.workers)]
         if self.profile is not None:
-            # One process (``--workers 1`` serves in the supervisor itself), under cProfile;
-            # the profile is written when it exits on SIGTERM.
-            command = [sys.executable, "-m", "cProfile", "-o", str(self.profile), *command]
+            # One process (``--workers 1`` serves in the supervisor itself), under cProfile
+            # on a CPU clock (bench/profiled.py); the profile is written when it exits.
+            command = [sys.executable, "-m", "bench.profiled", str(self.profile), *command]
         return command
 
     def start(self) -> None:
@@ -130,6 +132,12 @@ class Server:
         return self.process.pid
 
 
+def _with_root(path: str) -> str:
+    """``path`` (a PYTHONPATH) with the project's root first, where ``bench`` is."""
+    root = str(Path(__file__).resolve().parent.parent)
+    return os.pathsep.join(p for p in (root, path) if p)
+
+
 class ProbeServer(Server):
     """``bench/probe.py`` (the bare Starlette validation) on its own SQLite file, served
     like ``twostep serve``: same pre-fork, uvicorn settings and pragmas."""
@@ -141,8 +149,7 @@ class ProbeServer(Server):
         self.key = key
 
     def environment(self) -> dict[str, str]:
-        root = str(Path(__file__).resolve().parent.parent)  # so ``-m bench.probe`` imports
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        path = _with_root(os.environ.get("PYTHONPATH", ""))  # so ``-m bench.probe`` imports
         return dict(os.environ, PROBE_KEY=self.key, PYTHONPATH=path)
 
     def command(self) -> list[str]:

@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import pstats
 import secrets
 import shutil
@@ -415,27 +416,41 @@ def profile(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
         try:
             server.start()
             warm_up = validate_plan(pop, server.port, level, 500, good=True)
-            _measure(runner, pop, server, warm_up, args.seconds)  # profiled too
+            _measure(runner, pop, server, warm_up, args.seconds)
             wait_for_quiet(server, args.quiet_wait)
+            plain = validate_plan(pop, server.port, level, args.requests, good=True)
+            unprofiled = _measure(runner, pop, server, plain, args.seconds)
+            _print_run("sqlite", 0, unprofiled)
             results = []
+            os.kill(server.pid, signal.SIGUSR1)  # bench/profiled.py: profile from here
             for repeat in range(1, args.repeat + 1):
                 plan = validate_plan(pop, server.port, level, args.requests, good=True)
                 result = _measure(runner, pop, server, plan, args.seconds)
                 _print_run("sqlite", repeat, result)
                 results.append(result)
+            os.kill(server.pid, signal.SIGUSR2)  # to here
         finally:
             server.stop()  # SIGTERM: the server returns and cProfile writes the profile
             pop.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    validations = 500 + sum(r.sent for r in results)
-    print(f"\nprofile of one worker: {validations} validations (warm-up included)")
+    validations = sum(r.sent for r in results)
+    cpu = sum(r.server_cpu for r in results)
+    print(
+        f"\nprofile of one worker: {validations} validations, {cpu:.2f} CPU seconds "
+        f"({cpu / validations * 1e6:.0f} us per validation under the profiler; "
+        f"{unprofiled.server_cpu / unprofiled.sent * 1e6:.0f} us without it, run r0)"
+    )
     stats = pstats.Stats(str(args.profile))
     total = stats.total_tt  # type: ignore[attr-defined]
     print(f"  {total:.2f} s of profiled time: {total / validations * 1e6:.0f} us per validation")
     for sort in ("tottime", "cumulative"):
         stats.sort_stats(sort).print_stats(25)
-    return {"validations": validations, "runs": [r.summary() for r in results]}
+    return {
+        "validations": validations,
+        "unprofiled": unprofiled.summary(),
+        "runs": [r.summary() for r in results],
+    }
 
 
 def memory(backend: str, args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
