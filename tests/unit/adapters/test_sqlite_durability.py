@@ -19,9 +19,7 @@ NORMAL, FULL = 1, 2
 
 
 def synchronous_of_each(url: str, setting: str | None, connections: int = 3) -> set[int]:
-    engine = (
-        make_engine(url) if setting is None else make_engine(url, sqlite_synchronous=setting)
-    )
+    engine = make_engine(url) if setting is None else make_engine(url, sqlite_synchronous=setting)
     held = [engine.connect() for _ in range(connections)]  # distinct pooled connections
     try:
         return {c.execute(text("PRAGMA synchronous")).scalar_one() for c in held}
