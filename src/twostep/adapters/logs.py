@@ -25,7 +25,7 @@ MAX_REQUEST_ID = 128
 _request_id: ContextVar[str | None] = ContextVar("twostep_request_id", default=None)
 
 # Libraries that log full URLs (an ntfy topic, a webhook path) at INFO/DEBUG.
-_CHATTY = ("httpx", "httpcore", "urllib3", "hpack", "multipart", "python_multipart", "asyncio")
+QUIET = ("httpx", "httpcore", "urllib3", "hpack", "multipart", "python_multipart", "asyncio")
 
 
 def new_request_id() -> str:
@@ -147,6 +147,6 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for chatty in _CHATTY:
+    for chatty in QUIET:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     return handler

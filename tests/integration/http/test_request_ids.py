@@ -6,38 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import builders
+from tests.support.logs import captured
 from tests.support.phones import MOBILE
-from twostep.adapters import logs
 from twostep.bootstrap import App
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 MADE = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """The server's logging as ``serve`` sets it up (JSON lines at DEBUG), into a buffer."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    out = io.StringIO()
-    logs.configure("DEBUG", "json", "node-a", out)
-    yield out
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
 
 
 def _events(client: TestClient, admin: dict[str, str], **query: str) -> list[dict[str, Any]]:
@@ -111,7 +93,6 @@ def test_the_log_lines_of_a_request_carry_its_id(
     client: TestClient,
     admin: dict[str, str],
     integration_key: dict[str, str],
-    captured: io.StringIO,
 ) -> None:
     builders.user(app, "alice")
     r = client.post(
@@ -120,13 +101,14 @@ def test_the_log_lines_of_a_request_carry_its_id(
         headers=admin,
     )
     assert r.status_code == 201, r.text
-    start = len(captured.getvalue())
-    r = client.post(
-        "/v1/validate", json={"user": "alice"}, headers={**integration_key, "X-Request-ID": "sms-1"}
-    )
+    with captured() as logs:
+        r = client.post(
+            "/v1/validate",
+            json={"user": "alice"},
+            headers={**integration_key, "X-Request-ID": "sms-1"},
+        )
     assert r.json()["result"] == "challenge"
-    every = [json.loads(line) for line in captured.getvalue()[start:].splitlines()]
-    lines = [x for x in every if x["logger"] != "httpx2"]  # but the test client's own
+    lines = logs.lines()
     sent = [x for x in lines if x["message"].startswith("outbox: sms")]
     assert sent, lines
     assert {x.get("request_id") for x in lines} == {"sms-1"}

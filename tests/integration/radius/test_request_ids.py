@@ -1,0 +1,44 @@
+"""Each RADIUS request has an id of its own: in its audit event and in every log line
+made while it is decided (on SQLite on the event loop, on PostgreSQL in a thread)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from pyrad.client import Client
+from pyrad.packet import AccessAccept, AccessReject
+
+from tests.support import builders
+from tests.support.fakes import FakeClock
+from tests.support.logs import captured
+from tests.support.radius import Running, ask, pyrad_client
+from twostep.bootstrap import App
+from twostep.services.admin import OPERATOR
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+@pytest.fixture
+def nas(radius: Running) -> Iterator[Client]:
+    client = pyrad_client(radius.port, timeout=10)
+    yield client
+    client._CloseSocket()
+
+
+def test_a_radius_requests_id_is_in_its_audit_event_and_its_log_lines(
+    app: App, nas: Client, alice: builders.Enrolled, clock: FakeClock
+) -> None:
+    with captured() as logs:
+        assert ask(nas, "alice", alice.totp(clock.now())).code == AccessAccept
+        assert ask(nas, "alice", "123456", b"not-a-state").code == AccessReject
+    accepted, refused = app.audit.query(OPERATOR, "default", user="alice")
+    assert (accepted.result, accepted.interface) == ("accept", "radius")
+    assert (refused.result, refused.detail) == ("reject", "RADIUS State not issued by Twostep")
+    assert accepted.request_id and re.fullmatch(r"[0-9a-f]{32}", accepted.request_id)
+    assert refused.request_id and re.fullmatch(r"[0-9a-f]{32}", refused.request_id)
+    assert accepted.request_id != refused.request_id
+    said = [x for x in logs.lines() if x["message"].startswith("refused a RADIUS State")]
+    assert [x.get("request_id") for x in said] == [refused.request_id]
+    assert all(x["node"] == "node-a" for x in logs.lines())
