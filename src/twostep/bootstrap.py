@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +31,7 @@ from twostep.domain.challenges import ChallengeState
 from twostep.domain.errors import SecretKeyError
 from twostep.domain.ports.challenges import DEVICE_KEY, device_key
 from twostep.domain.ports.clock import Clock
+from twostep.domain.ports.metrics import NO_METRICS
 from twostep.domain.ports.secrets import KeyManager
 from twostep.services.accounts import AccountService
 from twostep.services.admin import AdminService
@@ -53,6 +55,9 @@ from twostep.services.radius_clients import RadiusClientService
 from twostep.services.signin import SignIn
 from twostep.services.states import States
 from twostep.services.tokens import TokenPool
+
+if TYPE_CHECKING:  # imported by the serving worker only, after the fork (its docstring says why)
+    from twostep.adapters.metrics import PrometheusMetrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class App:
     directory_sync: DirectorySync
     directory_connector: LdapConnector  # reading connections, and pooled password binds
     waits: PolledWaits
+    metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
 
     def close(self) -> None:
         self.waits.close()  # first: its poller must not query a database being closed
@@ -110,18 +116,27 @@ def _revealed(secret: SecretStr | None) -> str | None:
     return None if secret is None else secret.get_secret_value()
 
 
-def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) -> App:
+def build(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = False,
+    metrics: PrometheusMetrics | None = None,
+) -> App:
     config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     prepare_sqlite_file(config.storage.database_url)
     engine = make_engine(
         config.storage.database_url, sqlite_synchronous=config.storage.sqlite_synchronous
     )
+    if metrics is not None:
+        metrics.watch_pool(engine)  # before the first connection
     if upgrade:
         # Imported here: serving workers never migrate, and Alembic costs memory.
         from twostep.adapters.storage import migrate
 
         migrate.upgrade(engine)
-    storage = SqlStorage(engine, inline=config.storage.db_inline)
+    counted = metrics if metrics is not None else NO_METRICS
+    storage = SqlStorage(engine, inline=config.storage.db_inline, metrics=counted)
     keys: KeyManager
     if config.storage.secret_key:
         keyring = keyring_from_env(config.storage.secret_key.get_secret_value())
@@ -145,6 +160,8 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         node=Node(config.server.node_name, node_ip(config)),
         request_ids=ContextRequestIds(),
     )
+    if metrics is not None:
+        metrics.count_pending(engine, deps.clock.now)
     factory = GatewayRegistry()
     public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
     outbox = OutboxDefaults(
@@ -154,7 +171,8 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
     )
     waits = PolledWaits(lambda keys: _ready(storage, deps.clock, keys))
     challenges = ChallengeService(deps, WebhookAlerts(), waits)
-    delivered = DeliveredChallenges(deps, challenges, Delivery(deps, factory, outbox), public_url)
+    delivery = Delivery(deps, factory, outbox, counted)
+    delivered = DeliveredChallenges(deps, challenges, delivery, public_url)
     states = States(deps, challenges)
     channels = PushRegistry(
         notifiers_from_config(
@@ -203,6 +221,7 @@ def build(config: Config, *, clock: Clock | None = None, upgrade: bool = False) 
         directory_sync=DirectorySync(deps, connector),
         directory_connector=connector,
         waits=waits,
+        metrics=metrics,
     )
 
 

@@ -246,6 +246,16 @@ class ServerConfig(Section):
         shown="`http://TWOSTEP_HOST:TWOSTEP_PORT`",
         blank_is_unset=True,
     )
+    metrics_token: SecretStr | None = setting(
+        env="TWOSTEP_METRICS_TOKEN",
+        doc="the bearer token Prometheus sends to scrape `/metrics` (`Authorization: Bearer "
+        "...`, compared in constant time; at least 16 characters); unset, `/metrics` answers "
+        "404 (see [Metrics](#metrics))",
+        allowed="a token of 16 or more characters",
+        shown="unset: no metrics",
+        blank_is_unset=True,
+        min_length=16,
+    )
 
     shutdown_timeout: float = setting(
         10.0,

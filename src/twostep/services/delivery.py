@@ -31,6 +31,7 @@ from twostep.domain.delivery import (
 )
 from twostep.domain.errors import GatewayNotFound, InvalidSetting
 from twostep.domain.ports.gateways import GatewayRecord
+from twostep.domain.ports.metrics import NO_METRICS, Metrics
 from twostep.services.context import Deps, gateway_context
 
 log = logging.getLogger("twostep.delivery")
@@ -58,8 +59,15 @@ class OutboxDefaults:
 
 
 class Delivery:
-    def __init__(self, deps: Deps, builder: GatewayBuilder, outbox: OutboxDefaults) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        builder: GatewayBuilder,
+        outbox: OutboxDefaults,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self.deps = deps
+        self.metrics = metrics  # every attempt, by gateway kind: taken or failed
         self.builder = builder
         self.outbox = outbox
         self._built: dict[tuple[str, bytes | None, str], Gateway] = {}
@@ -125,23 +133,27 @@ class Delivery:
         """Try the tenant's gateways that are ``able`` to carry ``channel``, in order."""
         failures: list[str] = []
         tried = False
-        for gateway_id, name, gateway in self._gateways(tenant_id, failures):
+        for gateway_id, name, kind, gateway in self._gateways(tenant_id, failures):
             part = able(gateway)
             if part is None:
                 continue
             tried = True
             try:
-                return send(gateway_id, part)
+                receipt = send(gateway_id, part)
             except GatewayError as exc:
+                self.metrics.delivered(kind, channel.value, ok=False)
                 # The next gateway gets its turn; the reasons go into the audit event.
                 log.warning("gateway %s failed to deliver %s: %s", name, channel.value, exc)
                 failures.append(f"{name}: {exc}")
+            else:
+                self.metrics.delivered(kind, channel.value, ok=True)
+                return receipt
         if not tried:
             failures.insert(0, f"no gateway of this tenant delivers {channel.value}")
         raise DeliveryFailed("; ".join(failures)[:255])
 
-    def _gateways(self, tenant_id: int, failures: list[str]) -> list[tuple[str, str, Gateway]]:
-        """The tenant's gateways in failover order: (id, name, gateway). One whose stored
+    def _gateways(self, tenant_id: int, failures: list[str]) -> list[tuple[str, str, str, Gateway]]:
+        """The tenant's gateways in failover order: (id, name, kind, gateway). One whose stored
         settings no longer load is left out, and said so in ``failures``."""
         records = self._records(tenant_id)
         if not records:
@@ -152,11 +164,11 @@ class Delivery:
                     "%s; add a gateway before going live",
                     self.outbox.path,
                 )
-            return [(OUTBOX_ID, OUTBOX_ID, self._outbox())]
+            return [(OUTBOX_ID, OUTBOX_ID, "outbox", self._outbox())]
         gateways = []
         for record in records:
             try:
-                gateways.append((record.id, record.name, self._build(record)))
+                gateways.append((record.id, record.name, record.kind, self._build(record)))
             except InvalidSetting as exc:
                 log.warning("gateway %s cannot be built: %s", record.name, exc.message)
                 failures.append(f"{record.name}: {exc.message}")

@@ -32,7 +32,41 @@ from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.tokens import SqlTokenPoolRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
 from twostep.adapters.storage.writelock import WriteLock
+from twostep.domain.audit import AuditEvent
 from twostep.domain.errors import Conflict
+from twostep.domain.ports.metrics import NO_METRICS, Metrics
+
+
+class _CountedAudit(SqlAuditRepo):
+    """Keeps the events it wrote, for the metrics once the transaction commits."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.added: list[AuditEvent] = []
+
+    def add(self, tenant_id: int, event: AuditEvent) -> None:
+        super().add(tenant_id, event)
+        self.added.append(event)
+
+
+class _CountedUsers(SqlUserRepo):
+    """Notes the users it locked, for the metrics once the transaction commits."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.locks: list[str] = []
+
+    def record_failure(
+        self, user_id: int, now: float, max_failures: int, lock_until: float
+    ) -> bool:
+        locked = super().record_failure(user_id, now, max_failures, lock_until)
+        if locked:
+            self.locks.append("failures")
+        return locked
+
+    def lock(self, user_id: int, until: float) -> None:
+        super().lock(user_id, until)
+        self.locks.append("fraud")  # its one caller: a fraud report
 
 
 class SqlTransaction:
@@ -47,8 +81,8 @@ class SqlTransaction:
         return SqlTenantRepo(self.conn)
 
     @cached_property
-    def users(self) -> SqlUserRepo:
-        return SqlUserRepo(self.conn)
+    def users(self) -> _CountedUsers:
+        return _CountedUsers(self.conn)
 
     @cached_property
     def methods(self) -> SqlMethodRepo:
@@ -67,8 +101,8 @@ class SqlTransaction:
         return SqlAdminKeyRepo(self.conn)
 
     @cached_property
-    def audit(self) -> SqlAuditRepo:
-        return SqlAuditRepo(self.conn)
+    def audit(self) -> _CountedAudit:
+        return _CountedAudit(self.conn)
 
     @cached_property
     def subjects(self) -> SqlSubjectRepo:
@@ -131,8 +165,11 @@ _LOCAL_HOSTS = {None, "", "localhost", "::1"}
 
 
 class SqlStorage:
-    def __init__(self, engine: Engine, *, inline: bool | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, inline: bool | None = None, metrics: Metrics = NO_METRICS
+    ) -> None:
         self.engine = engine
+        self.metrics = metrics  # told of audit events and lockouts once they are committed
         self._immediate = engine.dialect.name == "sqlite"
         host = engine.url.host
         local = self._immediate or host in _LOCAL_HOSTS or str(host).startswith("127.")
@@ -160,6 +197,7 @@ class SqlStorage:
         else:
             with self._transaction(write) as tx:
                 yield tx
+        self._committed(tx)  # committed (and the lock released): what it did counts
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
@@ -178,3 +216,14 @@ class SqlStorage:
             except IntegrityError as exc:
                 # Two writers raced past the same existence check: the loser hears 409.
                 raise Conflict("a concurrent change conflicts with this one; retry") from exc
+
+    def _committed(self, tx: SqlTransaction) -> None:
+        made = vars(tx)  # the repositories this unit of work used (cached_property)
+        audit: _CountedAudit | None = made.get("audit")
+        if audit is not None:
+            for event in audit.added:
+                self.metrics.audited(event)
+        users: _CountedUsers | None = made.get("users")
+        if users is not None:
+            for cause in users.locks:
+                self.metrics.locked(cause)

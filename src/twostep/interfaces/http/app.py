@@ -13,9 +13,9 @@ from fastapi.routing import APIRoute
 
 import twostep
 from twostep.adapters.storage.engine import POOL_SIZE
-from twostep.bootstrap import App, build
+from twostep.bootstrap import App
 from twostep.config import Config
-from twostep.interfaces.http import errors, openapi
+from twostep.interfaces.http import errors, metrics, openapi
 from twostep.interfaces.http.draining import Draining
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
@@ -49,7 +49,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API over ``app`` (tests pass one), else over ``config`` (``serve`` passes
     its own), else over the environment's (``uvicorn ... --factory``)."""
-    wired = app or build(config or Config.from_env())
+    wired = app or metrics.build_counted(config or Config.from_env())
     draining = Draining()  # serve starts it on SIGTERM (prefork.py)
     draining.on_start(wired.waits.release_async)  # long-polls answer their current state
 
@@ -100,6 +100,7 @@ def create_app(
     api.state.draining = draining
     errors.install(api)
     openapi.install(api)
+    metrics.install(api)  # /metrics (404 without a metrics token), validate latencies
     routers = [
         module.router
         for module in (

@@ -14,12 +14,15 @@ so a node syncs from one process; the supervisor itself runs no thread (it forks
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from types import FrameType
 
@@ -98,8 +101,28 @@ def _worker(config: Config, access_log: bool, scheduler: bool) -> None:
     _uvicorn(config, access_log, scheduler).run(sockets=[sock])
 
 
+def _metrics_dir(config: Config) -> None:
+    """With a metrics token: a fresh directory for the workers' metrics (prometheus_client's
+    multiprocess mode), set before anything loads prometheus_client and removed at exit."""
+    if config.server.metrics_token is None:
+        return
+    path = tempfile.mkdtemp(prefix="twostep-metrics-")  # owner-only, emptied: new every start
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    atexit.register(shutil.rmtree, path, ignore_errors=True)  # the supervisor's exit only
+
+
+def _mark_dead(pid: int) -> None:
+    """A dead worker's live gauges (its pool) leave the sum; its counters stay counted."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
+
+
 def serve(config: Config, access_log: bool) -> None:
     host, port, workers = config.server.host, config.server.port, config.server.workers
+    _metrics_dir(config)
     if workers == 1:
         signal.signal(signal.SIGTERM, _exit_cleanly)
         sock = _bind(host, port, listen=True, share=False)
@@ -176,6 +199,7 @@ class Supervisor:
             except InterruptedError:
                 continue
             self.children.discard(pid)
+            _mark_dead(pid)
             if pid == self.scheduler:
                 self.scheduler = None  # its replacement takes it over
             if self.stopping:

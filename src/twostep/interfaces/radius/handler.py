@@ -156,6 +156,7 @@ class RadiusHandler:
         self.limited = limited
         self.dropped = 0
         self.answered = 0
+        self.on_drop: Callable[[str], None] = lambda _cause: None  # the metrics, when served
 
     # -- on the event loop, for every datagram -----------------------------------------
 
@@ -165,6 +166,7 @@ class RadiusHandler:
             return self._receive(data, addr)
         except _Drop as drop:
             self.dropped += 1
+            self.on_drop(drop.key.partition(":")[0])
             self.limited.warning(drop.key, drop.message, *drop.args)
             return None
 
@@ -220,6 +222,7 @@ class RadiusHandler:
         cached = self.cache.lookup(key)
         if cached is PENDING:
             self.dropped += 1
+            self.on_drop("pending")
             return None  # the first copy is still being decided
         if isinstance(cached, bytes):
             log.debug("duplicate request %d from %s:%d: the cached reply", frame.id, host, port)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,6 +36,16 @@ DB_THREADS = 16
 # text) get threads of their own, so up to this many waits never hold up the codes.
 WAIT_THREADS = 64
 RECEIVE_BUFFER = 4 << 20
+# The handler's reasons for dropping a datagram, by their name in the metrics.
+DROP_CAUSES = {
+    "unknown": "unknown_client",
+    "malformed": "malformed",
+    "code": "unsupported_code",
+    "ma": "bad_authenticator",
+    "no-ma": "no_authenticator",
+    "proxy-state": "proxy_state",
+    "pending": "in_progress",
+}
 
 
 def bind(host: str, port: int, *, reuse_port: bool, workers: int = 1) -> socket.socket:
@@ -81,6 +92,10 @@ class RadiusServer:
         self.cache = ReplyCache()
         self.limited = LimitedLog(log)
         self.handler = RadiusHandler(app, lambda: self.table, self.cache, self.limited)
+        self.metrics = app.metrics
+        if self.metrics is not None:
+            counted = self.metrics
+            self.handler.on_drop = lambda cause: counted.radius_drop(DROP_CAUSES.get(cause, cause))
         self.errors = 0
         self._transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -151,34 +166,44 @@ class RadiusServer:
 
     def received(self, data: bytes, addr: Any) -> None:
         """Never raises: whatever a datagram holds, the server goes on."""
+        started = time.perf_counter()
+        if self.metrics is not None:
+            self.metrics.radius_packet()
         if self.draining:
+            if self.metrics is not None:
+                self.metrics.radius_drop("draining")
             return
         try:
             step = self.handler.receive(data, addr)
             if step is None:
                 return
             if isinstance(step, bytes):
+                self._answered(step, None)
                 self._send(step, addr)
             elif step.slow or step.blocking or not self.app.storage.inline:
-                self._later(step, addr)
+                self._later(step, addr, started)
             else:
-                self._send(self.handler.decide(step), addr)
+                reply = self.handler.decide(step)
+                self._answered(reply, started)
+                self._send(reply, addr)
         except Exception:
             self.errors += 1
             self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
 
-    def _later(self, work: Work, addr: Any) -> None:
+    def _later(self, work: Work, addr: Any, started: float) -> None:
         if len(self._tasks) >= MAX_IN_FLIGHT:
             self.cache.abandon(work.key)
+            if self.metrics is not None:
+                self.metrics.radius_drop("busy")
             self.limited.warning(
                 "busy", "RADIUS busy: %d decisions waiting; dropped one", len(self._tasks)
             )
             return
-        task = asyncio.get_running_loop().create_task(self._decide(work, addr))
+        task = asyncio.get_running_loop().create_task(self._decide(work, addr, started))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _decide(self, work: Work, addr: Any) -> None:
+    async def _decide(self, work: Work, addr: Any, started: float) -> None:
         # Password checks may go on to wait for a push: they share the waiting threads, and
         # the handler bounds how many argon2 verifications run at once.
         executor = self._waits if work.slow or work.blocking else self._db
@@ -193,11 +218,18 @@ class RadiusServer:
             self.errors += 1
             self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
             return
+        self._answered(reply, started)
         self._send(reply, addr)
 
     def _send(self, reply: bytes, addr: Any) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.sendto(reply, addr)
+
+    def _answered(self, reply: bytes, started: float | None) -> None:
+        """Count a reply about to be sent; ``started``: when its request arrived (None for a
+        duplicate's cached reply, which took no time to decide)."""
+        if self.metrics is not None:
+            self.metrics.radius_reply(reply, started)
 
 
 async def start(app: App) -> RadiusServer:
