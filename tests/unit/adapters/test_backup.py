@@ -143,3 +143,12 @@ def test_postgresql_is_backed_up_with_its_own_tools(
     assert "pg_restore" in out
     assert "hunter2" not in out
     assert not (tmp_path / "b.dump").exists()
+
+
+def test_a_first_start_makes_the_directory_for_its_serving_lock(tmp_path: Path) -> None:
+    database = tmp_path / "new-home" / "twostep.db"
+    backup.hold_serving_lock(f"sqlite:///{database}")  # held until this test run ends
+    assert backup.serve_lock_path(database).exists()
+    refused = pytest.raises(backup.BackupRefused, match="server seems to be running")
+    with refused, backup.no_server(database, force=False):
+        pass

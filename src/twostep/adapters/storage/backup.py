@@ -61,6 +61,7 @@ def hold_serving_lock(url: str, on_wait: Callable[[], None] | None = None) -> No
     database = sqlite_path(url)
     if database is None:
         return
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a first start
     fd = os.open(serve_lock_path(database), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
