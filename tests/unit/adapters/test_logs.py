@@ -19,7 +19,10 @@ from twostep.adapters import logs
 def restore_root() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in logs.QUIET}
     yield
+    for name, value in quiet.items():
+        logging.getLogger(name).setLevel(value)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
