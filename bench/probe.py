@@ -5,7 +5,8 @@
 1. compare the bearer key (constant time, against the one key the probe was given);
 2. parse the JSON body (``json.loads``, two fields checked by hand);
 3. read the user's seed and counter (one indexed SELECT, outside the write transaction);
-4. HMAC the HOTP window (``cryptography``'s HOTP, counter .. counter + look-ahead);
+4. HMAC the whole HOTP window (``cryptography``'s HOTP, counter .. counter + look-ahead,
+   every candidate compared in constant time and none skipped, as Twostep does);
 5. in one SQLite transaction (``BEGIN IMMEDIATE``, WAL): one conditional UPDATE that spends
    the code (``counter <= matched``, and not locked, in the same statement) or counts the
    failure, and one audit INSERT; COMMIT.
@@ -127,10 +128,9 @@ def create_app(database: Path, key: str) -> Starlette:
         generator = HOTP(seed, 6, SHA1(), enforce_key_length=False)  # noqa: S303 (RFC 4226)
         wanted = code.encode()
         matched = None
-        for candidate in range(counter, counter + LOOKAHEAD + 1):
-            if hmac.compare_digest(generator.generate(candidate), wanted):
-                matched = candidate
-                break
+        for candidate in range(counter, counter + LOOKAHEAD + 1):  # the whole window, as
+            if hmac.compare_digest(generator.generate(candidate), wanted) and matched is None:
+                matched = candidate  # Twostep does: the time does not tell how close a guess came
         now = time.time()
         client_ip = request.client.host if request.client else None
         conn.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,255 @@
+"""Where an accepted validation's CPU goes, without a profiler: each part timed alone.
+
+In one process, on SQLite (a throw-away ``TWOSTEP_HOME``, users enrolled through the
+services), each part below runs ``--count`` times in a loop, timed by the process's CPU
+clock (preemption by other processes does not count), ``--repeat`` times; the median is
+reported in microseconds per call:
+
+* the ASGI apps called directly (no socket, no uvicorn): Twostep's ``GET /health`` and
+  accepted ``POST /v1/validate``, and the same two on the bare probe (bench/probe.py);
+* ``SignInService.sign_in`` for an accepted code (what the validate handler calls);
+* its parts: an empty read transaction and an empty write transaction through
+  ``SqlStorage`` (SQLAlchemy's connection, begin and commit, the writers' lock), the same
+  write transaction on the bare sqlite3 driver (BEGIN IMMEDIATE; COMMIT), the HOTP window
+  (11 HMACs), and parsing the body with the API's pydantic model against ``json.loads``.
+
+    .venv/bin/python -m bench.validate_parts            # about 30 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as ``python bench/validate_parts.py``
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import probe, report
+from bench.population import HOTP, BenchUser, Population, populate
+from twostep.factors import otp
+from twostep.interfaces.http.app import create_app
+from twostep.interfaces.http.schemas import ValidateBody
+from twostep.services.signin import SignInRequest
+
+Asgi = Callable[..., Any]
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=200, help="users (HOTP tokens) [200]")
+    parser.add_argument("--count", type=int, default=2_000, help="calls per timing [2000]")
+    parser.add_argument("--repeat", type=int, default=5, help="timings per part [5]")
+    args = parser.parse_args(argv)
+    if not (1 <= args.users <= 5_000 and 10 <= args.count <= 100_000 and 1 <= args.repeat <= 20):
+        parser.error("--users 1-5000, --count 10-100000, --repeat 1-20")
+    return args
+
+
+def _cpu_us(run: Callable[[int], None], count: int, repeat: int) -> list[float]:
+    """Microseconds of CPU per call, one figure per repeat."""
+    figures = []
+    for _ in range(repeat):
+        started = time.process_time()
+        run(count)
+        figures.append((time.process_time() - started) / count * 1e6)
+    return figures
+
+
+class Codes:
+    """Fresh valid codes, round robin over the users (each user's counters in order)."""
+
+    def __init__(self, users: list[BenchUser]) -> None:
+        self.users = users
+        self.turn = 0
+
+    def take(self, count: int) -> Iterator[tuple[BenchUser, str]]:
+        for _ in range(count):
+            user = self.users[self.turn % len(self.users)]
+            self.turn += 1
+            code = user.codes(user.next_counter, 1)[0]
+            user.next_counter += 1
+            yield user, code
+
+
+def _request(path: str, key: str | None, body: bytes | None) -> tuple[dict[str, Any], bytes]:
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if key is not None:
+        headers.append((b"authorization", b"Bearer " + key.encode()))
+    if body is not None:
+        headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST" if body is not None else "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    return scope, body or b""
+
+
+async def _call(app: Asgi, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(dict(scope), receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def _asgi_runner(
+    loop: asyncio.AbstractEventLoop,
+    app: Asgi,
+    path: str,
+    key: str,
+    codes: Codes | None,
+    expect: bytes,
+) -> Callable[[int], None]:
+    def run(count: int) -> None:
+        if codes is None:
+            requests = [_request(path, None, None)] * count
+        else:
+            requests = [
+                _request(path, key, json.dumps({"user": u.name, "code": c}).encode())
+                for u, c in codes.take(count)
+            ]
+
+        async def drive() -> None:
+            for scope, body in requests:
+                status, answer = await _call(app, scope, body)
+                if status != 200 or expect not in answer:
+                    raise RuntimeError(f"unexpected answer {status} {answer[:200]!r}")
+
+        loop.run_until_complete(drive())
+
+    return run
+
+
+def _signin_runner(pop: Population, codes: Codes) -> Callable[[int], None]:
+    def run(count: int) -> None:
+        requests = [
+            SignInRequest(user=u.name, integration_key=pop.key, code=c)
+            for u, c in codes.take(count)
+        ]
+        for request in requests:
+            decision = pop.app.signin.sign_in(request)
+            if decision.result.value != "accept":
+                raise RuntimeError(f"not accepted: {decision}")
+
+    return run
+
+
+def _parts(pop: Population, probe_db: Path) -> dict[str, Callable[[int], None]]:
+    storage = pop.app.storage
+    seed, name = pop.users[0].seed, pop.users[0].name
+    wrong = pop.users[0].wrong_code()
+    body = json.dumps({"user": name, "code": "123456"}).encode()
+    bare = probe.connect(probe_db)
+
+    def read_tx(count: int) -> None:
+        for _ in range(count):
+            with storage.transaction():
+                pass
+
+    def write_tx(count: int) -> None:
+        for _ in range(count):
+            with storage.transaction(write=True):
+                pass
+
+    def bare_write_tx(count: int) -> None:
+        for _ in range(count):
+            bare.execute("BEGIN IMMEDIATE")
+            bare.execute("COMMIT")
+
+    def hotp_window(count: int) -> None:
+        for _ in range(count):
+            otp.match_counter(seed, HOTP, wrong, 0, 10)
+
+    def pydantic_body(count: int) -> None:
+        for _ in range(count):
+            ValidateBody.model_validate_json(body)
+
+    def json_body(count: int) -> None:
+        for _ in range(count):
+            json.loads(body)
+
+    return {
+        "empty read transaction (SqlStorage)": read_tx,
+        "empty write transaction (SqlStorage, with the writers' lock)": write_tx,
+        "empty write transaction (sqlite3: BEGIN IMMEDIATE; COMMIT)": bare_write_tx,
+        "HOTP window, 11 HMACs (factors.otp.match_counter)": hotp_window,
+        "body through ValidateBody (pydantic, from JSON)": pydantic_body,
+        "body through json.loads": json_body,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    machine = report.machine()
+    print(
+        f"machine: {machine['cpus']} CPU(s), {machine['cpu_model']}, "
+        f"Python {machine['python']}; commit {machine['commit']}",
+        flush=True,
+    )
+    home = Path(tempfile.mkdtemp(prefix="twostep-bench-parts-"))
+    loop = asyncio.new_event_loop()
+    try:
+        pop = populate(home, None, args.users, "service")
+        probe_db = home / "probe.db"
+        probe.create_database(probe_db, ((u.name, u.seed) for u in pop.users))
+        probe_users = [BenchUser(u.name, u.seed) for u in pop.users]
+        twostep_app = create_app(pop.app)
+        bare_app = probe.create_app(probe_db, pop.key)
+        accepted = b'"result":"accept"'
+        health = b'"status":"ok"'
+        timings: dict[str, Callable[[int], None]] = {
+            "Twostep ASGI app: GET /health": _asgi_runner(
+                loop, twostep_app, "/health", pop.key, None, health
+            ),
+            "probe ASGI app: GET /health": _asgi_runner(
+                loop, bare_app, "/health", pop.key, None, health
+            ),
+            "Twostep ASGI app: POST /v1/validate, accepted": _asgi_runner(
+                loop, twostep_app, "/v1/validate", pop.key, Codes(pop.users), accepted
+            ),
+            "probe ASGI app: POST /v1/validate, accepted": _asgi_runner(
+                loop, bare_app, "/v1/validate", pop.key, Codes(probe_users), accepted
+            ),
+            "SignInService.sign_in, accepted": _signin_runner(pop, Codes(pop.users)),
+            **_parts(pop, probe_db),
+        }
+        for label, run in timings.items():
+            run(min(200, args.count))  # warm-up
+            figures = _cpu_us(run, args.count, args.repeat)
+            spread = f"{min(figures):.1f}-{max(figures):.1f}"
+            print(f"{statistics.median(figures):8.1f} us  ({spread})  {label}", flush=True)
+        pop.close()
+    finally:
+        loop.close()
+        shutil.rmtree(home, ignore_errors=True)
+    print("CPU time per call; median of the repeats (range in brackets)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
