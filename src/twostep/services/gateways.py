@@ -19,6 +19,7 @@ from twostep.domain.text import first_refused
 from twostep.services import admin_log
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, gateway_context
+from twostep.services.gateway_health import FAILURES_READ, MAX_HOURS, HealthReport, summarise
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -98,6 +99,18 @@ class GatewayAdmin:
             tenant = tenant_for(tx, actor, tenant_name)
             records = tx.gateways.for_tenant(tenant.id)
         return [self._view(r, self._credential_names(r)) for r in records]
+
+    def health(self, actor: AdminKey, tenant_name: str, hours: int = 24) -> HealthReport:
+        """Each gateway's deliveries and failures in the last ``hours`` (1-168), from the
+        audit log: see ``gateway_health``."""
+        if not 1 <= hours <= MAX_HOURS:
+            raise InvalidInput(f"hours must be 1-{MAX_HOURS}", field="hours")
+        since = self.deps.clock.now() - hours * 3600
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            records = tx.gateways.for_tenant(tenant.id)
+            activity = tx.gateways.activity(tenant.id, since, FAILURES_READ)
+        return summarise(records, activity, since)
 
     def delete(self, actor: AdminKey, tenant_name: str, name: str) -> None:
         with self.deps.storage.transaction(write=True) as tx:

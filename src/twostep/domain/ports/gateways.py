@@ -19,6 +19,14 @@ class GatewayRecord:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayActivity:
+    """What the audit log says of a tenant's deliveries since some time."""
+
+    sent: Mapping[str, tuple[int, float]]  # gateway name -> (sign-ins it delivered, last at)
+    failed: Sequence[tuple[float, str]]  # (at, detail) of deliveries no gateway made, newest first
+
+
 class GatewayRepo(Protocol):
     def add(self, gateway: GatewayRecord) -> None: ...
 
@@ -29,3 +37,8 @@ class GatewayRepo(Protocol):
     def by_id(self, gateway_id: str) -> GatewayRecord | None: ...
 
     def delete(self, gateway_id: str) -> None: ...
+
+    def activity(self, tenant_id: int, since: float, limit: int) -> GatewayActivity:
+        """The tenant's deliveries audited since ``since``: the sends by gateway, and the
+        newest ``limit`` failures (the detail names each gateway tried and its error)."""
+        ...

@@ -6,12 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
-from twostep.adapters.storage.tables import gateways
-from twostep.domain.ports.gateways import GatewayRecord
+from twostep.adapters.storage.tables import audit_events, gateways
+from twostep.domain.ports.gateways import GatewayActivity, GatewayRecord
 
 g = gateways.c
+a = audit_events.c
+SENT_BY = "sent by "  # the detail of a sign-in whose text, call or email a gateway took
 
 
 def _record(row: Any) -> GatewayRecord:
@@ -57,3 +59,21 @@ class SqlGatewayRepo:
 
     def delete(self, gateway_id: str) -> None:
         self.conn.execute(delete(gateways).where(g.id == gateway_id))
+
+    def activity(self, tenant_id: int, since: float, limit: int) -> GatewayActivity:
+        recent = (a.tenant_id == tenant_id, a.at >= since)
+        sent = self.conn.execute(
+            select(a.detail, func.count(), func.max(a.at))
+            .where(*recent, a.detail.like(SENT_BY + "%"))
+            .group_by(a.detail)
+        ).all()
+        failed = self.conn.execute(
+            select(a.at, a.detail)
+            .where(*recent, a.reason == "delivery_failed")
+            .order_by(a.at.desc())
+            .limit(limit)
+        ).all()
+        return GatewayActivity(
+            sent={row[0].removeprefix(SENT_BY): (int(row[1]), float(row[2])) for row in sent},
+            failed=[(float(row.at), row.detail or "") for row in failed],
+        )

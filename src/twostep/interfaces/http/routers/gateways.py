@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import operator
+from dataclasses import asdict
 from functools import cache, reduce
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, create_model
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -19,6 +20,7 @@ from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.json_text import JsonObject
 from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import Strict
+from twostep.services.gateway_health import MAX_HOURS
 from twostep.services.gateways import GatewayView
 
 router = APIRouter(tags=["gateways"])
@@ -109,6 +111,44 @@ def add_gateway(tenant: str, body: GatewayBody, app: AppDep, actor: AdminDep) ->
 @router.get("/v1/tenants/{tenant}/gateways", response_model=list[GatewayOut])
 def list_gateways(tenant: str, app: AppDep, actor: AdminDep) -> list[GatewayOut]:
     return [GatewayOut.of(v) for v in app.gateways.list(actor, tenant)]
+
+
+class GatewayHealthOut(BaseModel):
+    name: str
+    kind: str
+    position: int | None = Field(description="failover order; null for the built-in outbox")
+    deliveries: int = Field(description="sign-ins whose text, call or email it took")
+    failures: int = Field(description="deliveries it failed when no gateway could deliver")
+    last_delivery_at: float | None
+    last_failure_at: float | None
+    last_error: str | None = Field(description="its error then, as audited")
+
+
+class GatewaysHealthOut(BaseModel):
+    since: float = Field(description="the window's start (Unix time)")
+    undelivered: int = Field(description="sign-ins no gateway could deliver in the window")
+    gateways: list[GatewayHealthOut]
+
+
+@router.get(
+    "/v1/tenants/{tenant}/gateways/health",
+    response_model=GatewaysHealthOut,
+    responses=errors(404, 422),
+)
+def gateways_health(
+    tenant: str,
+    app: AppDep,
+    actor: AdminDep,
+    hours: Annotated[int, Query(ge=1, le=MAX_HOURS, description="the window, in hours")] = 24,
+) -> GatewaysHealthOut:
+    """Each gateway's deliveries and failures in the last ``hours``, from the audit log
+    (every node's): to see a provider failing before users call."""
+    report = app.gateways.health(actor, tenant, hours)
+    return GatewaysHealthOut(
+        since=report.since,
+        undelivered=report.undelivered,
+        gateways=[GatewayHealthOut(**asdict(line)) for line in report.gateways],
+    )
 
 
 @router.delete("/v1/tenants/{tenant}/gateways/{name}", status_code=204, name="gateway.delete")
