@@ -16,6 +16,7 @@ from tests.support import builders
 from tests.support.logs import captured
 from tests.support.phones import MOBILE
 from twostep.bootstrap import App
+from twostep.interfaces.http.app import create_app
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -115,3 +116,22 @@ def test_the_log_lines_of_a_request_carry_its_id(
     assert {x["node"] for x in lines} == {"node-a"}
     events = _events(client, admin, request_id="sms-1")
     assert [(e["method"], e["result"]) for e in events] == [("sms", "challenge")]
+
+
+def test_an_unexpected_error_is_logged_and_answered_with_the_id(app: App) -> None:
+    api = create_app(app)
+
+    @api.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with (
+        TestClient(api, raise_server_exceptions=False) as client,
+        captured() as logs,
+    ):
+        r = client.get("/broken", headers={"X-Request-ID": "bug-1"})
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert r.headers["x-request-id"] == "bug-1"
+    [line] = [x for x in logs.lines() if x["message"] == "unexpected error"]
+    assert line["request_id"] == "bug-1" and line["level"] == "ERROR"
+    assert "RuntimeError: a bug" in line["exception"]

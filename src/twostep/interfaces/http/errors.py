@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from twostep.adapters.logs import current_request_id
 from twostep.domain import errors
 from twostep.domain.delivery import WebhookRefused
 from twostep.domain.text import printable_escape
@@ -132,5 +133,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), 500)
+        log.exception("unexpected error")  # with the request id (request_ids.py leaves it set)
+        request_id = current_request_id()
+        headers = {"X-Request-ID": request_id} if request_id else None
+        body = error_body("internal_error", "an unexpected error occurred")
+        return JSONResponse(body, 500, headers=headers)

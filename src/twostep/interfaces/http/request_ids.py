@@ -34,7 +34,7 @@ class RequestIds:
             await send(message)
 
         token = set_request_id(request_id)
-        try:
-            await self.app(scope, receive, with_id)
-        finally:
-            reset_request_id(token)
+        await self.app(scope, receive, with_id)
+        # Left set when the app raised: the server-error handler, outside this middleware
+        # (in the request's own task), logs the error and answers 500 with this id.
+        reset_request_id(token)
