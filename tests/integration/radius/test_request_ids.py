@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from pyrad.client import Client
+from pyrad.client import Client, Timeout
 from pyrad.packet import AccessAccept, AccessReject
 
 from tests.support import builders
@@ -42,3 +42,22 @@ def test_a_radius_requests_id_is_in_its_audit_event_and_its_log_lines(
     said = [x for x in logs.lines() if x["message"].startswith("refused a RADIUS State")]
     assert [x.get("request_id") for x in said] == [refused.request_id]
     assert all(x["node"] == "node-a" for x in logs.lines())
+
+
+def test_a_request_that_fails_is_logged_with_its_id(
+    app: App, radius: Running, alice: builders.Enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_request: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.signin, "sign_in", broken)
+    client = pyrad_client(radius.port, timeout=0.5)
+    try:
+        with captured() as logs, pytest.raises(Timeout):  # no reply: the NAS retries
+            ask(client, "alice", "123456")
+    finally:
+        client._CloseSocket()
+    failed = [x for x in logs.lines() if x["message"] == "RADIUS request from 127.0.0.1 failed"]
+    assert failed, logs.lines()
+    assert re.fullmatch(r"[0-9a-f]{32}", failed[0]["request_id"])
+    assert "RuntimeError: a bug" in failed[0]["exception"]

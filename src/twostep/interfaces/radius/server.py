@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from twostep.adapters.logs import reset_request_id, set_request_id
 from twostep.adapters.ratelog import LimitedLog
 from twostep.bootstrap import App
 from twostep.interfaces.radius.clients import ClientTable
@@ -173,6 +174,7 @@ class RadiusServer:
             if self.metrics is not None:
                 self.metrics.radius_drop("draining")
             return
+        step: bytes | Work | None = None
         try:
             step = self.handler.receive(data, addr)
             if step is None:
@@ -187,8 +189,7 @@ class RadiusServer:
                 self._answered(reply, started)
                 self._send(reply, addr)
         except Exception:
-            self.errors += 1
-            self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
+            self._failed(addr, step if isinstance(step, Work) else None)
 
     def _later(self, work: Work, addr: Any, started: float) -> None:
         if len(self._tasks) >= MAX_IN_FLIGHT:
@@ -215,11 +216,19 @@ class RadiusServer:
             self.cache.abandon(work.key)
             raise
         except Exception:
-            self.errors += 1
-            self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
+            self._failed(addr, work)
             return
         self._answered(reply, started)
         self._send(reply, addr)
+
+    def _failed(self, addr: Any, work: Work | None) -> None:
+        """Log the exception being handled, with the request's id when it had one."""
+        self.errors += 1
+        token = set_request_id(work.request_id if work is not None else None)
+        try:
+            self.limited.warning("error", "RADIUS request from %s failed", addr[0], exc_info=True)
+        finally:
+            reset_request_id(token)
 
     def _send(self, reply: bytes, addr: Any) -> None:
         if self._transport is not None and not self._transport.is_closing():
