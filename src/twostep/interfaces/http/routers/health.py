@@ -17,6 +17,7 @@ from twostep.adapters.storage.readiness import (
 from twostep.bootstrap import App
 from twostep.interfaces.http.deps import AppDep
 from twostep.interfaces.http.draining import Draining
+from twostep.interfaces.http.openapi import Error
 
 router = APIRouter(tags=["health"])
 
@@ -37,7 +38,13 @@ async def health() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    responses={503: {"description": "not ready: `failing` names the checks that failed"}},
+    responses={
+        503: {
+            "model": Error,
+            "description": "Not ready (`not_ready`): `failing` names the checks that failed, "
+            "`checks` says what each found",
+        }
+    },
 )
 async def readyz(request: Request, app: AppDep) -> JSONResponse:
     """Ready to serve: a database round trip, the secret key loaded and working, the schema
