@@ -5,8 +5,11 @@ own secret key, refusing clearly with another."""
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 import sqlite3
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
@@ -14,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import missing
+from tests.support import postgres
 from tests.support.cli import twostep
 from tests.support.servers import serving
 from twostep.bootstrap import build
@@ -178,3 +183,62 @@ def test_a_backup_restored_with_another_key_is_refused_clearly(
     out = twostep(other, "db", "restore", str(archive), ok=False)
     assert "[secret_key_error]" in out and "restore the key file from your backup" in out
     assert not (other / "twostep.db").exists()
+
+
+def printed_command(out: str, tool: str) -> str:
+    """The command between backticks that the CLI told the operator to run."""
+    found = re.search(rf"`({tool} [^`]+)`", out)
+    assert found is not None, out
+    return found.group(1)
+
+
+@pytest.mark.postgres
+def test_postgresql_is_dumped_and_restored_with_the_commands_twostep_prints(
+    pg_server: postgres.PostgresServer | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if pg_server is None:
+        missing("PostgreSQL")
+    suffix = secrets.token_hex(4)
+    source, target = f"twostep_src_{suffix}", f"twostep_dst_{suffix}"
+    pg_server.psql(f"CREATE DATABASE {source}")
+    pg_server.psql(f"CREATE DATABASE {target}")
+    key_hex = secrets.token_hex(32)
+    monkeypatch.setenv("TWOSTEP_SECRET_KEY", key_hex)
+    monkeypatch.setenv("PATH", f"{pg_server.bindir}:{os.environ['PATH']}")
+    home = tmp_path / "home"
+    env = {"TWOSTEP_HOME": str(home), "TWOSTEP_SECRET_KEY": key_hex}
+    seed = secrets.token_bytes(20)
+    config = Config.from_env({**env, "TWOSTEP_DATABASE_URL": pg_server.url(source)})
+    app = build(config, upgrade=True)
+    app.admin.ensure_default_tenant()
+    _integration, key = app.admin.create_integration(OPERATOR, "default", "vpn")
+    app.admin.create_user(OPERATOR, "default", NewUser("alice"))
+    app.enroll.enroll_oath_token(
+        OPERATOR, "default", "alice", TokenSpec("S1", "hex:" + seed.hex(), HOTP)
+    )
+    app.close()
+
+    def validate(url: str, counter: int) -> str:
+        r = httpx.post(
+            f"{url}/v1/validate",
+            json={"user": "alice", "code": otp.hotp(seed, HOTP, counter)},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        return f"{r.json()['result']}:{r.json()['reason']}"
+
+    with serving({**env, "TWOSTEP_DATABASE_URL": pg_server.url(source)}) as (url,):
+        assert validate(url, 0) == "accept:None"
+
+    monkeypatch.setenv("TWOSTEP_DATABASE_URL", pg_server.url(source))
+    dump = printed_command(twostep(home, "db", "backup", "x", ok=False), "pg_dump")
+    subprocess.run(["bash", "-c", dump], cwd=tmp_path, check=True, timeout=120)
+    monkeypatch.setenv("TWOSTEP_DATABASE_URL", pg_server.url(target))
+    restore = printed_command(twostep(home, "db", "restore", __file__, ok=False), "pg_restore")
+    subprocess.run(["bash", "-c", restore], cwd=tmp_path, check=True, timeout=120)
+    twostep(home, "db", "upgrade")
+
+    with serving({**env, "TWOSTEP_DATABASE_URL": pg_server.url(target)}) as (url,):
+        assert validate(url, 0) == "reject:code_replayed"
+        assert validate(url, 1) == "accept:None"
+        assert validate(url, 1) == "reject:code_replayed"
