@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -9,6 +10,8 @@ from sqlalchemy import Connection, insert, select
 from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import audit_events
 from twostep.domain.audit import AuditEvent, AuditQuery
+
+log = logging.getLogger("twostep.audit")
 
 
 def _event(row: Any) -> AuditEvent:
@@ -53,6 +56,19 @@ class SqlAuditRepo:
         values = {column: getattr(event, field) for column, field in _COLUMNS}
         values["tenant_id"] = tenant_id
         _INSERT.rowcount(self.conn, values)
+        if log.isEnabledFor(logging.DEBUG):  # the event, never a secret (its request's id too)
+            log.debug(
+                "audit: %s %s/%s %s %s%s via %s (%s)%s",
+                event.event_id,
+                event.tenant,
+                event.user,
+                event.method or "-",
+                event.result,
+                f" {event.reason}" if event.reason else "",
+                event.interface,
+                event.integration or "-",
+                f": {event.detail}" if event.detail else "",
+            )
 
     def query(self, query: AuditQuery) -> Sequence[AuditEvent]:
         c = audit_events.c
