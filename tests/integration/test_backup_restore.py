@@ -242,3 +242,39 @@ def test_postgresql_is_dumped_and_restored_with_the_commands_twostep_prints(
         assert validate(url, 0) == "reject:code_replayed"
         assert validate(url, 1) == "accept:None"
         assert validate(url, 1) == "reject:code_replayed"
+
+
+def test_a_forced_restore_under_a_running_server_is_what_it_serves_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, key_hex = live(tmp_path, monkeypatch)
+    env = {"TWOSTEP_HOME": str(config.storage.home), "TWOSTEP_SECRET_KEY": key_hex}
+    seed = secrets.token_bytes(20)
+    app = build(config, upgrade=True)
+    app.admin.ensure_default_tenant()
+    _integration, key = app.admin.create_integration(OPERATOR, "default", "vpn")
+    app.admin.create_user(OPERATOR, "default", NewUser("alice"))
+    app.enroll.enroll_oath_token(
+        OPERATOR, "default", "alice", TokenSpec("S1", "hex:" + seed.hex(), HOTP)
+    )
+    app.close()
+    archive = tmp_path / "before-delete.db"
+    twostep(config.storage.home, "db", "backup", str(archive))
+    twostep(config.storage.home, "users", "delete", "alice")
+
+    with serving(env, workers=2) as (url,), httpx.Client(base_url=url, timeout=30) as client:
+
+        def validate(counter: int) -> str:
+            code = otp.hotp(seed, HOTP, counter)
+            r = client.post(
+                "/v1/validate",
+                json={"user": "alice", "code": code},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            return f"{r.status_code}:{r.json().get('result')}:{r.json().get('reason')}"
+
+        assert validate(0) != "200:accept:None"  # no alice: deleted after the backup
+        out = twostep(config.storage.home, "db", "restore", "--force", str(archive))
+        assert "a server was running: restart it" in out
+        # Both workers read the restored database at their next transaction.
+        assert [validate(i) for i in range(4)] == ["200:accept:None"] * 4
