@@ -116,3 +116,28 @@ def test_closing_wakes_the_waiters_and_stops_the_poller_first() -> None:
     waits.wait("tx2", 0.2)  # after close: returns at once, asks nothing
     assert len(db.asked) == asked
     assert not any(t.name == "waits" and t.is_alive() for t in threading.enumerate())
+
+
+def test_draining_answers_coroutines_now_and_lets_threads_wait_on() -> None:
+    db = Database()
+    waits = PolledWaits(db, interval=0.02)
+    thread, took = _in_thread(waits, "tx-radius", timeout=30)
+
+    async def main() -> tuple[float, float]:
+        started = time.monotonic()
+        poll = asyncio.create_task(waits.wait_async("tx-poll", 30))
+        await asyncio.sleep(0.1)
+        waits.release_async()
+        await poll
+        first = time.monotonic() - started
+        started = time.monotonic()
+        await waits.wait_async("tx-later", 30)  # after: at once
+        return first, time.monotonic() - started
+
+    first, later = asyncio.run(main())
+    assert first < 1 and later < 0.1
+    assert not took  # the thread's wait (a RADIUS request) goes on...
+    db.ready.add("tx-radius")  # ...until its answer comes
+    thread.join(timeout=5)
+    assert took and took[0] < 5
+    waits.close()
