@@ -31,6 +31,7 @@ from fastapi import FastAPI
 
 from twostep.config import Config
 from twostep.interfaces.http.app import create_app  # imported before forking, to be shared
+from twostep.interfaces.http.routers.health import QuietProbes
 
 log = logging.getLogger("twostep.serve")
 
@@ -73,6 +74,8 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Server:
+    if access_log:
+        logging.getLogger("uvicorn.access").addFilter(QuietProbes())
     apps: list[FastAPI] = []
 
     def factory() -> FastAPI:  # called in the worker: after the fork

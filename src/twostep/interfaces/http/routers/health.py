@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,19 @@ from twostep.interfaces.http.openapi import Error
 router = APIRouter(tags=["health"])
 
 _PROBE = b"readyz"
+PROBES = frozenset({"/healthz", "/readyz", "/health"})
+
+
+class QuietProbes(logging.Filter):
+    """Keeps a load balancer's probes every few seconds out of the access log (uvicorn's
+    ``uvicorn.access`` lines): a probe answered 200 is not logged, a failing one is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:  # client, method, path, version, status
+            path, status = args[2], args[4]
+            return not (path in PROBES and status == 200)
+        return True
 
 
 @router.get("/healthz")
