@@ -257,12 +257,12 @@ class ServerConfig(Section):
         min_length=16,
     )
 
-    shutdown_timeout: float = setting(
-        10.0,
+    shutdown_timeout: int = setting(
+        10,
         env="TWOSTEP_SHUTDOWN_TIMEOUT",
         doc="seconds a stopping server (SIGTERM) gives requests in flight to finish, 1-300; "
         "long-polls are answered at once with their current state",
-        allowed="a number of seconds 1-300",
+        allowed="an integer 1-300",
         ge=1,
         le=300,
     )

@@ -91,7 +91,7 @@ def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Serve
         access_log=access_log,
         server_header=False,
         timeout_keep_alive=75,  # longer than common client pools' idle timeouts
-        timeout_graceful_shutdown=int(config.server.shutdown_timeout),
+        timeout_graceful_shutdown=config.server.shutdown_timeout,
     )
     return _Server(settings, apps)
 
