@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.metrics import parse
+from twostep.adapters import metrics as metrics_module
 from twostep.adapters.metrics import PrometheusMetrics
+from twostep.adapters.storage.engine import make_engine
 from twostep.domain.audit import AuditEvent
 
 
@@ -100,3 +102,29 @@ def test_multiprocess_mode_refuses_a_library_loaded_too_early(tmp_path: Path) ->
     live in memory, so workers' values would never add up. Said, not silently wrong."""
     with pytest.raises(RuntimeError, match="PROMETHEUS_MULTIPROC_DIR"):
         PrometheusMetrics(str(tmp_path))
+
+
+def test_the_pool_is_sampled_at_most_once_a_second_as_requests_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    metrics = PrometheusMetrics()
+    metrics.watch_pool(engine)
+    now = [1000.0]
+    monkeypatch.setattr(metrics_module.time, "monotonic", lambda: now[0])
+
+    def gauges() -> tuple[float, float]:
+        scrape = parse(metrics.render()[0].decode())
+        return scrape.value("twostep_db_pool_checked_out"), scrape.value("twostep_db_pool_size")
+
+    try:
+        with engine.connect(), engine.connect():
+            metrics.http_request("validate", 0.002)
+            assert gauges() == (2, 2)
+        metrics.http_request("validate", 0.002)  # within the second: not sampled again
+        assert gauges() == (2, 2)
+        now[0] += 1.0
+        metrics.radius_reply(bytes([2]) + bytes(19), started=None)
+        assert gauges() == (0, 2)  # both back in the pool, still open
+    finally:
+        engine.dispose()
