@@ -52,6 +52,12 @@ def test_a_backup_replaces_a_file_only_when_forced(tmp_path: Path) -> None:
     assert backup.revision_of(tmp_path / "b.db") == migrate.head_revision()
 
 
+def test_a_backup_where_it_cannot_write_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    live = database(tmp_path)
+    with pytest.raises(backup.BackupRefused, match=r"cannot write in .*No such file"):
+        backup.backup(f"sqlite:///{live}", tmp_path / "missing-dir" / "b.db")
+
+
 def test_a_backup_never_overwrites_the_database_itself(tmp_path: Path) -> None:
     live = database(tmp_path)
     for target in (live, Path(f"{live}-wal")):

@@ -180,7 +180,10 @@ def _existing(url: str) -> Path:
 
 def _new_private_file(near: Path) -> Path:
     path = near.with_name(f".{near.name}.{secrets.token_hex(4)}.tmp")
-    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as exc:  # no such directory, no permission, a read-only file system
+        raise BackupRefused(f"cannot write in {near.parent}: {exc.strerror}") from exc
     return path
 
 

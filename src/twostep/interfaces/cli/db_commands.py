@@ -64,6 +64,8 @@ def db_backup(file: Path, force: bool) -> None:
         copied = backup.backup(config.storage.database_url, file, force=force)
     except backup.BackupRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot back up: {exc.filename}: {exc.strerror}") from exc
     click.echo(f"backup written to {copied.path} ({copied.size} bytes, revision {copied.revision})")
     app = _current_app()
     if app is None:
@@ -137,6 +139,8 @@ def db_restore(file: Path, force: bool) -> None:
                 backup.discard(staging)
     except backup.BackupRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # the home cannot be made, a lock file cannot be opened
+        raise click.ClickException(f"cannot restore: {exc.filename}: {exc.strerror}") from exc
     upgraded = f", upgraded to {head}" if head != revision else ""
     click.echo(f"restored {file} (revision {revision}{upgraded}) into {database}")
     click.echo(f"{count} stored secret(s) open with the configured secret key")
