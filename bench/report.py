@@ -33,6 +33,11 @@ def _per_s(cpu: float, run: RunResult) -> float:
     return cpu / run.elapsed if run.elapsed > 0 else float("nan")
 
 
+def _cpu_us(run: RunResult) -> float:
+    """CPU microseconds the server (and its database) spent per expected answer."""
+    return (run.server_cpu + run.db_cpu) / run.ok * 1e6 if run.ok else float("nan")
+
+
 def summarize(backend: str, concurrency: int, runs: Sequence[RunResult]) -> dict[str, object]:
     """Medians for one backend and concurrency. ``runs`` holds every repeat of every kind;
     the ratio is taken per repeat (validate and /health measured back to back), then the
@@ -47,6 +52,10 @@ def summarize(backend: str, concurrency: int, runs: Sequence[RunResult]) -> dict
         mine, probe = by_kind[kind], by_kind[f"probe-{kind}"]
         ratios = [r.rate / p.rate for r, p in zip(mine, probe, strict=False) if p.rate]
         row[f"{kind}_probe_ratio"] = _median(ratios)
+        # The same comparison by CPU per answer: on a busy machine, throughput follows
+        # whatever else runs, while the CPU each answer costs hardly does.
+        costs = [_cpu_us(p) / _cpu_us(r) for r, p in zip(mine, probe, strict=False)]
+        row[f"{kind}_probe_cpu_ratio"] = _median(costs)
     for kind, results in by_kind.items():
         health = by_kind["probe-health" if kind.startswith("probe-") else "health"]
         row[f"{kind}_rate"] = _median([r.rate for r in results])
@@ -57,6 +66,7 @@ def summarize(backend: str, concurrency: int, runs: Sequence[RunResult]) -> dict
         row[f"{kind}_server_cores"] = _median([_per_s(r.server_cpu, r) for r in results])
         row[f"{kind}_db_cores"] = _median([_per_s(r.db_cpu, r) for r in results])
         row[f"{kind}_other_cores"] = _median([_per_s(r.other_cpu, r) for r in results])
+        row[f"{kind}_cpu_us"] = _median([_cpu_us(r) for r in results])
         if not kind.endswith("health"):
             ratios = [r.rate / h.rate for r, h in zip(results, health, strict=False) if h.rate]
             row[f"{kind}_ratio"] = _median(ratios)
@@ -122,7 +132,7 @@ def probe_table(rows: Sequence[dict[str, object]]) -> str:
         f"{'backend':<10} {'conc':>4} | {'Twostep accept/s':>16} {'p50':>6} {'p99':>6} | "
         f"{'probe accept/s':>14} {'p50':>6} {'p99':>6} {'err':>4} | {'ratio':>5} | "
         f"{'reject/s':>8} {'probe':>8} {'ratio':>5} | {'probe health/s':>14} | "
-        f"{'cores':>5} {'other':>5}"
+        f"{'us/acc':>6} {'probe':>5} {'ratio':>5} | {'cores':>5} {'other':>5}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -137,12 +147,17 @@ def probe_table(rows: Sequence[dict[str, object]]) -> str:
             f"{_f(r['success_probe_ratio'], 2):>5} | "
             f"{_f(r['failure_rate']):>8} {_f(r['probe-failure_rate']):>8} "
             f"{_f(r['failure_probe_ratio'], 2):>5} | {_f(r['probe-health_rate']):>14} | "
+            f"{_f(r['success_cpu_us']):>6} {_f(r['probe-success_cpu_us']):>5} "
+            f"{_f(r['success_probe_cpu_ratio'], 2):>5} | "
             f"{_f(r['probe-success_server_cores'], 2):>5} "
             f"{_f(_worst_other(r, PROBE_KINDS), 2):>5}"
         )
     lines.append(
         "medians of the repeats; ratio = Twostep's validations/s divided by the probe's in the "
-        "same repeat (then the median); cores = CPU the probe's processes used during its "
+        "same repeat (then the median); us/acc = CPU microseconds the server spent per "
+        "accepted validation, Twostep's and the probe's, and their ratio (probe / Twostep: "
+        "the throughput ratio a quiet machine would show if both were CPU-bound); "
+        "cores = CPU the probe's processes used during its "
         "accept runs; other = the most CPU other processes used during the probe's runs"
     )
     return "\n".join(lines)
