@@ -100,10 +100,6 @@ def _current_app() -> App | None:
 @admin_change("database.restore")
 def db_restore(file: Path, force: bool) -> None:
     from twostep.adapters.storage import backup, migrate
-    from twostep.bootstrap import build
-    from twostep.domain.errors import SecretKeyError
-    from twostep.services.admin import OPERATOR
-    from twostep.services.backups import restored
 
     config = load_config()
     database = backup.sqlite_path(config.storage.database_url)
@@ -119,21 +115,12 @@ def db_restore(file: Path, force: bool) -> None:
                 f"know (its newest is {migrate.head_revision()}): restore it with the "
                 "version that wrote it"
             )
-        config.storage.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for directory in (config.storage.home, database.parent):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with backup.no_server(database, force=force) as server_seen:
             staging = backup.staged(file, database)
             try:
-                # Upgrade and check the copy (its secrets open with this key) before it
-                # replaces anything; the restore is recorded in the restored trail.
-                try:
-                    app = build(_over(config, staging), upgrade=True)
-                    try:
-                        head = migrate.current_revision(app.storage.engine) or revision
-                        count = restored(app.deps, OPERATOR, file.name, revision, head)
-                    finally:
-                        app.close()
-                except SecretKeyError as exc:
-                    raise SecretKeyError(f"{exc.message}. {WRONG_KEY}") from exc
+                head, count = _check_and_record(_over(config, staging), file.name, revision)
                 backup.replace_with(database, staging)
             finally:
                 backup.discard(staging)
@@ -146,6 +133,26 @@ def db_restore(file: Path, force: bool) -> None:
     click.echo(f"{count} stored secret(s) open with the configured secret key")
     if server_seen:
         click.echo("a server was running: restart it, so no cached state outlives the restore")
+
+
+def _check_and_record(staged: Config, name: str, revision: str) -> tuple[str, int]:
+    """Upgrade the staged copy, open its secrets with this key and record the restore in
+    its trail, before it replaces anything: its revision now, and the secrets opened."""
+    from twostep.adapters.storage import migrate
+    from twostep.bootstrap import build
+    from twostep.domain.errors import SecretKeyError
+    from twostep.services.admin import OPERATOR
+    from twostep.services.backups import restored
+
+    try:
+        app = build(staged, upgrade=True)
+        try:
+            head = migrate.current_revision(app.storage.engine) or revision
+            return head, restored(app.deps, OPERATOR, name, revision, head)
+        finally:
+            app.close()
+    except SecretKeyError as exc:
+        raise SecretKeyError(f"{exc.message}. {WRONG_KEY}") from exc
 
 
 def _over(config: Config, staging: Path) -> Config:
