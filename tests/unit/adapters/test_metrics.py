@@ -11,7 +11,9 @@ from tests.support.metrics import parse
 from twostep.adapters import metrics as metrics_module
 from twostep.adapters.metrics import PrometheusMetrics
 from twostep.adapters.storage.engine import make_engine
+from twostep.config import Config
 from twostep.domain.audit import AuditEvent
+from twostep.domain.errors import InvalidSetting
 
 
 def _event(**fields: object) -> AuditEvent:
@@ -128,3 +130,17 @@ def test_the_pool_is_sampled_at_most_once_a_second_as_requests_end(
         assert gauges() == (0, 2)  # both back in the pool, still open
     finally:
         engine.dispose()
+
+
+def test_the_metrics_token_is_a_secret_of_16_characters_or_more() -> None:
+    assert Config.load({}).server.metrics_token is None  # no token: no metrics
+    assert Config.load({"TWOSTEP_METRICS_TOKEN": ""}).server.metrics_token is None
+    token = "t" * 16
+    config = Config.load({"TWOSTEP_METRICS_TOKEN": token})
+    assert config.server.metrics_token is not None
+    assert config.server.metrics_token.get_secret_value() == token
+    assert token not in repr(config)
+    with pytest.raises(InvalidSetting) as refused:
+        Config.load({"TWOSTEP_METRICS_TOKEN": "short-token"})
+    assert "TWOSTEP_METRICS_TOKEN" in refused.value.message
+    assert "short-token" not in refused.value.message  # a secret is never echoed
