@@ -72,6 +72,7 @@ BACKENDS = {
     "sqlite": ["sqlite"],
     "postgres": ["postgres"],
     "pg-fast": ["pg-fast"],
+    "pg-both": ["postgres", "pg-fast"],
 }
 
 
@@ -81,7 +82,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--backend",
         choices=tuple(BACKENDS),
         default="both",
-        help="postgres: default durability; pg-fast: fsync off; both: all three [both]",
+        help="postgres: default durability; pg-fast: fsync off; pg-both: those two; "
+        "both: all three [both]",
     )
     parser.add_argument("--users", type=int, default=1_000, help="users (HOTP tokens) [1000]")
     parser.add_argument(
