@@ -7,6 +7,9 @@ reported in microseconds per call:
 
 * the ASGI apps called directly (no socket, no uvicorn): Twostep's ``GET /health`` and
   accepted ``POST /v1/validate``, and the same two on the bare probe (bench/probe.py);
+* a lean route over Twostep's own service: a plain Starlette route that checks the body
+  with the API's pydantic model, calls ``sign_in`` and answers the same JSON (what the
+  validate route would cost without FastAPI's request handling and the middleware);
 * ``SignInService.sign_in`` for an accepted code (what the validate handler calls);
 * its parts: an empty read transaction and an empty write transaction through
   ``SqlStorage`` (SQLAlchemy's connection, begin and commit, the writers' lock), the same
@@ -33,6 +36,11 @@ from typing import Any
 if not __package__:  # run as ``python bench/validate_parts.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bench import probe, report
 from bench.population import HOTP, BenchUser, Population, populate
 from twostep.factors import otp
@@ -54,14 +62,24 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _cpu_us(run: Callable[[int], None], count: int, repeat: int) -> list[float]:
+# A part: makes ``count`` calls and returns the CPU seconds they took (any preparation,
+# such as computing codes and building requests, is done before its clock starts).
+Part = Callable[[int], float]
+
+
+def _cpu_us(run: Part, count: int, repeat: int) -> list[float]:
     """Microseconds of CPU per call, one figure per repeat."""
-    figures = []
-    for _ in range(repeat):
+    return [run(count) / count * 1e6 for _ in range(repeat)]
+
+
+def _loop(call: Callable[[], object]) -> Part:
+    def run(count: int) -> float:
         started = time.process_time()
-        run(count)
-        figures.append((time.process_time() - started) / count * 1e6)
-    return figures
+        for _ in range(count):
+            call()
+        return time.process_time() - started
+
+    return run
 
 
 class Codes:
@@ -124,8 +142,8 @@ def _asgi_runner(
     key: str,
     codes: Codes | None,
     expect: bytes,
-) -> Callable[[int], None]:
-    def run(count: int) -> None:
+) -> Part:
+    def run(count: int) -> float:
         if codes is None:
             requests = [_request(path, None, None)] * count
         else:
@@ -140,66 +158,93 @@ def _asgi_runner(
                 if status != 200 or expect not in answer:
                     raise RuntimeError(f"unexpected answer {status} {answer[:200]!r}")
 
+        started = time.process_time()
         loop.run_until_complete(drive())
+        return time.process_time() - started
 
     return run
 
 
-def _signin_runner(pop: Population, codes: Codes) -> Callable[[int], None]:
-    def run(count: int) -> None:
+def _signin_runner(pop: Population, codes: Codes) -> Part:
+    def run(count: int) -> float:
         requests = [
             SignInRequest(user=u.name, integration_key=pop.key, code=c)
             for u, c in codes.take(count)
         ]
-        for request in requests:
-            decision = pop.app.signin.sign_in(request)
-            if decision.result.value != "accept":
-                raise RuntimeError(f"not accepted: {decision}")
+        started = time.process_time()
+        decisions = [pop.app.signin.sign_in(request) for request in requests]
+        spent = time.process_time() - started
+        if any(d.result.value != "accept" for d in decisions):
+            raise RuntimeError("a valid code was not accepted")
+        return spent
 
     return run
 
 
-def _parts(pop: Population, probe_db: Path) -> dict[str, Callable[[int], None]]:
+def lean_app(pop: Population) -> Starlette:
+    """``POST /v1/validate`` as a plain Starlette route over Twostep's ``sign_in``."""
+    signin = pop.app.signin
+
+    async def validate(request: Request) -> Response:
+        body = ValidateBody.model_validate_json(await request.body())
+        authorization = request.headers.get("authorization", "")
+        key = authorization[7:] if authorization[:7].lower() == "bearer " else None
+        decision = signin.sign_in(
+            SignInRequest(
+                user=body.user,
+                integration_key=key,
+                tenant=body.tenant,
+                code=body.code,
+                method=body.method,
+                password=body.password,
+                client_ip=body.client_ip,
+            )
+        )
+        answer = {
+            "result": decision.result.value,
+            "reason": decision.reason.value if decision.reason else None,
+            "transaction_id": decision.transaction_id,
+            "methods": list(decision.methods),
+            "number": decision.number,
+            "prompt": decision.prompt,
+            "message": decision.message,
+        }
+        payload = json.dumps(answer, separators=(",", ":")).encode()  # as JSONResponse does
+        return Response(payload, 200, {"content-type": "application/json"})
+
+    return Starlette(routes=[Route("/v1/validate", validate, methods=["POST"])])
+
+
+def _parts(pop: Population, probe_db: Path) -> dict[str, Part]:
     storage = pop.app.storage
     seed, name = pop.users[0].seed, pop.users[0].name
     wrong = pop.users[0].wrong_code()
     body = json.dumps({"user": name, "code": "123456"}).encode()
     bare = probe.connect(probe_db)
 
-    def read_tx(count: int) -> None:
-        for _ in range(count):
-            with storage.transaction():
-                pass
+    def read_tx() -> None:
+        with storage.transaction():
+            pass
 
-    def write_tx(count: int) -> None:
-        for _ in range(count):
-            with storage.transaction(write=True):
-                pass
+    def write_tx() -> None:
+        with storage.transaction(write=True):
+            pass
 
-    def bare_write_tx(count: int) -> None:
-        for _ in range(count):
-            bare.execute("BEGIN IMMEDIATE")
-            bare.execute("COMMIT")
-
-    def hotp_window(count: int) -> None:
-        for _ in range(count):
-            otp.match_counter(seed, HOTP, wrong, 0, 10)
-
-    def pydantic_body(count: int) -> None:
-        for _ in range(count):
-            ValidateBody.model_validate_json(body)
-
-    def json_body(count: int) -> None:
-        for _ in range(count):
-            json.loads(body)
+    def bare_write_tx() -> None:
+        bare.execute("BEGIN IMMEDIATE")
+        bare.execute("COMMIT")
 
     return {
-        "empty read transaction (SqlStorage)": read_tx,
-        "empty write transaction (SqlStorage, with the writers' lock)": write_tx,
-        "empty write transaction (sqlite3: BEGIN IMMEDIATE; COMMIT)": bare_write_tx,
-        "HOTP window, 11 HMACs (factors.otp.match_counter)": hotp_window,
-        "body through ValidateBody (pydantic, from JSON)": pydantic_body,
-        "body through json.loads": json_body,
+        "empty read transaction (SqlStorage)": _loop(read_tx),
+        "empty write transaction (SqlStorage, with the writers' lock)": _loop(write_tx),
+        "empty write transaction (sqlite3: BEGIN IMMEDIATE; COMMIT)": _loop(bare_write_tx),
+        "HOTP window, 11 HMACs (factors.otp.match_counter)": _loop(
+            lambda: otp.match_counter(seed, HOTP, wrong, 0, 10)
+        ),
+        "body through ValidateBody (pydantic, from JSON)": _loop(
+            lambda: ValidateBody.model_validate_json(body)
+        ),
+        "body through json.loads": _loop(lambda: json.loads(body)),
     }
 
 
@@ -222,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         bare_app = probe.create_app(probe_db, pop.key)
         accepted = b'"result":"accept"'
         health = b'"status":"ok"'
-        timings: dict[str, Callable[[int], None]] = {
+        timings: dict[str, Part] = {
             "Twostep ASGI app: GET /health": _asgi_runner(
                 loop, twostep_app, "/health", pop.key, None, health
             ),
@@ -234,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "probe ASGI app: POST /v1/validate, accepted": _asgi_runner(
                 loop, bare_app, "/v1/validate", pop.key, Codes(probe_users), accepted
+            ),
+            "lean Starlette route over sign_in: POST /v1/validate, accepted": _asgi_runner(
+                loop, lean_app(pop), "/v1/validate", pop.key, Codes(pop.users), accepted
             ),
             "SignInService.sign_in, accepted": _signin_runner(pop, Codes(pop.users)),
             **_parts(pop, probe_db),
