@@ -15,7 +15,7 @@ import twostep
 from twostep.adapters.storage.engine import POOL_SIZE
 from twostep.bootstrap import App
 from twostep.config import Config
-from twostep.interfaces.http import errors, metrics, openapi
+from twostep.interfaces.http import errors, hot_routes, metrics, openapi
 from twostep.interfaces.http.draining import Draining
 from twostep.interfaces.http.limits import BodyLimit
 from twostep.interfaces.http.params import TextParams
@@ -125,6 +125,9 @@ def create_app(
     ]
     for router in routers:
         api.include_router(router)
+    # First in the router: the validation and the probes without FastAPI's request handling
+    # (FastAPI's routes behind them describe the API and answer what they decline).
+    api.router.routes[:0] = hot_routes.routes(api.router)
     api.add_middleware(BodyLimit)
     templates = [r.path for router in routers for r in router.routes if isinstance(r, APIRoute)]
     api.add_middleware(TextParams, templates=templates)

@@ -101,15 +101,20 @@ router = APIRouter(prefix="/v1/validate", tags=["validate"], route_class=KeyFirs
 
 @router.post("", response_model=ValidateAnswer, responses=errors(404))
 async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) -> Response:
-    # The hottest route: the key is checked in the validation's own read, and the answer
-    # is written directly rather than through response_model.
-    # Without a code, a challenge may be sent: a gateway's round trip must not hold the loop;
-    # a password costs an argon2 check (tens of milliseconds).
+    # The common request is answered ahead of this route, by hot_routes.Validate, through
+    # the same decide() and answer(); this one describes the route and answers the rest.
+    return answer(await decide(app, credentials, body))
+
+
+async def decide(
+    app: App, credentials: HTTPAuthorizationCredentials | None, body: ValidateBody
+) -> Decision:
+    """The sign-in. The hottest path: the key is checked in the validation's own read.
+    Without a code, a challenge may be sent: a gateway's round trip must not hold the loop;
+    a password costs an argon2 check (tens of milliseconds)."""
     if app.storage.inline and body.code is not None and body.password is None:  # see SqlStorage
-        decision = _validate(app, credentials, body)
-    else:
-        decision = await run_in_threadpool(_validate, app, credentials, body)
-    return _answer(decision)
+        return _validate(app, credentials, body)
+    return await run_in_threadpool(_validate, app, credentials, body)
 
 
 def _validate(
@@ -133,13 +138,13 @@ def submit_code(
     transaction_id: str, body: CodeBody, app: AppDep, integration: IntegrationDep
 ) -> Response:
     """The code the user typed for a text-message challenge."""
-    return _answer(app.delivered.submit(integration, transaction_id, body.code))
+    return answer(app.delivered.submit(integration, transaction_id, body.code))
 
 
 @router.post("/{transaction_id}/resend", response_model=ValidateAnswer, responses=errors(409, 429))
 def resend(transaction_id: str, app: AppDep, integration: IntegrationDep) -> Response:
     """Send a text-message challenge again, with a new code (the old one stops working)."""
-    return _answer(app.delivered.resend(integration, transaction_id))
+    return answer(app.delivered.resend(integration, transaction_id))
 
 
 @router.get("/{transaction_id}", response_model=ValidateAnswer)
@@ -157,10 +162,12 @@ async def wait_outcome(
         left = min(float(wait), expires_at - app.deps.clock.now() + 0.2)
         await app.waits.wait_async(decision.transaction_id or transaction_id, left)
         decision, _ = await run_in_threadpool(app.challenges.outcome, integration, transaction_id)
-    return _answer(decision)
+    return answer(decision)
 
 
-def _answer(decision: Decision) -> JSONResponse:
+def answer(decision: Decision) -> JSONResponse:
+    """The validate API's answer (ValidateAnswer), written directly rather than through
+    response_model."""
     return JSONResponse(
         {
             "result": decision.result.value,
