@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from twostep.domain.errors import InvalidSetting
@@ -77,8 +78,13 @@ def _sqlite_engine(url: str, pool_size: int, synchronous: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver's connection: SQLAlchemy's execution path (an execution context
+        # and a result for a statement that returns nothing) cost more than the BEGIN.
+        sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
+        try:
+            conn.connection.driver_connection.execute(sql)
+        except sqlite3.Error as exc:  # raised as SQLAlchemy raises a statement's error
+            raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
     return engine
 

@@ -177,6 +177,15 @@ class SqlStorage:
         # contention for the GIL) would cost more than the call. A remote database is
         # waited for in threads instead, so one slow round trip stalls one request only.
         self.inline = local if inline is None else inline
+        # The engine each kind of transaction connects through, its options set once
+        # (not per connection): ``[write]``. SQLite's writes take the write lock at BEGIN
+        # (``BEGIN IMMEDIATE``: engine.py); reads need no snapshot across statements, and
+        # on PostgreSQL autocommit saves the BEGIN and COMMIT round trips.
+        self._engines: tuple[Engine, Engine] = (
+            (engine, engine.execution_options(sqlite_immediate=True))
+            if self._immediate
+            else (engine.execution_options(isolation_level="AUTOCOMMIT"), engine)
+        )
         database = engine.url.database
         self._write_lock = (
             WriteLock(Path(f"{database}.lock"))
@@ -191,31 +200,23 @@ class SqlStorage:
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[SqlTransaction]:
-        if write and self._write_lock is not None:
-            with self._write_lock.held(), self._transaction(write) as tx:
-                yield tx
-        else:
-            with self._transaction(write) as tx:
-                yield tx
+        # One generator, the engines' options set once: this runs twice per validation.
+        lock = self._write_lock if write else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._engines[write].connect() as conn:
+                try:
+                    with conn.begin():
+                        tx = SqlTransaction(conn)
+                        yield tx
+                except IntegrityError as exc:
+                    # Two writers raced past the same existence check: the loser hears 409.
+                    raise Conflict("a concurrent change conflicts with this one; retry") from exc
+        finally:
+            if lock is not None:
+                lock.release()
         self._committed(tx)  # committed (and the lock released): what it did counts
-
-    @contextmanager
-    def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as raw:
-            if write:
-                conn = raw.execution_options(sqlite_immediate=True) if self._immediate else raw
-            else:
-                # Reads need no snapshot across statements; on PostgreSQL, autocommit
-                # saves the BEGIN and COMMIT round trips.
-                conn = (
-                    raw if self._immediate else raw.execution_options(isolation_level="AUTOCOMMIT")
-                )
-            try:
-                with conn.begin():
-                    yield SqlTransaction(conn)
-            except IntegrityError as exc:
-                # Two writers raced past the same existence check: the loser hears 409.
-                raise Conflict("a concurrent change conflicts with this one; retry") from exc
 
     def _committed(self, tx: SqlTransaction) -> None:
         made = vars(tx)  # the repositories this unit of work used (cached_property)
