@@ -88,8 +88,10 @@ def test_a_hung_server_is_unavailable_within_the_timeouts_and_then_recovers(
     slapd.resume()
 
     assert result is UNAVAILABLE
-    # The pooled connection's bind times out, then a new connection's StartTLS does.
-    assert elapsed < 3.0
+    # The pooled connection's bind times out, then a new connection's StartTLS does: about
+    # 2 s; the bound leaves room for a loaded machine (this test failed once while three
+    # test runs shared two cores), and still tells the timeouts from a hang.
+    assert elapsed < 4.5
     assert connector.bind(corp, alice.dn, alice.password) is OK
 
 
