@@ -355,3 +355,37 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+# Hosted sign-in (/signin): an integration's signing secret and the return URLs it may name.
+signin_settings = Table(
+    "signin_settings",
+    metadata,
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("secret", LargeBinary),  # sealed, bound to "signin:<integration id>"; null: none yet
+    Column("secret_issued_at", Float),
+    Column("return_urls", Text, nullable=False, server_default="[]"),  # JSON list, normalised
+    Column("updated_at", Float, nullable=False),
+)
+
+# The jti of each hosted sign-in request started and each result issued: a request starts
+# one sign-in, a result is redeemed once (redeemed_at set by a conditional update).
+signin_tokens = Table(
+    "signin_tokens",
+    metadata,
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(8), primary_key=True),  # request, result
+    Column("jti", String(128), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Column("redeemed_at", Float),
+    Index(None, "expires_at"),
+)
