@@ -36,6 +36,10 @@ class OtpType(StrEnum):
 class Role(StrEnum):
     GLOBAL_ADMIN = "global_admin"
     TENANT_ADMIN = "tenant_admin"
+    # Finds users, unlocks them, asks for re-registration, deletes app passwords; no
+    # settings, keys or integrations (domain/permissions.py). Granted to users for the
+    # pages (admin grants); an admin API key is never of this role.
+    HELP_DESK = "help_desk"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,6 @@ from twostep.domain.entities import (
     MethodKind,
     MfaState,
     OtpType,
-    Role,
     Tenant,
     User,
 )
@@ -299,17 +298,13 @@ class IntegrationCreated(IntegrationOut):
 
 class AdminKeyBody(Strict):
     name: str = Field(max_length=128, pattern=NAME)
-    role: Role
+    # Not help_desk: that role is granted to people for the pages (/v1/admins), never a key.
+    role: Literal["global_admin", "tenant_admin"]
     tenant: str | None = Field(
         default=None,
         pattern=TENANT_NAME,
         description="required for a tenant_admin key, refused for a global_admin one",
     )
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, value: Any) -> Any:
-        return Role(value) if isinstance(value, str) else value
 
 
 class AdminKeyOut(BaseModel):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from twostep.domain.entities import Role
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import AdminKeyBody, AdminKeyCreated, AdminKeyOut
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1/keys", tags=["admin keys"])
     name="admin_key.create",
 )
 def create_key(body: AdminKeyBody, app: AppDep, actor: AdminDep) -> AdminKeyCreated:
-    admin_key, key = app.admin.create_admin_key(actor, body.name, body.role, body.tenant)
+    admin_key, key = app.admin.create_admin_key(actor, body.name, Role(body.role), body.tenant)
     return AdminKeyCreated(**AdminKeyOut.of(admin_key).model_dump(), key=key)
 
 
