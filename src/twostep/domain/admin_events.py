@@ -44,6 +44,9 @@ ACTIONS: Mapping[str, str] = {
     "integration.create": "an integration was created (its key id, never the key)",
     "integration.update": "an integration changed (legacy)",
     "integration.revoke": "an integration was revoked: its key stops working",
+    "integration.signin_urls": "an integration's hosted sign-in return URLs changed",
+    "integration.signin_secret": "an integration's hosted sign-in signing secret was issued "
+    "or rotated (recorded as ***, never the secret)",
     "admin_key.create": "an admin API key was created (its key id, role, tenant)",
     "admin_key.revoke": "an admin API key was revoked",
     "secret_key.rotate": "every stored secret was re-encrypted under a new key: the count",

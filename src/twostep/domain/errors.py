@@ -249,3 +249,52 @@ class AccountNotActivated(Forbidden):
     """Authentication request is not for an activated account."""
 
     code = "account_not_activated"
+
+
+# -- hosted sign-in (/signin): docs/hosted-signin.md -------------------------------------
+
+
+class SigninRequestInvalid(InvalidInput):
+    """The hosted sign-in request is not a well-formed request token: too long, not three
+    base64url parts, not JSON, a claim missing or of the wrong type or size."""
+
+    code = "signin_request_invalid"
+
+
+class SigninRequestSignature(InvalidInput):
+    """The hosted sign-in request's signature does not verify: an ``alg`` other than
+    HS256, an unknown or revoked integration key id, no signing secret, or another MAC."""
+
+    code = "signin_request_signature"
+
+
+class SigninRequestExpired(InvalidInput):
+    """The hosted sign-in request is expired, issued in the future, or lives longer than
+    10 minutes."""
+
+    code = "signin_request_expired"
+
+
+class SigninRequestReplayed(Conflict):
+    """This hosted sign-in request (its ``jti``) already started a sign-in."""
+
+    code = "signin_request_replayed"
+
+
+class ReturnUrlNotAllowed(Forbidden):
+    """The request's ``redirect_uri`` is not on the integration's list of return URLs."""
+
+    code = "return_url_not_allowed"
+
+
+class SigninResultNotFound(NotFound):
+    """No result of this integration with this ``jti`` that may still be redeemed (unknown,
+    another integration's, or expired)."""
+
+    code = "signin_result_not_found"
+
+
+class SigninResultRedeemed(Conflict):
+    """This hosted sign-in result was already redeemed."""
+
+    code = "signin_result_redeemed"

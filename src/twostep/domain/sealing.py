@@ -31,6 +31,11 @@ def directory_context(directory_id: str) -> str:
     return f"directory:{directory_id}"
 
 
+def signin_context(integration_id: str) -> str:
+    """An integration's hosted sign-in signing secret."""
+    return f"signin:{integration_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class SealedValue:
     """One secret at rest: where it lives, what it is bound to, its ciphertext."""

@@ -13,6 +13,7 @@ from twostep.adapters.storage.tables import (
     gateways,
     methods,
     radius_clients,
+    signin_settings,
 )
 from twostep.domain.sealing import (
     SealedValue,
@@ -21,6 +22,7 @@ from twostep.domain.sealing import (
     gateway_context,
     method_context,
     radius_client_context,
+    signin_context,
 )
 
 # place -> (table, sealed column, the context a row's value is bound to)
@@ -31,7 +33,14 @@ _PLACES: dict[str, tuple[Table, Column[bytes], Callable[[str], str]]] = {
     "radius_clients.secret": (radius_clients, radius_clients.c.secret, radius_client_context),
     "devices.push_channel": (devices, devices.c.push_channel, device_context),
     "directories.secrets": (directories, directories.c.secrets, directory_context),
+    "signin_settings.secret": (signin_settings, signin_settings.c.secret, signin_context),
 }
+
+
+def _key(table: Table) -> Column[object]:
+    """The row's id: its one-column primary key (``id``, or ``integration_id``)."""
+    [key] = table.primary_key.columns
+    return key
 
 
 class SqlSealedRepo:
@@ -40,7 +49,7 @@ class SqlSealedRepo:
 
     def each(self) -> Iterator[SealedValue]:
         for place, (table, column, context) in _PLACES.items():
-            key = table.c.id
+            key = _key(table)
             rows = self.conn.execute(
                 select(key, column).where(column.is_not(None)).order_by(key)
             ).all()
@@ -49,9 +58,9 @@ class SqlSealedRepo:
 
     def replace(self, value: SealedValue, sealed: bytes) -> None:
         table, column, _context = _PLACES[value.place]
-        self.conn.execute(
-            update(table).where(table.c.id == value.row_id).values({column.name: sealed})
-        )
+        key = _key(table)
+        row_id = key.type.python_type(value.row_id)  # an integer id compares as one
+        self.conn.execute(update(table).where(key == row_id).values({column.name: sealed}))
 
     def any(self) -> bool:
         return next(self.each(), None) is not None
