@@ -389,3 +389,40 @@ signin_tokens = Table(
     Column("redeemed_at", Float),
     Index(None, "expires_at"),
 )
+
+# Admin grants: users who may sign in to the management portal, their role, and the
+# tenant it covers (null for global_admin). ``tenant_id`` is the user's own tenant (0012).
+admin_grants = Table(
+    "admin_grants",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("scope_tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("created_at", Float, nullable=False),
+    Index(None, "user_id"),
+)
+
+# Page sessions, server-side: ``id`` is the SHA-256 (hex) of the cookie's random token. A
+# ``second_factor`` session holds a sign-in between its password and its second factor
+# (``data``: JSON); a ``signed_in`` one is a person at the pages (0012).
+page_sessions = Table(
+    "page_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("role", String(32)),  # the admin grant's role at sign-in (null: no grant)
+    Column("scope_tenant_id", Integer),  # the grant's tenant (null: global, or no grant)
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("idle_seconds", Integer, nullable=False),  # the tenant's setting at sign-in
+    Column("expires_at", Float, nullable=False),  # absolute
+    Column("revoked_at", Float),
+    Column("client_ip", String(45)),
+    Column("data", Text),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
