@@ -1,4 +1,4 @@
-"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit, access), each setting
+"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit, access, pages), each setting
 with its type, range and default declared once.
 
 The sections are how the code reads them (``settings.otp.totp_window``). The API, the CLI
@@ -255,6 +255,16 @@ class AccessSettings(_Section):
         return groups
 
 
+class PageSettings(_Section):
+    """Sessions at the pages (management portal, self-service portal): how long one lasts
+    without a request, and at most. A session keeps the values it was opened with."""
+
+    page_idle_seconds: int = _range(900, 60, DAY, "a page session ends after this long unused")
+    page_session_seconds: int = _range(
+        8 * 3600, 300, 7 * DAY, "a page session ends this long after sign-in, used or not"
+    )
+
+
 class TenantSettings(BaseModel):
     """A tenant's settings, by section. Immutable: ``updated`` makes a new value."""
 
@@ -274,6 +284,7 @@ class TenantSettings(BaseModel):
     push: PushSettings = Field(default_factory=PushSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    pages: PageSettings = Field(default_factory=PageSettings)
 
     def __init__(self, **flat: Any) -> None:
         """``TenantSettings(max_failures=3)``: flat keys, checked like ``from_dict``."""
@@ -307,7 +318,7 @@ class TenantSettings(BaseModel):
         return flat
 
 
-_SECTIONS = ("otp", "lockout", "phone", "email", "push", "audit", "access")
+_SECTIONS = ("otp", "lockout", "phone", "email", "push", "audit", "access", "pages")
 
 
 @cache

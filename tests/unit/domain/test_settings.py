@@ -50,6 +50,8 @@ DEFAULTS = {
     "app_passwords_allowed": False,
     "registration_groups": [],
     "registration_kinds": [],
+    "page_idle_seconds": 900,
+    "page_session_seconds": 8 * 3600,
 }
 
 # name, lowest allowed, highest allowed
@@ -75,6 +77,8 @@ RANGES = [
     ("push_pause_after", 1, 100),
     ("push_pause_seconds", 0, 86400),
     ("activation_seconds", 60, 7 * 24 * 3600),
+    ("page_idle_seconds", 60, 24 * 3600),
+    ("page_session_seconds", 300, 7 * 24 * 3600),
     ("email_code_timeout", 60, 3600),
 ]
 
