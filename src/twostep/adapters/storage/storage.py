@@ -23,6 +23,7 @@ from twostep.adapters.storage.repos.directories import (
     SqlLeaseRepo,
 )
 from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
+from twostep.adapters.storage.repos.hosted_signin import SqlSigninRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
@@ -159,6 +160,10 @@ class SqlTransaction:
     @cached_property
     def leases(self) -> SqlLeaseRepo:
         return SqlLeaseRepo(self.conn)
+
+    @cached_property
+    def signin(self) -> SqlSigninRepo:
+        return SqlSigninRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

@@ -15,6 +15,7 @@ from twostep.domain.ports.credentials import AdminKeyRepo, IntegrationRepo
 from twostep.domain.ports.devices import ActivationRepo, DeviceRepo
 from twostep.domain.ports.directory import DirectoryRepo, DirectoryUserRepo, LeaseRepo
 from twostep.domain.ports.gateways import GatewayRepo
+from twostep.domain.ports.hosted_signin import SigninRepo
 from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
 from twostep.domain.ports.radius import RadiusClientRepo
 from twostep.domain.ports.secrets import SealedRepo
@@ -86,6 +87,9 @@ class Transaction(Protocol):
 
     @property
     def leases(self) -> LeaseRepo: ...
+
+    @property
+    def signin(self) -> SigninRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)
