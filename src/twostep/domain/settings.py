@@ -1,5 +1,5 @@
-"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit, access, pages), each setting
-with its type, range and default declared once.
+"""Tenant settings: typed sections (otp, lockout, phone, email, push, audit, access,
+pages), each setting with its type, range and default declared once.
 
 The sections are how the code reads them (``settings.otp.totp_window``). The API, the CLI
 and the database keep one flat object of uniquely named settings

@@ -25,6 +25,7 @@ from twostep.adapters.storage.repos.directories import (
 from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.hosted_signin import SqlSigninRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
+from twostep.adapters.storage.repos.pages import SqlAdminGrantRepo, SqlPageSessionRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
 from twostep.adapters.storage.repos.sealed import SqlSealedRepo
@@ -160,6 +161,14 @@ class SqlTransaction:
     @cached_property
     def leases(self) -> SqlLeaseRepo:
         return SqlLeaseRepo(self.conn)
+
+    @cached_property
+    def admin_grants(self) -> SqlAdminGrantRepo:
+        return SqlAdminGrantRepo(self.conn)
+
+    @cached_property
+    def page_sessions(self) -> SqlPageSessionRepo:
+        return SqlPageSessionRepo(self.conn)
 
     @cached_property
     def signin(self) -> SqlSigninRepo:
