@@ -107,6 +107,12 @@ class AppPasswordNotFound(NotFound):
     code = "app_password_not_found"
 
 
+class AdminGrantNotFound(NotFound):
+    """No such admin grant (or one this admin may not manage)."""
+
+    code = "admin_grant_not_found"
+
+
 class Conflict(TwostepError):
     """The resource already exists or is in a conflicting state."""
 
@@ -173,6 +179,12 @@ class AppPasswordExists(Conflict):
     code = "app_password_exists"
 
 
+class AdminGrantExists(Conflict):
+    """The user already has this role over this tenant."""
+
+    code = "admin_grant_exists"
+
+
 class SyncRunning(Conflict):
     """A sync of this directory is running on this or another node; wait for it."""
 
@@ -225,6 +237,18 @@ class SecretKeyError(TwostepError):
     """The secret key is missing, malformed, or cannot decrypt a stored secret."""
 
     code = "secret_key_error"
+
+
+class CsrfRefused(Forbidden):
+    """A page's form came without its session's token, or from another site."""
+
+    code = "csrf_refused"
+
+
+class NotAnAdmin(Forbidden):
+    """Signed in to the management portal without an admin role (no admin grant)."""
+
+    code = "not_an_admin"
 
 
 class AppPasswordsNotAllowed(Forbidden):
