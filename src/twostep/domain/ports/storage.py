@@ -17,6 +17,7 @@ from twostep.domain.ports.directory import DirectoryRepo, DirectoryUserRepo, Lea
 from twostep.domain.ports.gateways import GatewayRepo
 from twostep.domain.ports.hosted_signin import SigninRepo
 from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
+from twostep.domain.ports.pages import AdminGrantRepo, PageSessionRepo
 from twostep.domain.ports.radius import RadiusClientRepo
 from twostep.domain.ports.secrets import SealedRepo
 from twostep.domain.ports.subjects import SubjectRepo
@@ -87,6 +88,12 @@ class Transaction(Protocol):
 
     @property
     def leases(self) -> LeaseRepo: ...
+
+    @property
+    def admin_grants(self) -> AdminGrantRepo: ...
+
+    @property
+    def page_sessions(self) -> PageSessionRepo: ...
 
     @property
     def signin(self) -> SigninRepo: ...
