@@ -47,6 +47,7 @@ from twostep.services.directories import DirectoryAdmin
 from twostep.services.directory_sync import DirectorySync
 from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
+from twostep.services.hosted_signin import HostedSignIn
 from twostep.services.legacy import LegacySignIn
 from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.primary import TenantPasswords
@@ -78,6 +79,7 @@ class App:
     devices: DeviceService
     push: PushService
     radius_clients: RadiusClientService
+    hosted_signin: HostedSignIn
     passwords: PasswordService
     app_passwords: AppPasswordService
     accounts: AccountService
@@ -188,6 +190,16 @@ def build(
     connector = LdapConnector()
     directories = DirectoryAdmin(deps, connector)
     primary = TenantPasswords(LocalPasswords(deps), directories, connector)
+    signin = SignIn(
+        deps,
+        primary,
+        challenges,
+        states,
+        delivered,
+        push,
+        waits,
+        LegacySignIn(deps.storage, primary, AppPasswordCheck(deps)),
+    )
     return App(
         config=config,
         deps=deps,
@@ -195,16 +207,7 @@ def build(
         keys=keys,
         admin=AdminService(deps),
         enroll=EnrollService(deps),
-        signin=SignIn(
-            deps,
-            primary,
-            challenges,
-            states,
-            delivered,
-            push,
-            waits,
-            LegacySignIn(deps.storage, primary, AppPasswordCheck(deps)),
-        ),
+        signin=signin,
         audit=AuditService(deps),
         admin_events=AdminTrail(deps),
         tokens=TokenPool(deps),
@@ -214,6 +217,7 @@ def build(
         devices=DeviceService(deps, channels, public_url),
         push=push,
         radius_clients=RadiusClientService(deps),
+        hosted_signin=HostedSignIn(deps, signin),
         passwords=PasswordService(deps),
         app_passwords=AppPasswordService(deps),
         accounts=AccountService(deps, challenges),
