@@ -36,6 +36,7 @@ from twostep.domain.ports.secrets import KeyManager
 from twostep.services.accounts import AccountService
 from twostep.services.admin import AdminService
 from twostep.services.admin_events import AdminTrail
+from twostep.services.admin_grants import AdminGrants
 from twostep.services.app_passwords import AppPasswordCheck, AppPasswordService
 from twostep.services.audit import AuditService
 from twostep.services.challenges import ChallengeService
@@ -49,6 +50,7 @@ from twostep.services.enroll import EnrollService
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.hosted_signin import HostedSignIn
 from twostep.services.legacy import LegacySignIn
+from twostep.services.page_sessions import PageSessions
 from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.primary import TenantPasswords
 from twostep.services.push import PushService
@@ -87,6 +89,8 @@ class App:
     directory_sync: DirectorySync
     directory_connector: LdapConnector  # reading connections, and pooled password binds
     waits: PolledWaits
+    admin_grants: AdminGrants  # who may sign in to the management portal, as what
+    page_sessions: PageSessions
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
 
     def close(self) -> None:
@@ -225,6 +229,8 @@ def build(
         directory_sync=DirectorySync(deps, connector),
         directory_connector=connector,
         waits=waits,
+        admin_grants=AdminGrants(deps),
+        page_sessions=PageSessions(deps),
         metrics=metrics,
     )
 
