@@ -34,6 +34,7 @@ from twostep.interfaces.http.routers import (
     methods,
     passwords,
     radius_clients,
+    signin_results,
     tenants,
     tokens,
     users,
@@ -120,6 +121,7 @@ def create_app(
             passwords,
             accounts,
             app_passwords,
+            signin_results,
             health,
         )
     ]
