@@ -16,6 +16,7 @@ from twostep.interfaces.cli import (
     gateway_commands,
     method_commands,
     radius_commands,
+    signin_commands,
     token_commands,
 )
 from twostep.interfaces.cli.common import (
@@ -130,6 +131,7 @@ method_commands.register(cli)
 gateway_commands.register(cli)
 token_commands.register(cli)
 radius_commands.register(cli)
+signin_commands.register(cli)
 directory_commands.register(cli)
 admin_event_commands.register(cli)
 refuse_control_characters(cli)
