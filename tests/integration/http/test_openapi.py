@@ -163,3 +163,16 @@ def test_a_405_allows_every_documented_method_of_the_path(client: TestClient) ->
 def test_a_client_ip_is_described_as_an_address(spec: dict[str, Any]) -> None:
     client_ip = schema(spec, "ValidateBody")["properties"]["client_ip"]["anyOf"][0]
     assert client_ip["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
+
+
+def test_every_answer_describes_the_request_id_it_carries(
+    spec: dict[str, Any], client: TestClient
+) -> None:
+    for method, path, operation in operations(spec):
+        for status, answer in operation["responses"].items():
+            header = answer.get("headers", {}).get("X-Request-ID")
+            assert header is not None, (method, path, status)
+            assert header["schema"]["maxLength"] == 128
+    assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["x-request-id"])
+    sent = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a"})
+    assert sent.headers["x-request-id"] == "lb-7f3a"

@@ -27,6 +27,16 @@ DESCRIPTIONS = {
     429: "Too many texts or calls (`rate_limited`)",
 }
 _ADMIN_PREFIXES = ("/v1/tenants", "/v1/keys")
+# Every answer carries the request's id (request_ids.py): the caller's, when it sent a
+# usable one, else a new one. The same id is in the server's log lines and audit event.
+REQUEST_ID_HEADER = {
+    "description": (
+        "The request's id: the caller's `X-Request-ID` when it is 1-128 printable ASCII "
+        "characters, else one made by the server (32 hex digits). Logs and the audit "
+        "event carry the same id."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+}
 _REF = "#/components/schemas/Error"
 
 
@@ -79,6 +89,8 @@ def document_errors(schema: dict[str, Any]) -> None:
                         "description": DESCRIPTIONS[status],
                         "content": {"application/json": {"schema": {"$ref": _REF}}},
                     }
+            for answer in responses.values():
+                answer.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
     # FastAPI's own 422 body ({"detail": [...]}) is never answered.
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
