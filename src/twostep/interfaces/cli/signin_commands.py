@@ -39,8 +39,8 @@ def signin_show(name: str, tenant: str) -> None:
 
 @signin.command(
     "urls",
-    help="Set the return URLs of the integration NAME: exact https URLs (http on a loopback "
-    "host), no query or fragment. They replace the list; --clear empties it.",
+    help="Set the return URLs of the integration NAME to URLS: exact https URLs (http on a "
+    "loopback host), no query or fragment. They replace the list; --clear empties it.",
 )
 @click.argument("name")
 @click.argument("urls", nargs=-1)
