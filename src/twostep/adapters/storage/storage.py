@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from twostep.adapters.storage.repos.admin_events import SqlAdminEventRepo
 from twostep.adapters.storage.repos.app_passwords import SqlAppPasswordRepo
@@ -178,6 +182,28 @@ class SqlTransaction:
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}
 
 
+class _Held:
+    """A SQLite connection one thread keeps from one transaction to the next: checking a
+    connection out of the pool and wrapping it in a new ``Connection`` cost about 10 us,
+    twice per validation. Returned to the pool when its thread ends (an idle worker
+    thread does), when a transaction leaves it unusable, and when the storage closes."""
+
+    __slots__ = ("__weakref__", "conn", "immediate", "pid")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn: Connection | None = conn
+        self.immediate = False  # the BEGIN this connection's transactions take
+        self.pid = os.getpid()  # a forked child must never use its parent's connection
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None and self.pid == os.getpid():
+            conn.close()  # back to the pool (rolled back there if need be)
+
+    def __del__(self) -> None:  # the thread keeping it ended (its thread-local went)
+        self.close()
+
+
 class SqlStorage:
     def __init__(
         self, engine: Engine, *, inline: bool | None = None, metrics: Metrics = NO_METRICS
@@ -200,6 +226,16 @@ class SqlStorage:
             if self._immediate
             else (engine.execution_options(isolation_level="AUTOCOMMIT"), engine)
         )
+        # SQLite: each thread keeps one connection between its transactions (``_Held``),
+        # at most as many as the pool's size (its overflow stays for the other threads).
+        # PostgreSQL checks one out per transaction: its pool has no overflow, and a
+        # network round trip costs far more than the checkout.
+        pool = engine.pool
+        self._hold_max = pool.size() if self._immediate and isinstance(pool, QueuePool) else 0
+        self._local = threading.local()
+        # Owned by their threads' locals: a thread's ending drops its one from here too.
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._held_lock = threading.Lock()
         database = engine.url.database
         self._write_lock = (
             WriteLock(Path(f"{database}.lock"))
@@ -208,6 +244,11 @@ class SqlStorage:
         )
 
     def close(self) -> None:
+        with self._held_lock:
+            self._hold_max = 0  # no new ones
+            held = list(self._held)
+        for one in held:
+            one.close()
         self.engine.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
@@ -219,18 +260,49 @@ class SqlStorage:
         if lock is not None:
             lock.acquire()
         try:
-            with self._engines[write].connect() as conn:
+            held = self._held_connection()
+            if held is None:  # PostgreSQL, a transaction inside another, or no room
+                with self._engines[write].connect() as conn, conn.begin():
+                    tx = SqlTransaction(conn)
+                    yield tx
+            else:
+                kept = held.conn
+                assert kept is not None
+                if held.immediate is not write:  # what engine.py's BEGIN reads
+                    kept.execution_options(sqlite_immediate=write)
+                    held.immediate = write
                 try:
-                    with conn.begin():
-                        tx = SqlTransaction(conn)
+                    with kept.begin():
+                        tx = SqlTransaction(kept)
                         yield tx
-                except IntegrityError as exc:
-                    # Two writers raced past the same existence check: the loser hears 409.
-                    raise Conflict("a concurrent change conflicts with this one; retry") from exc
+                except BaseException:
+                    if kept.invalidated or kept.closed:  # broken: the next gets a new one
+                        held.close()
+                    raise
+        except IntegrityError as exc:
+            # Two writers raced past the same existence check: the loser hears 409.
+            raise Conflict("a concurrent change conflicts with this one; retry") from exc
         finally:
             if lock is not None:
                 lock.release()
         self._committed(tx)  # committed (and the lock released): what it did counts
+
+    def _held_connection(self) -> _Held | None:
+        """This thread's connection, kept since its last transaction (made now if there
+        is room); None: check one out of the pool for this transaction."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None and held.conn is not None and held.pid == os.getpid():
+            # Already in a transaction: a transaction opened inside another one.
+            return None if held.conn.in_transaction() else held
+        if not self._hold_max:
+            return None
+        with self._held_lock:
+            if len(self._held) >= self._hold_max:
+                return None
+            held = _Held(self.engine.connect())
+            self._held.add(held)
+        self._local.held = held
+        return held
 
     def _committed(self, tx: SqlTransaction) -> None:
         made = vars(tx)  # the repositories this unit of work used (cached_property)

@@ -1,0 +1,166 @@
+"""Which connection a transaction runs on. On SQLite each thread keeps one connection from
+one transaction to the next (a pool checkout per transaction cost about a tenth of a
+validation); it is given back when the thread ends, replaced when it breaks, never more of
+them than the pool's size, and a transaction inside another still gets its own. On
+PostgreSQL every transaction checks one out of the pool and gives it back."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from twostep.adapters.storage.engine import make_engine
+from twostep.adapters.storage.storage import SqlStorage
+
+# Tests without it run on SQLite only (the database_url fixture's default).
+BOTH = pytest.mark.usefixtures("backend")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    made = make_engine(database_url, pool_size=2)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def storage(engine: Engine) -> Iterator[SqlStorage]:
+    made = SqlStorage(engine)
+    yield made
+    made.close()
+
+
+def _driver(storage: SqlStorage, *, write: bool = False) -> Any:
+    with storage.transaction(write=write) as tx:
+        tx.conn.execute(text("SELECT 1"))
+        return tx.conn.connection.driver_connection
+
+
+def _checked_out(engine: Engine) -> int:
+    return int(engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
+def test_a_thread_keeps_its_connection_between_transactions(
+    storage: SqlStorage, engine: Engine
+) -> None:
+    first = _driver(storage)
+    assert _driver(storage, write=True) is first
+    assert _driver(storage) is first
+    assert _checked_out(engine) == 1  # kept by this thread, not returned
+
+
+def test_reads_and_writes_on_the_kept_connection_begin_as_before(storage: SqlStorage) -> None:
+    """A write takes the write lock at BEGIN (``BEGIN IMMEDIATE``), a read does not: seen by
+    whether another connection may write while the transaction is open."""
+    with storage.transaction(write=True) as tx:
+        tx.conn.execute(text("SELECT 1"))
+        assert _other_can_write(storage) is False
+    with storage.transaction() as tx:
+        tx.conn.execute(text("SELECT 1"))
+        assert _other_can_write(storage) is True
+    with storage.transaction(write=True) as tx:
+        assert _other_can_write(storage) is False
+
+
+def _other_can_write(storage: SqlStorage) -> bool:
+    database = storage.engine.url.database
+    assert database is not None
+    other = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:  # database is locked
+        return False
+    finally:
+        other.close()
+
+
+def test_a_broken_connection_is_replaced_not_kept(storage: SqlStorage) -> None:
+    first = _driver(storage)
+    with pytest.raises(RuntimeError), storage.transaction() as tx:
+        tx.conn.invalidate()  # what SQLAlchemy does when the driver reports a disconnect
+        raise RuntimeError("the statement failed")
+    second = _driver(storage)
+    assert second is not first
+    assert _driver(storage) is second
+
+
+def test_a_failed_transaction_rolls_back_and_keeps_the_connection(storage: SqlStorage) -> None:
+    first = _driver(storage, write=True)
+    with pytest.raises(RuntimeError), storage.transaction(write=True) as tx:
+        tx.conn.execute(text("CREATE TABLE scratch (x INTEGER)"))
+        raise RuntimeError("after the statement")
+    with storage.transaction() as tx:
+        found = tx.conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'scratch'"))
+        assert found.first() is None
+    assert _driver(storage) is first
+
+
+@BOTH
+def test_a_transaction_inside_another_gets_its_own_connection(
+    storage: SqlStorage, engine: Engine
+) -> None:
+    with storage.transaction(write=True) as outer:
+        with storage.transaction() as inner:
+            assert inner.conn is not outer.conn
+            assert inner.conn.execute(text("SELECT 1")).scalar_one() == 1
+        assert outer.conn.execute(text("SELECT 2")).scalar_one() == 2
+    kept = 1 if engine.dialect.name == "sqlite" else 0
+    assert _checked_out(engine) == kept  # the inner one went back to the pool
+
+
+@BOTH
+def test_no_more_threads_keep_one_than_the_pool_holds(storage: SqlStorage, engine: Engine) -> None:
+    """Five threads, a pool of two (and two of overflow on SQLite): two keep theirs, the
+    others check one out per transaction and give it back, so none waits for a connection."""
+    threads = 5
+    done = threading.Barrier(threads + 1, timeout=30)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(3):
+                _driver(storage)
+                _driver(storage, write=True)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        done.wait()  # alive (and so keeping its connection) until counted
+        done.wait()
+
+    started = [threading.Thread(target=work) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    done.wait()
+    kept = 2 if engine.dialect.name == "sqlite" else 0
+    assert _checked_out(engine) == kept
+    done.wait()
+    for thread in started:
+        thread.join(timeout=30)
+    assert failures == []
+    assert _checked_out(engine) == 0  # given back as their threads ended
+
+
+def test_closing_the_storage_closes_the_connections_threads_keep(
+    engine: Engine,
+) -> None:
+    storage = SqlStorage(engine)
+    with storage.transaction() as tx:
+        kept = tx.conn
+    storage.close()
+    assert kept.closed
+    assert _checked_out(engine) == 0
+
+
+@BOTH
+def test_only_sqlite_keeps_a_connection_after_a_transaction(
+    storage: SqlStorage, engine: Engine
+) -> None:
+    _driver(storage)
+    _driver(storage, write=True)
+    assert _checked_out(engine) == (1 if engine.dialect.name == "sqlite" else 0)
