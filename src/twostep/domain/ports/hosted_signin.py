@@ -42,5 +42,5 @@ class SigninRepo(Protocol):
         ...
 
     def sweep(self, before: float) -> int:
-        """Delete the rows that expired before ``before``; how many."""
+        """Delete the rows expired by ``before`` (``expires_at`` at or before it); how many."""
         ...

@@ -58,8 +58,9 @@ class SqlSigninRepo:
             dialect.insert(signin_tokens)
             .values(integration_id=integration_id, kind=kind.value, jti=jti, expires_at=expires_at)
             .on_conflict_do_nothing()
+            .returning(_t.jti)  # a row back: this insert won (rowcount is not portable here)
         )
-        return bool(self.conn.execute(statement).rowcount)
+        return self.conn.execute(statement).first() is not None
 
     def redeem(self, integration_id: int, jti: str, now: float) -> bool | None:
         mine = (_t.integration_id == integration_id) & (_t.kind == TokenKind.RESULT.value)
@@ -75,5 +76,5 @@ class SqlSigninRepo:
         ).first()
         return None if found is None else False
 
-    def sweep(self, before: float) -> int:
-        return self.conn.execute(delete(signin_tokens).where(_t.expires_at < before)).rowcount
+    def sweep(self, before: float) -> int:  # expired: a row is refused from its expires_at
+        return self.conn.execute(delete(signin_tokens).where(_t.expires_at <= before)).rowcount
