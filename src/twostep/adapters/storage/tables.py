@@ -96,6 +96,9 @@ users = Table(
     UniqueConstraint("tenant_id", "name"),
     Index(None, "tenant_id", "name_key", unique=True),
     Index(None, "directory_id", "external_id", unique=True),
+    # The dashboard's "locked now", per tenant and over all of them, without a scan (0013).
+    Index(None, "tenant_id", "locked_until"),
+    Index(None, "locked_until"),
 )
 
 methods = Table(
@@ -425,4 +428,41 @@ page_sessions = Table(
     Column("data", Text),
     Index(None, "user_id"),
     Index(None, "expires_at"),
+)
+
+# Usage rollups (0013): audit events counted per tenant, UTC day (epoch seconds // 86400)
+# and what the reports group by; "" stands for a null. Kept by services/rollups.py, which
+# adds the events after ``rollup_state.last_seq`` in one transaction with the new position.
+audit_rollups = Table(
+    "audit_rollups",
+    metadata,
+    Column("tenant_id", Integer, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("integration", String(128), primary_key=True),
+    Column("interface", String(16), primary_key=True),
+    Column("method", String(16), primary_key=True),
+    Column("result", String(16), primary_key=True),
+    Column("reason", String(48), primary_key=True),
+    Column("events", BigInteger, nullable=False),
+    Index(None, "day"),  # a global admin's figures: every tenant's day
+)
+
+# Where each rollup stands: every audit event with seq <= last_seq is counted, but for the
+# seqs in rollup_gaps. ``version`` grows by one per round: the round's conditional update.
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Seqs at or below last_seq that were not visible when the job passed them: a PostgreSQL
+# transaction that took its seq and had not committed yet, or one that rolled back.
+rollup_gaps = Table(
+    "rollup_gaps",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("seen_at", Float, nullable=False),
 )
