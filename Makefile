@@ -15,7 +15,7 @@ LOCK_ARGS  ?=
 UV_COMPILE  = $(BIN)/uv pip compile --quiet --no-config --universal --python-version 3.11 \
               --generate-hashes --custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: run test lint typecheck layers unit bench lock clean
+.PHONY: run test lint typecheck layers unit bench lock clean messages
 
 $(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ layers: $(STAMP)
 
 test: lint typecheck layers
 	$(BIN)/pytest
+
+# The pages' strings (babel.cfg): extract into messages.pot, then update the en and ko
+# catalogs (new strings come in untranslated: tests/unit/interfaces/web/test_catalogs.py
+# fails until ko has them). The .po files are compiled in memory at start-up (i18n.py).
+WEB_LOCALE := src/twostep/interfaces/web/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=Twostep \
+	  --copyright-holder="Twostep contributors" -o $(WEB_LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(WEB_LOCALE)/messages.pot -d $(WEB_LOCALE) --no-fuzzy-matching \
+	  --ignore-obsolete -w 100
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py

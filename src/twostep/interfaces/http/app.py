@@ -40,6 +40,7 @@ from twostep.interfaces.http.routers import (
     users,
     validate,
 )
+from twostep.interfaces.web import install as install_pages
 from twostep.services.directory_scheduler import DirectoryScheduler
 
 log = logging.getLogger("twostep.http")
@@ -127,6 +128,7 @@ def create_app(
     ]
     for router in routers:
         api.include_router(router)
+    install_pages(api)  # the pages for people: /admin, /static (interfaces/web/)
     # First in the router: the validation and the probes without FastAPI's request handling
     # (FastAPI's routes behind them describe the API and answer what they decline).
     api.router.routes[:0] = hot_routes.routes(api.router)

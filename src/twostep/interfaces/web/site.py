@@ -1,0 +1,80 @@
+"""``install(api)``: the pages on the API's app. The pages' own routes (not in the OpenAPI
+description), the static files, the language switch, and the answer to a refused form."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from starlette.responses import Response
+
+from twostep.bootstrap import App
+from twostep.domain.errors import CsrfRefused
+from twostep.interfaces.web import i18n, security, texts
+from twostep.interfaces.web.admin import AdminPages
+from twostep.interfaces.web.pages import Pages, field, local_path
+from twostep.services.page_signin import PAGES, PageSignIn
+
+STATIC = {"site.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8"}
+_YEAR = 365 * 24 * 3600
+
+
+def install(api: FastAPI) -> None:
+    app: App = api.state.twostep
+    pages = Pages(app)
+    api.state.pages = pages
+    signin = PageSignIn(app.deps, app.signin, app.challenges, app.delivered, PAGES)
+    router = APIRouter(include_in_schema=False)
+    portal = AdminPages(pages, signin)
+    api.state.admin_pages = portal
+    portal.routes(router)
+    _static(router)
+
+    def language(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        language: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/admin",
+    ) -> Response:
+        """The language switch: a cookie that outranks the browser's Accept-Language."""
+        visit = pages.visit(request)
+        pages.check_form(visit, csrf)
+        response = pages.redirect(visit, local_path(field(next), "/admin"))
+        chosen = i18n.supported(field(language))
+        if chosen is not None:
+            security.set_cookie(response, i18n.LANGUAGE_COOKIE, chosen, max_age=_YEAR)
+        return response
+
+    router.add_api_route("/language", language, methods=["POST"])
+    api.include_router(router)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        visit = await run_in_threadpool(pages.visit, request)
+        return pages.render(
+            visit,
+            "refused.html",
+            status=403,
+            title=texts.N_("Not allowed"),
+            message=texts.CSRF_REFUSED,
+        )
+
+    api.add_exception_handler(CsrfRefused, refused)
+
+
+def _static(router: APIRouter) -> None:
+    folder = resources.files(__package__) / "static"
+    files = {name: ((folder / name).read_bytes(), kind) for name, kind in STATIC.items()}
+
+    def static(name: str) -> Response:
+        found = files.get(name)
+        if found is None:
+            return security.secure(Response("not found", status_code=404, media_type="text/plain"))
+        body, kind = found
+        response = security.secure(Response(body, media_type=kind))
+        response.headers["Cache-Control"] = "no-cache"  # revalidated: a new release shows
+        return response
+
+    router.add_api_route("/static/{name}", static, methods=["GET"])
