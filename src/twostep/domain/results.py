@@ -20,6 +20,7 @@ class Reason(StrEnum):
     CODE_REPLAYED = "code_replayed"  # a valid code already used (TOTP; HOTP: the last 5)
     USER_LOCKED = "user_locked"  # too many failures
     NO_METHOD_REGISTERED = "no_method_registered"  # the user has no active method
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - the only methods left are past valid_until
     METHOD_NOT_REGISTERED = "method_not_registered"  # the asked-for method is not the user's
     METHOD_NOT_SUPPORTED = "method_not_supported"  # this server cannot do that method yet
     MFA_NOT_REQUIRED = "mfa_not_required"  # accept: the user's MFA state is disabled

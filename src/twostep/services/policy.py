@@ -5,7 +5,9 @@ it. Pure: it reads the one subject read and the clock, and writes nothing.
 1. MFA disabled for the user: accept without a second factor
 2. locked: reject
 3. an admin asked the user to register again: registration_required
-4. no active method: no_method_registered
+4. no active method: no_method_registered, or token_expired when the user's only
+   methods (or the only ones of the asked-for kind) are hardware tokens past the end of
+   the validity period their vendor's file set
 5. the tenant's registration policy covers one of the user's groups and the user has no
    method of the kinds it asks for: registration_policy
 6. a kind the tenant turned off: asked for (method_disabled), or the user's default when
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twostep.domain.entities import Method, MethodKind, MfaState, User
+from twostep.domain.entities import Method, MethodKind, MethodStatus, MfaState, User
 from twostep.domain.ports.subjects import Subject
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import AccessSettings
@@ -49,6 +51,19 @@ def in_policy(user: User, access: AccessSettings) -> bool:
     return any(_group_names(group) & wanted for group in user.groups)
 
 
+def _expired(subject: Subject, now: float, kind: MethodKind | None = None) -> bool:
+    """Whether an active method (of ``kind``) is unusable only because its validity period
+    is over: the vendor's token reached its end of life, which the user and the help desk
+    must hear as such rather than as "nothing registered". The methods are already read."""
+    return any(
+        m.status is MethodStatus.ACTIVE
+        and m.valid_until is not None
+        and m.valid_until <= now
+        and (kind is None or m.kind is kind)
+        for m in subject.methods
+    )
+
+
 def second_factor(
     subject: Subject, now: float, asked: MethodKind | None, has_code: bool
 ) -> Decision | Offer:
@@ -66,7 +81,13 @@ def second_factor(
         key=lambda m: m.id != user.default_method_id,
     )
     if not registered:
-        return _reject(Reason.NO_METHOD_REGISTERED)
+        return _reject(
+            Reason.TOKEN_EXPIRED if _expired(subject, now) else Reason.NO_METHOD_REGISTERED
+        )
+    # Else the sign-in answers method_not_registered for a kind the user does not have.
+    kinds = {m.kind for m in registered}
+    if asked is not None and asked not in kinds and _expired(subject, now, asked):
+        return _reject(Reason.TOKEN_EXPIRED, tuple(sorted(k.value for k in kinds)))
     off = set(access.disabled_kinds)
     offered = tuple(m for m in registered if m.kind not in off)
     listed = tuple(sorted({m.kind.value for m in offered}))

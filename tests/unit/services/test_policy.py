@@ -139,3 +139,34 @@ class TestRegistrationPolicy:
         settings = {"registration_groups": ["VPN Users"]}
         who = subject(SMS, groups=(VPN_USERS,), settings=settings)
         assert offered(second_factor(who, NOW, None, False)) == ["sms"]
+
+
+class TestExpiredTokens:
+    """A vendor's token past its validity period answers token_expired, not "nothing registered"."""
+
+    TOKEN = method(MethodKind.OATH_TOKEN, "token", valid_until=NOW - 1)
+
+    def test_a_user_whose_only_method_is_an_expired_token(self) -> None:
+        for asked in (None, MethodKind.OATH_TOKEN):
+            found = second_factor(subject(self.TOKEN), NOW, asked, True)
+            assert decided(found)[:2] == (Result.REJECT, Reason.TOKEN_EXPIRED)
+
+    def test_the_token_expires_at_valid_until(self) -> None:
+        assert offered(second_factor(subject(self.TOKEN), NOW - 2, None, True)) == ["token"]
+
+    def test_a_token_not_yet_valid_is_not_expired(self) -> None:
+        early = method(MethodKind.OATH_TOKEN, "token", valid_from=NOW + 60)
+        assert decided(second_factor(subject(early), NOW, None, True))[1] is (
+            Reason.NO_METHOD_REGISTERED
+        )
+
+    def test_an_expired_token_asked_for_beside_other_methods(self) -> None:
+        found = second_factor(subject(self.TOKEN, APP), NOW, MethodKind.OATH_TOKEN, True)
+        assert decided(found) == (Result.REJECT, Reason.TOKEN_EXPIRED, ("app_code",))
+        assert offered(second_factor(subject(self.TOKEN, APP), NOW, None, True)) == ["app"]
+
+    def test_a_lost_expired_token_is_not_reported_as_expired(self) -> None:
+        lost = Method("t", 1, MethodKind.OATH_TOKEN, MethodStatus.LOST, valid_until=NOW - 1)
+        assert decided(second_factor(subject(lost), NOW, None, True))[1] is (
+            Reason.NO_METHOD_REGISTERED
+        )

@@ -36,6 +36,7 @@ INTERFACE = "radius"
 _REJECT_MESSAGES = {
     Reason.USER_LOCKED: "Too many failed attempts: try again later",
     Reason.NO_METHOD_REGISTERED: "No verification method is registered for this account",
+    Reason.TOKEN_EXPIRED: "Your hardware token has expired: ask your help desk for a new one",
     Reason.METHOD_NOT_REGISTERED: "That verification method is not registered for this account",
     Reason.METHOD_NOT_SUPPORTED: "That verification method is not available here",
     Reason.USER_DISABLED: "This account is disabled",
