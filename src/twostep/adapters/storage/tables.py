@@ -466,3 +466,35 @@ rollup_gaps = Table(
     Column("seq", BigInteger, primary_key=True),
     Column("seen_at", Float, nullable=False),
 )
+
+# One-time enrollment links (0014): an admin sends one to a user with no method yet, who
+# registers a first method with it. The link's token is shown once; only its SHA-256 (hex)
+# is kept. Used once (``used_at``, one conditional update), revoked by a newer link or
+# when the user registered otherwise, or past ``expires_at``.
+enrollment_links = Table(
+    "enrollment_links",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("revoked_at", Float),
+    Column("created_by", String(64), nullable=False),  # the admin's key id ("operator": CLI)
+    Index(None, "user_id"),
+)
+
+# Sign-ins a user reported as "not me" at the self-service portal (0014): one row per
+# audit event, so a report is recorded (and alerted) once however often it is sent.
+signin_reports = Table(
+    "signin_reports",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reported_at", Float, nullable=False),
+    Column("client_ip", String(45)),  # where the report came from
+    Index(None, "tenant_id", "reported_at"),
+)
