@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 ADDRESS = "198.51.100.7"
 # Mutating routes under /v1 that no admin calls: integrations, devices, providers' webhooks.
-NOT_ADMIN = ("/v1/validate", "/v1/devices/", "/v1/gateways/{gateway}/")
+NOT_ADMIN = ("/v1/validate", "/v1/devices/", "/v1/gateways/{gateway}/", "/v1/signin/results/")
 
 
 @pytest.fixture
