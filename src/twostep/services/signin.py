@@ -218,8 +218,8 @@ class SignIn:
             kind = asked.method.value if asked.method else None
             return self._finish(subject, replace(event, method=kind), decision)
         first = found[0]
-        event = replace(event, method=first.kind.value, device=_device(first, settings))
         if asked.code is None:
+            event = replace(event, method=first.kind.value, device=_device(first, settings))
             spec = registry.kind(first.kind)
             start = StartRequest(subject.tenant, user, first, event, listed, request.can_prompt)
             if spec.family is Family.PUSH:
@@ -234,11 +234,9 @@ class SignIn:
         method, matched = codes.match(
             self.deps.secrets, found, subject.sealed, asked.code, now, settings
         )
-        if method is not None:
-            event = replace(event, method=method.kind.value, device=_device(method, settings))
         with self.storage.transaction(write=True) as tx:
             decision = codes.record(tx, user, method, matched, now, settings, listed)
-            tx.audit.add(subject.tenant.id, decided(event, decision))
+            tx.audit.add(subject.tenant.id, _coded(event, decision, method or first, settings))
         return decision
 
     def continue_(self, request: SignInRequest) -> Decision:
@@ -391,6 +389,21 @@ class SignIn:
             request_id=self.deps.request_ids.current(),
             method=request.method.value if request.method else None,
         )
+
+
+def _coded(
+    event: AuditEvent, decision: Decision, method: Method, settings: TenantSettings
+) -> AuditEvent:
+    """``decided(event, decision)`` for a code tried against ``method`` (the one it matched,
+    else the first tried): one copy of the event rather than three (each costs ~5 us)."""
+    return replace(
+        event,
+        method=method.kind.value,
+        device=_device(method, settings),
+        result=decision.result.value,
+        reason=decision.reason.value if decision.reason else None,
+        detail=None,
+    )
 
 
 def _device(method: Method, settings: TenantSettings) -> str | None:
