@@ -31,6 +31,7 @@ class TokenRecord:
     upn: str | None = None  # CSV wide layout: the user to assign the token to
     line: int | None = None  # CSV: the line the token was read from
     key_id: str | None = None  # PSKC: the key's Id attribute
+    drift: int = 0  # TOTP: steps the token's clock is off (PSKC TimeDrift)
 
     def __repr__(self) -> str:
         return (
@@ -38,7 +39,8 @@ class TokenRecord:
             f"params={self.params!r}, counter={self.counter!r}, "
             f"manufacturer={self.manufacturer!r}, model={self.model!r}, "
             f"valid_from={self.valid_from!r}, valid_until={self.valid_until!r}, "
-            f"upn={self.upn!r}, line={self.line!r}, key_id={self.key_id!r})"
+            f"upn={self.upn!r}, line={self.line!r}, key_id={self.key_id!r}, "
+            f"drift={self.drift!r})"
         )
 
     @property
@@ -46,7 +48,9 @@ class TokenRecord:
         return _where(self.line, self.key_id, self.serial)
 
 
-def _where(line: int | None, key_id: str | None, serial: str | None) -> str:
+def _where(
+    line: int | None, key_id: str | None, serial: str | None, position: int | None = None
+) -> str:
     if line is not None:
         return f"line {line}"
     if key_id is not None and serial is not None and key_id != serial:
@@ -55,6 +59,8 @@ def _where(line: int | None, key_id: str | None, serial: str | None) -> str:
         return f"key {key_id}"
     if serial is not None:
         return f"serial {serial}"
+    if position is not None:
+        return f"key #{position}"
     return "file"
 
 
@@ -66,14 +72,37 @@ class ImportProblem:
     line: int | None = None  # CSV
     key_id: str | None = None  # PSKC
     serial: str | None = None  # PSKC
+    position: int | None = None  # PSKC: the key's place in the file (1 for the first)
 
     @property
     def where(self) -> str:
-        """``line 7``, ``key 12345678 (serial 987654321)`` or ``file``."""
-        return _where(self.line, self.key_id, self.serial)
+        """``line 7``, ``key 12345678 (serial 987654321)``, ``key #3`` or ``file``."""
+        return _where(self.line, self.key_id, self.serial, self.position)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A key or row the file holds that Twostep does not use (a PIN, a Yubico OTP slot):
+    left out of the import and listed in its summary."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFile:
+    """What a token file holds: the tokens to import, what was left out, and what the
+    operator should know (each note names the key or line)."""
+
+    records: list[TokenRecord]
+    skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class ImportRefused(InvalidInput):

@@ -52,11 +52,14 @@ class KeyData:
     """What the import needs of one key of the file."""
 
     id: str | None
+    position: int  # the key's place in the file: 1 for the first
     serial: str | None
+    crypto_module: str | None  # the slot of a device with several keys (a YubiKey's 1 or 2)
     algorithm: str | None
     algorithm_suite: str | None
     response_length: int | None
     response_encoding: str | None
+    check_digit: bool  # ResponseFormat CheckDigits: a Luhn digit follows the code
     policy_reasons: tuple[str, ...]  # what the key's policy refuses
     valid_from: float | None  # epoch seconds
     valid_until: float | None
@@ -84,6 +87,7 @@ class Document:
         self.data = data
         self.container = PSKC()
         self._share = _Shared()
+        self._position = 0
 
     def read_keys(self) -> Iterator[KeyData]:
         header = _Header(self.container)
@@ -116,7 +120,11 @@ class Document:
             return []  # a device without keys: nothing to import, nothing to parse
         device = Device(self.container)  # not added to the container: only copies are kept
         _pskc(PSKCParser.parse_key_package, device, element)
-        return [_key_data(key, self._share) for key in device.keys]
+        found = []
+        for key in device.keys:
+            self._position += 1
+            found.append(_key_data(key, self._position, self._share))
+        return found
 
 
 def _pskc(parse: Callable[[Any, Element], None], target: object, element: Element) -> None:
@@ -202,7 +210,7 @@ class _Shared:
         return kept
 
 
-def _key_data(key: Key, share: _Shared) -> KeyData:
+def _key_data(key: Key, position: int, share: _Shared) -> KeyData:
     policy = key.policy
     reasons = []
     if policy.unknown_policy_elements:
@@ -211,11 +219,14 @@ def _key_data(key: Key, share: _Shared) -> KeyData:
         reasons.append("the key policy does not allow OTP use")
     return KeyData(
         key.id,
+        position,
         key.serial,
+        share(key.crypto_module),
         share(key.algorithm),
         share(key.algorithm_suite),
         key.response_length,
         share(key.response_encoding),
+        bool(key.response_check),
         tuple(reasons),
         _epoch(policy.start_date or key.start_date),
         _epoch(policy.expiry_date or key.expiry_date),

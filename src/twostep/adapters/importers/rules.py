@@ -73,6 +73,15 @@ def check_counter(counter: int) -> int:
     return counter
 
 
+MAX_DRIFT = 1_000_000  # time steps: a year of 30 s steps, past any clock a token keeps
+
+
+def check_drift(drift: int) -> int:
+    if not -MAX_DRIFT <= drift <= MAX_DRIFT:
+        raise ValueError(f"the time drift must be within {MAX_DRIFT} time steps")
+    return drift
+
+
 def parse_algorithm(text: str | None) -> OtpAlgorithm:
     """``SHA256``, ``sha-256``, ``HMAC-SHA256``, ``HmacSHA256``...; SHA1 when empty."""
     if text is None or not text.strip():
