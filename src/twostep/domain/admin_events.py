@@ -49,6 +49,10 @@ ACTIONS: Mapping[str, str] = {
     "or rotated (recorded as ***, never the secret)",
     "admin_key.create": "an admin API key was created (its key id, role, tenant)",
     "admin_key.revoke": "an admin API key was revoked",
+    "admin_grant.create": "a user was granted a role for the management portal (role, scope)",
+    "admin_grant.revoke": "a user's role for the management portal was revoked (their page "
+    "sessions end)",
+    "sessions.revoke": "a user was signed out of every page: the count of sessions ended",
     "secret_key.rotate": "every stored secret was re-encrypted under a new key: the count",
     "database.backup": "a backup of the SQLite database was written (the file, the revision)",
     "database.restore": "the database was restored from a backup (recorded in the restored "

@@ -11,6 +11,7 @@ from twostep.interfaces.cli import (
     account_commands,
     admin_commands,
     admin_event_commands,
+    admin_grant_commands,
     db_commands,
     directory_commands,
     gateway_commands,
@@ -134,6 +135,7 @@ radius_commands.register(cli)
 signin_commands.register(cli)
 directory_commands.register(cli)
 admin_event_commands.register(cli)
+admin_grant_commands.register(cli)
 refuse_control_characters(cli)
 
 

@@ -23,6 +23,7 @@ from twostep.interfaces.http.request_ids import RequestIds
 from twostep.interfaces.http.routers import (
     accounts,
     admin_events,
+    admin_grants,
     app_passwords,
     audit,
     devices,
@@ -42,6 +43,7 @@ from twostep.interfaces.http.routers import (
 )
 from twostep.interfaces.web import install as install_pages
 from twostep.services.directory_scheduler import DirectoryScheduler
+from twostep.services.rollups import RollupTimer
 
 log = logging.getLogger("twostep.http")
 
@@ -66,6 +68,10 @@ def create_app(
         syncs = DirectoryScheduler(wired.directory_sync) if scheduler else None
         if syncs is not None:
             syncs.start()
+        # The usage rollups (TWOSTEP_ROLLUP_INTERVAL; 0: off): in the same one process.
+        rollups = RollupTimer(wired.rollups, wired.config.server.rollup_interval)
+        if scheduler:
+            rollups.start()
         # RADIUS (TWOSTEP_RADIUS=on) shares this worker's event loop and wired services.
         radius = None
         if wired.config.radius.enabled:
@@ -78,6 +84,7 @@ def create_app(
         sweep.cancel()
         if syncs is not None:
             await asyncio.to_thread(syncs.stop)
+        await asyncio.to_thread(rollups.stop)
         if radius is not None:
             await radius.close(draining.left(wired.config.server.shutdown_timeout))
         if app is None:
@@ -123,6 +130,7 @@ def create_app(
             accounts,
             app_passwords,
             signin_results,
+            admin_grants,
             health,
         )
     ]
