@@ -27,6 +27,7 @@ class NewMethod:
     label: str | None = None
     serial: str | None = None
     counter: int = 0
+    drift: int = 0  # TOTP: steps the token's clock is off (a vendor's TimeDrift)
     manufacturer: str | None = None
     model: str | None = None
     valid_from: float | None = None
