@@ -53,6 +53,12 @@ ACTIONS: Mapping[str, str] = {
     "admin_grant.revoke": "a user's role for the management portal was revoked (their page "
     "sessions end)",
     "sessions.revoke": "a user was signed out of every page: the count of sessions ended",
+    "enrollment_link.create": "an enrollment link was made for a user (its id and expiry, "
+    "never the link); their older open links are revoked",
+    "enrollment_link.revoke": "a user's open enrollment links were revoked: the count",
+    "enrollment_link.use": "a user spent their enrollment link to register (actor self)",
+    "signin.report": 'a user reported one of their sign-ins as "not me" (actor self; '
+    "whether it locked them)",
     "secret_key.rotate": "every stored secret was re-encrypted under a new key: the count",
     "database.backup": "a backup of the SQLite database was written (the file, the revision)",
     "database.restore": "the database was restored from a backup (recorded in the restored "

@@ -107,6 +107,18 @@ class AppPasswordNotFound(NotFound):
     code = "app_password_not_found"
 
 
+class EnrollmentLinkInvalid(NotFound):
+    """The enrollment link is unknown, used, revoked or expired (one answer for all)."""
+
+    code = "enrollment_link_invalid"
+
+
+class AuditEventNotFound(NotFound):
+    """No such sign-in of this user."""
+
+    code = "audit_event_not_found"
+
+
 class AdminGrantNotFound(NotFound):
     """No such admin grant (or one this admin may not manage)."""
 
@@ -185,6 +197,12 @@ class AdminGrantExists(Conflict):
     code = "admin_grant_exists"
 
 
+class UserRegistered(Conflict):
+    """The user already has a registered method: an enrollment link is for a first one."""
+
+    code = "user_registered"
+
+
 class SyncRunning(Conflict):
     """A sync of this directory is running on this or another node; wait for it."""
 
@@ -249,6 +267,12 @@ class NotAnAdmin(Forbidden):
     """Signed in to the management portal without an admin role (no admin grant)."""
 
     code = "not_an_admin"
+
+
+class RegistrationFirst(Forbidden):
+    """The user must register a method before anything else at the self-service portal."""
+
+    code = "registration_first"
 
 
 class AppPasswordsNotAllowed(Forbidden):

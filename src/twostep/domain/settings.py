@@ -93,6 +93,11 @@ class LockoutSettings(_Section):
     max_failures: int = _range(10, 1, 100, "consecutive failures before the user is locked")
     lockout_seconds: int = _range(900, 0, 30 * DAY, "how long a lock lasts; 0: until unlocked")
     fraud_blocks_user: bool = Field(default=True, description="a fraud report locks the user")
+    not_me_locks_user: bool = Field(
+        default=False,
+        description='a user\'s "not me" report of a past sign-in (self-service portal) locks '
+        "them until an admin unlocks; off: administrators are alerted only",
+    )
 
 
 class PhoneSettings(_Section):
@@ -234,6 +239,12 @@ class AccessSettings(_Section):
         "registration_kinds; until then their sign-ins answer registration_policy",
         json_schema_extra={"items": {"type": "string", "maxLength": 1024}, "uniqueItems": True},
     )
+    password_registration: bool = Field(
+        default=True,
+        description="a user who must register (nothing registered yet, or asked to register "
+        "again) may do so at the self-service portal after their primary password alone; "
+        "off: only with an enrollment link an admin sends",
+    )
     registration_kinds: KindList = Field(
         default=(),
         description="the method kinds registration_groups must register (empty: any kind)",
@@ -262,6 +273,9 @@ class PageSettings(_Section):
     page_idle_seconds: int = _range(900, 60, DAY, "a page session ends after this long unused")
     page_session_seconds: int = _range(
         8 * 3600, 300, 7 * DAY, "a page session ends this long after sign-in, used or not"
+    )
+    enrollment_link_seconds: int = _range(
+        7 * DAY, 3600, 30 * DAY, "an enrollment link an admin sends works this long"
     )
 
 

@@ -21,6 +21,10 @@ from twostep.factors.email import mask_address
 from twostep.services.context import Deps
 
 HIDDEN = "***"
+# A user changing their own security info at the self-service portal: the trail's actor is
+# ``self`` (the key id no admin key has), named by the user, with the role ``user``.
+SELF = "self"
+SELF_ROLE = "user"
 
 
 class AdminLogWork(Protocol):
@@ -97,7 +101,7 @@ def event(
         server_name=deps.node.name,
         tenant=tenant,
         actor_name=actor.name,
-        role=actor.role.value,
+        role=SELF_ROLE if actor.key_id == SELF else actor.role.value,
         source=actor.source,
         target=target,
         changes=dict(changed or {}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from twostep.domain.entities import (
@@ -73,10 +73,14 @@ class EnrollService:
         user_name: str,
         kind: MethodKind,
         values: Mapping[str, Any] | Fields,
+        *,
+        pending: bool = False,
     ) -> Enrollment:
         """Register a method of ``kind`` from its enrollment values (see the kind's module
         in factors/): made by the kind, its secrets sealed to its id, stored. An active
-        method may become the user's default (and an ``enabled`` user ``enforced``)."""
+        method may become the user's default (and an ``enabled`` user ``enforced``).
+        ``pending``: the method waits, whatever its kind made, until it is proved (a number
+        a user adds themselves, until they answer a challenge sent to it: self_phone.py)."""
         spec = registry.kind(kind)
         now = self.deps.clock.now()
         with self.deps.storage.transaction(write=True) as tx:
@@ -85,6 +89,8 @@ class EnrollService:
                 raise MethodDisabled(f"tenant {tenant.name!r} turned {kind.value} off")
             user = user_for(tx, tenant, user_name)
             draft = spec.enroll(values, EnrollContext(tenant.settings, user.name))
+            if pending:
+                draft = replace(draft, status=MethodStatus.PENDING)
             if draft.status is MethodStatus.PENDING:
                 tx.methods.purge_pending(now - tenant.settings.otp.pending_method_seconds)
             if draft.serial is not None and tx.methods.serial_in_use(tenant.id, draft.serial):
@@ -170,8 +176,13 @@ class EnrollService:
             if method.created_at + tenant.settings.otp.pending_method_seconds < now:
                 raise MethodNotFound("the enrollment expired: enroll again")
             factor = registry.kind(method.kind).code
+            if factor is None:  # a pending number: the code sent to it confirms it
+                raise InvalidInput(
+                    "this method is confirmed by the code sent to it, at the self-service portal",
+                    field="code",
+                )
             sealed = tx.methods.sealed_seed(method.id)
-            assert factor is not None and sealed is not None
+            assert sealed is not None
             seed = self.deps.secrets.open(sealed, method_context(method.id))
             match = factor.match(method, seed, code, now, tenant.settings)
             if match is None:

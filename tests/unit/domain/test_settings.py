@@ -35,6 +35,7 @@ DEFAULTS = {
     "caller_id": "",
     "voice_pin_required": False,
     "fraud_blocks_user": True,
+    "not_me_locks_user": False,
     "language": "en",
     "push_timeout": 60,
     "push_message": "Sign-in to {integration} from {client_ip}",
@@ -49,9 +50,11 @@ DEFAULTS = {
     "disabled_kinds": [],
     "app_passwords_allowed": False,
     "registration_groups": [],
+    "password_registration": True,
     "registration_kinds": [],
     "page_idle_seconds": 900,
     "page_session_seconds": 8 * 3600,
+    "enrollment_link_seconds": 7 * 24 * 3600,
 }
 
 # name, lowest allowed, highest allowed
@@ -79,6 +82,7 @@ RANGES = [
     ("activation_seconds", 60, 7 * 24 * 3600),
     ("page_idle_seconds", 60, 24 * 3600),
     ("page_session_seconds", 300, 7 * 24 * 3600),
+    ("enrollment_link_seconds", 3600, 30 * 24 * 3600),
     ("email_code_timeout", 60, 3600),
 ]
 
