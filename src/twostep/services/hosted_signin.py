@@ -143,8 +143,21 @@ class HostedSignIn:
     # -- the sign-in -------------------------------------------------------------------
 
     def open(self, token: str) -> HostedRequest:
-        """Check a request token and start its one sign-in (its jti is recorded): the
-        signature first, then the claims, the time, the return URL, the replay."""
+        """Check a request token and start its one sign-in: its jti is recorded, so the
+        same request is refused from now on (``signin_request_replayed``)."""
+        request = self.check(token)
+        now = self.deps.clock.now()
+        with self.deps.storage.transaction(write=True) as tx:
+            tx.signin.sweep(now)
+            if not tx.signin.record(
+                request.integration.id, TokenKind.REQUEST, request.jti, request.expires_at
+            ):
+                raise SigninRequestReplayed("this request already started a sign-in")
+        return request
+
+    def check(self, token: str) -> HostedRequest:
+        """Check a request token without starting anything (the page's first view): the
+        algorithm and signature first, then the time, the claims, the return URL."""
         parsed = signed_tokens.parse(token)
         claims = parsed.claims
         key_id = claims.get("iss")
@@ -171,12 +184,7 @@ class HostedSignIn:
             raise SigninRequestExpired(
                 f"the request is expired, from the future, or lives over {MAX_REQUEST_LIFETIME} s"
             )
-        request = _claims(integration, claims, settings, exp)
-        with self.deps.storage.transaction(write=True) as tx:
-            tx.signin.sweep(now)
-            if not tx.signin.record(integration.id, TokenKind.REQUEST, request.jti, exp):
-                raise SigninRequestReplayed("this request already started a sign-in")
-        return request
+        return _claims(integration, claims, settings, exp)
 
     def sign_in(
         self,
@@ -185,8 +193,11 @@ class HostedSignIn:
         code: str | None = None,
         method: MethodKind | None = None,
         client_ip: str | None = None,
+        prompt_for_code: bool = False,
     ) -> Decision:
-        """One step of the sign-in, through the one flow: a code, or a method to start."""
+        """One step of the sign-in, through the one flow: a code, or a method to start.
+        No password: the application checked it before sending the user here. The page's
+        first step asks ``prompt_for_code`` (a code method answers a prompt to fill in)."""
         return self.signin.sign_in(
             SignInRequest(
                 user=request.user,
@@ -195,8 +206,20 @@ class HostedSignIn:
                 method=method,
                 client_ip=client_ip,
                 interface=INTERFACE,
+                prompt_for_code=prompt_for_code,
             )
         )
+
+    def active_integration(self, key_id: str) -> Integration | None:
+        """The integration of this key id while it is not revoked (a sign-in in progress
+        at the page stops when its integration is revoked)."""
+        if not key_id or len(key_id) > 64:
+            return None
+        with self.deps.storage.transaction() as tx:
+            found = tx.integrations.by_key_id(key_id)
+        if found is None or found[0].revoked_at is not None:
+            return None
+        return found[0]
 
     def issue(self, request: HostedRequest, decision: Decision, method: str | None) -> IssuedResult:
         """The result of a finished sign-in (accept or reject), recorded for its one

@@ -13,6 +13,7 @@ from twostep.bootstrap import App
 from twostep.domain.errors import CsrfRefused
 from twostep.interfaces.web import i18n, security, texts
 from twostep.interfaces.web.admin import AdminPages
+from twostep.interfaces.web.hosted import HostedPages
 from twostep.interfaces.web.pages import Pages, field, local_path
 from twostep.services.page_signin import PAGES, PageSignIn
 
@@ -29,6 +30,7 @@ def install(api: FastAPI) -> None:
     portal = AdminPages(pages, signin)
     api.state.admin_pages = portal
     portal.routes(router)
+    HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
     _static(router)
 
     def language(
