@@ -33,6 +33,10 @@ from twostep.adapters.storage.repos.pages import SqlAdminGrantRepo, SqlPageSessi
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
 from twostep.adapters.storage.repos.sealed import SqlSealedRepo
+from twostep.adapters.storage.repos.self_service import (
+    SqlEnrollmentLinkRepo,
+    SqlSignInReportRepo,
+)
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.tokens import SqlTokenPoolRepo
@@ -177,6 +181,14 @@ class SqlTransaction:
     @cached_property
     def signin(self) -> SqlSigninRepo:
         return SqlSigninRepo(self.conn)
+
+    @cached_property
+    def enrollment_links(self) -> SqlEnrollmentLinkRepo:
+        return SqlEnrollmentLinkRepo(self.conn)
+
+    @cached_property
+    def signin_reports(self) -> SqlSignInReportRepo:
+        return SqlSignInReportRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

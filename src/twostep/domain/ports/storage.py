@@ -20,6 +20,7 @@ from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
 from twostep.domain.ports.pages import AdminGrantRepo, PageSessionRepo
 from twostep.domain.ports.radius import RadiusClientRepo
 from twostep.domain.ports.secrets import SealedRepo
+from twostep.domain.ports.self_service import EnrollmentLinkRepo, SignInReportRepo
 from twostep.domain.ports.subjects import SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
 from twostep.domain.ports.users import PasswordRepo, UserRepo
@@ -97,6 +98,12 @@ class Transaction(Protocol):
 
     @property
     def signin(self) -> SigninRepo: ...
+
+    @property
+    def enrollment_links(self) -> EnrollmentLinkRepo: ...
+
+    @property
+    def signin_reports(self) -> SignInReportRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)
