@@ -55,9 +55,11 @@ from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.primary import TenantPasswords
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
+from twostep.services.rollups import RollupJob
 from twostep.services.signin import SignIn
 from twostep.services.states import States
 from twostep.services.tokens import TokenPool
+from twostep.services.usage import UsageService
 
 if TYPE_CHECKING:  # imported by the serving worker only, after the fork (its docstring says why)
     from twostep.adapters.metrics import PrometheusMetrics
@@ -91,6 +93,8 @@ class App:
     waits: PolledWaits
     admin_grants: AdminGrants  # who may sign in to the management portal, as what
     page_sessions: PageSessions
+    usage: UsageService  # the dashboard's figures, the usage reports' counts
+    rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
 
     def close(self) -> None:
@@ -231,6 +235,8 @@ def build(
         waits=waits,
         admin_grants=AdminGrants(deps),
         page_sessions=PageSessions(deps),
+        usage=UsageService(deps),
+        rollups=RollupJob(deps),
         metrics=metrics,
     )
 

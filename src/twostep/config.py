@@ -266,6 +266,17 @@ class ServerConfig(Section):
         ge=1,
         le=300,
     )
+    rollup_interval: float = setting(
+        5.0,
+        env="TWOSTEP_ROLLUP_INTERVAL",
+        doc="seconds between rounds of the usage rollup job (the dashboard's and reports' "
+        "counts of audit events; one process per node runs it), 0-3600; `0` turns it off on "
+        "this node: the figures stay exact but read more raw events the longer it is off "
+        "(see [Usage rollups](#usage-rollups))",
+        allowed="a number of seconds 0-3600",
+        ge=0,
+        le=3600,
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -40,6 +40,7 @@ from twostep.adapters.storage.repos.self_service import (
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
 from twostep.adapters.storage.repos.tokens import SqlTokenPoolRepo
+from twostep.adapters.storage.repos.usage import SqlUsageRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
 from twostep.adapters.storage.writelock import WriteLock
 from twostep.domain.audit import AuditEvent
@@ -189,6 +190,10 @@ class SqlTransaction:
     @cached_property
     def signin_reports(self) -> SqlSignInReportRepo:
         return SqlSignInReportRepo(self.conn)
+
+    @cached_property
+    def usage(self) -> SqlUsageRepo:
+        return SqlUsageRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

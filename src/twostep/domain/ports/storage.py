@@ -23,6 +23,7 @@ from twostep.domain.ports.secrets import SealedRepo
 from twostep.domain.ports.self_service import EnrollmentLinkRepo, SignInReportRepo
 from twostep.domain.ports.subjects import SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
+from twostep.domain.ports.usage import UsageRepo
 from twostep.domain.ports.users import PasswordRepo, UserRepo
 
 
@@ -104,6 +105,9 @@ class Transaction(Protocol):
 
     @property
     def signin_reports(self) -> SignInReportRepo: ...
+
+    @property
+    def usage(self) -> UsageRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)

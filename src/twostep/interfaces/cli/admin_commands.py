@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from twostep.interfaces.cli import rollup_commands
 from twostep.interfaces.cli.choices import MFA_STATES, ROLES
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
@@ -12,6 +13,7 @@ def register(cli: click.Group) -> None:
     for group in (tenants, users, integrations, keys):
         cli.add_command(group)
     cli.add_command(audit)
+    audit.add_command(rollup_commands.rollup)
 
 
 @click.group(help="Tenants and their settings.")
@@ -311,7 +313,11 @@ def keys_rotate() -> None:
     click.echo(f"re-encrypted {report.reencrypted} secret(s); {report.note}")
 
 
-@click.command(help="Read the audit log: the newest events, oldest of them first.")
+@click.group(
+    invoke_without_command=True,
+    help="Read the audit log: the newest events, oldest of them first. "
+    "`twostep audit rollup` updates the usage rollups.",
+)
 @tenant_option
 @click.option("--user", help="Only this user's events.")
 @click.option(
@@ -326,8 +332,10 @@ def keys_rotate() -> None:
 )
 @click.option("--request-id", help="Only the events of this request (its X-Request-ID).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with the API's columns.")
+@click.pass_context
 @reports_errors
 def audit(
+    ctx: click.Context,
     tenant: str,
     user: str | None,
     result: str | None,
@@ -335,6 +343,8 @@ def audit(
     request_id: str | None,
     as_csv: bool,
 ) -> None:
+    if ctx.invoked_subcommand is not None:  # `audit rollup`: that command alone
+        return
     import sys
 
     from twostep.interfaces.audit_rows import audit_row, write_csv
