@@ -14,9 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import builders
+from tests.support import builders, phones
+from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.clients import signin
+from twostep.domain.entities import MethodKind
 from twostep.interfaces.http.app import create_app
 from twostep.services.admin import OPERATOR
 
@@ -194,3 +196,37 @@ def test_a_revoked_integration_stops_its_sign_ins(
 def test_the_page_is_translated(app: App, browser: TestClient, site: Site) -> None:
     page = browser.get(site.request(app), headers={"Accept-Language": "ko"})
     assert "본인인지 확인" in page.text
+
+
+def test_a_text_message_with_resend_and_a_switch_of_method(
+    app: App, browser: TestClient, site: Site, clock: FakeClock
+) -> None:
+    """alice also has a phone: she picks the text, has it sent again, then switches back to
+    her app; the result names the method that decided."""
+    app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, phones.MOBILE)
+    start(browser, site.request(app))
+    picked = verify(browser, action="switch", method="sms")
+    assert picked.status_code == 303  # type: ignore[attr-defined]
+    page = browser.get("/signin/verify")
+    assert "Code by text message" in page.text and "Send a new code" in page.text
+    first = phones.outbox(app)[-1]
+    clock.advance(30)  # the tenant's resend_interval
+    resent = verify(browser, action="resend")
+    assert resent.status_code == 303  # type: ignore[attr-defined]
+    second = phones.outbox(app)[-1]
+    assert second["reference"] == first["reference"] and second["body"] != first["body"]
+    stale = re.search(r"\b(\d{6})\b", first["body"])
+    assert stale is not None
+    refused = verify(browser, action="code", code=stale.group(1))
+    assert refused.status_code == 401  # type: ignore[attr-defined]
+    verify(browser, action="switch", method="app_code")
+    done = verify(browser, action="code", code=site.alice.totp(app.deps.clock.now()))
+    query = parse_qs(urlsplit(returned(done.text)).query)  # type: ignore[attr-defined]
+    result = signin.verify_result(
+        query["result"][0],
+        key_id=site.key_id,
+        secret=site.secret,
+        state="s-1",
+        now=app.deps.clock.now(),
+    )
+    assert result.accepted and result.method == "app_code"
