@@ -103,6 +103,7 @@ class TokenFile:
     records: list[TokenRecord]
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
+    layout: str | None = None  # pskc, csv, oathcsv, yubico: as read
 
 
 class ImportRefused(InvalidInput):

@@ -25,11 +25,12 @@ from twostep.domain.entities import (
 from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
 from twostep.domain.ports.methods import NewMethod
 from twostep.domain.ports.storage import Transaction
-from twostep.domain.tokens import ImportProblem, ImportRefused, TokenRecord
+from twostep.domain.tokens import ImportProblem, ImportRefused, TokenFile, TokenRecord
 from twostep.factors import oath_token
 from twostep.services import admin_log, enroll
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.context import Deps, method_context
+from twostep.services.token_expiry import Expiry
 
 _KIND = oath_token.KIND.kind.value  # the pool holds hardware tokens
 
@@ -47,6 +48,9 @@ class ImportSummary:
     assigned: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     by_manufacturer: dict[str, int] = field(default_factory=dict)
+    layout: str | None = None  # the file's layout, as read
+    skipped: tuple[str, ...] = ()  # keys or rows the file holds that Twostep does not use
+    warnings: tuple[str, ...] = ()  # expired or expiring tokens, the reader's notes
 
 
 class TokenPool:
@@ -60,11 +64,16 @@ class TokenPool:
         records: Iterable[TokenRecord],
         *,
         update: bool = False,
+        refuse_expiring: bool = False,
+        read: TokenFile | None = None,
     ) -> ImportSummary:
         """Store every record or none: any problem (a serial already stored, unless
-        ``update`` replaces a token nobody holds; an unknown user in ``upn``) refuses the
-        whole import, listing every problem, and the transaction rolls back."""
+        ``update`` replaces a token nobody holds; an unknown user in ``upn``; with
+        ``refuse_expiring``, a token expired or ending within 30 days) refuses the whole
+        import, listing every problem, and the transaction rolls back. ``read`` is the
+        file the records came from: its layout, skipped keys and notes go in the summary."""
         now = self.deps.clock.now()
+        expiry = Expiry(now, refuse_expiring)
         problems: list[ImportProblem] = []
         by_type: Counter[str] = Counter()
         by_maker: Counter[str] = Counter()
@@ -77,6 +86,7 @@ class TokenPool:
             holders: list[tuple[User, str]] = []
             for record in records:
                 problem = _store_problem(tx, tenant.id, record, stored, users, update)
+                problem = expiry.check(record) or problem
                 if problem is not None:
                     problems.append(problem)
                     continue
@@ -109,9 +119,23 @@ class TokenPool:
             tx.tokens.add_many(batch, now)
             for holder, method_id in holders:
                 tx.users.registered(holder.id, method_id)
-            summary = ImportSummary(imported, replaced, assigned, dict(by_type), dict(by_maker))
+            summary = ImportSummary(
+                imported,
+                replaced,
+                assigned,
+                dict(by_type),
+                dict(by_maker),
+                layout=read.layout if read else None,
+                skipped=tuple(str(s) for s in read.skipped) if read else (),
+                warnings=(*(read.warnings if read else ()), *expiry.warnings()),
+            )
             # One event for the whole file: counts, never a serial's seed.
-            counts = {name: [None, value] for name, value in asdict(summary).items()}
+            counts = {
+                name: [None, value]
+                for name, value in asdict(summary).items()
+                if name not in ("skipped", "warnings")
+            }
+            counts["skipped"] = [None, len(summary.skipped)]
             counts["update"] = [None, update]
             admin_log.record(tx, self.deps, actor, tenant, "token.import", None, counts)
         return summary
@@ -336,6 +360,7 @@ def _new_method(
         otp=record.params,
         serial=record.serial,
         counter=record.counter,
+        drift=record.drift,
         manufacturer=record.manufacturer,
         model=record.model,
         valid_from=record.valid_from,

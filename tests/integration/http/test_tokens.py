@@ -27,6 +27,9 @@ def test_import_list_assign(client: TestClient, admin: dict[str, str]) -> None:
         "assigned": 0,
         "by_type": {"totp": 2},
         "by_manufacturer": {"unknown": 2},
+        "layout": "csv",
+        "skipped": [],
+        "warnings": [],
     }
     assert "JBSWY3DPEHPK3PXP" not in r.text
     pool = client.get("/v1/tenants/default/tokens?assigned=false", headers=admin).json()

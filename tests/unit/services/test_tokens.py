@@ -148,9 +148,58 @@ def test_a_token_outside_its_validity_dates_verifies_nothing(app: App, clock: Fa
     expired = TokenRecord("OLD", secrets.token_bytes(20), HOTP, upn="alice", valid_until=now - 1)
     early = TokenRecord("NEW", secrets.token_bytes(20), HOTP, upn="alice", valid_from=now + 60)
     app.tokens.import_records(OPERATOR, "default", [expired, early])
-    assert validate(app, "alice", otp.hotp(expired.seed, HOTP, 0))[1] is Reason.NO_METHOD_REGISTERED
+    # The expired token answers a reason of its own, even with its right code.
+    assert validate(app, "alice", otp.hotp(expired.seed, HOTP, 0)) == (
+        Result.REJECT,
+        Reason.TOKEN_EXPIRED,
+    )
     clock.advance(61)
     assert validate(app, "alice", otp.hotp(early.seed, HOTP, 0)) == (Result.ACCEPT, None)
+
+
+def test_an_import_names_expired_and_expiring_tokens(app: App, clock: FakeClock) -> None:
+    now = clock.now()
+    day = 86_400.0
+    tokens = [
+        TokenRecord("GONE", secrets.token_bytes(20), HOTP, valid_until=now - day),
+        TokenRecord("SOON", secrets.token_bytes(20), HOTP, valid_until=now + 10 * day),
+        TokenRecord("LATER", secrets.token_bytes(20), HOTP, valid_until=now + 60 * day),
+        TokenRecord("EVER", secrets.token_bytes(20), HOTP),
+    ]
+    summary = app.tokens.import_records(OPERATOR, "default", tokens)
+    assert summary.imported == 4
+    expired, expiring = summary.warnings
+    assert expired.startswith("1 token(s) already expired: GONE (expired ")
+    assert expiring.startswith("1 token(s) expiring within 30 days: SOON (until ")
+    assert "LATER" not in " ".join(summary.warnings)
+
+
+def test_refuse_expiring_refuses_the_whole_file(app: App, clock: FakeClock) -> None:
+    now = clock.now()
+    tokens = [
+        TokenRecord("GONE", secrets.token_bytes(20), HOTP, valid_until=now - 1, line=1),
+        TokenRecord("SOON", secrets.token_bytes(20), HOTP, valid_until=now + 3600, line=2),
+        TokenRecord("FINE", secrets.token_bytes(20), HOTP, line=3),
+    ]
+    with pytest.raises(ImportRefused) as caught:
+        app.tokens.import_records(OPERATOR, "default", tokens, refuse_expiring=True)
+    reasons = [(p.line, p.reason) for p in caught.value.problems]
+    assert [line for line, _ in reasons] == [1, 2]
+    assert "expired on" in reasons[0][1] and "within 30 days" in reasons[1][1]
+    assert app.tokens.list(OPERATOR, "default") == []
+
+
+def test_a_vendor_time_drift_is_the_token_s_first_step_offset(app: App, clock: FakeClock) -> None:
+    builders.user(app, "alice")
+    totp = OtpParams()
+    seed = secrets.token_bytes(20)
+    drifted = TokenRecord("DRIFT", seed, totp, upn="alice", drift=4)
+    app.tokens.import_records(OPERATOR, "default", [drifted])
+    step = otp.time_step(clock.now(), 30)
+    assert app.tokens.get(OPERATOR, "default", "DRIFT").drift == 4
+    # The token's clock is four steps ahead: its current code verifies, the server's not.
+    assert validate(app, "alice", otp.hotp(seed, totp, step))[0] is Result.REJECT
+    assert validate(app, "alice", otp.hotp(seed, totp, step + 4)) == (Result.ACCEPT, None)
 
 
 def test_an_update_never_overwrites_a_token_assigned_in_between(app: App) -> None:

@@ -13,7 +13,8 @@ Secrets are base32 (any case, spaces ignored, padding optional) or ``hex:...``.
 The delimiter is a comma, or a semicolon or tab when the first line has no comma.
 Blank lines and lines starting with ``#`` are skipped. Rows are read one at a time;
 only the records are kept. Any problem refuses the whole file, and every bad row is
-reported with its line number.
+reported with its line number, unless the first rows all fail: the file is then in
+another layout, and the refusal says which layouts are understood.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import io
 import itertools
 from collections.abc import Iterable, Iterator
 
-from twostep.adapters.importers import rules
+from twostep.adapters.importers import layouts, rules
 from twostep.adapters.importers.records import ImportProblem, ImportRefused, TokenRecord
 from twostep.domain.entities import OtpParams, OtpType
 from twostep.factors.otp import parse_seed
@@ -86,27 +87,30 @@ def read_csv(data: bytes | str) -> list[TokenRecord]:
 
 
 def read_csv_lines(lines: Iterable[str]) -> list[TokenRecord]:
-    """Like :func:`read_csv`, over lines of text (an open text file, say), one at a time."""
+    """Like :func:`read_csv`, over lines of text (an open text file, say), one at a time.
+    When the first rows all fail, it stops there and names the layouts it understands."""
     records: list[TokenRecord] = []
-    problems: list[ImportProblem] = []
+    tally = layouts.Tally("a CSV of tokens")
     seen: dict[str, int] = {}  # serial -> first line
     for line, row_or_problems in _rows(lines):
         if isinstance(row_or_problems, list):
-            problems.extend(row_or_problems)
+            tally.row(row_or_problems)
             continue
+        found: list[ImportProblem] = []
         serial = row_or_problems.get(SERIAL, "")
         first = seen.setdefault(serial, line) if serial else line
         try:
             record = _record(row_or_problems, line)
         except _RowError as exc:
-            problems.extend(ImportProblem(reason, line=line) for reason in exc.reasons)
+            found.extend(ImportProblem(reason, line=line) for reason in exc.reasons)
         else:
             if first == line:  # kept after a problem too: their own problems get listed
                 records.append(record)
         if first != line:
-            problems.append(ImportProblem(f"serial {serial} is already on line {first}", line=line))
-    if problems:
-        raise ImportRefused(problems, valid=records)
+            found.append(ImportProblem(f"serial {serial} is already on line {first}", line=line))
+        tally.row(found)
+    if tally.problems:
+        raise ImportRefused(tally.problems, valid=records)
     if not records:
         raise ImportRefused.single("the file holds no tokens")
     return records
@@ -131,7 +135,7 @@ def _rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str] | list[Imp
         offset += 1
     if first is None:
         return
-    reader = csv.reader(itertools.chain([first], source), delimiter=_delimiter(first))
+    reader = csv.reader(itertools.chain([first], source), delimiter=layouts.delimiter(first))
     columns: tuple[str, ...] | None = None
     try:
         for cells in reader:
@@ -155,16 +159,6 @@ def _rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str] | list[Imp
     except csv.Error as exc:
         line = reader.line_num + offset
         yield line, [ImportProblem(f"the file is not valid CSV: {exc}", line=line)]
-
-
-def _delimiter(first_line: str) -> str:
-    if "," in first_line:
-        return ","
-    if ";" in first_line:
-        return ";"
-    if "\t" in first_line:
-        return "\t"
-    return ","
 
 
 def _normalise(name: str) -> str:
@@ -192,7 +186,8 @@ def _header(cells: list[str], line: int) -> tuple[str, ...] | None:
         if column not in columns
     )
     if reasons:
-        raise ImportRefused([ImportProblem(r, line=line) for r in reasons])
+        help_line = ImportProblem(layouts.UNDERSTOOD)
+        raise ImportRefused([*(ImportProblem(r, line=line) for r in reasons), help_line])
     return tuple(columns)
 
 
@@ -201,7 +196,12 @@ def _headerless_layout(width: int, line: int) -> tuple[str, ...]:
         return VENDOR_LAYOUT
     if _WIDE_MIN <= width <= len(WIDE_LAYOUT):
         return WIDE_LAYOUT[:width]
-    raise ImportRefused.single(f"the row has {width} columns: {_LAYOUT_HELP}", line=line)
+    raise ImportRefused(
+        [
+            ImportProblem(f"the row has {width} columns: {_LAYOUT_HELP}", line=line),
+            ImportProblem(layouts.UNDERSTOOD),
+        ]
+    )
 
 
 def _record(row: dict[str, str], line: int) -> TokenRecord:

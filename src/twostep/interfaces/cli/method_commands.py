@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from twostep.interfaces.cli.choices import MAX_COUNTER, METHOD_KINDS
@@ -154,10 +156,12 @@ def methods_confirm(user: str, method_id: str, code: str, tenant: str) -> None:
 @tenant_option
 @reports_errors
 def methods_list(user: str, tenant: str) -> None:
+    from twostep.interfaces.cli.validity import validity
     from twostep.services.admin import OPERATOR
 
     app = wired()
     default = app.admin.get_user(OPERATOR, tenant, user).default_method_id
+    now = time.time()
     rows = [
         {
             "id": m.id,
@@ -165,11 +169,12 @@ def methods_list(user: str, tenant: str) -> None:
             "status": m.status.value,
             "serial": m.serial,
             "label": m.label,
+            "valid": validity(m.valid_from, m.valid_until, now),
             "default": "*" if m.id == default else "",
         }
         for m in app.enroll.list(OPERATOR, tenant, user)
     ]
-    click.echo(table(rows, ["id", "kind", "status", "serial", "label", "default"]))
+    click.echo(table(rows, ["id", "kind", "status", "serial", "label", "valid", "default"]))
 
 
 @methods.command("default", help="Make METHOD_ID the default method of USER.")

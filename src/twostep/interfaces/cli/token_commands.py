@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from twostep.adapters.importers.layouts import FORMATS, Format
 from twostep.domain.errors import InvalidInput
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
+from twostep.interfaces.cli.validity import validity
 
 if TYPE_CHECKING:
     from twostep.bootstrap import App
@@ -31,14 +34,17 @@ def _password(path: Path | None) -> str | None:
 
 
 @tokens.command(
-    "import", help="Import a vendor's PSKC or CSV file FILE: every token in it, or none."
+    "import",
+    help="Import a token file FILE: every token in it, or none. PSKC (RFC 6030), CSV, "
+    "oathcsv and the YubiKey Personalization Tool's log are read; the layout is decided "
+    "from the content.",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["pskc", "csv"]),
-    help="The file's format [by extension: .csv and .txt are CSV].",
+    type=click.Choice(FORMATS),
+    help="The file's layout, when its content should not decide.",
 )
 @click.option("--key", "key_hex", help="PSKC pre-shared key, hex.")
 @click.option(
@@ -47,38 +53,61 @@ def _password(path: Path | None) -> str | None:
     help="A file holding the PSKC file's password (never on the command line).",
 )
 @click.option("--update", is_flag=True, help="Replace seeds of tokens still in the pool.")
+@click.option(
+    "--refuse-expiring",
+    is_flag=True,
+    help="Refuse the file if a token is expired or expires within 30 days.",
+)
+@click.option(
+    "--plaintext-mac",
+    is_flag=True,
+    help="Accept a PSKC file whose MACs are over the plaintext (drafts before RFC 6030), "
+    "if they verify.",
+)
+@click.option(
+    "--no-mac", is_flag=True, help="Accept a PSKC file whose encrypted values have no MAC."
+)
 @tenant_option
 @admin_change("token.import")
 def tokens_import(
     file: Path,
-    fmt: str | None,
+    fmt: Format | None,
     key_hex: str | None,
     password_file: Path | None,
     update: bool,
+    refuse_expiring: bool,
+    plaintext_mac: bool,
+    no_mac: bool,
     tenant: str,
 ) -> None:
-    from twostep.interfaces.token_files import import_file
+    from twostep.interfaces.token_files import ImportOptions, import_file
     from twostep.services.admin import OPERATOR
 
-    fmt = fmt or ("csv" if file.suffix.lower() in (".csv", ".txt") else "pskc")
-    summary = import_file(
-        wired(),
-        OPERATOR,
-        tenant,
-        file.read_bytes(),
+    options = ImportOptions(
         fmt=fmt,
         key_hex=key_hex,
         password=_password(password_file),
         update=update,
+        refuse_expiring=refuse_expiring,
+        plaintext_mac=plaintext_mac,
+        no_mac=no_mac,
     )
+    summary = import_file(wired(), OPERATOR, tenant, file.read_bytes(), options)
     click.echo(
         f"imported {summary.imported}, replaced {summary.replaced}, "
-        f"assigned {summary.assigned} token(s) into tenant {tenant}"
+        f"assigned {summary.assigned} token(s) into tenant {tenant} "
+        f"(read as {summary.layout})"
     )
     for kind, count in sorted(summary.by_type.items()):
         click.echo(f"  {kind}: {count}")
     for maker, count in sorted(summary.by_manufacturer.items()):
         click.echo(f"  {maker}: {count}")
+    if summary.skipped:
+        click.echo(f"skipped {len(summary.skipped)} key(s) Twostep does not use:")
+        for line in summary.skipped:
+            click.echo(f"  {line}")
+    for line in summary.warnings:
+        click.echo(f"warning: {line}", err=True)
 
 
 @tokens.command("list", help="List the tenant's tokens by serial: the first --limit, or --all.")
@@ -117,6 +146,7 @@ def tokens_list(
             found += more
     elif len(found) == limit and page(found[-1].serial, 1):
         click.echo(f"(the first {limit} tokens: --all lists every one)", err=True)
+    now = time.time()
     rows = [
         {
             "serial": t.serial,
@@ -124,10 +154,11 @@ def tokens_list(
             "manufacturer": t.manufacturer,
             "model": t.model,
             "status": t.status.value,
+            "valid": validity(t.valid_from, t.valid_until, now),
         }
         for t in found
     ]
-    click.echo(table(rows, ["serial", "type", "manufacturer", "model", "status"]))
+    click.echo(table(rows, ["serial", "type", "manufacturer", "model", "status", "valid"]))
 
 
 def _page(

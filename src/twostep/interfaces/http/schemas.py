@@ -230,6 +230,8 @@ class MethodOut(BaseModel):
     period: int | None = None
     phone: str | None = None  # masked: +1 ••• 4567
     email: str | None = None  # masked: a•••@example.com
+    valid_from: float | None = None  # hardware tokens: the vendor's validity period (epoch s)
+    valid_until: float | None = None  # past it, sign-ins answer token_expired
     default: bool = False
 
     @classmethod
@@ -247,6 +249,8 @@ class MethodOut(BaseModel):
             period=otp.period if otp and otp.type is OtpType.TOTP else None,
             phone=mask_phone(method.phone) if method.phone else None,
             email=mask_address(method.email) if method.email else None,
+            valid_from=method.valid_from,
+            valid_until=method.valid_until,
             default=method.id == default_id,
         )
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from twostep.adapters.importers import ImportRefused, read_csv, read_csv_lines
+from twostep.adapters.importers import ImportRefused, layouts, read_csv, read_csv_lines
 from twostep.domain.entities import OtpAlgorithm, OtpType
 
 SEED = b"12345678901234567890"
@@ -122,14 +122,36 @@ def test_the_refusal_message_names_lines_and_never_a_secret() -> None:
 
 
 def test_header_problems() -> None:
-    assert problems("serial,secret,colour\n") == [(1, "unknown column 'colour' in the header")]
-    assert problems("serial,interval\nS1,30\n") == [(1, "the header has no secret key column")]
+    understood = (None, layouts.UNDERSTOOD)
+    assert problems("serial,secret,colour\n") == [
+        (1, "unknown column 'colour' in the header"),
+        understood,
+    ]
+    assert problems("serial,interval\nS1,30\n") == [
+        (1, "the header has no secret key column"),
+        understood,
+    ]
 
 
 def test_headerless_width_must_fit_a_layout() -> None:
-    ((line, reason),) = problems(f"\n\nS1,{B32},30,6\n")
+    (line, reason), understood = problems(f"\n\nS1,{B32},30,6\n")
     assert line == 3
     assert "3 columns" in reason
+    assert understood == (None, layouts.UNDERSTOOD)
+
+
+def test_a_file_in_no_known_layout_stops_after_a_few_rows() -> None:
+    found = problems("".join(f"row {n};x;y\n" for n in range(500)))
+    assert {line for line, _ in found} == {1, 2, 3, 4, 5, None}
+    assert found[-1][0] is None
+    assert "stopped after 5 rows" in found[-1][1]
+    assert "Entra ID" in found[-1][1]
+    assert "Yubico" in found[-1][1]
+
+
+def test_bad_rows_after_a_good_one_are_all_listed() -> None:
+    data = f"S0,{B32},30\n" + "".join(f"S{n},{B32},45\n" for n in range(1, 21))
+    assert len(problems(data)) == 20
 
 
 def test_empty_file_and_bad_encoding() -> None:

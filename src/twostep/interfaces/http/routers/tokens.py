@@ -12,7 +12,7 @@ from twostep.domain.entities import Method
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.json_text import Text
 from twostep.interfaces.http.schemas import ResyncBody, Strict
-from twostep.interfaces.token_files import import_file
+from twostep.interfaces.token_files import ImportOptions, import_file
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/tokens", tags=["tokens"])
 
@@ -27,6 +27,14 @@ class TokenOut(BaseModel):
     model: str | None
     status: str
     assigned: bool
+    valid_from: float | None = Field(
+        None, description="Start of the validity period the vendor set (epoch seconds)"
+    )
+    valid_until: float | None = Field(
+        None,
+        description="End of the validity period the vendor set (epoch seconds): past it, "
+        "sign-ins with this token answer token_expired",
+    )
 
     @classmethod
     def of(cls, token: Method) -> TokenOut:
@@ -41,6 +49,8 @@ class TokenOut(BaseModel):
             model=token.model,
             status=token.status.value,
             assigned=token.user_id is not None,
+            valid_from=token.valid_from,
+            valid_until=token.valid_until,
         )
 
 
@@ -50,6 +60,17 @@ class ImportOut(BaseModel):
     assigned: int
     by_type: dict[str, int]
     by_manufacturer: dict[str, int]
+    layout: str | None = Field(None, description="The file's layout, as read")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Keys or rows the file holds that Twostep does not use (a PIN key, a "
+        "Yubico OTP slot), each with its place in the file",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the operator should check: tokens already expired or expiring "
+        "within 30 days, assumptions the layout forced, renamed serials",
+    )
 
 
 class AssignBody(Strict):
@@ -61,28 +82,56 @@ async def import_tokens(
     tenant: str,
     app: AppDep,
     actor: AdminDep,
-    file: Annotated[UploadFile, File(description="A PSKC (RFC 6030) or CSV file")],
-    format: Annotated[Literal["pskc", "csv"] | None, Form()] = None,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="A PSKC (RFC 6030), CSV, oathcsv or YubiKey Personalization Tool "
+            "file; its layout is read from its content"
+        ),
+    ],
+    format: Annotated[
+        Literal["pskc", "csv", "oathcsv", "yubico"] | None,
+        Form(description="The file's layout, when its content should not decide"),
+    ] = None,
     key: Annotated[
         Text | None, Form(description="PSKC pre-shared key, hex", max_length=128)
     ] = None,
     password: Annotated[Text | None, Form(description="PSKC password", max_length=1024)] = None,
     update: Annotated[bool, Form()] = False,
+    refuse_expiring: Annotated[
+        bool, Form(description="Refuse the file if a token is expired or expires within 30 days")
+    ] = False,
+    plaintext_mac: Annotated[
+        bool,
+        Form(
+            description="Accept a PSKC file whose MACs are over the plaintext (drafts before "
+            "RFC 6030), if they verify"
+        ),
+    ] = False,
+    no_mac: Annotated[
+        bool, Form(description="Accept a PSKC file whose encrypted values have no MAC")
+    ] = False,
 ) -> ImportOut:
     data = await file.read()
-    kind = format or ("csv" if (file.filename or "").lower().endswith(".csv") else "pskc")
-
-    summary = await run_in_threadpool(
-        lambda: import_file(
-            app, actor, tenant, data, fmt=kind, key_hex=key, password=password, update=update
-        )
+    options = ImportOptions(
+        fmt=format,
+        key_hex=key,
+        password=password,
+        update=update,
+        refuse_expiring=refuse_expiring,
+        plaintext_mac=plaintext_mac,
+        no_mac=no_mac,
     )
+    summary = await run_in_threadpool(lambda: import_file(app, actor, tenant, data, options))
     return ImportOut(
         imported=summary.imported,
         replaced=summary.replaced,
         assigned=summary.assigned,
         by_type=summary.by_type,
         by_manufacturer=summary.by_manufacturer,
+        layout=summary.layout,
+        skipped=list(summary.skipped),
+        warnings=list(summary.warnings),
     )
 
 
