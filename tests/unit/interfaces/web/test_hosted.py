@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import builders, phones
+from tests.support.devices import FakeDevice
 from tests.support.fakes import FakeClock
 from twostep.bootstrap import App
 from twostep.clients import signin
@@ -230,3 +231,45 @@ def test_a_text_message_with_resend_and_a_switch_of_method(
         now=app.deps.clock.now(),
     )
     assert result.accepted and result.method == "app_code"
+
+
+def test_a_push_shows_the_number_and_its_live_status(app: App, browser: TestClient) -> None:
+    """carol's default method is a push: the page shows the number to match, its status
+    says done once she approves with it on the phone, and she goes back accepted."""
+    integration, _key = builders.integration(app, "intranet")
+    app.hosted_signin.set_return_urls(OPERATOR, "default", "intranet", [CALLBACK])
+    _config, secret = app.hosted_signin.issue_secret(OPERATOR, "default", "intranet")
+    builders.user(app, "carol")
+    phone = FakeDevice.new().activate(app, "carol")
+    path = signin.make_request(
+        "https://mfa.test",
+        key_id=integration.key_id,
+        secret=secret,
+        user="carol",
+        redirect_uri=CALLBACK,
+        state="s-9",
+        now=app.deps.clock.now(),
+    ).removeprefix("https://mfa.test")
+    start(browser, path)
+    page = browser.get("/signin/verify")
+    number = re.search(r'<p class="number"[^>]*>(\d+)</p>', page.text)
+    assert number is not None and 'data-status="/signin/status"' in page.text
+    with app.storage.transaction() as tx:
+        device = tx.devices.by_id(phone.id)
+    assert device is not None
+    [pending] = app.push.requests(device)
+    signature = phone.answer(pending.transaction_id, "approve", int(number.group(1)), pending.nonce)
+    app.push.answer(
+        device, pending.transaction_id, "approve", int(number.group(1)), pending.nonce, signature
+    )
+    assert browser.get("/signin/status").json() == {"done": True}
+    done = verify(browser, action="check")
+    query = parse_qs(urlsplit(returned(done.text)).query)  # type: ignore[attr-defined]
+    result = signin.verify_result(
+        query["result"][0],
+        key_id=integration.key_id,
+        secret=secret,
+        state="s-9",
+        now=app.deps.clock.now(),
+    )
+    assert result.accepted and result.user == "carol" and result.method == "app_push"
