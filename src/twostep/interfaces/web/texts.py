@@ -71,6 +71,7 @@ OTHER_FAILURE = N_("The second factor failed. Choose a method to try again.")
 def reason_text(reason: Reason | None) -> str:
     return REASONS.get(reason, OTHER_FAILURE) if reason is not None else OTHER_FAILURE
 
+
 ROLES = {
     "global_admin": N_("Global administrator"),
     "tenant_admin": N_("Tenant administrator"),
