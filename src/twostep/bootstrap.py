@@ -47,6 +47,7 @@ from twostep.services.devices import DeviceService
 from twostep.services.directories import DirectoryAdmin
 from twostep.services.directory_sync import DirectorySync
 from twostep.services.enroll import EnrollService
+from twostep.services.enrollment_links import EnrollmentLinks
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.hosted_signin import HostedSignIn
 from twostep.services.legacy import LegacySignIn
@@ -56,7 +57,10 @@ from twostep.services.primary import TenantPasswords
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.rollups import RollupJob
+from twostep.services.self_phone import PhoneChange
+from twostep.services.self_service import SelfService
 from twostep.services.signin import SignIn
+from twostep.services.signin_reports import SignInReports
 from twostep.services.states import States
 from twostep.services.tokens import TokenPool
 from twostep.services.usage import UsageService
@@ -93,6 +97,10 @@ class App:
     waits: PolledWaits
     admin_grants: AdminGrants  # who may sign in to the management portal, as what
     page_sessions: PageSessions
+    self_service: SelfService  # the self-service portal: a user's own security info
+    phones: PhoneChange  # a number a user adds there, proved by the challenge sent to it
+    signin_reports: SignInReports  # a user's recent sign-ins, and "not me"
+    enrollment_links: EnrollmentLinks  # one-time links to register a first method
     usage: UsageService  # the dashboard's figures, the usage reports' counts
     rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
@@ -208,13 +216,16 @@ def build(
         waits,
         LegacySignIn(deps.storage, primary, AppPasswordCheck(deps)),
     )
+    admin, enroll = AdminService(deps), EnrollService(deps)
+    app_passwords, devices = AppPasswordService(deps), DeviceService(deps, channels, public_url)
+    portal = SelfService(deps, admin, enroll, app_passwords, devices)
     return App(
         config=config,
         deps=deps,
         storage=storage,
         keys=keys,
-        admin=AdminService(deps),
-        enroll=EnrollService(deps),
+        admin=admin,
+        enroll=enroll,
         signin=signin,
         audit=AuditService(deps),
         admin_events=AdminTrail(deps),
@@ -222,12 +233,12 @@ def build(
         challenges=challenges,
         delivered=delivered,
         gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),
-        devices=DeviceService(deps, channels, public_url),
+        devices=devices,
         push=push,
         radius_clients=RadiusClientService(deps),
         hosted_signin=HostedSignIn(deps, signin),
         passwords=PasswordService(deps),
-        app_passwords=AppPasswordService(deps),
+        app_passwords=app_passwords,
         accounts=AccountService(deps, challenges),
         directories=directories,
         directory_sync=DirectorySync(deps, connector),
@@ -235,6 +246,10 @@ def build(
         waits=waits,
         admin_grants=AdminGrants(deps),
         page_sessions=PageSessions(deps),
+        self_service=portal,
+        phones=PhoneChange(deps, portal, enroll, challenges, delivered),
+        signin_reports=SignInReports(deps, WebhookAlerts()),
+        enrollment_links=EnrollmentLinks(deps, signin, public_url),
         usage=UsageService(deps),
         rollups=RollupJob(deps),
         metrics=metrics,
