@@ -64,7 +64,8 @@ class _RequestIntegration(PageSignIn):
 
 
 class _Factor(SecondFactor):
-    def start(self, visit: Visit, progress: Progress, decision: Decision) -> Progress:
+    def start(self, progress: Progress, decision: Decision) -> Progress:
+        """The step's state once the sign-in's first challenge (or prompt) started."""
         return self._apply(progress, decision)
 
 
@@ -121,9 +122,8 @@ class HostedPages:
             return self._back(visit, found, Decision(Result.REJECT), None)
         token = _current.set(found.integration)
         try:
-            progress = self.factor.start(
-                visit, Progress(prefix=PREFIX, user=found.user, methods=decision.methods), decision
-            )
+            first = Progress(prefix=PREFIX, user=found.user, methods=decision.methods)
+            progress = self.factor.start(first, decision)
         finally:
             _current.reset(token)
         sessions = self.pages.app.page_sessions
