@@ -34,9 +34,10 @@ _MIN_YUBICO = 4  # through the secret key
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _DIGITS_UNKNOWN = (
     "the Yubico log format does not record how many digits a key gives: 6 (the tool's "
-    "default) assumed for {count} key(s); a key written for 8 digits would never verify: "
-    "import its traditional log instead"
+    "default) assumed for {count} key(s): {serials}; a key written for 8 digits would "
+    "never verify: import its traditional log instead"
 )
+_NAMED = 20  # serials a warning names; past them, a count
 _LOOKS_LIKE_HMAC = (
     "no token identifier and a moving factor of 0: an HMAC challenge-response slot is "
     "logged the same way; imported as OATH-HOTP"
@@ -50,7 +51,7 @@ def read_yubico(data: bytes | str) -> TokenFile:
     made: list[tuple[int, TokenRecord, str | None]] = []  # line, record, slot
     skipped: list[Skipped] = []
     warnings: list[str] = []
-    unknown_digits = 0
+    unknown_digits: list[str] = []  # serials read with 6 digits assumed
     for line, cells in layouts.rows(io.StringIO(layouts.decode(data), newline="")):
         event = cells[0].lower()
         if event.startswith("logging start"):
@@ -58,7 +59,8 @@ def read_yubico(data: bytes | str) -> TokenFile:
         found: list[ImportProblem] = []
         if event.isdigit():
             outcome = _yubico_row(cells, line, found, warnings)
-            unknown_digits += outcome is not None
+            if isinstance(outcome, TokenRecord):
+                unknown_digits.append(outcome.serial)
             slot = None
         elif event == _OATH:
             outcome, slot = _traditional_row(cells, line, found), cells[2]
@@ -79,7 +81,10 @@ def read_yubico(data: bytes | str) -> TokenFile:
     if not records:
         raise ImportRefused.single("the file holds no OATH-HOTP key")
     if unknown_digits:
-        warnings.append(_DIGITS_UNKNOWN.format(count=unknown_digits))
+        serials = ", ".join(unknown_digits[:_NAMED])
+        if len(unknown_digits) > _NAMED:
+            serials += f" and {len(unknown_digits) - _NAMED} more"
+        warnings.append(_DIGITS_UNKNOWN.format(count=len(unknown_digits), serials=serials))
     return TokenFile(records, tuple(skipped), tuple(warnings))
 
 
@@ -113,7 +118,7 @@ def _yubico_row(
         found.append(ImportProblem("the moving factor seed is not a whole number", line=line))
         return None
     if not public and third == "0":
-        warnings.append(f"line {line}: {_LOOKS_LIKE_HMAC}")
+        warnings.append(f"line {line} (serial {cells[0][:64]}): {_LOOKS_LIKE_HMAC}")
     return _record(cells[0], cells[3], "6", third, line, found)
 
 

@@ -55,6 +55,68 @@ FIGURE_3 = b"""<?xml version="1.0" encoding="UTF-8"?>
 </KeyContainer>
 """
 
+# Figure 5: one device with two keys, an HOTP key and the PIN key that protects it.
+FIGURE_5 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<KeyContainer Version="1.0"
+    Id="exampleID1"
+    xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+    <KeyPackage>
+        <DeviceInfo>
+            <Manufacturer>Manufacturer</Manufacturer>
+            <SerialNo>987654321</SerialNo>
+        </DeviceInfo>
+        <CryptoModuleInfo>
+            <Id>CM_ID_001</Id>
+        </CryptoModuleInfo>
+        <Key Id="12345678"
+            Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+            <Issuer>Issuer</Issuer>
+            <AlgorithmParameters>
+                <ResponseFormat Length="8" Encoding="DECIMAL"/>
+            </AlgorithmParameters>
+            <Data>
+                <Secret>
+                    <PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=
+                    </PlainValue>
+                </Secret>
+                <Counter>
+                    <PlainValue>0</PlainValue>
+                </Counter>
+            </Data>
+            <Policy>
+                <PINPolicy MinLength="4" MaxLength="4"
+                    PINKeyId="123456781" PINEncoding="DECIMAL"
+                    PINUsageMode="Local"/>
+                <KeyUsage>OTP</KeyUsage>
+            </Policy>
+        </Key>
+    </KeyPackage>
+    <KeyPackage>
+        <DeviceInfo>
+            <Manufacturer>Manufacturer</Manufacturer>
+            <SerialNo>987654321</SerialNo>
+        </DeviceInfo>
+        <CryptoModuleInfo>
+            <Id>CM_ID_001</Id>
+        </CryptoModuleInfo>
+        <Key Id="123456781"
+            Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:pin">
+            <Issuer>Issuer</Issuer>
+            <AlgorithmParameters>
+                <ResponseFormat Length="4" Encoding="DECIMAL"/>
+            </AlgorithmParameters>
+            <Data>
+                <Secret>
+                    <PlainValue>MTIzNA==</PlainValue>
+                </Secret>
+            </Data>
+        </Key>
+    </KeyPackage>
+</KeyContainer>
+"""
+
+PIN_ALGORITHM = "urn:ietf:params:xml:ns:keyprov:pskc:pin"
+
 # Figure 6: AES-128-CBC under a pre-shared key, HMAC-SHA1 over the ciphertext.
 FIGURE_6_KEY = bytes.fromhex("12345678901234567890123456789012")
 FIGURE_6 = b"""<?xml version="1.0" encoding="UTF-8"?>
