@@ -202,6 +202,10 @@ def test_the_installed_server_migrates_and_serves(served: tuple[str, Path]) -> N
     ready = httpx.get(f"{url}/readyz", timeout=5)
     assert ready.status_code == 200, ready.text
     assert httpx.get(f"{url}/openapi.json", timeout=5).json()["info"]["title"]
+    # The pages' templates, catalogs and static files are in the wheel.
+    signin = httpx.get(f"{url}/admin/signin", headers={"Accept-Language": "ko"}, timeout=5)
+    assert signin.status_code == 200 and "관리 포털 로그인" in signin.text
+    assert httpx.get(f"{url}/static/site.css", timeout=5).status_code == 200
     text = log.read_text()
     assert "RADIUS listening on udp" in text
     assert "Traceback" not in text
