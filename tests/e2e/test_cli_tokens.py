@@ -55,3 +55,48 @@ def test_import_assign_export_and_import_elsewhere(tmp_path: Path) -> None:
         other, "tokens", "import", str(exported), "--password-file", str(wrong), ok=False
     )
     assert "[import_refused]" in refused
+
+
+def test_layouts_are_read_from_the_content_and_validity_is_listed(tmp_path: Path) -> None:
+    from tests.unit.adapters.importers import rfc6030_figures as rfc
+
+    home = tmp_path / "a"
+    twostep(home, "db", "upgrade")
+    # multiOTP names its PSKC exports pskc-*.txt: read as PSKC, not as CSV.
+    txt = tmp_path / "pskc-tokens.txt"
+    txt.write_bytes(rfc.FIGURE_5)
+    out = twostep(home, "tokens", "import", str(txt))
+    assert "imported 1" in out and "(read as pskc)" in out
+    assert "skipped 1 key(s)" in out and "a PIN key" in out
+    refused = twostep(home, "tokens", "import", str(txt), "--format", "csv", ok=False)
+    assert "[import_refused]" in refused
+
+    yubico = tmp_path / "configuration_log.csv"
+    secret = bytes(range(20)).hex()
+    yubico.write_text(
+        "LOGGING START,12/05/26 01:59\n"
+        f"OATH-HOTP,12/05/26 02:00,2,vvccccccccbc,,{secret},,,0,0,0,6,0,0,0,0,0,0\n"
+    )
+    out = twostep(home, "tokens", "import", str(yubico))
+    assert "imported 1" in out and "(read as yubico)" in out
+
+    from pskc import PSKC
+
+    container = PSKC()
+    container.add_key(
+        serial="OLD1",
+        secret=bytes(range(20)),
+        algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp",
+        expiry_date="2022-09-01T00:00:00Z",
+    )
+    old = tmp_path / "old.pskcxml"
+    container.write(str(old))
+    out = twostep(home, "tokens", "import", str(old))
+    assert "warning: 1 token(s) already expired: OLD1 (expired 2022-09-01" in out
+    listed = twostep(home, "tokens", "list")
+    assert "VALID" in listed.splitlines()[0]
+    assert any("OLD1" in row and "EXPIRED 2022-09-01" in row for row in listed.splitlines())
+    twostep(home, "users", "add", "alice")
+    twostep(home, "tokens", "assign", "OLD1", "alice")
+    methods = twostep(home, "methods", "list", "alice")
+    assert "EXPIRED 2022-09-01" in methods

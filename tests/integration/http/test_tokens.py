@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,61 @@ def test_a_hostile_pskc_upload_is_refused_whole_and_cheaply(
     assert error["code"] == "import_refused"
     assert "over a limit of the token import" in error["message"]
     assert client.get("/v1/tenants/default/tokens", headers=admin).json() == []
+
+
+def test_the_layout_is_read_from_the_content_not_the_name(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    from tests.unit.adapters.importers import rfc6030_figures as rfc
+
+    # A PSKC file named like multiOTP's pskc-*.txt exports: read as PSKC all the same.
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("pskc-tokens.txt", rfc.FIGURE_5, "text/plain")},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["imported"], body["layout"]) == (1, "pskc")
+    (skipped,) = body["skipped"]
+    assert skipped.startswith("key 123456781 (serial 987654321): a PIN key")
+    # The operator's format overrides the content.
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("tokens.xml", rfc.FIGURE_3, "text/xml")},
+        data={"format": "oathcsv"},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "import_refused"
+
+
+def test_the_validity_period_is_listed(client: TestClient, admin: dict[str, str]) -> None:
+    from pskc import PSKC
+
+    container = PSKC()
+    container.add_key(
+        serial="OLD1",
+        secret=b"12345678901234567890",
+        algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp",
+        start_date="2012-09-19T00:00:00Z",
+        expiry_date="2022-09-01T00:00:00Z",
+    )
+    out = io.BytesIO()
+    container.write(out)
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("old.pskcxml", out.getvalue(), "application/pskc+xml")},
+    )
+    assert r.status_code == 200, r.text
+    (warning,) = r.json()["warnings"]
+    assert warning.startswith("1 token(s) already expired: OLD1 (expired 2022-09-01")
+    (token,) = client.get("/v1/tenants/default/tokens", headers=admin).json()
+    assert (token["valid_from"], token["valid_until"]) == (1_348_012_800.0, 1_661_990_400.0)
+    r = client.post(
+        "/v1/tenants/default/tokens/import",
+        headers=admin,
+        files={"file": ("old.pskcxml", out.getvalue(), "application/pskc+xml")},
+        data={"refuse_expiring": "true", "update": "true"},
+    )
+    assert r.status_code == 422 and "refused as asked" in r.json()["error"]["message"]
