@@ -283,6 +283,7 @@ class TokenPool:
                             seed=seed,
                             params=token.otp,
                             counter=token.counter,
+                            drift=token.drift,
                             manufacturer=token.manufacturer,
                             model=token.model,
                             valid_from=token.valid_from,

@@ -146,7 +146,9 @@ def derive_pbkdf2(
 
 
 def decode_int(plaintext: bytes) -> int:
-    """An integer value as RFC 6030 files carry it: ASCII digits, else big-endian bytes."""
-    if plaintext.isdigit() and len(plaintext) <= 19:
+    """An integer value as RFC 6030 files carry it: ASCII digits (a TimeDrift may be
+    negative), else big-endian bytes."""
+    digits = plaintext.removeprefix(b"-")
+    if digits.isdigit() and len(digits) <= 19:
         return int(plaintext)
     return int.from_bytes(plaintext, "big")

@@ -61,6 +61,8 @@ def write_pskc(
             secret=record.seed,
             counter=record.counter if params.type is OtpType.HOTP else None,
             time_interval=params.period if params.type is OtpType.TOTP else None,
+            # A resynchronised or vendor-set clock offset goes along with the token.
+            time_drift=record.drift if params.type is OtpType.TOTP and record.drift else None,
         )
     document = PSKCSerialiser.serialise_document(container)
     _prf_as_attribute(document)

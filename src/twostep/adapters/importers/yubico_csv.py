@@ -75,7 +75,7 @@ def read_yubico(data: bytes | str) -> TokenFile:
         elif outcome is not None:
             made.append((line, outcome, slot))
         tally.row(found)
-    records = _by_slot(made, tally)
+    records = _by_slot(made, tally, warnings)
     if tally.problems:
         raise ImportRefused(tally.problems, valid=records)
     if not records:
@@ -152,7 +152,7 @@ def _hex(text: str) -> bytes:
 
 
 def _by_slot(
-    made: list[tuple[int, TokenRecord, str | None]], tally: layouts.Tally
+    made: list[tuple[int, TokenRecord, str | None]], tally: layouts.Tally, warnings: list[str]
 ) -> list[TokenRecord]:
     """Serials several rows share: suffixed with the slot when the slots differ (one
     YubiKey's two slots), refused otherwise (one slot written twice, or a log without
@@ -177,8 +177,12 @@ def _by_slot(
             reason = f"serial {record.serial} is already on line {earlier}: {why}"
             tally.problems.append(ImportProblem(reason, line=line))
             continue
-        two_slots = len(shared) > 1 and slot is not None and None not in shared
-        records.append(_with_serial(record, f"{record.serial}:{slot}") if two_slots else record)
+        if len(shared) > 1 and slot is not None and None not in shared:
+            serial = f"{record.serial}:{slot}"
+            warnings.append(f"line {line}: slot {slot} of a YubiKey with two: serial {serial}")
+            records.append(_with_serial(record, serial))
+        else:
+            records.append(record)
     return records
 
 

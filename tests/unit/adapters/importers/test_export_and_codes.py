@@ -35,6 +35,7 @@ def test_write_pskc_round_trip() -> None:
             model="T60",
             valid_from=1_700_000_000.0,
             valid_until=1_900_000_000.0,
+            drift=-2,
         ),
         TokenRecord(
             serial="H-1",
@@ -54,6 +55,7 @@ def test_write_pskc_round_trip() -> None:
     ]
     assert (back[0].manufacturer, back[0].model) == ("Acme", "T60")
     assert (back[0].valid_from, back[0].valid_until) == (1_700_000_000.0, 1_900_000_000.0)
+    assert (back[0].drift, back[1].drift) == (-2, 0)  # a TOTP token's clock offset goes along
     assert back[1].key_id == "legacy-7"
     with pytest.raises(ImportRefused):
         read_pskc(data, password="export passworD")

@@ -51,7 +51,10 @@ def test_traditional_log_two_oath_slots_of_one_key_and_a_yubico_otp_slot() -> No
     assert hotp(one.seed, one.params, 0) == hotp_code(SLOT1, 0, 8)
     assert hotp(two.seed, two.params, 16) == hotp_code(SLOT2, 16, 6)
     assert [s.where for s in read.skipped] == ["line 4", "line 5"]
-    assert read.warnings == ()
+    assert read.warnings == (
+        "line 2: slot 1 of a YubiKey with two: serial vvccccccccbc:1",
+        "line 3: slot 2 of a YubiKey with two: serial vvccccccccbc:2",
+    )
 
 
 def test_yubico_format_oath_rows_and_the_digits_it_does_not_record() -> None:
