@@ -14,6 +14,7 @@ from twostep.interfaces.cli import (
     admin_grant_commands,
     db_commands,
     directory_commands,
+    enrollment_link_commands,
     gateway_commands,
     method_commands,
     radius_commands,
@@ -136,6 +137,7 @@ signin_commands.register(cli)
 directory_commands.register(cli)
 admin_event_commands.register(cli)
 admin_grant_commands.register(cli)
+enrollment_link_commands.register(cli)
 refuse_control_characters(cli)
 
 
