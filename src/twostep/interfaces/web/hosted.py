@@ -64,9 +64,18 @@ class _RequestIntegration(PageSignIn):
 
 
 class _Factor(SecondFactor):
+    def __init__(self, pages: Pages, signin: PageSignIn, owner: HostedPages) -> None:
+        super().__init__(pages, signin, PREFIX, owner._accepted, owner._failed)
+        self.owner = owner
+
     def start(self, progress: Progress, decision: Decision) -> Progress:
         """The step's state once the sign-in's first challenge (or prompt) started."""
         return self._apply(progress, decision)
+
+    def ended(self, visit: Visit, session: PageSession, decision: Decision) -> Response:
+        """A sign-in that cannot go on (locked, disabled, fraud reported) goes back to the
+        application with its reject, so the application is told rather than left waiting."""
+        return self.owner._rejected(visit, session, decision)
 
 
 class HostedPages:
@@ -74,7 +83,7 @@ class HostedPages:
         self.pages = pages
         self.service = service
         steps = _RequestIntegration(signin.deps, signin.signin, signin.challenges, signin.delivered)
-        self.factor = _Factor(pages, steps, PREFIX, self._accepted, self._failed)
+        self.factor = _Factor(pages, steps, self)
 
     def routes(self, router: APIRouter) -> None:
         router.add_api_route(PREFIX, self.landing, methods=["GET"])
@@ -193,6 +202,15 @@ class HostedPages:
         self.pages.app.page_sessions.end(visit.request.cookies.get(CONTEXT_COOKIE))
         kind = progress.kind if progress is not None else None
         return self._back(visit, found, Decision(Result.ACCEPT), kind)
+
+    def _rejected(self, visit: Visit, step: PageSession, decision: Decision) -> Response:
+        found = self._context(visit.request, step)  # step: ended by now, still its user's
+        if found is None:
+            return self._failed(visit, texts.SIGNIN_FAILED, 401)
+        self.pages.app.page_sessions.end(visit.request.cookies.get(CONTEXT_COOKIE))
+        progress = Progress.load(step.data)
+        kind = progress.kind if progress is not None else None
+        return self._back(visit, found, decision, kind)
 
     def _back(
         self, visit: Visit, found: HostedRequest, decision: Decision, method: str | None

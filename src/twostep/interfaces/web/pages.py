@@ -59,6 +59,11 @@ def field(value: object) -> str:
     return value[:_MAX_FIELD] if isinstance(value, str) else ""
 
 
+def _with_query(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 def local_path(value: str, default: str) -> str:
     """A redirect target that stays on this server: an absolute path, never ``//host``."""
     ok = value.startswith("/") and not value.startswith(("//", "/\\")) and value.isprintable()
@@ -123,6 +128,8 @@ class Pages:
             lang=visit.language,
             languages=self._names,
             here=visit.request.url.path,
+            # The language switch comes back here, query included (the hosted page's request).
+            here_full=_with_query(visit.request),
             session=visit.signed_in,
             csrf=visit.csrf,
             csrf_field=lambda: csrf,

@@ -247,12 +247,17 @@ class SecondFactor:
             return self._redirect(visit, self._apply(progress, decision))
         if decision.reason in _ENDS:
             self.pages.app.page_sessions.end(visit.token)
-            return self.again(visit, texts.SIGNIN_FAILED, 401)
+            return self.ended(visit, session, decision)
         spent = replace_progress(progress, fresh=False)
         if not self._still_open(visit, progress):  # decided: only a switch goes on from here
             spent = replace_progress(spent, transaction_id=None, kind=None, number=None)
         self._save(visit, spent)
         return self._page(visit, _notice(spent, texts.reason_text(decision.reason)), 401)
+
+    def ended(self, visit: Visit, session: PageSession, decision: Decision) -> Response:
+        """The sign-in ended without an accept (locked, disabled, fraud reported): the page
+        set's sign-in form with one message (the hosted page sends a reject back instead)."""
+        return self.again(visit, texts.SIGNIN_FAILED, 401)
 
     def _still_open(self, visit: Visit, progress: Progress) -> bool:
         """A code method takes another try; a challenge while it is pending (a wrong

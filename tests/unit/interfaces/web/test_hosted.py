@@ -273,3 +273,40 @@ def test_a_push_shows_the_number_and_its_live_status(app: App, browser: TestClie
         now=app.deps.clock.now(),
     )
     assert result.accepted and result.user == "carol" and result.method == "app_push"
+
+
+def test_a_user_locked_out_mid_way_returns_with_a_reject_the_application_can_read(
+    app: App, browser: TestClient, site: Site
+) -> None:
+    start(browser, site.request(app))
+    answer = None
+    for _ in range(30):  # wrong codes until the lockout ends the sign-in (bounded)
+        answer = verify(browser, action="code", code="000000")
+        if 'id="return"' in answer.text:  # type: ignore[attr-defined]
+            break
+    assert answer is not None and 'id="return"' in answer.text  # type: ignore[attr-defined]
+    query = parse_qs(urlsplit(returned(answer.text)).query)  # type: ignore[attr-defined]
+    result = signin.verify_result(
+        query["result"][0],
+        key_id=site.key_id,
+        secret=site.secret,
+        state="s-1",
+        now=app.deps.clock.now(),
+    )
+    assert (result.accepted, result.reason) == (False, "user_locked")
+    # Its sessions ended with it: the step is gone.
+    assert "took too long" in browser.get("/signin/verify").text
+
+
+def test_the_language_switch_comes_back_to_the_same_request(
+    app: App, browser: TestClient, site: Site
+) -> None:
+    path = site.request(app)
+    landing = browser.get(path)
+    switched = browser.post(
+        "/language", data={"csrf": csrf(landing.text), "language": "ko", "next": path}
+    )
+    assert f'name="next" value="{path}"'.replace("&", "&amp;") in landing.text
+    assert (switched.status_code, switched.headers["location"]) == (303, path)
+    again = browser.get(path)
+    assert again.status_code == 200 and 'lang="ko"' in again.text
