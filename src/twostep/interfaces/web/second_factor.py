@@ -31,7 +31,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from twostep.domain.entities import MethodKind
+from twostep.domain.entities import Integration, MethodKind
 from twostep.domain.errors import RateLimited, ResendRefused
 from twostep.domain.pages import PageSession, Stage
 from twostep.domain.results import Decision, Reason, Result
@@ -108,6 +108,13 @@ class SecondFactor:
         if integration is None:
             return self.again(visit, texts.SIGNIN_FAILED, 401)
         decision = self.signin.password(integration, user, password, visit.client_ip)
+        return self.started(visit, integration, user, decision)
+
+    def started(
+        self, visit: Visit, integration: Integration, user: str, decision: Decision
+    ) -> Response:
+        """The password step's decision, for a page set that looked at it first (the
+        self-service portal sends a user who must register elsewhere)."""
         if decision.result is Result.REJECT and (
             decision.reason in HIDDEN_REASONS or decision.reason is None
         ):
