@@ -1,5 +1,6 @@
 """The management portal's foundation: ``/admin/signin`` (tenant, user name and primary
-password, then the second factor), ``/admin`` (the landing page), ``/admin/signout``.
+password, then the second factor) and ``/admin/signout``; ``/admin`` and the portal's other
+pages are in portal/.
 
 Other pages of the portal use ``AdminPages.guard`` and ``AdminPages.actor``::
 
@@ -46,7 +47,6 @@ class AdminPages:
         router.add_api_route(SIGNIN, self.signin_form, methods=["GET"])
         router.add_api_route(SIGNIN, self.signin_post, methods=["POST"])
         self.factor.routes(router)
-        router.add_api_route(HOME, self.home, methods=["GET"])
         router.add_api_route(SIGNOUT, self.signout, methods=["POST"])
 
     # -- for every page of the portal --------------------------------------------------
@@ -144,21 +144,7 @@ class AdminPages:
         security.set_cookie(response, security.SESSION_COOKIE, token)
         return response
 
-    # -- the landing page and sign-out -------------------------------------------------
-
-    def home(self, request: Request) -> Response:
-        visit = self.pages.visit(request)
-        refused = self.guard(visit, Permission.DASHBOARD_READ)
-        if refused is not None:
-            return refused
-        session = visit.signed_in
-        assert session is not None
-        return self.pages.render(
-            visit,
-            "admin/home.html",
-            title=texts.N_("Management portal"),
-            role_text=texts.ROLES[session.role.value] if session.role else "",
-        )
+    # -- sign-out (the landing page, /admin, is the portal's dashboard: portal/) ------
 
     def signout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         visit = self.pages.visit(request)

@@ -15,6 +15,7 @@ from twostep.interfaces.web import i18n, security, texts
 from twostep.interfaces.web.admin import AdminPages
 from twostep.interfaces.web.hosted import HostedPages
 from twostep.interfaces.web.pages import Pages, field, local_path
+from twostep.interfaces.web.portal import routes as portal_routes
 from twostep.services.page_signin import PAGES, PageSignIn
 
 STATIC = {"site.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8"}
@@ -30,6 +31,7 @@ def install(api: FastAPI) -> None:
     portal = AdminPages(pages, signin)
     api.state.admin_pages = portal
     portal.routes(router)
+    portal_routes(router, portal)  # /admin and the management portal's pages
     HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
     _static(router)
 

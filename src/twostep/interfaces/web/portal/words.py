@@ -1,0 +1,44 @@
+"""The portal's texts from Python (marked ``N_``; templates translate them with ``_()``):
+notices after an action, refusals, and the names of results and MFA states."""
+
+from __future__ import annotations
+
+from twostep.interfaces.web.texts import N_
+
+FAILED_TITLE = N_("That did not work")
+FAILED = N_("The server refused this. Nothing was changed.")
+OTHER_TENANT = N_(
+    "Your role does not allow this page, or it belongs to an organisation you do not manage."
+)
+
+NOTICES = {
+    "unlocked": N_("The user was unlocked."),
+    "disabled": N_("The user was disabled: every sign-in is refused."),
+    "enabled": N_("The user was enabled again."),
+    "reregister": N_("The user must register their methods again."),
+    "mfa": N_("The two-step verification state was changed."),
+    "app_password": N_("The app password was deleted."),
+    "assigned": N_("The token was assigned."),
+    "revoked": N_("The integration was revoked."),
+    "radius_deleted": N_("The RADIUS client was deleted."),
+    "gateway_deleted": N_("The gateway was deleted."),
+    "gateway_added": N_("The gateway was added."),
+    "settings": N_("The settings were saved."),
+}
+
+RESULTS = {
+    "accept": N_("Accepted"),
+    "reject": N_("Rejected"),
+    "challenge": N_("Challenged"),
+}
+NO_METHOD = N_("Before a method was chosen")
+
+MFA_STATES = {
+    "enabled": N_("Enabled: a second factor is required"),
+    "enforced": N_("Enforced: a second factor is required and registered"),
+    "disabled": N_("Disabled: no second factor is asked"),
+}
+
+RANGE_ERROR = N_("Must be a whole number from %(low)s to %(high)s.")
+SETTING_ERROR = N_("This value is not accepted.")
+NOT_JSON = N_("The settings must be a JSON object.")
