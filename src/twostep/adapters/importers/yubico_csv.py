@@ -39,8 +39,8 @@ _DIGITS_UNKNOWN = (
 )
 _NAMED = 20  # serials a warning names; past them, a count
 _LOOKS_LIKE_HMAC = (
-    "no token identifier and a moving factor of 0: an HMAC challenge-response slot is "
-    "logged the same way; imported as OATH-HOTP"
+    "{count} row(s) with no token identifier and a moving factor of 0, which is how an "
+    "HMAC challenge-response slot is logged too: imported as OATH-HOTP: {serials}"
 )
 
 
@@ -52,13 +52,14 @@ def read_yubico(data: bytes | str) -> TokenFile:
     skipped: list[Skipped] = []
     warnings: list[str] = []
     unknown_digits: list[str] = []  # serials read with 6 digits assumed
+    bare: list[str] = []  # serials that could be challenge-response slots
     for line, cells in layouts.rows(io.StringIO(layouts.decode(data), newline="")):
         event = cells[0].lower()
         if event.startswith("logging start"):
             continue
         found: list[ImportProblem] = []
         if event.isdigit():
-            outcome = _yubico_row(cells, line, found, warnings)
+            outcome = _yubico_row(cells, line, found, bare)
             if isinstance(outcome, TokenRecord):
                 unknown_digits.append(outcome.serial)
             slot = None
@@ -80,12 +81,17 @@ def read_yubico(data: bytes | str) -> TokenFile:
         raise ImportRefused(tally.problems, valid=records)
     if not records:
         raise ImportRefused.single("the file holds no OATH-HOTP key")
+    if bare:
+        warnings.append(_LOOKS_LIKE_HMAC.format(count=len(bare), serials=_named(bare)))
     if unknown_digits:
-        serials = ", ".join(unknown_digits[:_NAMED])
-        if len(unknown_digits) > _NAMED:
-            serials += f" and {len(unknown_digits) - _NAMED} more"
-        warnings.append(_DIGITS_UNKNOWN.format(count=len(unknown_digits), serials=serials))
+        named = _named(unknown_digits)
+        warnings.append(_DIGITS_UNKNOWN.format(count=len(unknown_digits), serials=named))
     return TokenFile(records, tuple(skipped), tuple(warnings))
+
+
+def _named(serials: list[str]) -> str:
+    shown = ", ".join(serials[:_NAMED])
+    return shown + (f" and {len(serials) - _NAMED} more" if len(serials) > _NAMED else "")
 
 
 def _traditional_row(cells: list[str], line: int, found: list[ImportProblem]) -> TokenRecord | None:
@@ -105,7 +111,7 @@ def _traditional_row(cells: list[str], line: int, found: list[ImportProblem]) ->
 
 
 def _yubico_row(
-    cells: list[str], line: int, found: list[ImportProblem], warnings: list[str]
+    cells: list[str], line: int, found: list[ImportProblem], bare: list[str]
 ) -> TokenRecord | Skipped | None:
     if len(cells) < _MIN_YUBICO:
         found.append(ImportProblem(f"a row has {_MIN_YUBICO} columns or more", line=line))
@@ -118,7 +124,7 @@ def _yubico_row(
         found.append(ImportProblem("the moving factor seed is not a whole number", line=line))
         return None
     if not public and third == "0":
-        warnings.append(f"line {line} (serial {cells[0][:64]}): {_LOOKS_LIKE_HMAC}")
+        bare.append(f"{cells[0][:64]} (line {line})")
     return _record(cells[0], cells[3], "6", third, line, found)
 
 

@@ -75,7 +75,10 @@ def test_yubico_format_oath_rows_and_the_digits_it_does_not_record() -> None:
     assert [s.where for s in read.skipped] == ["line 5"]
     looks_like_hmac, digits = read.warnings
     assert "6 (the tool's default) assumed" in digits and "5551234, 5551235" in digits
-    assert looks_like_hmac.startswith("line 3 (serial 5551235)")
+    assert looks_like_hmac.startswith("1 row(s) with no token identifier")
+    assert looks_like_hmac.endswith(
+        "challenge-response slot is logged too: imported as OATH-HOTP: 5551235 (line 3)"
+    )
 
 
 def test_rows_that_cannot_be_imported_are_refused_by_line() -> None:
