@@ -85,9 +85,12 @@ def second_factor(
             Reason.TOKEN_EXPIRED if _expired(subject, now) else Reason.NO_METHOD_REGISTERED
         )
     # Else the sign-in answers method_not_registered for a kind the user does not have.
-    kinds = {m.kind for m in registered}
-    if asked is not None and asked not in kinds and _expired(subject, now, asked):
-        return _reject(Reason.TOKEN_EXPIRED, tuple(sorted(k.value for k in kinds)))
+    if (
+        asked is not None
+        and not any(m.kind is asked for m in registered)
+        and _expired(subject, now, asked)
+    ):
+        return _reject(Reason.TOKEN_EXPIRED, tuple(sorted({m.kind.value for m in registered})))
     off = set(access.disabled_kinds)
     offered = tuple(m for m in registered if m.kind not in off)
     listed = tuple(sorted({m.kind.value for m in offered}))

@@ -50,8 +50,11 @@ def detect(data: bytes) -> Format:
     if head.startswith(b"<"):
         return "pskc"
     text = head.decode("utf-8", errors="replace")
-    for _line, cells in rows(io.StringIO(text, newline="")):
-        return _csv_layout([c.strip() for c in cells])
+    try:
+        for _line, cells in rows(io.StringIO(text, newline="")):
+            return _csv_layout(cells)
+    except ImportRefused:
+        pass  # not CSV either: the CSV reader says why
     return "csv"
 
 

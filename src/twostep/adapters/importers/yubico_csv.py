@@ -64,7 +64,8 @@ def read_yubico(data: bytes | str) -> TokenFile:
                 unknown_digits.append(outcome.serial)
             slot = None
         elif event == _OATH:
-            outcome, slot = _traditional_row(cells, line, found), cells[2]
+            outcome = _traditional_row(cells, line, found)
+            slot = cells[2] if outcome is not None else None
         elif event.startswith(layouts.YUBICO_EVENTS):
             skipped.append(Skipped(f"line {line}", f"a {cells[0][:40]} slot: OATH only"))
             outcome = None

@@ -50,3 +50,12 @@ def test_a_key_for_a_file_that_is_not_pskc_is_refused() -> None:
     with pytest.raises(ImportRefused) as caught:
         read_token_file(b"S1,JBSWY3DPEHPK3PXP,30\n", key=bytes(16))
     assert "reads as csv" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"OATH-HOTP\n", b"Yubico OTP\n", b'"unterminated\n', b"\xff\xfe<\x00", b"1,2,hotp\n", b"#\n"],
+)
+def test_a_truncated_or_odd_file_is_refused_never_a_crash(data: bytes) -> None:
+    with pytest.raises(ImportRefused):
+        read_token_file(data)
