@@ -24,6 +24,7 @@ from twostep.factors.base import Family
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps
 from twostep.services.delivered import DeliveredChallenges
+from twostep.services.passwords import verify_password
 from twostep.services.signin import SignIn, SignInRequest
 
 INTERFACE = "web"
@@ -93,6 +94,13 @@ class PageSignIn:
                 prompt_for_code=True,
             )
         )
+
+    @staticmethod
+    def no_such_tenant(password: str) -> Decision:
+        """A sign-in naming no tenant: the work of a password check, then a wrong
+        password's answer (no audit event: there is no tenant to write it to)."""
+        verify_password(None, password)
+        return Decision(Result.REJECT, Reason.INVALID_PASSWORD)
 
     def pending(self, decision: Decision) -> Pending | None:
         """What a challenge answer started, to keep for the next step."""

@@ -105,7 +105,8 @@ class SecondFactor:
 
     def begin(self, visit: Visit, tenant: str, user: str, password: str) -> Response:
         integration = self.signin.integration(tenant) if tenant and user and password else None
-        if integration is None:
+        if integration is None:  # answered like a wrong password, after the same work
+            self.signin.no_such_tenant(password)
             return self.again(visit, texts.SIGNIN_FAILED, 401)
         decision = self.signin.password(integration, user, password, visit.client_ip)
         return self.started(visit, integration, user, decision)

@@ -72,6 +72,15 @@ def test_an_unknown_user_is_answered_like_a_wrong_password(
     assert "twostep_session" not in wrong.headers.get("set-cookie", "")
 
 
+def test_an_unknown_tenant_is_answered_like_a_wrong_password(
+    app: App, pages: TestClient, alice: builders.Enrolled
+) -> None:
+    wrong = password_step(pages, password="not the password")
+    nowhere = password_step(pages, tenant="nowhere")
+    assert wrong.status_code == nowhere.status_code == 401
+    assert _without_token(wrong.text) == _without_token(nowhere.text)
+
+
 def test_a_locked_user_is_answered_like_a_wrong_password(
     app: App, pages: TestClient, alice: builders.Enrolled
 ) -> None:
