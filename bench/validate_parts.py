@@ -17,6 +17,7 @@ reported in microseconds per call:
   (11 HMACs), and parsing the body with the API's pydantic model against ``json.loads``.
 
     .venv/bin/python -m bench.validate_parts            # about 30 s
+    .venv/bin/python -m bench.validate_parts --only "validate, accepted" --only sign_in
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=200, help="users (HOTP tokens) [200]")
     parser.add_argument("--count", type=int, default=2_000, help="calls per timing [2000]")
     parser.add_argument("--repeat", type=int, default=5, help="timings per part [5]")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="time only the parts whose label holds TEXT (repeatable; case-insensitive)",
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.users <= 5_000 and 10 <= args.count <= 100_000 and 1 <= args.repeat <= 20):
         parser.error("--users 1-5000, --count 10-100000, --repeat 1-20")
@@ -286,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
             "SignInService.sign_in, accepted": _signin_runner(pop, Codes(pop.users)),
             **_parts(pop, probe_db),
         }
+        if args.only:
+            wanted = [text.lower() for text in args.only]
+            timings = {k: v for k, v in timings.items() if any(w in k.lower() for w in wanted)}
         for label, run in timings.items():
             run(min(200, args.count))  # warm-up
             figures = _cpu_us(run, args.count, args.repeat)

@@ -9,6 +9,7 @@ and executed directly. Everything else goes through SQLAlchemy as usual.
 from __future__ import annotations
 
 import operator
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -31,6 +32,13 @@ def _positions(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[An
     if len(order) <= 1:  # itemgetter of one name gives the value, not a tuple
         return lambda values: tuple(values[name] for name in order)
     return operator.itemgetter(*order)
+
+
+def row_type(name: str, columns: Sequence[str]) -> Any:
+    """A named tuple of ``columns``, to read a part of a hot statement's row by attribute
+    as the mappers do (``row.name``): made from a slice in C, where a dict and then a
+    SimpleNamespace cost microseconds. Typed Any: the fields are known once loaded."""
+    return namedtuple(name, columns)
 
 
 class Prepared:

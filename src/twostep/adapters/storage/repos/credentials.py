@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from twostep.adapters.storage.prepared import Prepared
+from twostep.adapters.storage.prepared import Prepared, row_type
 from twostep.adapters.storage.tables import admin_keys, integrations, tenants
 from twostep.domain.entities import AdminKey, Integration, Role
 
@@ -48,6 +47,7 @@ _INTEGRATION_BY_KEY = Prepared(
     select(integrations).where(integrations.c.key_id == bindparam("b_key"))
 )
 _INTEGRATION_COLUMNS = [c.name for c in integrations.c]
+_IntegrationRow = row_type("_IntegrationRow", _INTEGRATION_COLUMNS)
 
 
 class SqlIntegrationRepo:
@@ -89,7 +89,7 @@ class SqlIntegrationRepo:
         rows = _INTEGRATION_BY_KEY.rows(self.conn, {"b_key": key_id})
         if not rows:
             return None
-        row = SimpleNamespace(**dict(zip(_INTEGRATION_COLUMNS, rows[0], strict=True)))
+        row = _IntegrationRow._make(rows[0])
         return _integration(row), bytes(row.key_hash)
 
     def list(self, tenant_id: int) -> Sequence[Integration]:

@@ -6,12 +6,9 @@ before the query), so any case or width variant reaches the one user and lockout
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 from sqlalchemy import Connection, and_, bindparam, select
 
-from twostep.adapters.storage.prepared import Prepared
+from twostep.adapters.storage.prepared import Prepared, row_type
 from twostep.adapters.storage.repos.methods import method_from_row
 from twostep.adapters.storage.repos.tenants import parse_settings
 from twostep.adapters.storage.repos.users import user_from_row
@@ -46,8 +43,11 @@ _U_ID = _T_END + _U.index("id")
 _M_ID = _U_END + _M.index("id")
 
 
-def _part(row: Any, names: list[str], start: int) -> SimpleNamespace:
-    return SimpleNamespace(**dict(zip(names, row[start : start + len(names)], strict=True)))
+# Each part of a row read by attribute, as the mappers do: ~5 us less a validation than a
+# dict and then a SimpleNamespace per part.
+_TenantPart = row_type("_TenantPart", _T)
+_UserPart = row_type("_UserPart", _U)
+_MethodPart = row_type("_MethodPart", _M)
 
 
 class SqlSubjectRepo:
@@ -68,13 +68,13 @@ class SqlSubjectRepo:
         sealed: dict[str, bytes] = {}
         for row in rows:
             if tenant is None:
-                t = _part(row, _T, 0)
+                t = _TenantPart._make(row[:_T_END])
                 tenant = Tenant(id=t.id, name=t.name, settings=parse_settings(t.settings))
                 if row[_U_ID] is not None:
-                    u = _part(row, _U, _T_END)
+                    u = _UserPart._make(row[_T_END:_U_END])
                     user, password_hash = user_from_row(u), u.password_hash
             if row[_M_ID] is not None:
-                m = _part(row, _M, _U_END)
+                m = _MethodPart._make(row[_U_END:])
                 found.append(method_from_row(m))
                 if m.seed is not None:
                     sealed[m.id] = m.seed
