@@ -211,16 +211,19 @@ class SqlUsageRepo:
         )
         day = _day(self.dialect)
         tail_where = [day >= first_day, day <= last_day]
+        late_where = list(tail_where)
         if tenant_id is not None:
             rolled = rolled.where(r.tenant_id == tenant_id)
             tail_where.append(e.tenant_id == tenant_id)
+            # "+ 0": no index on the tenant for the gaps' events, which SQLite would
+            # otherwise walk (every event of the tenant) instead of looking up the gaps.
+            late_where.append(e.tenant_id + 0 == tenant_id)
         columns = [_raw(d, day).label(d) for d in by]
-        # Not rolled up yet: after the position (a range on the primary key), and the gaps.
+        # Not rolled up yet: after the position (a range on an index ending in seq), and
+        # the gaps (a few lookups by primary key).
         after = select(*columns, literal(1).label("n")).where(e.seq > _LAST_SEQ, *tail_where)
-        late = (
-            select(*columns, literal(1).label("n"))
-            .select_from(rollup_gaps.join(audit_events, e.seq == rollup_gaps.c.seq))
-            .where(*tail_where)
+        late = select(*columns, literal(1).label("n")).where(
+            e.seq.in_(select(rollup_gaps.c.seq)), *late_where
         )
         both = union_all(rolled, after, late).subquery()
         grouped: Select[Any] = select(
