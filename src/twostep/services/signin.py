@@ -244,7 +244,9 @@ class SignIn:
         method, or nothing after approving on the phone. A State is single use."""
         assert request.integration is not None and request.state is not None
         integration, states = request.integration, self.states
-        found = states.resume(integration, request.state, request.user, request.client_ip)
+        found = states.resume(
+            integration, request.state, request.user, request.client_ip, request.interface
+        )
         if isinstance(found, Decision):  # forged, crossed or replayed: refused and audited
             return found
         code, method = _word_or_code(request.typed)

@@ -89,10 +89,16 @@ class States:
         return decision
 
     def resume(
-        self, integration: Integration, state: str, user_name: str, client_ip: str | None
+        self,
+        integration: Integration,
+        state: str,
+        user_name: str,
+        client_ip: str | None,
+        interface: str = INTERFACE,
     ) -> Parties | Decision:
         """The challenge a State names, won for this one request; otherwise the rejection,
-        audited (a forged, crossed or replayed State)."""
+        audited (a forged, crossed or replayed State) with the interface that sent it (a
+        RADIUS State, or a page continuing its challenge)."""
         now = self.deps.clock.now()
         with self.storage.transaction(write=True) as tx:
             tenant = tx.tenants.by_id(integration.tenant_id)
@@ -123,14 +129,14 @@ class States:
                 user,
                 integration=integration.name,
                 client_ip=client_ip,
-                interface=INTERFACE,
+                interface=interface,
                 request_id=self.deps.request_ids.current(),
                 method=challenge.kind.value if challenge is not None else None,
             )
             tx.audit.add(tenant.id, decided(event, decision, detail))
             if user is not None and reason is Reason.INVALID_CODE:
                 count_failure(tx, user, now, tenant.settings)
-        log.info("refused a RADIUS State from %s: %s", integration.name, detail)
+        log.info("refused a %s State from %s: %s", interface, integration.name, detail)
         return decision
 
     def spend(self, parties: Parties) -> bool:
