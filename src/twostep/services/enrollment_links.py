@@ -39,7 +39,8 @@ from twostep.services import admin_log
 from twostep.services.admin import tenant_for, user_for
 from twostep.services.codes import usable
 from twostep.services.context import Deps
-from twostep.services.self_service import INTERFACE, Me, portal_integration, self_actor
+from twostep.services.page_signin import INTERFACE
+from twostep.services.self_service import Me, portal_integration, self_actor
 from twostep.services.signin import SignIn, SignInRequest
 
 PATH = "/my/enroll/"  # the portal's landing page; the token follows

@@ -35,14 +35,8 @@ from twostep.services.challenges import ChallengeService, StartRequest
 from twostep.services.context import Deps
 from twostep.services.delivered import DeliveredChallenges
 from twostep.services.enroll import EnrollService
-from twostep.services.self_service import (
-    INTERFACE,
-    PORTAL,
-    Me,
-    SelfService,
-    portal_integration,
-    self_actor,
-)
+from twostep.services.page_signin import INTERFACE, PORTAL
+from twostep.services.self_service import Me, SelfService, portal_integration, self_actor
 
 PHONE_CHANNELS = (Channel.SMS, Channel.VOICE)
 

@@ -40,9 +40,8 @@ from twostep.services.codes import usable
 from twostep.services.context import Deps
 from twostep.services.devices import ActivationStarted, DeviceService
 from twostep.services.enroll import AppCodeEnrollment, EnrollService
+from twostep.services.page_signin import INTERFACE, PORTAL
 
-INTERFACE = "web"
-PORTAL = "portal"  # the self-service portal's built-in integration (services/page_signin.py)
 _LANGUAGE = re.compile(r"^[A-Za-z0-9-]{2,16}$")
 
 
@@ -122,6 +121,28 @@ class SelfService:
             methods = tx.methods.for_user(user.id)
             devices = [d for d in tx.devices.for_user(user.id) if d.state is DeviceState.ACTIVE]
         return SecurityInfo(user, methods, devices, registration_reason(user, methods, now))
+
+    def find(self, tenant_id: int, user_name: str, source: str | None) -> Me | None:
+        """The user a sign-in at the portal named (by any form of their name)."""
+        with self.deps.storage.transaction() as tx:
+            tenant = tx.tenants.by_id(tenant_id)
+            user = tx.users.by_name(tenant_id, user_name) if tenant is not None else None
+        if tenant is None or user is None:
+            return None
+        return Me(tenant.id, tenant.name, user.id, user.name, source)
+
+    def registers_after_password(self, me: Me) -> bool:
+        """The user must register, and the tenant lets them after their password alone
+        (``password_registration``); else only an enrollment link opens it."""
+        with self.deps.storage.transaction() as tx:
+            tenant = tx.tenants.by_id(me.tenant_id)
+        allowed = tenant is not None and tenant.settings.access.password_registration
+        return allowed and self.info(me).reason is not None
+
+    def app_passwords_allowed(self, me: Me) -> bool:
+        with self.deps.storage.transaction() as tx:
+            tenant = tx.tenants.by_id(me.tenant_id)
+        return tenant is not None and tenant.settings.access.app_passwords_allowed
 
     def require_registered(self, me: Me) -> SecurityInfo:
         """The user's security info, or ``registration_first`` when they must register."""

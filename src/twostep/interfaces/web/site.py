@@ -14,6 +14,7 @@ from twostep.domain.errors import CsrfRefused
 from twostep.interfaces.web import i18n, security, texts
 from twostep.interfaces.web.admin import AdminPages
 from twostep.interfaces.web.hosted import HostedPages
+from twostep.interfaces.web.my import routes as my_routes
 from twostep.interfaces.web.pages import Pages, field, local_path
 from twostep.interfaces.web.portal import routes as portal_routes
 from twostep.services.page_signin import PAGES, PageSignIn
@@ -33,6 +34,7 @@ def install(api: FastAPI) -> None:
     portal.routes(router)
     portal_routes(router, portal)  # /admin and the management portal's pages
     HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
+    my_routes(router, pages)  # /my: the self-service portal
     _static(router)
 
     def language(
