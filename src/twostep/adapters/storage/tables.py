@@ -147,6 +147,9 @@ integrations = Table(
     # A legacy client (IMAP, an old VPN) sends a password and nothing else: it may use an
     # app password in place of password + second factor.
     Column("legacy", Boolean, nullable=False, server_default="0"),
+    # Set when a provider replacement left the integration to activate again (0015): its
+    # calls answer integration_not_activated until it exchanges activation credentials.
+    Column("pending_since", Float),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -497,4 +500,87 @@ signin_reports = Table(
     Column("reported_at", Float, nullable=False),
     Column("client_ip", String(45)),  # where the report came from
     Index(None, "tenant_id", "reported_at"),
+)
+
+# Providers and billing (0015): docs/operator-guide.md, "Providers and billing".
+# A provider is a billing account; its billing model never changes. Deleted providers keep
+# their row (``deleted_at``) so their months can still be stated. At most one live provider
+# per tenant: enforced by the service under the tenant's row lock (a partial unique index
+# is not portable to every SQLite the project runs on).
+providers = Table(
+    "providers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("billing_model", String(24), nullable=False),  # per_user, per_authentication
+    Column("tenant_id", Integer),  # no FK: the record outlives its tenant
+    Column("time_zone", String(64), nullable=False),  # IANA name; billing months are its
+    Column("created_at", Float, nullable=False),
+    Column("deleted_at", Float),
+    Index(None, "tenant_id"),
+)
+
+# Activation credentials of an integration (0015): the code and the one-time password are
+# kept as keyed digests; used once (``used_at``, one conditional update) within 10 minutes.
+integration_activations = Table(
+    "integration_activations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("provider_id", String(32), nullable=False),
+    Column("code_hash", LargeBinary, nullable=False, unique=True),
+    Column("password_hash", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Index(None, "integration_id"),
+)
+
+# Licenses a tenant holds, and which users hold one (0015).
+license_pools = Table(
+    "license_pools",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("held", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+license_assignments = Table(
+    "license_assignments",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("assigned_at", Float, nullable=False),
+    Index(None, "tenant_id"),
+)
+
+# Per-user billing's history (0015): after every change that may change whether a user is
+# billable (created, MFA state, license, deleted), one row with the state from then on,
+# written in the change's transaction. No FK: it outlives the user.
+billing_user_states = Table(
+    "billing_user_states",
+    metadata,
+    Column("seq", BigId, primary_key=True),
+    Column("tenant_id", Integer, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("user_name", String(256), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("mfa", String(16), nullable=False),  # disabled, enabled, enforced; "" once deleted
+    Column("licensed", Boolean, nullable=False),
+    Index(None, "tenant_id", "user_id", "at"),
+)
+
+# Statements of closed months, frozen when first computed after the month closed (0015).
+billing_statements = Table(
+    "billing_statements",
+    metadata,
+    Column("provider_id", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("body", Text, nullable=False),  # JSON of the statement
+    Column("frozen_at", Float, nullable=False),
 )
