@@ -346,3 +346,60 @@ class SigninResultRedeemed(Conflict):
     """This hosted sign-in result was already redeemed."""
 
     code = "signin_result_redeemed"
+
+
+# -- providers and billing (issue 15): docs/operator-guide.md#providers-and-billing ------
+
+
+class ProviderNotFound(NotFound):
+    """No such provider, or one this admin may not see."""
+
+    code = "provider_not_found"
+
+
+class BillingModelImmutable(Conflict):
+    """A provider's billing model is chosen at creation and never changes."""
+
+    code = "billing_model_immutable"
+
+
+class TenantHasProvider(Conflict):
+    """The tenant is already linked to a provider: delete it first (a replacement)."""
+
+    code = "tenant_has_provider"
+
+
+class ProviderRequired(Conflict):
+    """The integration's tenant is linked to no provider to activate it under."""
+
+    code = "provider_required"
+
+
+class StatementMonthInvalid(InvalidInput):
+    """The statement's month is not YYYY-MM (1970 or later)."""
+
+    code = "statement_month_invalid"
+
+
+class IntegrationNotActivated(Forbidden):
+    """The integration's provider was replaced: it must be activated again."""
+
+    code = "integration_not_activated"
+
+
+class IntegrationActivationInvalid(NotFound):
+    """The activation code and password are unknown, wrong, used, locked or expired."""
+
+    code = "integration_activation_invalid"
+
+
+class LicensesExhausted(Conflict):
+    """Every license the tenant holds is assigned."""
+
+    code = "licenses_exhausted"
+
+
+class LicensesInUse(Conflict):
+    """The tenant would hold fewer licenses than are assigned: unassign some first."""
+
+    code = "licenses_in_use"
