@@ -17,6 +17,7 @@ from sqlalchemy.pool import QueuePool
 from twostep.adapters.storage.repos.admin_events import SqlAdminEventRepo
 from twostep.adapters.storage.repos.app_passwords import SqlAppPasswordRepo
 from twostep.adapters.storage.repos.audit import SqlAuditRepo
+from twostep.adapters.storage.repos.billing import SqlBillingRepo
 from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.deliveries import SqlDeliveryRepo
@@ -31,6 +32,7 @@ from twostep.adapters.storage.repos.hosted_signin import SqlSigninRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
 from twostep.adapters.storage.repos.pages import SqlAdminGrantRepo, SqlPageSessionRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
+from twostep.adapters.storage.repos.providers import SqlProviderRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
 from twostep.adapters.storage.repos.sealed import SqlSealedRepo
 from twostep.adapters.storage.repos.self_service import (
@@ -220,6 +222,14 @@ class SqlTransaction:
     @_repo
     def usage(self) -> SqlUsageRepo:
         return SqlUsageRepo(self.conn)
+
+    @_repo
+    def providers(self) -> SqlProviderRepo:
+        return SqlProviderRepo(self.conn)
+
+    @_repo
+    def billing(self) -> SqlBillingRepo:
+        return SqlBillingRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

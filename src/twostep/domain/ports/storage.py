@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 from twostep.domain.ports.admin_events import AdminEventRepo
 from twostep.domain.ports.app_passwords import AppPasswordRepo
 from twostep.domain.ports.audit import AuditRepo
+from twostep.domain.ports.billing import BillingRepo, ProviderRepo
 from twostep.domain.ports.challenges import ChallengeRepo, DeliveryRepo
 from twostep.domain.ports.credentials import AdminKeyRepo, IntegrationRepo
 from twostep.domain.ports.devices import ActivationRepo, DeviceRepo
@@ -108,6 +109,12 @@ class Transaction(Protocol):
 
     @property
     def usage(self) -> UsageRepo: ...
+
+    @property
+    def providers(self) -> ProviderRepo: ...
+
+    @property
+    def billing(self) -> BillingRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)
