@@ -26,6 +26,9 @@ SECOND_FACTOR_SECONDS = 600  # from a right password to the second factor, at mo
 _SWEEP = 100  # expired sessions deleted per sign-in, at most
 
 
+TOUCH_SECONDS = 15.0  # how stale a session's last-seen time may get before it is written
+
+
 def session_id(token: str) -> str:
     """What the store keeps of a token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -82,12 +85,17 @@ class PageSessions:
         if not token or len(token) > 128:
             return None
         now = self.deps.clock.now()
-        with self.deps.storage.transaction(write=True) as tx:
+        with self.deps.storage.transaction() as tx:
             found = tx.page_sessions.by_id(session_id(token))
-            if found is None or not found.live(now):
-                return None
-            tx.page_sessions.touch(found.id, now)
-        return replace(found, last_seen_at=now)
+        if found is None or not found.live(now):
+            return None
+        # Written at most every TOUCH_SECONDS: a page view is a read, not a write (the idle
+        # limit is at least a minute, so it stays exact to within these seconds).
+        if now - found.last_seen_at >= TOUCH_SECONDS:
+            with self.deps.storage.transaction(write=True) as tx:
+                tx.page_sessions.touch(found.id, now)
+            return replace(found, last_seen_at=now)
+        return found
 
     def save_data(self, session: PageSession, data: str | None) -> None:
         with self.deps.storage.transaction(write=True) as tx:

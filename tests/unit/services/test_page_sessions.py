@@ -11,7 +11,7 @@ from twostep.bootstrap import App
 from twostep.domain.entities import Role
 from twostep.domain.pages import Stage
 from twostep.services.admin import OPERATOR
-from twostep.services.page_sessions import SECOND_FACTOR_SECONDS, session_id
+from twostep.services.page_sessions import SECOND_FACTOR_SECONDS, TOUCH_SECONDS, session_id
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -95,3 +95,19 @@ def test_expired_sessions_are_swept_when_another_opens(
     with app.storage.transaction() as tx:
         count = tx.conn.exec_driver_sql("SELECT count(*) FROM page_sessions").scalar_one()
     assert count == 1
+
+
+def test_a_page_view_writes_the_last_seen_time_only_when_it_is_stale(
+    app: App, clock: FakeClock, alice: tuple[int, int]
+) -> None:
+    token = app.page_sessions.open(*alice, Stage.SIGNED_IN)
+    opened = clock.now()
+    clock.advance(TOUCH_SECONDS - 1)
+    seen = app.page_sessions.find(token)
+    assert seen is not None and seen.last_seen_at == opened  # a read: nothing written
+    clock.advance(1)
+    seen = app.page_sessions.find(token)
+    assert seen is not None and seen.last_seen_at == clock.now()
+    with app.storage.transaction() as tx:
+        stored = tx.page_sessions.by_id(session_id(token))
+    assert stored is not None and stored.last_seen_at == clock.now()  # written
