@@ -209,3 +209,10 @@ def test_no_token_that_can_never_verify_is_imported_silently(app: App, clock: Fa
         "5551235": f"noted ({Reason.INVALID_CODE})",
         "5551236": f"noted ({Reason.INVALID_CODE})",
     }
+
+
+def test_the_cli_offers_every_layout_the_importers_read() -> None:
+    from twostep.adapters.importers import FORMATS
+    from twostep.interfaces.cli import token_commands
+
+    assert token_commands.FORMATS == FORMATS
