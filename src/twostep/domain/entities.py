@@ -131,6 +131,9 @@ class Integration:
     # A client that sends a password and nothing else (IMAP, an old VPN): an app password
     # stands in for password + second factor.
     legacy: bool = False
+    # Set when its tenant's provider was replaced: every call answers
+    # integration_not_activated until it is activated again (services/activations.py).
+    pending_since: float | None = None
 
 
 class RadiusMode(StrEnum):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from twostep.domain.entities import AdminKey, Integration
+from twostep.domain.errors import IntegrationNotActivated
 from twostep.domain.ports.credentials import IntegrationRepo
 from twostep.domain.ports.storage import Transaction
 
@@ -59,8 +60,13 @@ class IntegrationKeys(Protocol):
 
 
 def find_integration(tx: IntegrationKeys, key: str) -> Integration | None:
-    """The active integration whose key this is, else None (same work either way)."""
-    return _find(tx.integrations.by_key_id, key, INTEGRATION_PREFIX)
+    """The active integration whose key this is, else None (same work either way). A
+    right key of an integration its provider's replacement left pending raises
+    IntegrationNotActivated: only the key's holder learns it."""
+    found = _find(tx.integrations.by_key_id, key, INTEGRATION_PREFIX)
+    if found is not None and found.pending_since is not None:
+        raise IntegrationNotActivated("this integration must be activated again")
+    return found
 
 
 def find_admin_key(tx: Transaction, key: str) -> AdminKey | None:

@@ -21,6 +21,7 @@ def _integration(row: Any) -> Integration:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         legacy=bool(row.legacy),
+        pending_since=row.pending_since,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from twostep.adapters.storage.tables import (
+    activations,
+    devices,
     integration_activations,
     integrations,
     license_assignments,
@@ -16,6 +18,7 @@ from twostep.adapters.storage.tables import (
     tenants,
 )
 from twostep.domain.billing import BillingModel, Provider
+from twostep.domain.entities import Integration
 from twostep.domain.ports.billing import IntegrationActivation
 
 p = providers.c
@@ -166,6 +169,22 @@ class SqlProviderRepo:
         )
         return done.rowcount == 1
 
+    def integration(self, integration_id: int) -> Integration | None:
+        row = self.conn.execute(
+            select(integrations).where(integrations.c.id == integration_id)
+        ).first()
+        if row is None:
+            return None
+        return Integration(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            name=row.name,
+            key_id=row.key_id,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+            legacy=bool(row.legacy),
+        )
+
     def activated(self, integration_id: int, key_id: str, key_hash: bytes) -> None:
         """The integration's new key; it is activated again."""
         self.conn.execute(
@@ -239,3 +258,22 @@ class SqlProviderRepo:
             )
         )
         return [int(r.user_id) for r in rows]
+
+    # -- a replacement's effect on devices ---------------------------------------------
+
+    def active_devices(self, tenant_id: int) -> Sequence[str]:
+        rows = self.conn.execute(
+            select(devices.c.id).where(
+                devices.c.tenant_id == tenant_id, devices.c.state == "active"
+            )
+        )
+        return [r.id for r in rows]
+
+    def cancel_device_activations(self, tenant_id: int, now: float) -> int:
+        """Unused app activation codes made under the provider replaced are void too."""
+        done = self.conn.execute(
+            update(activations)
+            .where(activations.c.tenant_id == tenant_id, activations.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return int(done.rowcount)
