@@ -183,9 +183,9 @@ class AdminService:
                 existing = tx.users.by_name(tenant.id, name.display)
                 if existing is not None:
                     raise UserExists(f"user {existing.name!r} already exists")
-                user = tx.users.add(
-                    tenant.id, replace(new, name=name.display, phone=phone), self.deps.clock.now()
-                )
+                now = self.deps.clock.now()
+                user = tx.users.add(tenant.id, replace(new, name=name.display, phone=phone), now)
+                tx.billing.record_users([user.id], now)  # per-user billing's history
                 given = admin_log.changes(None, admin_log.user_fields(user))
                 admin_log.record(tx, self.deps, actor, tenant, "user.create", user.name, given)
                 return user
@@ -224,6 +224,8 @@ class AdminService:
             before = user_for(tx, tenant, name)
             user = replace(before, **values)
             tx.users.update(user)
+            if user.mfa is not before.mfa:  # per-user billing's history
+                tx.billing.record_users([user.id], self.deps.clock.now())
             changed = admin_log.changes(admin_log.user_fields(before), admin_log.user_fields(user))
             admin_log.record(tx, self.deps, actor, tenant, "user.update", user.name, changed)
             return user
@@ -232,6 +234,7 @@ class AdminService:
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             user = user_for(tx, tenant, name)
+            tx.billing.record_gone(tenant.id, user.id, user.name, self.deps.clock.now())
             tx.users.delete(user.id)
             gone = admin_log.changes(admin_log.user_fields(user), None)
             admin_log.record(tx, self.deps, actor, tenant, "user.delete", user.name, gone)
