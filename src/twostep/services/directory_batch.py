@@ -88,9 +88,9 @@ class Batch:
             if user is not None and user.disabled_at is None and user.phone:
                 prefill.append(user)
         if new and not self.dry_run:
-            made = tx.directory_users.create(
-                self.tenant.id, self.directory.id, new, self.deps.clock.now()
-            )
+            now = self.deps.clock.now()
+            made = tx.directory_users.create(self.tenant.id, self.directory.id, new, now)
+            tx.billing.record_users(made, now)  # per-user billing's history
             made_ids = {w.external_id: made_id for (w, _r), made_id in zip(new, made, strict=True)}
             prefill = [u if u.id else replace(u, id=made_ids[u.external_id or ""]) for u in prefill]
         if prefill and self.directory.settings.phone_methods:
