@@ -101,6 +101,9 @@ def create_app(
             "lone surrogates (422 invalid_request)."
         ),
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks looked up providers and read os.environ on every
+        # request (~4 us of a validation); Twostep exports its own metrics (/metrics).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # Swagger UI would load its assets from a CDN, which an on-premises network may
         # not reach: the description itself is at /openapi.json.
         docs_url=None,
