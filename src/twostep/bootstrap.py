@@ -34,11 +34,13 @@ from twostep.domain.ports.clock import Clock
 from twostep.domain.ports.metrics import NO_METRICS
 from twostep.domain.ports.secrets import KeyManager
 from twostep.services.accounts import AccountService
+from twostep.services.activations import ActivationService
 from twostep.services.admin import AdminService
 from twostep.services.admin_events import AdminTrail
 from twostep.services.admin_grants import AdminGrants
 from twostep.services.app_passwords import AppPasswordCheck, AppPasswordService
 from twostep.services.audit import AuditService
+from twostep.services.billing import BillingService
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
 from twostep.services.delivered import DeliveredChallenges
@@ -51,9 +53,11 @@ from twostep.services.enrollment_links import EnrollmentLinks
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.hosted_signin import HostedSignIn
 from twostep.services.legacy import LegacySignIn
+from twostep.services.licenses import LicenseService
 from twostep.services.page_sessions import PageSessions
 from twostep.services.passwords import LocalPasswords, PasswordService
 from twostep.services.primary import TenantPasswords
+from twostep.services.providers import ProviderService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.rollups import RollupJob
@@ -100,6 +104,10 @@ class App:
     self_service: SelfService  # the self-service portal: a user's own security info
     phones: PhoneChange  # a number a user adds there, proved by the challenge sent to it
     signin_reports: SignInReports  # a user's recent sign-ins, and "not me"
+    providers: ProviderService  # billing accounts (issue 15)
+    activations: ActivationService  # integrations' activation credentials
+    licenses: LicenseService
+    billing: BillingService  # statements
     enrollment_links: EnrollmentLinks  # one-time links to register a first method
     usage: UsageService  # the dashboard's figures, the usage reports' counts
     rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
@@ -249,6 +257,10 @@ def build(
         self_service=portal,
         phones=PhoneChange(deps, portal, enroll, challenges, delivered),
         signin_reports=SignInReports(deps, WebhookAlerts()),
+        providers=ProviderService(deps),
+        activations=ActivationService(deps),
+        licenses=LicenseService(deps),
+        billing=BillingService(deps),
         enrollment_links=EnrollmentLinks(deps, signin, public_url),
         usage=UsageService(deps),
         rollups=RollupJob(deps),

@@ -99,7 +99,7 @@ def billable_user(mfa: str, licensed: bool) -> bool:
     return mfa in ("enabled", "enforced") and not licensed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class BillableUser:
     tenant: str
     user: str
