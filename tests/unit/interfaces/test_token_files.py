@@ -106,12 +106,19 @@ def csv_files() -> list[tuple[bytes, list[Token]]]:
 
 
 def oathcsv_files() -> list[tuple[bytes, list[Token]]]:
-    good = f"O-H8,{seed(7).hex()},hotp,8\nO-T60,{seed(8).hex()},totp,6,60\n"
+    good = (
+        f"O-H8,{seed(7).hex()},hotp,8\nO-T60,{seed(8).hex()},totp,6,60\n"
+        f"O-H-C40,{seed(15).hex()},hotp,6,40\n"
+    )
     guess = f"O-GUESS,{seed(9).hex()}\n"  # HOTP or TOTP? refused rather than guessed
     return [
         (
             good.encode(),
-            [Token("O-H8", seed(7), digits=8), Token("O-T60", seed(8), totp=True, period=60)],
+            [
+                Token("O-H8", seed(7), digits=8),
+                Token("O-T60", seed(8), totp=True, period=60),
+                Token("O-H-C40", seed(15), counter=40),
+            ],
         ),
         (guess.encode(), [Token("O-GUESS", seed(9), totp=True)]),
     ]
@@ -202,6 +209,7 @@ def test_no_token_that_can_never_verify_is_imported_silently(app: App, clock: Fa
         "C-E30": "verifies",
         "O-H8": "verifies",
         "O-T60": "verifies",
+        "O-H-C40": "verifies",
         "O-GUESS": "refused",
         "vvccccccccbc:1": "verifies",
         "vvccccccccbc:2": "verifies",

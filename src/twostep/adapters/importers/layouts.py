@@ -21,7 +21,7 @@ UNDERSTOOD = (
     "the layouts understood are: PSKC (RFC 6030) XML; CSV 'serial, secret, time interval' "
     "(base32 secrets) or Entra ID's 'upn, serial number, secret key, time interval, "
     "manufacturer, model', or any of their columns named in a header line; oathcsv "
-    "'serial, hex seed, hotp or totp, digits, time step'; the YubiKey Personalization "
+    "'serial, hex seed, hotp or totp, digits, time step or counter'; the YubiKey Personalization "
     "Tool's log (traditional or Yubico format)"
 )
 # A file whose first rows all fail is in a layout nobody here knows: listing hundreds of

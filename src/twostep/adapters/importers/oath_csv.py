@@ -1,9 +1,11 @@
 """The "oathcsv" layout (privacyIDEA's and LinOTP's OATH CSV): ``serial, seed, type,
-digits, time step``, no header, the seed in hex.
+digits, time step`` for TOTP and ``serial, seed, type, digits, counter`` for HOTP, no
+header, the seed in hex.
 
 ``type`` is ``hotp`` or ``totp`` (``ocra`` is refused); ``digits`` 6 or 8 (6 when empty);
-``time step`` 30 or 60 for TOTP (30 when empty). A row with only a serial and a seed
-leaves the type to guess: refused, since a guess that is wrong never verifies.
+the fifth column is a TOTP token's time step, 30 or 60 (30 when empty), or an HOTP
+token's counter (0 when empty), as privacyIDEA reads it. A row with only a serial and a
+seed leaves the type to guess: refused, since a guess that is wrong never verifies.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _record(cells: list[str], line: int, found: list[ImportProblem]) -> TokenRec
     if not 3 <= len(cells) <= _MAX_COLUMNS:
         reason = (
             f"the row has {len(cells)} columns: oathcsv rows are serial, hex seed, "
-            "hotp or totp, and optionally digits and time step"
+            "hotp or totp, and optionally digits and time step (TOTP) or counter (HOTP)"
         )
         found.append(ImportProblem(reason, line=line))
         return None
@@ -62,15 +64,18 @@ def _record(cells: list[str], line: int, found: list[ImportProblem]) -> TokenRec
     else:
         otp_type = check(lambda: rules.parse_type(cells[2]), OtpType.TOTP)
     digits = check(lambda: rules.check_digits(rules.parse_int("digits", cells[3] or "6")), 6)
-    period = 30
+    period, counter = 30, 0
     if otp_type is OtpType.TOTP:
         step = cells[4] or "30"
         period = check(lambda: rules.check_period(rules.parse_int("time step", step)), 30)
+    else:
+        first = cells[4] or "0"
+        counter = check(lambda: rules.check_counter(rules.parse_int("counter", first)), 0)
     if check.reasons:
         found.extend(ImportProblem(r, line=line) for r in check.reasons)
         return None
     params = OtpParams(type=otp_type, digits=digits, period=period)
-    return TokenRecord(serial=serial, seed=seed, params=params, line=line)
+    return TokenRecord(serial=serial, seed=seed, params=params, counter=counter, line=line)
 
 
 def _hex(text: str) -> bytes:

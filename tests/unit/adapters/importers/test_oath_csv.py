@@ -19,12 +19,17 @@ def problems(data: str) -> list[tuple[int | None, str]]:
 
 
 def test_hotp_and_totp_rows_give_oathtool_s_codes() -> None:
-    data = f"H1,{SEED.hex()},hotp,8\nT1, {SEED.hex().upper()} ,TOTP,6,60\nT2,{SEED.hex()},totp\n"
-    h1, t1, t2 = read_oath_csv(data).records
+    data = (
+        f"H1,{SEED.hex()},hotp,8\nT1, {SEED.hex().upper()} ,TOTP,6,60\nT2,{SEED.hex()},totp\n"
+        f"H2,{SEED.hex()},HOTP,6,1234\n"  # an HOTP token's fifth column is its counter
+    )
+    h1, t1, t2, h2 = read_oath_csv(data).records
     assert (h1.params.type, h1.params.digits, h1.counter) == (OtpType.HOTP, 8, 0)
     assert [hotp(h1.seed, h1.params, c) for c in range(3)] == [
         hotp_code(SEED, c, 8) for c in range(3)
     ]
+    assert h2.counter == 1234
+    assert hotp(h2.seed, h2.params, h2.counter) == hotp_code(SEED, 1234)
     now = 1_800_000_000
     assert (t1.params.period, t2.params.period, t2.params.digits) == (60, 30, 6)
     assert hotp(t1.seed, t1.params, time_step(now, 60)) == totp_code(SEED, now, 6, 60)
