@@ -3,10 +3,12 @@ user as too many failures would, and save screenshots of the key pages.
 
 Screenshots: the portal's tests save each key page (dashboard, users, a user's page,
 settings) in English and Korean as ``<name>-<lang>.png`` into a temporary folder; with
-``TWOSTEP_SCREENSHOTS=<folder>`` they go there instead. The README's come from::
+``SCREENSHOTS_DIR=<folder>`` they go there instead. The README's come from::
 
-    TWOSTEP_SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/browser/test_portal.py \
+    SCREENSHOTS_DIR=docs/screenshots .venv/bin/pytest tests/browser/test_portal.py \
         -k axe -p no:cacheprovider
+
+(Korean text needs a Korean font for Chromium to draw it: Debian's ``fonts-nanum``.)
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def lock(site: Site, user: str, seconds: float = 900) -> None:
 
 def screenshot(page: Page, name: str, language: str, fallback: Path) -> Path:
     """The whole page as a PNG, named ``<name>-<language>.png``."""
-    folder = Path(os.environ.get("TWOSTEP_SCREENSHOTS") or fallback)
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or fallback)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{language}.png"
     page.screenshot(path=str(path), full_page=True)

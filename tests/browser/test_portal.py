@@ -205,6 +205,9 @@ def test_every_portal_page_passes_axe_in_both_languages(
             }
             ok(api.post("/v1/tenants/default/users", json=body))
     shown = site.new_user(role=None)
+    with site.api() as api:
+        named = {"first_name": "Minji", "last_name": "Kim", "email": "minji.kim@example.com"}
+        ok(api.patch(f"/v1/tenants/default/users/{shown.user}", json=named))
     admin = site.new_user("global_admin")
     sign_in(page, site, admin)
     expect(page.locator("html")).to_have_attribute("lang", language)
