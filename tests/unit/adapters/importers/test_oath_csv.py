@@ -15,6 +15,7 @@ SEED = bytes(range(1, 21))
 def problems(data: str) -> list[tuple[int | None, str]]:
     with pytest.raises(ImportRefused) as caught:
         read_oath_csv(data)
+    assert SEED.hex() not in caught.value.message.lower()  # no seed is ever quoted
     return [(p.line, p.reason) for p in caught.value.problems]
 
 

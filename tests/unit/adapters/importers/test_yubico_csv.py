@@ -30,6 +30,8 @@ def yubico(serial: str, public: str, third: str, secret: str) -> str:
 def refusal(data: str) -> ImportRefused:
     with pytest.raises(ImportRefused) as caught:
         read_yubico(data)
+    for secret in (SLOT1.hex(), SLOT2.hex(), AES):  # no secret is ever quoted
+        assert secret not in caught.value.message.lower()
     return caught.value
 
 
