@@ -194,14 +194,6 @@ class SelfService:
                 raise Conflict("this is your last method: add another one before deleting it")
         self.enroll.delete(self_actor(me), me.tenant, me.user, method_id)
 
-    def deactivate_device(self, me: Me, device_id: str) -> None:
-        found = self.require_registered(me)
-        now = self.deps.clock.now()
-        left = [m for m in found.methods if m.device_id != device_id and usable(m, now)]
-        if found.user.mfa is not MfaState.DISABLED and not left:
-            raise Conflict("this is your last method: add another one before removing it")
-        self.devices.deactivate(self_actor(me), me.tenant, me.user, device_id)
-
     def set_language(self, me: Me, language: str | None) -> User:
         """The user's language (the pages', the texts' and calls'); None: the browser's."""
         if language is not None and not _LANGUAGE.match(language):
