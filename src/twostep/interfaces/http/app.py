@@ -35,6 +35,7 @@ from twostep.interfaces.http.routers import (
     keys,
     methods,
     passwords,
+    providers,
     radius_clients,
     signin_results,
     tenants,
@@ -136,6 +137,7 @@ def create_app(
             enrollment_links,
             signin_results,
             admin_grants,
+            providers,
             health,
         )
     ]
