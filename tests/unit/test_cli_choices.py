@@ -11,7 +11,8 @@ from twostep.services.admin import DEFAULT_TENANT
 
 def test_the_choices_are_the_enums_values() -> None:
     assert tuple(s.value for s in MfaState) == choices.MFA_STATES
-    assert tuple(r.value for r in Role) == choices.ROLES
+    assert tuple(r.value for r in Role) == choices.GRANT_ROLES
+    assert set(choices.KEY_ROLES) == set(choices.GRANT_ROLES) - {Role.HELP_DESK.value}
     assert tuple(m.value for m in RadiusMode) == choices.RADIUS_MODES
 
 

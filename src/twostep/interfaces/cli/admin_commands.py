@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from twostep.interfaces.cli import rollup_commands
-from twostep.interfaces.cli.choices import MFA_STATES, ROLES
+from twostep.interfaces.cli.choices import KEY_ROLES, MFA_STATES
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
 
@@ -259,7 +259,7 @@ def keys() -> None:
 @keys.command("create", help="Create an admin API key and print it (shown only once).")
 @click.option(
     "--role",
-    type=click.Choice(ROLES),
+    type=click.Choice(KEY_ROLES),
     required=True,
     help="global_admin: everything; tenant_admin: one tenant.",
 )

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import click
 
 from twostep.interfaces.cli import admin_commands
+from twostep.interfaces.cli.choices import GRANT_ROLES
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
-
-GRANT_ROLES = ("global_admin", "tenant_admin", "help_desk")  # domain.entities.Role
 
 
 def register(cli: click.Group) -> None:

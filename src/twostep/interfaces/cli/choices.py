@@ -6,7 +6,10 @@ from __future__ import annotations
 
 DEFAULT_TENANT = "default"  # services.admin.DEFAULT_TENANT
 MFA_STATES = ("disabled", "enabled", "enforced")  # domain.entities.MfaState
-ROLES = ("global_admin", "tenant_admin")  # domain.entities.Role
+# domain.entities.Role: every role a person can be granted (admins grant); an API key's role
+# is one of KEY_ROLES (help_desk is for people at the pages, never a key).
+GRANT_ROLES = ("global_admin", "tenant_admin", "help_desk")
+KEY_ROLES = ("global_admin", "tenant_admin")
 # domain.entities.RadiusMode
 RADIUS_MODES = ("second_factor", "password_and_code", "challenge", "password_only")
 MAX_COUNTER = 2**63 - 2**14  # factors.oath_token.MAX_COUNTER
