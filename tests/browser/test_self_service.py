@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -80,6 +82,43 @@ def test_a_new_user_registers_an_app_by_reading_its_qr_code(
     expect(page.locator(".notice")).to_have_text("Your authenticator app is ready.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your security info")
     expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
+
+
+def test_the_mobile_authenticator_is_activated_from_the_pages_qr_code(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    """The reference authenticator activates with what the QR code holds (read by zbar)."""
+    user = newcomer(site)
+    password_step(page, site, user)
+    page.locator("form[action='/my/device'] button").click()
+    uri = read_qr(page.locator("#qr").screenshot(), tmp_path)
+    assert uri.startswith("twostep://activate?")
+    code = parse_qs(urlsplit(uri).query)["code"][0]
+    expect(page.locator("#activation-code")).to_have_text(re.compile(code[:4]))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twostep.authenticator.cli",
+            "--home",
+            str(tmp_path / "phone"),
+            "activate",
+            f"{site.url}/v1/devices/activate",  # this server (its public URL is not set)
+            code,
+            "--name",
+            "browser-phone",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page.get_by_role("button", name="I activated it: continue").click()
+    expect(page).to_have_url(f"{site.url}/my?done=device")
+    devices = page.locator("table", has=page.get_by_text("Your mobile authenticators"))
+    expect(devices.get_by_role("cell", name="browser-phone", exact=True)).to_be_visible()
+    expect(page.get_by_text("Approve on the mobile app")).to_be_visible()  # its push method
 
 
 def test_a_phone_is_added_then_changed_with_the_code_sent_to_it(page: Page, site: Site) -> None:
