@@ -90,6 +90,7 @@ class Portal:
             can=can,
             notice=words.NOTICES.get(notice or ""),
             when=when,
+            statuses=words.STATUSES,
             **values,
         )
 

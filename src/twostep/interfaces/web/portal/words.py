@@ -42,3 +42,11 @@ MFA_STATES = {
 RANGE_ERROR = N_("Must be a whole number from %(low)s to %(high)s.")
 SETTING_ERROR = N_("This value is not accepted.")
 NOT_JSON = N_("The settings must be a JSON object.")
+
+STATUSES = {  # methods', tokens' and devices' states
+    "pending": N_("Waiting for its first code"),
+    "active": N_("Active"),
+    "unassigned": N_("In the pool"),
+    "lost": N_("Lost"),
+    "revoked": N_("Revoked"),
+}
