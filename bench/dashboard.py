@@ -8,8 +8,9 @@ UTC, events in time order as a live server writes them; 85 % in ``default``) and
 pending challenges. Then:
 
 1. times the rollup job catching up from nothing (every event, rounds of 5,000);
-2. writes a tail of events the job has not seen (``--tail``, default 5,000: five seconds
-   of 1,000 sign-ins/s, what a 5 s interval leaves at most), as a live server would have;
+2. for each tail size (``--tails``, default 0, 5,000 and 20,000: what a 5 s interval
+   leaves at most at 1,000 and 4,000 sign-ins/s), writes that many events the job has
+   not seen yet, as a live server would have, and measures (3) again;
 3. times, ``--repeat`` times each, interleaved: the dashboard service call (today by
    result and method, fraud reports, locked users, pending challenges) for ``default``
    and for every tenant, the 30-day chart (per day and result), the SQL alone (the
@@ -95,7 +96,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--tail", type=int, default=5_000)
+    parser.add_argument(
+        "--tails",
+        default="0,5000,20000",
+        help="events not rolled up yet, measured in turn (comma-separated, ascending)",
+    )
     parser.add_argument("--repeat", type=int, default=200, help="timed calls of each kind")
     parser.add_argument("--baseline-repeat", type=int, default=15, help="timed scans")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -275,7 +280,7 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def measure(app: App, now: float, repeat: int, baseline_repeat: int) -> dict[str, Any]:
+def measure(app: App, now: float, repeat: int, baseline_repeat: int, scans: bool) -> dict[str, Any]:
     today = day_of(now)
     first_day = today - DAYS + 1
     usage = app.usage
@@ -321,6 +326,8 @@ def measure(app: App, now: float, repeat: int, baseline_repeat: int) -> dict[str
         ),
         "scan: 30-day chart default": (scan(default_id, DAYS, ("day", "result")), baseline_repeat),
     }
+    if not scans:
+        kinds = {name: kind for name, kind in kinds.items() if not name.startswith("scan")}
     for call, _ in kinds.values():  # warm: caches, prepared plans
         call()
     samples: dict[str, list[float]] = {name: [] for name in kinds}
@@ -383,16 +390,22 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 f"({rounds} rounds, {cells} rollup rows)",
                 flush=True,
             )
-            write_tail(app, now, args.tail)
-            result["tail"] = args.tail
-            result["timings"] = measure(app, now, args.repeat, args.baseline_repeat)
+            result["timings"] = {}
+            written = 0
+            for tail in sorted(int(t) for t in args.tails.split(",")):
+                write_tail(app, now, tail - written)
+                written = tail
+                result["timings"][tail] = measure(
+                    app, now, args.repeat, args.baseline_repeat, scans=not result["timings"]
+                )
         finally:
             app.close()
     return result
 
 
 def table(backend: str, result: dict[str, Any]) -> str:
-    t = result["timings"]
+    by_tail: dict[int, dict[str, Any]] = result["timings"]
+    scans = next(iter(by_tail.values()))
     baseline = {
         "dashboard default": "scan: dashboard default",
         "dashboard all tenants": "scan: dashboard all tenants",
@@ -402,15 +415,16 @@ def table(backend: str, result: dict[str, Any]) -> str:
     }
     out = io.StringIO()
     out.write(f"\n{backend}: median and p99 (ms), and the median's ratio to the scan's\n")
-    out.write(f"{'call':32} {'median':>9} {'p99':>9} {'n':>5} {'vs scan':>9}\n")
-    for name, figures in t.items():
-        ratio = ""
-        if name in baseline:
-            ratio = f"{figures['median_ms'] / t[baseline[name]]['median_ms']:.4f}"
-        out.write(
-            f"{name:32} {figures['median_ms']:9.2f} {figures['p99_ms']:9.2f} "
-            f"{figures['n']:5d} {ratio:>9}\n"
-        )
+    out.write(f"{'call':32} {'tail':>6} {'median':>9} {'p99':>9} {'n':>5} {'vs scan':>9}\n")
+    for tail, timings in by_tail.items():
+        for name, figures in timings.items():
+            ratio = ""
+            if name in baseline:
+                ratio = f"{figures['median_ms'] / scans[baseline[name]]['median_ms']:.4f}"
+            out.write(
+                f"{name:32} {tail:6d} {figures['median_ms']:9.2f} {figures['p99_ms']:9.2f} "
+                f"{figures['n']:5d} {ratio:>9}\n"
+            )
     return out.getvalue()
 
 
