@@ -81,10 +81,14 @@ class SqlAuditRepo:
             stmt = stmt.where(c.method == query.method)
         if query.request_id is not None:
             stmt = stmt.where(c.request_id == query.request_id)
+        # One user's (or one request's) events: walk their index (tenant_id, user_name, seq)
+        # in order and check the time on the way. Left to itself the planner reads every
+        # event of the time range by (tenant_id, at) and sorts them all (a month: 1e6 rows).
+        at = c.at + 0 if query.user is not None or query.request_id is not None else c.at
         if query.since is not None:
-            stmt = stmt.where(c.at >= query.since)
+            stmt = stmt.where(at >= query.since)
         if query.until is not None:
-            stmt = stmt.where(c.at < query.until)
+            stmt = stmt.where(at < query.until)
         if query.after_seq is not None:
             stmt = stmt.where(c.seq > query.after_seq)
         order = c.seq.desc() if query.newest_first else c.seq

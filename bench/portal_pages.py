@@ -1,0 +1,134 @@
+"""Each page of the management portal, timed at the server (issue 14's target: under 50 ms),
+over the dashboard benchmark's data (bench/dashboard.py's seed: 100,000 users, 1,000,000
+audit events over 30 days, the rollups caught up and a tail of 5,000 events unseen).
+
+A global admin signs in through the pages (password, then the authenticator code), then
+every page is fetched ``--repeat`` times in turn through the ASGI app in this process
+(Starlette's TestClient: the full handler, template and middleware, no socket). Prints the
+median and p99 of each page in milliseconds.
+
+    .venv/bin/python -m bench.portal_pages                            # SQLite, full size
+    .venv/bin/python -m bench.portal_pages --users 20000 --events 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as ``python bench/portal_pages.py``
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient
+from tests.support import builders
+
+from bench.dashboard import SEED_SECONDS, FixedClock, seed, write_tail
+from twostep.bootstrap import App, build
+from twostep.config import Config
+from twostep.domain.entities import Role
+from twostep.interfaces.http.app import create_app
+from twostep.services.admin import OPERATOR
+from twostep.services.rollups import RollupJob
+
+PASSWORD = "bench portal password"
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+T = "/admin/tenants/default"
+PAGES = {
+    "dashboard": "/admin",
+    "tenants": "/admin/tenants",
+    "users": f"{T}/users",
+    "users search": f"{T}/users?q=user-0420",
+    "a user": f"{T}/users/user-000042@example.com",
+    "tokens": f"{T}/tokens",
+    "integrations": f"{T}/integrations",
+    "gateways": f"{T}/gateways",
+    "settings": f"{T}/settings",
+    "audit (last 24 h)": f"{T}/audit",
+    "audit (a user, 30 days)": f"{T}/audit?user=user-000042@example.com&since=2000-01-01T00:00",
+    "audit (rejects, 30 days)": f"{T}/audit?result=reject&since=2000-01-01T00:00",
+    "audit.csv (1,000 rows)": f"{T}/audit.csv",
+    "admin audit": f"{T}/admin-audit",
+}
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    return parser.parse_args(argv)
+
+
+def _token(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found is not None
+    return found.group(1)
+
+
+def sign_in(app: App, client: TestClient) -> None:
+    enrolled = builders.enrolled_user(app, "bench-admin")
+    app.passwords.set_password(OPERATOR, "default", "bench-admin", PASSWORD)
+    app.admin_grants.grant(OPERATOR, "default", "bench-admin", Role.GLOBAL_ADMIN)
+    form = {"tenant": "default", "user": "bench-admin", "password": PASSWORD}
+    client.post("/admin/signin", data={"csrf": _token(client.get("/admin/signin").text), **form})
+    page = client.get("/admin/signin/verify").text
+    code = enrolled.totp(app.deps.clock.now())
+    done = client.post(
+        "/admin/signin/verify", data={"csrf": _token(page), "action": "code", "code": code}
+    )
+    assert done.headers.get("location") == "/admin", done.text
+
+
+def measure(client: TestClient, repeat: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    for _ in range(repeat):
+        for name, path in PAGES.items():
+            started = time.perf_counter()
+            answer = client.get(path)
+            times[name].append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200, (path, answer.status_code)
+    return times
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = midnight.timestamp() + 18 * 3600.0
+    with tempfile.TemporaryDirectory(prefix="twostep-portal-") as home:
+        app = build(Config.from_env({"TWOSTEP_HOME": home}), clock=FixedClock(now), upgrade=True)
+        try:
+            seed(app, now, args.users, args.events, time.perf_counter() + SEED_SECONDS)
+            job = RollupJob(app.deps)
+            while not job.run(max_rounds=100).caught_up:
+                pass
+            write_tail(app, now, 5_000)
+            with TestClient(
+                create_app(app), base_url="https://mfa.test", follow_redirects=False
+            ) as client:
+                sign_in(app, client)
+                times = measure(client, args.repeat)
+        finally:
+            app.close()
+    return {name: values for name, values in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    print(f"portal pages over {args.users} users and {args.events} audit events (SQLite)")
+    times = run(args)
+    print(f"{'page':28} {'median ms':>10} {'p99 ms':>8}")
+    for name, values in times.items():
+        ordered = sorted(values)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        print(f"{name:28} {statistics.median(values):10.1f} {p99:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
