@@ -225,3 +225,22 @@ def test_every_portal_page_passes_axe_in_both_languages(
     check_accessibility(page)
     page.goto(f"{base}/users/nobody-{secrets.token_hex(2)}")
     check_accessibility(page)  # the error page
+    # The answers to forms: a key shown once, an import's result, a setting refused.
+    page.goto(f"{base}/integrations")
+    page.locator("#name").fill(f"axe-{language}-{secrets.token_hex(2)}")
+    page.locator("form.stack").first.locator("button").click()
+    expect(page.locator("#secret")).to_be_visible()
+    check_accessibility(page)
+    page.goto(f"{base}/tokens")
+    upload = tmp_path / "axe.pskc"
+    upload.write_bytes(pskc_files.encrypted([f"AXE-{language}-{secrets.token_hex(3)}"]))
+    page.locator("#file").set_input_files(str(upload))
+    page.locator("#key").fill(pskc_files.KEY.hex())
+    page.locator("form.stack button").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    check_accessibility(page)
+    page.goto(f"{base}/settings")
+    page.locator("#s-max_failures").fill("0")
+    page.locator("form.settings button[type=submit]").click()
+    expect(page.locator("#e-max_failures")).to_be_visible()
+    check_accessibility(page)
