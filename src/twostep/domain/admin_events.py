@@ -72,6 +72,17 @@ ACTIONS: Mapping[str, str] = {
     "directory.delete": "a directory was deleted (its users stay)",
     "directory.test": "a directory's connection was tested (recorded when refused only)",
     "directory.sync": "a directory sync ran (by an admin, or scheduled): what it changed",
+    "provider.create": "a provider was created (name, billing model, tenant, zone; for a "
+    "replacement, the integrations left to activate and the devices revoked)",
+    "provider.update": "a provider was renamed",
+    "provider.delete": "a provider was deleted (its months can still be stated)",
+    "licenses.update": "the number of licenses a tenant holds changed, before and after",
+    "license.assign": "a license was assigned to a user",
+    "license.unassign": "a user's license was taken back",
+    "integration.activation": "activation credentials were made for an integration (recorded "
+    "as ***, never the code or password)",
+    "integration.activate": "an integration exchanged its activation credentials for a new "
+    "key (actor: the integration; its new key id, never the key)",
 }
 
 
