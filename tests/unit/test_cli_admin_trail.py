@@ -12,6 +12,8 @@ from twostep.interfaces.cli.main import cli
 # Commands that change no admin state: reads, the server, the schema, and the outbox's
 # stand-in for a user's phone.
 NOT_CHANGES = {("audit",), ("serve",), ("db", "upgrade"), ("outbox", "reply"), ("outbox", "press")}
+# A statement is a read; an activation is an HTTP call to a server, which records it.
+NOT_CHANGES |= {("billing", "statement"), ("integrations", "activate")}
 READ_WORDS = {"list", "show"}
 
 

@@ -12,6 +12,7 @@ from twostep.interfaces.cli import (
     admin_commands,
     admin_event_commands,
     admin_grant_commands,
+    billing_commands,
     db_commands,
     directory_commands,
     enrollment_link_commands,
@@ -138,6 +139,7 @@ directory_commands.register(cli)
 admin_event_commands.register(cli)
 admin_grant_commands.register(cli)
 enrollment_link_commands.register(cli)
+billing_commands.register(cli)
 refuse_control_characters(cli)
 
 
