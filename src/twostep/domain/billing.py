@@ -85,8 +85,11 @@ def window(provider: Provider, year: int, month: int) -> tuple[float, float]:
 
 
 def is_closed(provider: Provider, year: int, month: int, now: float) -> bool:
-    """Past the month's end (or the provider's deletion) by the grace: it never changes."""
-    _, end = window(provider, year, month)
+    """Past the month's end (or the provider's deletion) by the grace: it never changes.
+    A month wholly before the provider's creation is closed once it ended."""
+    _, end = month_bounds(year, month, provider.time_zone)
+    if provider.deleted_at is not None:
+        end = min(end, provider.deleted_at)
     return now >= end + CLOSE_GRACE
 
 
