@@ -42,11 +42,12 @@ class RollupKey:
 
 
 @dataclass(frozen=True, slots=True)
-class RolledEvent:
-    """What the rollup job reads of an audit event."""
+class Batch:
+    """What the rollup job read of some audit events: their seqs (ascending) and what
+    they add to each cell of the rollup."""
 
-    seq: int
-    key: RollupKey
+    seqs: list[int]
+    counts: dict[RollupKey, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,14 +127,14 @@ class RollupJob:
             gaps = tx.usage.gaps(MAX_GAPS)
             filled = tx.usage.events_at([g.seq for g in gaps])
         now = self.clock.now()
-        counts: Counter[RollupKey] = Counter(event.key for event in events)
-        counts.update(event.key for event in filled)
-        found = sorted(event.seq for event in filled)
+        counts: Counter[RollupKey] = Counter(events.counts)
+        counts.update(filled.counts)
+        found = filled.seqs
         seen = set(found)
         given_up = [g.seq for g in gaps if g.seq not in seen and g.seen_at < now - self.gap_seconds]
-        last_seq = events[-1].seq if events else state.last_seq
-        new_gaps = _missing(state.last_seq, [event.seq for event in events])
-        skipped = last_seq - state.last_seq - len(events) - len(new_gaps)
+        last_seq = events.seqs[-1] if events.seqs else state.last_seq
+        new_gaps = _missing(state.last_seq, events.seqs)
+        skipped = last_seq - state.last_seq - len(events.seqs) - len(new_gaps)
         if skipped:
             log.warning(
                 "audit seqs %d-%d: %d missing ones taken as never used (only the %d "
@@ -144,7 +144,7 @@ class RollupJob:
                 skipped,
                 MAX_NEW_GAPS,
             )
-        return Plan(state, last_seq, counts, len(events), found, new_gaps, given_up, now)
+        return Plan(state, last_seq, counts, len(events.seqs), found, new_gaps, given_up, now)
 
     def apply(self, plan: Plan) -> Round:
         """A round's writing half: one transaction, if the position is still where the

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from twostep.domain.usage import Dimension, Gap, RolledEvent, RollupKey, RollupState, UsageCount
+from twostep.domain.usage import Batch, Dimension, Gap, RollupKey, RollupState, UsageCount
 
 
 class UsageRepo(Protocol):
     # The job (services/rollups.py).
     def state(self) -> RollupState: ...
 
-    def events_after(self, seq: int, limit: int) -> Sequence[RolledEvent]:
-        """The visible events with a greater seq, the ``limit`` first by seq."""
+    def events_after(self, seq: int, limit: int) -> Batch:
+        """The visible events with a greater seq, the ``limit`` first by seq (read in
+        one statement)."""
         ...
 
     def gaps(self, limit: int) -> Sequence[Gap]: ...
 
-    def events_at(self, seqs: Sequence[int]) -> Sequence[RolledEvent]:
+    def events_at(self, seqs: Sequence[int]) -> Batch:
         """The visible events among these seqs."""
         ...
 

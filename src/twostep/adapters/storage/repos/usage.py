@@ -33,9 +33,9 @@ from twostep.adapters.storage.tables import (
 )
 from twostep.domain.usage import (
     SECONDS_PER_DAY,
+    Batch,
     Dimension,
     Gap,
-    RolledEvent,
     RollupKey,
     RollupState,
     UsageCount,
@@ -74,17 +74,25 @@ _LAST_SEQ = (
 _ROLLED = select(e.seq, e.tenant_id, e.at, e.integration, e.interface, e.method, e.result, e.reason)
 
 
-def _rolled(row: Any) -> RolledEvent:
-    key = RollupKey(
-        tenant_id=row.tenant_id,
-        day=int(row.at / SECONDS_PER_DAY),
-        integration=row.integration or "",
-        interface=row.interface,
-        method=row.method or "",
-        result=row.result,
-        reason=row.reason or "",
-    )
-    return RolledEvent(seq=row.seq, key=key)
+def _batch(rows: Any) -> Batch:
+    """Counted as the rows come: one tuple per event, a RollupKey per distinct cell (the
+    job's cost per event is what it takes from the sign-ins' CPU)."""
+    seqs: list[int] = []
+    cells: dict[tuple[Any, ...], int] = {}
+    get = cells.get
+    for seq, tenant_id, at, integration, interface, method, result, reason in rows:
+        seqs.append(seq)
+        cell = (
+            tenant_id,
+            int(at / SECONDS_PER_DAY),
+            integration or "",
+            interface,
+            method or "",
+            result,
+            reason or "",
+        )
+        cells[cell] = get(cell, 0) + 1
+    return Batch(seqs, {RollupKey(*cell): n for cell, n in cells.items()})
 
 
 class SqlUsageRepo:
@@ -102,9 +110,8 @@ class SqlUsageRepo:
         ).first()
         return RollupState(0, 0) if row is None else RollupState(row.last_seq, row.version)
 
-    def events_after(self, seq: int, limit: int) -> Sequence[RolledEvent]:
-        rows = self.conn.execute(_ROLLED.where(e.seq > seq).order_by(e.seq).limit(limit))
-        return [_rolled(row) for row in rows]
+    def events_after(self, seq: int, limit: int) -> Batch:
+        return _batch(self.conn.execute(_ROLLED.where(e.seq > seq).order_by(e.seq).limit(limit)))
 
     def gaps(self, limit: int) -> Sequence[Gap]:
         rows = self.conn.execute(
@@ -114,11 +121,10 @@ class SqlUsageRepo:
         )
         return [Gap(row.seq, row.seen_at) for row in rows]
 
-    def events_at(self, seqs: Sequence[int]) -> Sequence[RolledEvent]:
+    def events_at(self, seqs: Sequence[int]) -> Batch:
         if not seqs:
-            return []
-        rows = self.conn.execute(_ROLLED.where(e.seq.in_(seqs)))
-        return [_rolled(row) for row in rows]
+            return Batch([], {})
+        return _batch(self.conn.execute(_ROLLED.where(e.seq.in_(seqs)).order_by(e.seq)))
 
     def advance(self, version: int, last_seq: int, now: float) -> bool:
         values = {"last_seq": last_seq, "version": version + 1, "updated_at": now}
