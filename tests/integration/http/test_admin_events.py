@@ -29,6 +29,8 @@ pytestmark = pytest.mark.usefixtures("backend")
 ADDRESS = "198.51.100.7"
 # Mutating routes under /v1 that no admin calls: integrations, devices, providers' webhooks.
 NOT_ADMIN = ("/v1/validate", "/v1/devices/", "/v1/gateways/{gateway}/", "/v1/signin/results/")
+# An integration exchanging its activation credentials: recorded as the integration's own.
+NOT_ADMIN += ("/v1/activations",)
 
 
 @pytest.fixture
