@@ -5,13 +5,24 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, func, insert, select
 
 from twostep.adapters.storage.prepared import Prepared
 from twostep.adapters.storage.tables import audit_events
 from twostep.domain.audit import AuditEvent, AuditQuery
 
 log = logging.getLogger("twostep.audit")
+
+OUT_OF_ORDER = 300.0  # seconds an event's time may run ahead of one stored after it
+_MAX_SEQ = 2**63 - 1
+
+
+def _seq_of(tenant_id: int, when: ColumnElement[bool], order: Any) -> ScalarSelect[Any]:
+    """The seq of the tenant's first event by ``order`` (of time) that ``when`` holds for:
+    one step down the index (tenant_id, at)."""
+    c = audit_events.c
+    found = select(c.seq).where(c.tenant_id == tenant_id, when).order_by(order).limit(1)
+    return found.scalar_subquery()
 
 
 def _event(row: Any) -> AuditEvent:
@@ -81,14 +92,21 @@ class SqlAuditRepo:
             stmt = stmt.where(c.method == query.method)
         if query.request_id is not None:
             stmt = stmt.where(c.request_id == query.request_id)
-        # One user's (or one request's) events: walk their index (tenant_id, user_name, seq)
-        # in order and check the time on the way. Left to itself the planner reads every
-        # event of the time range by (tenant_id, at) and sorts them all (a month: 1e6 rows).
-        at = c.at + 0 if query.user is not None or query.request_id is not None else c.at
+        # A time range becomes a range of seq, found in the index (tenant_id, at), and the
+        # query walks (tenant_id, seq) (or a user's (tenant_id, user_name, seq)) in order,
+        # checking the time on the way: it stops after ``limit`` rows. Left to itself the
+        # planner reads every event of the range by time and sorts them all (a month of a
+        # busy tenant: 850,000 rows for one page). The bounds are exact as long as no event's
+        # time runs more than ``OUT_OF_ORDER`` seconds ahead of an event stored after it.
+        at = c.at + 0  # "+ 0": the time is checked, not used to pick the index
         if query.since is not None:
             stmt = stmt.where(at >= query.since)
+            before = _seq_of(query.tenant_id, c.at < query.since - OUT_OF_ORDER, c.at.desc())
+            stmt = stmt.where(c.seq >= func.coalesce(before, 0))
         if query.until is not None:
             stmt = stmt.where(at < query.until)
+            after = _seq_of(query.tenant_id, c.at >= query.until + OUT_OF_ORDER, c.at)
+            stmt = stmt.where(c.seq <= func.coalesce(after, _MAX_SEQ))
         if query.after_seq is not None:
             stmt = stmt.where(c.seq > query.after_seq)
         order = c.seq.desc() if query.newest_first else c.seq
