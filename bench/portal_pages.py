@@ -37,7 +37,7 @@ from twostep.interfaces.http.app import create_app
 from twostep.services.admin import OPERATOR
 from twostep.services.rollups import RollupJob
 
-PASSWORD = "bench portal password"
+PASSWORD = "bench portal password"  # noqa: S105 - a throwaway benchmark account
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 T = "/admin/tenants/default"
 PAGES = {
