@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from twostep.adapters.storage.tables import (
     audit_events,
@@ -135,12 +136,11 @@ class SqlBillingRepo:
     def freeze(self, provider_id: str, month: str, body: str, now: float) -> str:
         """Store the statement unless one is stored already; the stored one is answered
         (two nodes freezing at once keep the first)."""
-        stored = self.frozen(provider_id, month)
-        if stored is not None:
-            return stored
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
         self.conn.execute(
-            insert(billing_statements).values(
-                provider_id=provider_id, month=month, body=body, frozen_at=now
-            )
+            dialect.insert(billing_statements)
+            .values(provider_id=provider_id, month=month, body=body, frozen_at=now)
+            .on_conflict_do_nothing()
         )
-        return body
+        stored = self.frozen(provider_id, month)
+        return body if stored is None else stored
