@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -36,9 +37,8 @@ def _provider(client: TestClient, admin: dict[str, str], **body: object) -> dict
     return dict(made.json())
 
 
-def _code(r: object) -> tuple[int, str]:
-    response = r  # a httpx.Response
-    return response.status_code, response.json()["error"]["code"]  # type: ignore[attr-defined]
+def _code(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
 
 
 def test_a_provider_is_made_read_renamed_and_deleted_and_its_model_never_changes(
