@@ -6,7 +6,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
@@ -254,7 +254,8 @@ class _Held:
             conn.close()  # back to the pool (rolled back there if need be)
 
     def __del__(self) -> None:  # the thread keeping it ended (its thread-local went)
-        self.close()
+        with suppress(Exception):  # at exit the pool may be gone: nothing left to return to
+            self.close()
 
 
 class SqlStorage:
