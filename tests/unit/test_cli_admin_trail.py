@@ -14,6 +14,8 @@ from twostep.interfaces.cli.main import cli
 NOT_CHANGES = {("audit",), ("serve",), ("db", "upgrade"), ("outbox", "reply"), ("outbox", "press")}
 # A statement is a read; an activation is an HTTP call to a server, which records it.
 NOT_CHANGES |= {("billing", "statement"), ("integrations", "activate")}
+# The usage rollups are counts derived from the audit log, rebuilt from it at will.
+NOT_CHANGES |= {("audit", "rollup")}
 READ_WORDS = {"list", "show"}
 
 
