@@ -64,6 +64,9 @@ REASONS = {
     Reason.REGISTRATION_POLICY: N_("Your organisation requires another kind of method first."),
     Reason.DEFAULT_METHOD_DISABLED: N_("Your default method is turned off. Choose another."),
     Reason.METHOD_DISABLED: N_("That method is turned off. Choose another."),
+    Reason.TOKEN_EXPIRED: N_(
+        "Your hardware token has expired. Choose another method, or ask for a new token."
+    ),
 }
 OTHER_FAILURE = N_("The second factor failed. Choose a method to try again.")
 
