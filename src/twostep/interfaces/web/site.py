@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from twostep.bootstrap import App
 from twostep.domain.errors import CsrfRefused
-from twostep.interfaces.web import i18n, security, texts
+from twostep.interfaces.web import i18n, page_errors, security, texts
 from twostep.interfaces.web.admin import AdminPages
 from twostep.interfaces.web.hosted import HostedPages
 from twostep.interfaces.web.my import routes as my_routes
@@ -68,6 +68,7 @@ def install(api: FastAPI) -> None:
         )
 
     api.add_exception_handler(CsrfRefused, refused)
+    page_errors.install(api, pages)  # a page's error answers a page, the API's stay JSON
 
 
 def _static(router: APIRouter) -> None:
