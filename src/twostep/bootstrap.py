@@ -154,8 +154,6 @@ def build(
     engine = make_engine(
         config.storage.database_url, sqlite_synchronous=config.storage.sqlite_synchronous
     )
-    if metrics is not None:
-        metrics.watch_pool(engine)  # before the first connection
     if upgrade:
         # Imported here: serving workers never migrate, and Alembic costs memory.
         from twostep.adapters.storage import migrate
@@ -163,6 +161,8 @@ def build(
         migrate.upgrade(engine)
     counted = metrics if metrics is not None else NO_METRICS
     storage = SqlStorage(engine, inline=config.storage.db_inline, metrics=counted)
+    if metrics is not None:  # in use: checked out, less what threads keep idle (SQLite)
+        metrics.watch_pool(engine, kept=storage.kept_idle)
     keys: KeyManager
     if config.storage.secret_key:
         keyring = keyring_from_env(config.storage.secret_key.get_secret_value())

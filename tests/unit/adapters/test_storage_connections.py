@@ -164,3 +164,15 @@ def test_only_sqlite_keeps_a_connection_after_a_transaction(
     _driver(storage)
     _driver(storage, write=True)
     assert _checked_out(engine) == (1 if engine.dialect.name == "sqlite" else 0)
+
+
+def test_a_kept_connection_counts_as_idle_between_transactions_only(
+    storage: SqlStorage, engine: Engine
+) -> None:
+    """What the pool gauge leaves out of the connections in use (adapters/metrics.py)."""
+    assert storage.kept_idle() == 0
+    with storage.transaction() as tx:
+        tx.conn.execute(text("SELECT 1"))
+        assert storage.kept_idle() == 0  # in a transaction: in use
+    assert storage.kept_idle() == 1
+    assert _checked_out(engine) - storage.kept_idle() == 0

@@ -341,6 +341,13 @@ class SqlStorage:
                 lock.release()
         self._committed(tx)  # committed (and the lock released): what it did counts
 
+    def kept_idle(self) -> int:
+        """Connections threads keep between transactions that are not in one now: checked
+        out of the pool, yet not in use (the pool gauge leaves them out)."""
+        with self._held_lock:
+            kept = [held.conn for held in self._held]
+        return sum(1 for conn in kept if conn is not None and not conn.in_transaction())
+
     def _held_connection(self) -> _Held | None:
         """This thread's connection, kept since its last transaction (made now if there
         is room); None: check one out of the pool for this transaction."""
