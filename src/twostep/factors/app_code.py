@@ -73,6 +73,7 @@ def make(fields: Fields, context: EnrollContext) -> Draft:
 FACTOR = AppCodeFactor()
 KIND = Kind(
     kind=MethodKind.APP_CODE,
+    title="Code from an authenticator app",  # what people read (the pages translate it)
     family=Family.CODE,
     words=("app_code", "code"),
     settings=(

@@ -96,6 +96,7 @@ def normalise_activation_code(text: str) -> str:
 
 KIND = Kind(
     kind=MethodKind.APP_PUSH,
+    title="Approve on the mobile app",  # what people read (the pages translate it)
     family=Family.PUSH,
     words=("push", "app_push", "app"),
     settings=(

@@ -102,6 +102,7 @@ class Kind:
     """One method kind's declaration."""
 
     kind: MethodKind
+    title: str  # its name for people, in English (the pages' catalogs translate it)
     family: Family
     words: tuple[str, ...]  # what a user may type to pick it (RADIUS, a sign-in page)
     settings: tuple[str, ...]  # the tenant settings it reads

@@ -55,6 +55,7 @@ def mask_address(address: str) -> str:
 
 KIND = Kind(
     kind=MethodKind.EMAIL,
+    title="Code by email",  # what people read (the pages translate it)
     family=Family.CHALLENGE,
     words=("email", "mail"),
     settings=("email_code_timeout", "email_sender", *SENT_CODE_SETTINGS),

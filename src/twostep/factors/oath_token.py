@@ -88,6 +88,7 @@ def make(fields: TokenFields, context: EnrollContext) -> Draft:
 
 KIND = Kind(
     kind=MethodKind.OATH_TOKEN,
+    title="Code from a hardware token",  # what people read (the pages translate it)
     family=Family.CODE,
     words=("oath_token", "token"),
     settings=("totp_window", "hotp_lookahead", "hotp_resync_window"),

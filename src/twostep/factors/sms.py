@@ -15,6 +15,7 @@ def make(fields: PhoneFields, context: EnrollContext) -> Draft:
 
 KIND = Kind(
     kind=MethodKind.SMS,
+    title="Code by text message",  # what people read (the pages translate it)
     family=Family.CHALLENGE,
     words=("sms", "text"),
     settings=("sms_code_timeout", "sms_sender", *CHALLENGE_SETTINGS),

@@ -15,6 +15,7 @@ def make(fields: PhoneFields, context: EnrollContext) -> Draft:
 
 KIND = Kind(
     kind=MethodKind.SMS_REPLY,
+    title="Reply to a text message",  # what people read (the pages translate it)
     family=Family.CHALLENGE,
     words=("sms_reply", "reply"),
     settings=("sms_reply_timeout", "sms_sender", *CHALLENGE_SETTINGS),

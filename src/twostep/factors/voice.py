@@ -26,6 +26,7 @@ def make(fields: VoiceFields, context: EnrollContext) -> Draft:
 
 KIND = Kind(
     kind=MethodKind.VOICE,
+    title="Phone call",  # what people read (the pages translate it)
     family=Family.CHALLENGE,
     words=("voice", "call", "phone"),
     settings=(

@@ -3,23 +3,17 @@ template shows them with ``_()``): method kinds and the reasons a second factor 
 
 from __future__ import annotations
 
-from twostep.domain.entities import MethodKind
 from twostep.domain.results import Reason
+from twostep.factors import registry
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark, translate later"
     return message
 
 
-KINDS = {
-    MethodKind.APP_CODE: N_("Code from an authenticator app"),
-    MethodKind.OATH_TOKEN: N_("Code from a hardware token"),
-    MethodKind.APP_PUSH: N_("Approve on the mobile app"),
-    MethodKind.SMS: N_("Code by text message"),
-    MethodKind.SMS_REPLY: N_("Reply to a text message"),
-    MethodKind.VOICE: N_("Phone call"),
-    MethodKind.EMAIL: N_("Code by email"),
-}
+# Each method kind's name for people: its registry declaration's title (a new kind brings
+# its own; kind_texts.py puts every title in the catalogs).
+KINDS = {kind: declared.title for kind, declared in registry.KINDS.items()}
 
 SIGNIN_FAILED = N_(
     "The sign-in failed: check the organisation, user name and password. After too many "

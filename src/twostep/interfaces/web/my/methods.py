@@ -25,6 +25,7 @@ from twostep.domain.errors import (
     TwostepError,
 )
 from twostep.domain.results import Result
+from twostep.factors import registry
 from twostep.interfaces import qr
 from twostep.interfaces.web import texts
 from twostep.interfaces.web.my import words
@@ -209,7 +210,8 @@ class MyMethods(MyBase):
         message: str | None = None,
         status: int = 200,
     ) -> Response:
-        rules_typed = kind is MethodKind.SMS
+        rules = registry.kind(kind).challenge  # a typed code (a text), or answered there
+        rules_typed = rules is not None and rules.typed
         return self.render(
             visit,
             "my/phone.html",
