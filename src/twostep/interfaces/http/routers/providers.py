@@ -192,7 +192,7 @@ def unassign(tenant: str, user: str, app: AppDep, actor: AdminDep) -> LicensesOu
 # -- activation ---------------------------------------------------------------------------
 
 
-class ActivationOut(BaseModel):
+class IntegrationActivationOut(BaseModel):
     code: str
     password: str
     integration: str
@@ -203,15 +203,17 @@ class ActivationOut(BaseModel):
 
 @router.post(
     "/v1/tenants/{tenant}/integrations/{name}/activations",
-    response_model=ActivationOut,
+    response_model=IntegrationActivationOut,
     status_code=201,
     name="integration.activation",
     responses=errors(403, 404, 409),
 )
-def new_activation(tenant: str, name: str, app: AppDep, actor: AdminDep) -> ActivationOut:
+def new_activation(
+    tenant: str, name: str, app: AppDep, actor: AdminDep
+) -> IntegrationActivationOut:
     """Activation credentials for the integration, valid 10 minutes, shown once."""
     made = app.activations.generate(actor, tenant, name)
-    return ActivationOut(
+    return IntegrationActivationOut(
         code=made.code,
         password=made.password,
         integration=made.integration,
@@ -221,7 +223,7 @@ def new_activation(tenant: str, name: str, app: AppDep, actor: AdminDep) -> Acti
     )
 
 
-class ActivateBody(Strict):
+class IntegrationActivateBody(Strict):
     code: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=64)
 
@@ -237,7 +239,7 @@ class ActivatedOut(BaseModel):
     response_model=ActivatedOut,
     responses=errors(404),
 )
-def activate(body: ActivateBody, request: Request, app: AppDep) -> ActivatedOut:
+def activate(body: IntegrationActivateBody, request: Request, app: AppDep) -> ActivatedOut:
     """Exchange activation credentials once for the integration's new key (shown once).
     No credentials: the activation code is one."""
     client = request.client.host if request.client else None
