@@ -6,12 +6,14 @@ stops on an error page. axe-core on every page, in English and Korean."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.harness import Site, check_accessibility, ok
+from tests.browser.portal import screenshot
 from twostep.clients import signin
 
 pytestmark = pytest.mark.slow
@@ -55,7 +57,7 @@ def answer_callbacks(page: Page) -> None:
 
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_a_code_signs_in_and_the_application_verifies_the_result(
-    page: Page, site: Site, language: str
+    page: Page, site: Site, language: str, tmp_path: Path
 ) -> None:
     page.set_extra_http_headers({"Accept-Language": language})
     answer_callbacks(page)
@@ -66,6 +68,7 @@ def test_a_code_signs_in_and_the_application_verifies_the_result(
     page.locator("form.stack button").click()
     expect(page).to_have_url(f"{site.url}/signin/verify")
     check_accessibility(page)  # the second factor
+    screenshot(page, "signin-code", language, tmp_path)
     page.locator("#code").fill("000000")
     page.locator("form.stack button").click()
     expect(page.locator(".message")).to_be_visible()

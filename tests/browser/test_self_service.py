@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.harness import PASSWORD, Admin, Site, check_accessibility, ok, read_qr, totp
+from tests.browser.portal import screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -212,6 +213,7 @@ def test_every_page_passes_axe_in_both_languages(
     page.goto(f"{site.url}/my")
     page.locator("form[action='/my/app'] button").click()
     check_accessibility(page)  # the app's QR code and key
+    screenshot(page, "my-add-app", language, tmp_path)
     page.locator("#code").fill("000000")
     page.locator("form.stack button").click()
     check_accessibility(page)  # a wrong code
@@ -232,6 +234,7 @@ def test_every_page_passes_axe_in_both_languages(
     page.locator("form.stack button").click()
     expect(page).to_have_url(f"{site.url}/my")
     check_accessibility(page)  # the security info
+    screenshot(page, "my-security-info", language, tmp_path)
     page.locator("#phone").fill(MOBILE)
     page.locator("form[action='/my/phone'] button").click()
     check_accessibility(page)  # the phone's code

@@ -83,6 +83,10 @@ class Progress:
         return Pending(self.transaction_id, MethodKind(self.kind), self.fresh)
 
 
+def _typed_kind(kind: str) -> bool:
+    return registry.kind(MethodKind(kind)).family is Family.CODE
+
+
 def _family(kind: str | None) -> str:
     """How the page shows the method: ``code`` (typed) or ``phone`` (answered there)."""
     if kind is None:
@@ -168,7 +172,10 @@ class SecondFactor:
 
     def _page(self, visit: Visit, progress: Progress, status: int = 200) -> Response:
         current = progress.kind
-        others = [m for m in progress.methods if m in {k.value for k in texts.KINDS}]
+        # The methods to switch to: a typed-code kind already has its field here, so it is
+        # not offered again (a text or call is: choosing it again sends a new one).
+        shown = current if current is not None and _typed_kind(current) else None
+        others = [m for m in progress.methods if m in {k.value for k in texts.KINDS} and m != shown]
         return self.pages.render(
             visit,
             "second_factor.html",

@@ -104,3 +104,20 @@ def test_a_text_message_code_and_a_new_one_on_request(
     assert stale.status_code == 401 and "That code is not right" in stale.text
     done = verify(pages, action="code", code=new_code)
     assert done.headers["location"] == "/admin"
+
+
+def test_a_code_method_is_not_offered_again_beside_its_own_field(
+    app: App, pages: TestClient, alice: object
+) -> None:
+    password_step(pages)  # alice: an authenticator app only
+    page = pages.get("/admin/signin/verify").text
+    assert "Code from an authenticator app" in page
+    assert "Use another method" not in page  # nothing else to switch to
+
+
+def test_a_text_is_offered_again_to_send_a_new_one(app: App, pages: TestClient) -> None:
+    an_admin(app, "erin")
+    app.enroll.enroll_phone(OPERATOR, "default", "erin", MethodKind.SMS, phones.MOBILE)
+    password_step(pages, user="erin")
+    page = pages.get("/admin/signin/verify").text
+    assert "Use another method" in page and 'value="sms"' in page
