@@ -18,7 +18,7 @@ from twostep.config import Config
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """``twostep serve`` (one worker, SQLite) on 127.0.0.1."""
     home = tmp_path_factory.mktemp("browser-site")
@@ -39,7 +39,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         stop([proc])
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API runs an event loop in the main thread
+# while it is open, and asyncio.run() in any later test would fail on it.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     executable = chromium()  # fails in CI when missing, before Playwright starts
     assert executable
@@ -47,7 +49,7 @@ def playwright() -> Iterator[Playwright]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(
     playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:

@@ -136,7 +136,8 @@ class States:
             tx.audit.add(tenant.id, decided(event, decision, detail))
             if user is not None and reason is Reason.INVALID_CODE:
                 count_failure(tx, user, now, tenant.settings)
-        log.info("refused a %s State from %s: %s", interface, integration.name, detail)
+        label = "RADIUS" if interface == INTERFACE else interface
+        log.info("refused a %s State from %s: %s", label, integration.name, detail)
         return decision
 
     def spend(self, parties: Parties) -> bool:
