@@ -3,17 +3,20 @@ description), the static files, the language switch, and the answer to a refused
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from twostep.bootstrap import App
 from twostep.domain.errors import CsrfRefused
 from twostep.interfaces.web import i18n, page_errors, security, texts
 from twostep.interfaces.web.admin import AdminPages
 from twostep.interfaces.web.hosted import HostedPages
+from twostep.interfaces.web.lazy import LazyRoutes
 from twostep.interfaces.web.my import routes as my_routes
 from twostep.interfaces.web.pages import Pages, field, local_path
 from twostep.interfaces.web.portal import routes as portal_routes
@@ -28,32 +31,21 @@ def install(api: FastAPI) -> None:
     pages = Pages(app)
     api.state.pages = pages
     signin = PageSignIn(app.deps, app.signin, app.challenges, app.delivered, PAGES)
-    router = APIRouter(include_in_schema=False)
     portal = AdminPages(pages, signin)
     api.state.admin_pages = portal
-    portal.routes(router)
-    portal_routes(router, portal)  # /admin and the management portal's pages
-    HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
-    my_routes(router, pages)  # /my: the self-service portal
-    _static(router)
 
-    def language(
-        request: Request,
-        csrf: Annotated[str, Form()] = "",
-        language: Annotated[str, Form()] = "",
-        next: Annotated[str, Form()] = "/admin",
-    ) -> Response:
-        """The language switch: a cookie that outranks the browser's Accept-Language."""
-        visit = pages.visit(request)
-        pages.check_form(visit, csrf)
-        response = pages.redirect(visit, local_path(field(next), "/admin"))
-        chosen = i18n.supported(field(language))
-        if chosen is not None:
-            security.set_cookie(response, i18n.LANGUAGE_COOKIE, chosen, max_age=_YEAR)
-        return response
+    def build() -> list[BaseRoute]:
+        router = APIRouter(include_in_schema=False)
+        portal.routes(router)
+        portal_routes(router, portal)  # /admin and the management portal's pages
+        HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
+        my_routes(router, pages)  # /my: the self-service portal
+        _static(router)
+        router.add_api_route("/language", _language(pages), methods=["POST"])
+        return list(router.routes)
 
-    router.add_api_route("/language", language, methods=["POST"])
-    api.include_router(router)
+    # Built at the first request for a page (lazy.py): an app that shows none pays nothing.
+    api.router.routes.append(LazyRoutes((*page_errors.PREFIXES, "/static", "/language"), build))
 
     async def refused(request: Request, exc: Exception) -> Response:
         from starlette.concurrency import run_in_threadpool
@@ -69,6 +61,25 @@ def install(api: FastAPI) -> None:
 
     api.add_exception_handler(CsrfRefused, refused)
     page_errors.install(api, pages)  # a page's error answers a page, the API's stay JSON
+
+
+def _language(pages: Pages) -> Callable[..., Response]:
+    def language(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        language: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/admin",
+    ) -> Response:
+        """The language switch: a cookie that outranks the browser's Accept-Language."""
+        visit = pages.visit(request)
+        pages.check_form(visit, csrf)
+        response = pages.redirect(visit, local_path(field(next), "/admin"))
+        chosen = i18n.supported(field(language))
+        if chosen is not None:
+            security.set_cookie(response, i18n.LANGUAGE_COOKIE, chosen, max_age=_YEAR)
+        return response
+
+    return language
 
 
 def _static(router: APIRouter) -> None:
