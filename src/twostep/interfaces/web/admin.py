@@ -96,7 +96,8 @@ class AdminPages:
     def _signin_page(self, visit: Visit, message: str | None, status: int) -> Response:
         return self.pages.render(
             visit,
-            "admin/signin.html",
+            "signin.html",  # the password form every page set shares
+            action="/admin/signin",
             status=status,
             title=texts.N_("Sign in to the management portal"),
             message=message,

@@ -55,7 +55,8 @@ class MySignIn(MyBase):
     def _page(self, visit: Visit, message: str | None, status: int) -> Response:
         return self.render(
             visit,
-            "my/signin.html",
+            "signin.html",  # the password form every page set shares
+            action="/my/signin",
             status=status,
             title=words.SIGNIN_TITLE,
             message=message,
