@@ -11,6 +11,7 @@ so the OpenAPI description cannot drift from what is accepted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
@@ -34,6 +35,8 @@ AuditField = Literal["first_name", "last_name", "email", "phone", "device", "cli
 AUDIT_OPTIONAL_FIELDS: tuple[AuditField, ...] = get_args(AuditField)
 MAX_CALLING_CODES = 300  # more than there are country calling codes
 MAX_URL_LENGTH = 2000
+MAX_NOTIFY_EMAILS = 20
+EMAIL_PATTERN = r"^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$"
 
 DAY = 24 * 3600
 # JSON has lists; the settings keep tuples (immutable values). Lists are accepted as given.
@@ -92,7 +95,15 @@ class OtpSettings(_Section):
 class LockoutSettings(_Section):
     max_failures: int = _range(10, 1, 100, "consecutive failures before the user is locked")
     lockout_seconds: int = _range(900, 0, 30 * DAY, "how long a lock lasts; 0: until unlocked")
+    fraud_alert_enabled: bool = Field(
+        default=True,
+        description="users may report a sign-in as fraud (the fraud code in a call, fraud on "
+        "the authenticator); off: such a report is a plain denial",
+    )
     fraud_blocks_user: bool = Field(default=True, description="a fraud report locks the user")
+    fraud_block_seconds: int = _range(
+        90 * DAY, 0, 366 * DAY, "how long a fraud report locks the user; 0: until unlocked"
+    )
     not_me_locks_user: bool = Field(
         default=False,
         description='a user\'s "not me" report of a past sign-in (self-service portal) locks '
@@ -106,7 +117,7 @@ class PhoneSettings(_Section):
     toll fraud."""
 
     sms_code_timeout: int = _range(300, 60, 3600, "one-way SMS: the code's lifetime")
-    sms_reply_timeout: int = _range(60, 30, 3600, "two-way SMS: how long a reply is waited for")
+    sms_reply_timeout: int = _range(60, 30, 600, "two-way SMS: how long a reply is waited for")
     voice_timeout: int = _range(120, 30, 600, 'a call: how long "#" is waited for')
     challenge_attempts: int = _range(3, 1, 10, "wrong codes before a challenge is spent")
     resend_interval: int = _range(30, 10, 600, "seconds between two sends of one challenge")
@@ -134,6 +145,12 @@ class PhoneSettings(_Section):
         description="E.164 number calls come from; empty: the gateway's",
     )
     voice_pin_required: bool = Field(default=False, description="callers enter their PIN before #")
+    voice_pin_attempts: int = _range(1, 1, 5, "PINs a caller may enter in one call")
+    fraud_code: str = Field(
+        default="0",
+        pattern="^[0-9]$",
+        description="the digit a caller presses (then #) to report a call as fraud",
+    )
     language: str = Field(
         default="en",
         pattern="^[A-Za-z0-9-]{2,16}$",
@@ -202,6 +219,26 @@ class AuditSettings(_Section):
         pattern="^(https?://.*)?$",
         description="where fraud alerts are posted as JSON; empty: log only",
     )
+    fraud_notify_emails: TextList = Field(
+        default=(),
+        max_length=MAX_NOTIFY_EMAILS,
+        description="administrators emailed (through the tenant's email gateway) when a "
+        "user reports fraud",
+        json_schema_extra={
+            "items": {"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN},
+            "uniqueItems": True,
+        },
+    )
+
+    @field_validator("fraud_notify_emails")
+    @classmethod
+    def _addresses(cls, addresses: tuple[str, ...]) -> tuple[str, ...]:
+        if len({a.casefold() for a in addresses}) != len(addresses):
+            raise ValueError("lists each address once")
+        for address in addresses:
+            if len(address) > 254 or not re.fullmatch(EMAIL_PATTERN, address):
+                raise ValueError("lists email addresses such as admin@example.com")
+        return addresses
 
     @field_validator("audit_fields", mode="before")
     @classmethod
@@ -277,6 +314,12 @@ class PageSettings(_Section):
     enrollment_link_seconds: int = _range(
         7 * DAY, 3600, 30 * DAY, "an enrollment link an admin sends works this long"
     )
+    remember_device_enabled: bool = Field(
+        default=False,
+        description="the hosted sign-in page and the self-service portal offer to remember a "
+        "browser after its second factor, which is then skipped there for that user",
+    )
+    remember_device_days: int = _range(14, 1, 60, "how long a remembered browser is trusted")
 
 
 class TenantSettings(BaseModel):

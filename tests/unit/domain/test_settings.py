@@ -34,7 +34,12 @@ DEFAULTS = {
     "sms_sender": "",
     "caller_id": "",
     "voice_pin_required": False,
+    "fraud_alert_enabled": True,
     "fraud_blocks_user": True,
+    "fraud_block_seconds": 90 * 24 * 3600,
+    "voice_pin_attempts": 1,
+    "fraud_code": "0",
+    "fraud_notify_emails": [],
     "not_me_locks_user": False,
     "language": "en",
     "push_timeout": 60,
@@ -55,6 +60,8 @@ DEFAULTS = {
     "page_idle_seconds": 900,
     "page_session_seconds": 8 * 3600,
     "enrollment_link_seconds": 7 * 24 * 3600,
+    "remember_device_enabled": False,
+    "remember_device_days": 14,
 }
 
 # name, lowest allowed, highest allowed
@@ -66,7 +73,7 @@ RANGES = [
     ("lockout_seconds", 0, 30 * 24 * 3600),
     ("pending_method_seconds", 60, 7 * 24 * 3600),
     ("sms_code_timeout", 60, 3600),
-    ("sms_reply_timeout", 30, 3600),
+    ("sms_reply_timeout", 30, 600),
     ("voice_timeout", 30, 600),
     ("challenge_attempts", 1, 10),
     ("resend_interval", 10, 600),
@@ -84,6 +91,9 @@ RANGES = [
     ("page_session_seconds", 300, 7 * 24 * 3600),
     ("enrollment_link_seconds", 3600, 30 * 24 * 3600),
     ("email_code_timeout", 60, 3600),
+    ("fraud_block_seconds", 0, 366 * 24 * 3600),
+    ("voice_pin_attempts", 1, 5),
+    ("remember_device_days", 1, 60),
 ]
 
 
@@ -263,3 +273,36 @@ def test_the_issuer_must_be_printable() -> None:
 def test_an_audit_field_may_be_listed_once() -> None:
     with pytest.raises(InvalidSetting):
         TenantSettings.from_dict({"audit_fields": ["email", "email"]})
+
+
+class TestFraudSettings:
+    """MFA Server's defaults: fraud reports on, a 90-day block, the fraud code 0."""
+
+    @pytest.mark.parametrize("code", ["0", "5", "9"])
+    def test_the_fraud_code_is_one_digit(self, code: str) -> None:
+        assert TenantSettings(fraud_code=code).phone.fraud_code == code
+
+    @pytest.mark.parametrize("code", ["", "00", "#", "*", "a", "\u0661"])
+    def test_other_fraud_codes_are_refused(self, code: str) -> None:
+        assert refused({"fraud_code": code}).field == "fraud_code"
+
+    def test_admins_to_email_are_a_list_of_addresses(self) -> None:
+        settings = TenantSettings(fraud_notify_emails=["sec@example.com", "it@example.org"])
+        assert settings.audit.fraud_notify_emails == ("sec@example.com", "it@example.org")
+
+    @pytest.mark.parametrize(
+        "addresses",
+        [
+            ["not an address"],
+            ["a@b"],
+            ["a@example.com, b@example.com"],
+            ["a@example.com", "A@example.com"],
+            [f"a{i}@example.com" for i in range(21)],
+            ["x" * 250 + "@example.com"],
+        ],
+    )
+    def test_bad_or_too_many_addresses_are_refused(self, addresses: list[str]) -> None:
+        assert refused({"fraud_notify_emails": addresses}).field == "fraud_notify_emails"
+
+    def test_a_two_way_sms_reply_is_waited_for_at_most_ten_minutes(self) -> None:
+        assert refused({"sms_reply_timeout": 601}).field == "sms_reply_timeout"
