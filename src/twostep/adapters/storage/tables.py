@@ -91,6 +91,9 @@ users = Table(
     Column("disabled_at", Float),  # set: every sign-in answers user_disabled
     Column("disabled_reason", String(32)),  # directory_removed, directory_disabled, admin
     Column("registration_required_at", Float),  # an admin asked for re-registration
+    # A one-time bypass granted until then (0017): the one sign-in that clears it, in a
+    # conditional update, is accepted without a second factor.
+    Column("bypass_until", Float),
     # Implied by the key's uniqueness (equal names have equal keys), and kept: SQLite can
     # only drop it by rebuilding ``users``, which would cascade-delete every method.
     UniqueConstraint("tenant_id", "name"),
@@ -150,6 +153,9 @@ integrations = Table(
     # Set when a provider replacement left the integration to activate again (0015): its
     # calls answer integration_not_activated until it exchanges activation credentials.
     Column("pending_since", Float),
+    # The client addresses it sends are ones it vouches for (0017): only these may meet
+    # the tenant's trusted networks.
+    Column("trusted_client_addresses", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -459,6 +465,22 @@ rollup_state = Table(
     Column("last_seq", BigInteger, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# Texts, calls and emails by tenant, UTC day, kind and destination country (0016): added to
+# in the transaction that records each delivery's outcome. ``country`` is ISO 3166 alpha-2
+# from the E.164 destination ("ZZ": unknown, an email); ``segments``: SMS parts charged.
+delivery_rollups = Table(
+    "delivery_rollups",
+    metadata,
+    Column("tenant_id", Integer, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("sent", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    Index(None, "day"),
 )
 
 # Seqs at or below last_seq that were not visible when the job passed them: a PostgreSQL
