@@ -29,6 +29,7 @@ def test_the_help_desk_finds_users_unlocks_and_asks_for_re_registration_only() -
         Permission.USERS_UNLOCK,
         Permission.USERS_REREGISTER,
         Permission.APP_PASSWORDS_DELETE,
+        Permission.REPORTS_READ,
     } <= may
     for refused in (
         Permission.SETTINGS_READ,
@@ -40,6 +41,7 @@ def test_the_help_desk_finds_users_unlocks_and_asks_for_re_registration_only() -
         Permission.METHODS_WRITE,
         Permission.USERS_WRITE,
         Permission.ADMINS_WRITE,
+        Permission.BILLING_READ,
     ):
         assert refused not in may, refused
 
