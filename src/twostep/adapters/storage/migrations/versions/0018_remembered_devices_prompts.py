@@ -8,8 +8,8 @@ new ceiling.
 - ``sms_reply_timeout`` is at most 600 s now (MFA Server's ceiling): stored settings above
   that are lowered to 600, so every tenant's settings still load.
 
-Revision ID: 0017_remembered_devices_prompts
-Revises: 0016_delivery_rollups
+Revision ID: 0018_remembered_devices_prompts
+Revises: 0017_bypass_trusted_networks
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_remembered_devices_prompts"
-down_revision = "0016_delivery_rollups"
+revision = "0018_remembered_devices_prompts"
+down_revision = "0017_bypass_trusted_networks"
 branch_labels = None
 depends_on = None
 
