@@ -606,3 +606,36 @@ billing_statements = Table(
     Column("body", Text, nullable=False),  # JSON of the statement
     Column("frozen_at", Float, nullable=False),
 )
+
+# Browsers a user had remembered after a second factor at a page (0018): ``page`` is
+# "signin" (the hosted sign-in page) or "my" (the self-service portal). Only the keyed
+# digest of the cookie's secret is kept; a row deleted is a device revoked.
+remembered_devices = Table(
+    "remembered_devices",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("page", String(16), nullable=False),
+    Column("token_hash", LargeBinary, nullable=False),
+    Column("label", String(128)),  # the browser, as its User-Agent names it (shortened)
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("last_used_at", Float),
+    Index(None, "user_id"),
+)
+
+# A tenant's recorded audio for one prompt of a call, in one language (0018), played in
+# place of text-to-speech. ``id`` changes with every upload (the signed URL names it).
+voice_prompts = Table(
+    "voice_prompts",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(16), primary_key=True),
+    Column("prompt", String(24), primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("media_type", String(32), nullable=False),  # audio/wav or audio/mpeg
+    Column("audio", LargeBinary, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
