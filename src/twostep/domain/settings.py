@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from twostep.domain import networks
 from twostep.domain.errors import InvalidSetting
 from twostep.domain.kinds import MethodKind
 from twostep.domain.text import first_refused
@@ -287,6 +288,26 @@ class AccessSettings(_Section):
         description="the method kinds registration_groups must register (empty: any kind)",
         json_schema_extra={"uniqueItems": True},
     )
+    trusted_networks_enabled: bool = Field(
+        default=False,
+        description="a sign-in whose client address, sent by an integration flagged "
+        "trusted_client_addresses, is in trusted_networks skips the second factor",
+    )
+    trusted_networks: TextList = Field(
+        default=(),
+        max_length=networks.MAX_NETWORKS,
+        description="CIDR blocks, IPv4 or IPv6 (e.g. 192.0.2.0/24, 2001:db8::/32), kept in "
+        "normal form; used only while trusted_networks_enabled is on",
+        json_schema_extra={
+            "items": {"type": "string", "maxLength": networks.MAX_NETWORK_LENGTH},
+            "uniqueItems": True,
+        },
+    )
+
+    @field_validator("trusted_networks")
+    @classmethod
+    def _networks(cls, blocks: tuple[str, ...]) -> tuple[str, ...]:
+        return networks.normalised(blocks)
 
     @field_validator("disabled_kinds", "registration_kinds", "registration_groups")
     @classmethod

@@ -62,6 +62,8 @@ DEFAULTS = {
     "enrollment_link_seconds": 7 * 24 * 3600,
     "remember_device_enabled": False,
     "remember_device_days": 14,
+    "trusted_networks_enabled": False,
+    "trusted_networks": [],
 }
 
 # name, lowest allowed, highest allowed
