@@ -79,3 +79,19 @@ class UsageCount:
     method: str | None = None
     result: str | None = None
     reason: str | None = None
+
+
+UNKNOWN_COUNTRY = "ZZ"  # ISO 3166's user-assigned code for "unknown": an email, a bad number
+
+
+@dataclass(frozen=True, slots=True)
+class CountryDeliveries:
+    """Texts, calls or emails of one kind to one destination country over a range of days:
+    ``sent`` a gateway took, ``failed`` every gateway refused (the cost drivers per
+    country). ``country`` is ISO 3166 alpha-2, or ``UNKNOWN_COUNTRY``."""
+
+    country: str
+    kind: str
+    sent: int
+    failed: int
+    segments: int = 0  # SMS parts charged (a text's length); 0 for calls and emails

@@ -39,9 +39,11 @@ from twostep.domain.phone import mask_phone, normalise_phone
 from twostep.domain.ports.challenges import DeliveryRepo
 from twostep.domain.ports.methods import SealedSecrets
 from twostep.domain.ports.storage import Storage
+from twostep.domain.ports.usage import DeliveryCountRepo
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.sealing import method_context
 from twostep.domain.settings import TenantSettings
+from twostep.domain.sms import segments
 from twostep.factors import phone_text, registry
 from twostep.factors.base import ChallengeRules, Family
 from twostep.services.challenges import (
@@ -55,6 +57,7 @@ from twostep.services.challenges import (
 )
 from twostep.services.context import Deps
 from twostep.services.delivery import Delivery, DeliveryFailed
+from twostep.services.delivery_counts import count_delivery
 
 log = logging.getLogger("twostep.challenges")
 
@@ -91,6 +94,9 @@ class DeliveredWork(LedgerWork, Protocol):
     @property
     def methods(self) -> SealedSecrets: ...
 
+    @property
+    def delivery_counts(self) -> DeliveryCountRepo: ...
+
 
 class DeliveredChallenges:
     def __init__(
@@ -110,7 +116,7 @@ class DeliveredChallenges:
             return opened
         challenge, tenant = opened.challenge, request.tenant
         try:
-            gateway = self._deliver(tenant.id, opened)
+            gateway, parts = self._deliver(tenant.id, opened)
         except DeliveryFailed as exc:
             decision = Decision(
                 Result.REJECT,
@@ -126,6 +132,9 @@ class DeliveredChallenges:
                 tx.users.forgive_failure(request.user.id, now)
                 tx.deliveries.release(request.user.id, now)
                 tx.audit.add(tenant.id, decided(opened.event, decision, exc.detail))
+                count_delivery(
+                    tx, tenant.id, challenge.kind, challenge.destination, now, segments=None
+                )
             return decision
         destination = challenge.destination or ""
         prompt = opened.rules.prompt
@@ -140,6 +149,8 @@ class DeliveredChallenges:
         with self.storage.transaction(write=True) as tx:
             tx.challenges.delivered(challenge.id, gateway)
             tx.audit.add(tenant.id, decided(opened.event, decision, f"sent by {gateway}"))
+            at = challenge.created_at
+            count_delivery(tx, tenant.id, challenge.kind, destination, at, segments=parts)
         return decision
 
     def _open(self, request: StartRequest) -> _Opened | Decision:
@@ -201,9 +212,10 @@ class DeliveredChallenges:
         language = phone_text.language_of(user.language, settings.phone.language)
         return _Opened(challenge, rules, code, language, settings, event)
 
-    def _deliver(self, tenant_id: int, opened: _Opened) -> str:
-        """Hand the text, email or call to the tenant's gateways (failover in order); the
-        name of the gateway that took it, or DeliveryFailed."""
+    def _deliver(self, tenant_id: int, opened: _Opened) -> tuple[str, int]:
+        """Hand the text, email or call to the tenant's gateways (failover in order): the
+        name of the gateway that took it and the SMS segments sent (0: a call, an email),
+        or DeliveryFailed."""
         challenge, rules, language, settings = (
             opened.challenge,
             opened.rules,
@@ -228,7 +240,8 @@ class DeliveredChallenges:
                 subject=phone_text.words("email_subject", language, **words) if email else None,
                 reference=challenge.id,
             )
-            return self.delivery.send_text(tenant_id, message).gateway
+            parts = 0 if email else segments(message.body)
+            return self.delivery.send_text(tenant_id, message).gateway, parts
         key = "voice_pin" if self._needs_pin(opened) else "voice"
         script = phone_text.words(key, language, issuer=settings.issuer)
 
@@ -245,7 +258,7 @@ class DeliveredChallenges:
                 status_url=base + "&status=1",
             )
 
-        return self.delivery.place_call(tenant_id, call_for).gateway
+        return self.delivery.place_call(tenant_id, call_for).gateway, 0
 
     # -- the code, typed at the sign-in ------------------------------------------------
 
@@ -304,8 +317,9 @@ class DeliveredChallenges:
         language = phone_text.language_of(user.language, phone.language)
         event = self.ledger.event(parties, now)
         opened = _Opened(challenge, rules, code, language, tenant.settings, event)
+        kind, destination = challenge.kind, challenge.destination
         try:
-            self._deliver(tenant.id, opened)
+            _, parts = self._deliver(tenant.id, opened)
         except DeliveryFailed as exc:
             decision = Decision(Result.REJECT, Reason.DELIVERY_FAILED, transaction_id=challenge.id)
             with self.storage.transaction(write=True) as tx:
@@ -313,7 +327,10 @@ class DeliveredChallenges:
                     challenge.id, ChallengeState.REJECTED, Reason.DELIVERY_FAILED.value, now
                 )
                 tx.audit.add(tenant.id, decided(event, decision, exc.detail))
+                count_delivery(tx, tenant.id, kind, destination, now, segments=None)
             return decision
+        with self.storage.transaction(write=True) as tx:  # a resend is counted as it went
+            count_delivery(tx, tenant.id, kind, destination, now, segments=parts)
         return Decision(Result.CHALLENGE, transaction_id=challenge.id)
 
     # -- a text back -------------------------------------------------------------------

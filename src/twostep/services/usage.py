@@ -14,6 +14,8 @@ The interface, for the pages and the reports:
   (``result`` or ``method``, or none), for charts.
 - ``counts(actor, tenant, first, last, by)``: counts over the days grouped by any of the
   dimensions (day, integration, interface, method, result, reason): the usage report.
+- ``deliveries_by_country(actor, tenant, start, end)``: texts, calls and emails sent and
+  failed per destination country and kind (delivery_rollups, written with each outcome).
 
 ``tenant`` is a tenant's name, or None for every tenant (a global admin only). A tenant
 admin naming another tenant hears ``tenant_not_found``, as everywhere.
@@ -30,9 +32,9 @@ from twostep.domain.entities import AdminKey, Role
 from twostep.domain.errors import Forbidden, InvalidInput, TenantNotFound
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.tenants import TenantRepo
-from twostep.domain.ports.usage import UsageRepo
+from twostep.domain.ports.usage import DeliveryCountRepo, UsageRepo
 from twostep.domain.results import Reason
-from twostep.domain.usage import DIMENSIONS, Dimension, UsageCount, day_of
+from twostep.domain.usage import DIMENSIONS, CountryDeliveries, Dimension, UsageCount, day_of
 from twostep.services.context import Deps
 
 MAX_DAYS = 400  # a range longer than a year and a bit is refused (a chart, a report)
@@ -45,6 +47,9 @@ class UsageWork(Protocol):
 
     @property
     def tenants(self) -> TenantRepo: ...
+
+    @property
+    def delivery_counts(self) -> DeliveryCountRepo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +129,23 @@ class UsageService:
         last: dt.date,
         by: Sequence[Dimension],
     ) -> Sequence[UsageCount]:
-        if first > last or (last - first).days >= MAX_DAYS:
-            raise InvalidInput(f"a range of 1 to {MAX_DAYS} days, first day first")
+        _check_range(first, last)
         if len(set(by)) != len(by) or any(d not in DIMENSIONS for d in by):
             raise InvalidInput(f"group by distinct ones of {', '.join(DIMENSIONS)}")
         with self.storage.transaction() as tx:
             tenant_id = self._tenant_id(tx, actor, tenant)
             return tx.usage.counts(tenant_id, day_number(first), day_number(last), by)
+
+    def deliveries_by_country(
+        self, actor: AdminKey, tenant: str | None, start: dt.date, end: dt.date
+    ) -> list[CountryDeliveries]:
+        """Deliveries of the days ``start..end`` (inclusive, UTC) by country and kind,
+        most sent first (then by country and kind, for a stable order)."""
+        _check_range(start, end)
+        with self.storage.transaction() as tx:
+            tenant_id = self._tenant_id(tx, actor, tenant)
+            found = tx.delivery_counts.by_country(tenant_id, day_number(start), day_number(end))
+        return sorted(found, key=lambda c: (-(c.sent + c.failed), c.country, c.kind))
 
     @staticmethod
     def _tenant_id(tx: UsageWork, actor: AdminKey, tenant: str | None) -> int | None:
@@ -142,3 +157,8 @@ class UsageService:
         if found is None or not actor.may_manage(found.id):
             raise TenantNotFound(f"no tenant {tenant!r}")
         return found.id
+
+
+def _check_range(first: dt.date, last: dt.date) -> None:
+    if first > last or (last - first).days >= MAX_DAYS:
+        raise InvalidInput(f"a range of 1 to {MAX_DAYS} days, first day first")

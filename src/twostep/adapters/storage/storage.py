@@ -21,6 +21,7 @@ from twostep.adapters.storage.repos.billing import SqlBillingRepo
 from twostep.adapters.storage.repos.challenges import SqlChallengeRepo
 from twostep.adapters.storage.repos.credentials import SqlAdminKeyRepo, SqlIntegrationRepo
 from twostep.adapters.storage.repos.deliveries import SqlDeliveryRepo
+from twostep.adapters.storage.repos.delivery_counts import SqlDeliveryCountRepo
 from twostep.adapters.storage.repos.devices import SqlActivationRepo, SqlDeviceRepo
 from twostep.adapters.storage.repos.directories import (
     SqlDirectoryRepo,
@@ -154,6 +155,10 @@ class SqlTransaction:
     @_repo
     def deliveries(self) -> SqlDeliveryRepo:
         return SqlDeliveryRepo(self.conn)
+
+    @_repo
+    def delivery_counts(self) -> SqlDeliveryCountRepo:
+        return SqlDeliveryCountRepo(self.conn)
 
     @_repo
     def gateways(self) -> SqlGatewayRepo:

@@ -24,7 +24,7 @@ from twostep.domain.ports.secrets import SealedRepo
 from twostep.domain.ports.self_service import EnrollmentLinkRepo, SignInReportRepo
 from twostep.domain.ports.subjects import SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
-from twostep.domain.ports.usage import UsageRepo
+from twostep.domain.ports.usage import DeliveryCountRepo, UsageRepo
 from twostep.domain.ports.users import PasswordRepo, UserRepo
 
 
@@ -58,6 +58,9 @@ class Transaction(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepo: ...
+
+    @property
+    def delivery_counts(self) -> DeliveryCountRepo: ...
 
     @property
     def gateways(self) -> GatewayRepo: ...

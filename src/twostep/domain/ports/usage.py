@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from twostep.domain.usage import Batch, Dimension, Gap, RollupKey, RollupState, UsageCount
+from twostep.domain.usage import (
+    Batch,
+    CountryDeliveries,
+    Dimension,
+    Gap,
+    RollupKey,
+    RollupState,
+    UsageCount,
+)
 
 
 class UsageRepo(Protocol):
@@ -58,3 +66,33 @@ class UsageRepo(Protocol):
     def locked_users(self, tenant_id: int | None, now: float) -> int: ...
 
     def pending_challenges(self, tenant_id: int | None, now: float) -> int: ...
+
+
+class DeliveryCountRepo(Protocol):
+    """Deliveries by tenant, UTC day, kind and destination country (delivery_rollups)."""
+
+    def add(
+        self,
+        tenant_id: int,
+        day: int,
+        kind: str,
+        country: str,
+        *,
+        sent: int,
+        failed: int,
+        segments: int,
+    ) -> None:
+        """Add to the day's cell (made if new), in the caller's transaction."""
+        ...
+
+    def by_country(
+        self, tenant_id: int | None, first_day: int, last_day: int
+    ) -> Sequence[CountryDeliveries]:
+        """Sums over the days ``first_day..last_day`` of a tenant (None: of all), by
+        country and kind."""
+        ...
+
+    def totals(self) -> Sequence[tuple[int, str, str, int, int, int]]:
+        """Every tenant's sums over all days: (tenant_id, kind, country, sent, failed,
+        segments), for the metrics."""
+        ...
