@@ -284,7 +284,28 @@ radius_clients = Table(
     Column("limit_proxy_state", Boolean, nullable=False),
     Column("push_wait_seconds", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
+    # MFA Server's options (0019): require user match, OATH fallback, the primary's checker.
+    Column("require_user_match", Boolean, nullable=False, server_default="1"),
+    Column("oath_fallback", Boolean, nullable=False, server_default="0"),
+    Column("primary_auth", String(16), nullable=False, server_default="none"),
     UniqueConstraint("tenant_id", "name"),
+)
+
+# A RADIUS client's upstream servers for its primary passwords, in order (0019).
+radius_upstreams = Table(
+    "radius_upstreams",
+    metadata,
+    Column(
+        "client_id",
+        String(32),
+        ForeignKey("radius_clients.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("address", String(64), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("timeout", Float, nullable=False),
+    Column("secret", LargeBinary, nullable=False),  # sealed, bound to the client and position
 )
 
 # Activated authenticator apps. The private key never leaves the device.
