@@ -5,6 +5,12 @@ it. Pure: it reads the one subject read and the clock, and writes nothing.
 1. MFA disabled for the user: accept without a second factor
 2. locked: reject
 3. an admin asked the user to register again: registration_required
+   (a user disabled was refused before this, by the flow itself)
+3a. the second factor skipped (``Skip``): the client address an integration vouches for is
+   in a trusted network (accept, trusted_network), else the user's one-time bypass is open
+   (accept, bypass: the flow then claims it). The tenant's registration policy still
+   applies first: a user of its groups without a method of its kinds answers
+   registration_policy, skip or not.
 4. no active method: no_method_registered, or token_expired when the user's only
    methods (or the only ones of the asked-for kind) are hardware tokens past the end of
    the validity period their vendor's file set
@@ -18,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twostep.domain.entities import Method, MethodKind, MethodStatus, MfaState, User
+from twostep.domain import networks
+from twostep.domain.entities import Integration, Method, MethodKind, MethodStatus, MfaState, User
 from twostep.domain.ports.subjects import Subject
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import AccessSettings
@@ -31,6 +38,32 @@ class Offer:
 
     methods: tuple[Method, ...]
     listed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why this sign-in may go without a second factor, once the user's standing allows:
+    the decision it ends with, and what the audit event's detail records."""
+
+    decision: Decision
+    detail: str | None = None
+
+
+def skip(
+    subject: Subject, integration: Integration, sent_ip: str | None, now: float
+) -> Skip | None:
+    """A trusted network first (it spends nothing), then a one-time bypass. A client
+    address counts only when the integration sent it and is flagged to vouch for the
+    addresses it sends; an unflagged integration's address is only recorded."""
+    user = subject.user
+    access = subject.tenant.settings.access
+    if access.trusted_networks_enabled and integration.trusted_client_addresses:
+        block = networks.matching(sent_ip, access.trusted_networks)
+        if block is not None:
+            return Skip(Decision(Result.ACCEPT, Reason.TRUSTED_NETWORK), block)
+    if user is not None and user.bypass_pending(now):
+        return Skip(Decision(Result.ACCEPT, Reason.BYPASS))
+    return None
 
 
 def _reject(reason: Reason, listed: tuple[str, ...] = ()) -> Decision:
@@ -64,8 +97,32 @@ def _expired(subject: Subject, now: float, kind: MethodKind | None = None) -> bo
     )
 
 
+def _usable(subject: Subject, now: float) -> list[Method]:
+    user = subject.user
+    assert user is not None
+    return sorted(
+        (m for m in subject.methods if usable(m, now)),
+        key=lambda m: m.id != user.default_method_id,
+    )
+
+
+def _policy_unmet(subject: Subject, registered: list[Method]) -> bool:
+    """The user is in the registration policy's groups without a method of its kinds."""
+    user = subject.user
+    assert user is not None
+    access = subject.tenant.settings.access
+    if not in_policy(user, access):
+        return False
+    off, kinds = set(access.disabled_kinds), set(access.registration_kinds)
+    return not any(m.kind not in off and (not kinds or m.kind in kinds) for m in registered)
+
+
 def second_factor(
-    subject: Subject, now: float, asked: MethodKind | None, has_code: bool
+    subject: Subject,
+    now: float,
+    asked: MethodKind | None,
+    has_code: bool,
+    skipped: Skip | None = None,
 ) -> Decision | Offer:
     user = subject.user
     assert user is not None
@@ -76,10 +133,13 @@ def second_factor(
         return _reject(Reason.USER_LOCKED)
     if user.registration_required_at is not None:
         return _reject(Reason.REGISTRATION_REQUIRED)
-    registered = sorted(
-        (m for m in subject.methods if usable(m, now)),
-        key=lambda m: m.id != user.default_method_id,
-    )
+    registered = _usable(subject, now)
+    if skipped is not None:
+        if _policy_unmet(subject, registered):
+            off = set(access.disabled_kinds)
+            listed = tuple(sorted({m.kind.value for m in registered if m.kind not in off}))
+            return _reject(Reason.REGISTRATION_POLICY, listed)
+        return skipped.decision
     if not registered:
         return _reject(
             Reason.TOKEN_EXPIRED if _expired(subject, now) else Reason.NO_METHOD_REGISTERED
@@ -94,10 +154,8 @@ def second_factor(
     off = set(access.disabled_kinds)
     offered = tuple(m for m in registered if m.kind not in off)
     listed = tuple(sorted({m.kind.value for m in offered}))
-    if in_policy(user, access):
-        kinds = set(access.registration_kinds)
-        if not any(not kinds or m.kind in kinds for m in offered):
-            return _reject(Reason.REGISTRATION_POLICY, listed)
+    if _policy_unmet(subject, registered):
+        return _reject(Reason.REGISTRATION_POLICY, listed)
     if asked is not None and asked in off:
         return _reject(Reason.METHOD_DISABLED, listed)
     default = registered[0] if registered[0].id == user.default_method_id else None

@@ -52,6 +52,25 @@ class Lockout(Protocol):
     def locked(self, user_id: int, now: float) -> bool: ...
 
 
+class Bypasses(Protocol):
+    """A user's one-time bypass: granted by an admin for a window, used by one sign-in."""
+
+    def grant_bypass(self, user_id: int, until: float) -> None: ...
+
+    def cancel_bypass(self, user_id: int, now: float) -> bool:
+        """Clear a bypass still open at ``now``; False when there was none."""
+        ...
+
+    def claim_bypass(self, user_id: int, tenant_id: int, now: float) -> bool:
+        """Use the bypass in one conditional update: True for exactly one caller while it
+        is open, for a user of ``tenant_id`` neither locked nor disabled at ``now``."""
+        ...
+
+
+class SignInUsers(Lockout, Bypasses, Protocol):
+    """What the sign-in flow may do to a user: count failures, use a bypass."""
+
+
 class UserFinder(Protocol):
     def by_name(self, tenant_id: int, name: str) -> User | None:
         """The user by any case, width or normalisation of the name (its lookup key)."""
@@ -60,7 +79,7 @@ class UserFinder(Protocol):
     def by_id(self, user_id: int) -> User | None: ...
 
 
-class UserRepo(Lockout, UserFinder, Protocol):
+class UserRepo(Lockout, Bypasses, UserFinder, Protocol):
     def add(self, tenant_id: int, user: NewUser, now: float) -> User: ...
 
     def list(self, tenant_id: int, after: str | None, limit: int) -> Sequence[User]: ...

@@ -22,6 +22,7 @@ def _integration(row: Any) -> Integration:
         revoked_at=row.revoked_at,
         legacy=bool(row.legacy),
         pending_since=row.pending_since,
+        trusted_client_addresses=bool(row.trusted_client_addresses),
     )
 
 
@@ -84,6 +85,13 @@ class SqlIntegrationRepo:
     def set_legacy(self, integration_id: int, legacy: bool) -> None:
         self.conn.execute(
             update(integrations).where(integrations.c.id == integration_id).values(legacy=legacy)
+        )
+
+    def set_trusted_client_addresses(self, integration_id: int, trusted: bool) -> None:
+        self.conn.execute(
+            update(integrations)
+            .where(integrations.c.id == integration_id)
+            .values(trusted_client_addresses=trusted)
         )
 
     def by_key_id(self, key_id: str) -> tuple[Integration, bytes] | None:

@@ -183,6 +183,7 @@ class SqlProviderRepo:
             created_at=row.created_at,
             revoked_at=row.revoked_at,
             legacy=bool(row.legacy),
+            trusted_client_addresses=bool(row.trusted_client_addresses),
         )
 
     def activated(self, integration_id: int, key_id: str, key_hash: bytes) -> None:

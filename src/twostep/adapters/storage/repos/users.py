@@ -34,6 +34,7 @@ def user_from_row(row: Any) -> User:
         disabled_at=row.disabled_at,
         disabled_reason=row.disabled_reason,
         registration_required_at=row.registration_required_at,
+        bypass_until=row.bypass_until,
     )
 
 
@@ -53,6 +54,20 @@ _RECORD_FAILURE = Prepared(
         ),
     )
     .returning(users.c.failed_count)
+)
+# A one-time bypass is used by exactly one sign-in on any node: the clearing update is
+# conditional on the window, the tenant (never another tenant's integration) and the user
+# not locked or disabled at that moment.
+_CLAIM_BYPASS = Prepared(
+    update(users)
+    .where(
+        users.c.id == bindparam("b_id"),
+        users.c.tenant_id == bindparam("b_tenant"),
+        users.c.bypass_until > bindparam("b_now"),
+        users.c.disabled_at.is_(None),
+        or_(users.c.locked_until.is_(None), users.c.locked_until <= bindparam("b_now")),
+    )
+    .values(bypass_until=None)
 )
 _RESET = Prepared(
     update(users)
@@ -193,6 +208,21 @@ class SqlUserRepo:
         self.conn.execute(
             update(users).where(users.c.id == user_id).values(failed_count=0, locked_until=None)
         )
+
+    def grant_bypass(self, user_id: int, until: float) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(bypass_until=until))
+
+    def cancel_bypass(self, user_id: int, now: float) -> bool:
+        done = self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.bypass_until > now)
+            .values(bypass_until=None)
+        )
+        return done.rowcount == 1
+
+    def claim_bypass(self, user_id: int, tenant_id: int, now: float) -> bool:
+        params = {"b_id": user_id, "b_tenant": tenant_id, "b_now": now}
+        return _CLAIM_BYPASS.rowcount(self.conn, params) == 1
 
     def require_registration(self, user_id: int, now: float) -> None:
         self.conn.execute(
