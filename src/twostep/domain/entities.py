@@ -146,6 +146,23 @@ class RadiusMode(StrEnum):
     PASSWORD_ONLY = "password_only"  # noqa: S105 - a mode name, not a password
 
 
+class RadiusPrimary(StrEnum):
+    """Who checks the primary password a RADIUS client sends (MFA Server's "target")."""
+
+    NONE = "none"  # as the mode says: the NAS checked it, or Twostep's own (mode's) check
+    LDAP = "ldap"  # a bind as the user to the directory they came from
+    RADIUS = "radius"  # proxied to the client's upstream RADIUS servers, in order
+
+
+@dataclass(frozen=True, slots=True)
+class RadiusUpstream:
+    """An upstream RADIUS server that checks primary passwords (its secret is sealed apart)."""
+
+    address: str  # an IP address (loopback or otherwise); no name, nothing to resolve
+    port: int = 1812
+    timeout: float = 5.0  # seconds for its answer before the next server is asked
+
+
 @dataclass(frozen=True, slots=True)
 class RadiusClient:
     """A NAS (VPN, gateway, Wi-Fi controller) allowed to send Access-Requests. It is an
@@ -161,6 +178,12 @@ class RadiusClient:
     limit_proxy_state: bool = False
     push_wait_seconds: int = 20
     created_at: float = 0.0
+    # MFA Server's "require user match": off, a user unknown or without a method is
+    # accepted after the primary password alone (services/signin_options.py).
+    require_user_match: bool = True
+    oath_fallback: bool = False  # a failed push or call offers an OATH code (a challenge)
+    primary: RadiusPrimary = RadiusPrimary.NONE
+    upstreams: tuple[RadiusUpstream, ...] = ()  # for RadiusPrimary.RADIUS, in order
 
 
 @dataclass(frozen=True, slots=True)

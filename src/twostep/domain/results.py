@@ -24,6 +24,9 @@ class Reason(StrEnum):
     METHOD_NOT_REGISTERED = "method_not_registered"  # the asked-for method is not the user's
     METHOD_NOT_SUPPORTED = "method_not_supported"  # this server cannot do that method yet
     MFA_NOT_REQUIRED = "mfa_not_required"  # accept: the user's MFA state is disabled
+    # accept: a RADIUS client without "require user match", a user unknown or without a
+    # method, after the primary password (services/signin_options.py)
+    USER_MATCH_NOT_REQUIRED = "user_match_not_required"
     CODE_REQUIRED = "code_required"  # a code method was chosen but no code sent
     TIMEOUT = "timeout"  # the challenge expired before it was answered (or the answer was late)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # the challenge's wrong-code budget is spent

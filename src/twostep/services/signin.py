@@ -39,7 +39,7 @@ from twostep.domain.settings import TenantSettings
 from twostep.domain.text import printable_escape
 from twostep.factors import registry
 from twostep.factors.base import Family
-from twostep.services import codes, credentials, outcome, policy
+from twostep.services import codes, credentials, outcome, policy, signin_options
 from twostep.services.audit import new_event
 from twostep.services.challenges import ChallengeService, StartRequest, decided
 from twostep.services.context import Deps
@@ -90,6 +90,11 @@ class SignInRequest:
     # only, and a code sent by text or email is not sent at all.
     can_prompt: bool = True
     wait: float = 0.0  # seconds to wait here for a challenge answered on the phone
+    # A RADIUS client's own primary (LDAP bind, upstream RADIUS) in place of the tenant's,
+    # its "require user match" and its OATH fallback (services/signin_options.py).
+    primary: PrimaryPasswords | None = None
+    require_user_match: bool = True
+    oath_fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,22 +196,31 @@ class SignIn:
             integration.legacy and asked.password is not None and asked.code is None
         ):
             return self.legacy.sign_in(subject, event, asked.legacy or asked.password or "", now)
+        checked = False  # the primary password matched (see signin_options)
         if asked.password is not None or asked.combined is not None:  # step 3
             if user is not None and user.is_locked(now):
                 return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_LOCKED))
-            check, asked = self._primary(subject, asked)
+            check, asked = self._primary(request.primary or self.primary, subject, asked)
             if check.verdict is Verdict.UNAVAILABLE:
                 return outcome.unavailable(self.storage, subject, event, check)
             if check.verdict is not Verdict.MATCH and not (
                 check.verdict is Verdict.NONE and not asked.required
             ):
                 return outcome.wrong_password(self.storage, subject, event, now)
+            checked = check.verdict is Verdict.MATCH
+        unmatched = signin_options.accepts_unmatched(
+            request.require_user_match, request.primary is not None, checked
+        )
+        if user is None and unmatched:
+            return self._finish(subject, event, signin_options.UNMATCHED)
         if user is None:  # step 2: unknown users answer exactly like a wrong code
             codes.spend_like_a_code(asked.code or "", now)
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
         offer = policy.second_factor(subject, now, asked.method, asked.code is not None)  # 4
         if isinstance(offer, Decision):
+            if unmatched and signin_options.unenrolled(offer):
+                offer = signin_options.UNMATCHED
             kind = asked.method.value if asked.method else None
             return self._finish(subject, replace(event, method=kind), offer)
         active, listed = offer.methods, offer.listed
@@ -223,9 +237,11 @@ class SignIn:
             spec = registry.kind(first.kind)
             start = StartRequest(subject.tenant, user, first, event, listed, request.can_prompt)
             if spec.family is Family.PUSH:
-                return self._settle(request, integration, self.push.start(start))
+                started = self._settle(request, integration, self.push.start(start))
+                return self._or_fallback(request, started)
             if spec.family is Family.CHALLENGE:
-                return self._settle(request, integration, self.delivered.start(start))
+                started = self._settle(request, integration, self.delivered.start(start))
+                return self._or_fallback(request, started)
             if request.prompt_for_code:
                 return self.states.prompt_code(start)
             decision = Decision(Result.REJECT, Reason.CODE_REQUIRED, methods=listed)
@@ -261,7 +277,7 @@ class SignIn:
                 return states.expired(found)
             return self.sign_in(replace(request, state=None, typed=None, code=code or ""))
         # Answered on the phone (a push, a call, a text back): wait for it a little.
-        return self._await(request, integration, found.challenge.id)
+        return self._or_fallback(request, self._await(request, integration, found.challenge.id))
 
     def refuse(
         self,
@@ -323,24 +339,35 @@ class SignIn:
             raise Forbidden("this integration may only validate users of its own tenant")
         return found, integration
 
-    def _primary(self, subject: Subject, asked: _Asked) -> tuple[PasswordCheck, _Asked]:
+    def _primary(
+        self, primary: PrimaryPasswords, subject: Subject, asked: _Asked
+    ) -> tuple[PasswordCheck, _Asked]:
         """Check the primary password; a combined value is tried split every way it may
         be (``password,code``, the password with the code's digits after it, alone),
         stopping at the first match or at a directory that does not answer."""
         tenant, user, stored = subject.tenant, subject.user, subject.password_hash
         if asked.combined is None:
             assert asked.password is not None
-            return self.primary.check(tenant, user, stored, asked.password), asked
+            return primary.check(tenant, user, stored, asked.password), asked
         lengths = {m.otp.digits for m in subject.methods if m.otp is not None}
         check = PasswordCheck(Verdict.WRONG)
         for password, rest in split_candidates(asked.combined, lengths or CODE_LENGTHS):
-            check = self.primary.check(tenant, user, stored, password)
+            check = primary.check(tenant, user, stored, password)
             if check.verdict is Verdict.MATCH:
                 code, method = _word_or_code(rest)
                 return check, replace(asked, code=code, method=method or asked.method)
             if check.verdict is Verdict.UNAVAILABLE:
                 return check, asked
         return PasswordCheck(Verdict.WRONG), asked
+
+    def _or_fallback(self, request: SignInRequest, decision: Decision) -> Decision:
+        """The client's OATH fallback: the method failed, so ask for the user's OATH code."""
+        if not request.oath_fallback or not signin_options.falls_back(decision):
+            return decision
+        subject, integration = self._load(request)
+        now = self.deps.clock.now()
+        event = self._event(request, subject, integration, now)
+        return signin_options.oath_prompt(self.states, subject, event, now) or decision
 
     def _settle(
         self, request: SignInRequest, integration: Integration, decision: Decision
