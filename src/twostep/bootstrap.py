@@ -41,6 +41,7 @@ from twostep.services.admin_grants import AdminGrants
 from twostep.services.app_passwords import AppPasswordCheck, AppPasswordService
 from twostep.services.audit import AuditService
 from twostep.services.billing import BillingService
+from twostep.services.bypasses import BypassService
 from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps, Node
 from twostep.services.delivered import DeliveredChallenges
@@ -60,6 +61,7 @@ from twostep.services.primary import TenantPasswords
 from twostep.services.providers import ProviderService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
+from twostep.services.reports import ReportService
 from twostep.services.rollups import RollupJob
 from twostep.services.self_phone import PhoneChange
 from twostep.services.self_service import SelfService
@@ -111,6 +113,8 @@ class App:
     enrollment_links: EnrollmentLinks  # one-time links to register a first method
     usage: UsageService  # the dashboard's figures, the usage reports' counts
     rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
+    reports: ReportService  # the usage report (issue 15)
+    bypasses: BypassService  # one-time bypasses, granted and cancelled
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
 
     def close(self) -> None:
@@ -264,6 +268,8 @@ def build(
         enrollment_links=EnrollmentLinks(deps, signin, public_url),
         usage=UsageService(deps),
         rollups=RollupJob(deps),
+        reports=ReportService(deps),
+        bypasses=BypassService(deps),
         metrics=metrics,
     )
 

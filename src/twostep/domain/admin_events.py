@@ -21,6 +21,8 @@ ACTIONS: Mapping[str, str] = {
     "user.disable": "a user was disabled: every sign-in is refused",
     "user.enable": "a disabled user was enabled",
     "user.require_registration": "a user must register again (methods and devices removed)",
+    "user.bypass": "a user was granted a one-time bypass: its end (bypass_until) and seconds",
+    "user.bypass_cancel": "a user's open one-time bypass was cancelled",
     "password.set": "a user's local password was set (recorded as ***, never the password)",
     "password.clear": "a user's local password was removed",
     "app_password.create": "an app password was created for a user (never the password)",
@@ -42,7 +44,7 @@ ACTIONS: Mapping[str, str] = {
     "token.resync": "a token was resynchronised",
     "token.export": "every token's seed was exported (an encrypted PSKC file): the count",
     "integration.create": "an integration was created (its key id, never the key)",
-    "integration.update": "an integration changed (legacy)",
+    "integration.update": "an integration changed (legacy, trusted_client_addresses)",
     "integration.revoke": "an integration was revoked: its key stops working",
     "integration.signin_urls": "an integration's hosted sign-in return URLs changed",
     "integration.signin_secret": "an integration's hosted sign-in signing secret was issued "

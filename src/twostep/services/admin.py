@@ -283,6 +283,24 @@ class AdminService:
             admin_log.record(tx, self.deps, actor, tenant, "integration.update", name, changed)
         return replace(integration, legacy=legacy)
 
+    def set_trusted_client_addresses(
+        self, actor: AdminKey, tenant_name: str, name: str, trusted: bool
+    ) -> Integration:
+        """Whether the integration vouches for the client addresses it sends: only then may
+        they meet the tenant's trusted networks and skip the second factor."""
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            integration = tx.integrations.by_name(tenant.id, name)
+            if integration is None:
+                raise IntegrationNotFound(f"no integration {name!r}")
+            tx.integrations.set_trusted_client_addresses(integration.id, trusted)
+            changed = admin_log.changes(
+                {"trusted_client_addresses": integration.trusted_client_addresses},
+                {"trusted_client_addresses": trusted},
+            )
+            admin_log.record(tx, self.deps, actor, tenant, "integration.update", name, changed)
+        return replace(integration, trusted_client_addresses=trusted)
+
     def list_integrations(self, actor: AdminKey, tenant_name: str) -> Sequence[Integration]:
         with self.deps.storage.transaction() as tx:
             return tx.integrations.list(tenant_for(tx, actor, tenant_name).id)
