@@ -381,6 +381,13 @@ class StatementMonthInvalid(InvalidInput):
     code = "statement_month_invalid"
 
 
+class ReportRangeInvalid(InvalidInput):
+    """A report's days are not YYYY-MM-DD (1970 or later), run backwards, or span more
+    days than a report covers."""
+
+    code = "report_range_invalid"
+
+
 class IntegrationNotActivated(Forbidden):
     """The integration's provider was replaced: it must be activated again."""
 
@@ -403,3 +410,33 @@ class LicensesInUse(Conflict):
     """The tenant would hold fewer licenses than are assigned: unassign some first."""
 
     code = "licenses_in_use"
+
+
+class AudioRefused(InvalidInput):
+    """The upload is not a voice prompt this server plays."""
+
+    code = "audio_refused"
+
+
+class AudioTooLarge(AudioRefused):
+    """A voice prompt is at most 1 MB."""
+
+    code = "audio_too_large"
+
+
+class AudioTooLong(AudioRefused):
+    """A voice prompt lasts under 20 seconds."""
+
+    code = "audio_too_long"
+
+
+class AudioUnreadable(AudioRefused):
+    """The file is not a readable PCM WAV or MP3 (MPEG Layer III) recording."""
+
+    code = "audio_unreadable"
+
+
+class AudioFormatRefused(AudioRefused):
+    """A voice prompt is a .wav or .mp3 file."""
+
+    code = "audio_format_refused"

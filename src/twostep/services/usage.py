@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twostep.domain.entities import AdminKey, Role
-from twostep.domain.errors import Forbidden, InvalidInput, TenantNotFound
+from twostep.domain.errors import Forbidden, InvalidInput, ReportRangeInvalid, TenantNotFound
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.tenants import TenantRepo
 from twostep.domain.ports.usage import DeliveryCountRepo, UsageRepo
@@ -161,4 +161,4 @@ class UsageService:
 
 def _check_range(first: dt.date, last: dt.date) -> None:
     if first > last or (last - first).days >= MAX_DAYS:
-        raise InvalidInput(f"a range of 1 to {MAX_DAYS} days, first day first")
+        raise ReportRangeInvalid(f"a range of 1 to {MAX_DAYS} days, first day first")
