@@ -62,7 +62,6 @@ from twostep.services.providers import ProviderService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
 from twostep.services.reports import ReportService
-from twostep.services.reports import ReportService
 from twostep.services.rollups import RollupJob
 from twostep.services.self_phone import PhoneChange
 from twostep.services.self_service import SelfService
@@ -114,7 +113,6 @@ class App:
     enrollment_links: EnrollmentLinks  # one-time links to register a first method
     usage: UsageService  # the dashboard's figures, the usage reports' counts
     rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
-    reports: ReportService  # the usage report (issue 15)
     reports: ReportService  # the usage report (issue 15)
     bypasses: BypassService  # one-time bypasses, granted and cancelled
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
@@ -270,7 +268,6 @@ def build(
         enrollment_links=EnrollmentLinks(deps, signin, public_url),
         usage=UsageService(deps),
         rollups=RollupJob(deps),
-        reports=ReportService(deps),
         reports=ReportService(deps),
         bypasses=BypassService(deps),
         metrics=metrics,
