@@ -70,6 +70,10 @@ class User:
     disabled_at: float | None = None  # set: every sign-in answers user_disabled
     disabled_reason: str | None = None  # DisabledReason
     registration_required_at: float | None = None  # an admin asked them to register again
+    bypass_until: float | None = None  # a one-time bypass, usable once before then
+
+    def bypass_pending(self, now: float) -> bool:
+        return self.bypass_until is not None and now < self.bypass_until
 
     def is_locked(self, now: float) -> bool:
         return self.locked_until is not None and now < self.locked_until
@@ -134,6 +138,9 @@ class Integration:
     # Set when its tenant's provider was replaced: every call answers
     # integration_not_activated until it is activated again (services/activations.py).
     pending_since: float | None = None
+    # The client addresses it sends are ones it vouches for: only then may they meet the
+    # tenant's trusted networks (services/policy.py); else they are only recorded.
+    trusted_client_addresses: bool = False
 
 
 class RadiusMode(StrEnum):

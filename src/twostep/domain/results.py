@@ -27,6 +27,8 @@ class Reason(StrEnum):
     # accept: a RADIUS client without "require user match", a user unknown or without a
     # method, after the primary password (services/signin_options.py)
     USER_MATCH_NOT_REQUIRED = "user_match_not_required"
+    BYPASS = "bypass"  # accept: the user's one-time bypass, used by this sign-in
+    TRUSTED_NETWORK = "trusted_network"  # accept: a vouched client address in a trusted network
     CODE_REQUIRED = "code_required"  # a code method was chosen but no code sent
     TIMEOUT = "timeout"  # the challenge expired before it was answered (or the answer was late)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # the challenge's wrong-code budget is spent

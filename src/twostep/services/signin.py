@@ -4,7 +4,9 @@ OpenID Connect to come), so every one gives the same reasons, audit events and l
 1. resolve the integration's tenant and the user, with their methods (one short read)
 2. an unknown user costs the work of a real one and answers like a wrong code (or password)
 3. the primary password, when one is sent: checked first; a wrong one starts nothing
-4. policy: MFA disabled, locked, nothing registered
+4. policy: MFA disabled, locked, re-registration asked, then the second factor skipped (a
+   vouched client address in a trusted network, or the user's one-time bypass, claimed in
+   one conditional update with its audit event), then nothing registered
 5. the second factor: the asked-for kind (or a word the user typed) and the code
    * a code: matched (CPU only) then claimed in one write (one-time across nodes)
    * no code, an out-of-band kind: its challenge starts (a text, a call, an email, a push)
@@ -33,7 +35,7 @@ from twostep.domain.ports.methods import OneTimeClaims
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.subjects import Subject, SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
-from twostep.domain.ports.users import Lockout, PasswordCheck, PrimaryPasswords, Verdict
+from twostep.domain.ports.users import PasswordCheck, PrimaryPasswords, SignInUsers, Verdict
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.settings import TenantSettings
 from twostep.domain.text import printable_escape
@@ -81,6 +83,10 @@ class SignInRequest:
     entry: Entry = Entry.CODE
     state: str | None = None  # the challenge this request answers (a RADIUS State)
     client_ip: str | None = None
+    # The client address the integration itself sent (validate's client_ip), which may meet
+    # the tenant's trusted networks when the integration is flagged to vouch for it. Not an
+    # address Twostep saw (a browser's) nor a NAS's own (RADIUS never sets it).
+    sent_ip: str | None = None
     interface: str = "http"
     # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
     # the next request finishes, instead of rejecting with code_required.
@@ -154,7 +160,7 @@ class SignInWork(Protocol):
     def methods(self) -> OneTimeClaims: ...
 
     @property
-    def users(self) -> Lockout: ...
+    def users(self) -> SignInUsers: ...
 
     @property
     def audit(self) -> AuditSink: ...
@@ -217,7 +223,14 @@ class SignIn:
             codes.spend_like_a_code(asked.code or "", now)
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
-        offer = policy.second_factor(subject, now, asked.method, asked.code is not None)  # 4
+        has_code = asked.code is not None
+        skipped = policy.skip(subject, integration, request.sent_ip, now)
+        offer = policy.second_factor(subject, now, asked.method, has_code, skipped)  # step 4
+        if isinstance(offer, Decision) and skipped is not None and offer is skipped.decision:
+            if self._skipped(subject, event, skipped, now):
+                return offer
+            # Another sign-in used the bypass first (or a lock came): the factor is asked.
+            offer = policy.second_factor(subject, now, asked.method, has_code)
         if isinstance(offer, Decision):
             if unmatched and signin_options.unenrolled(offer):
                 offer = signin_options.UNMATCHED
@@ -397,6 +410,22 @@ class SignIn:
             self.states.ask_again(tx)
             return Decision(Result.CHALLENGE, transaction_id=tx, prompt=ASK_AGAIN)
         return self.challenges.time_out(integration, tx)
+
+    def _skipped(
+        self, subject: Subject, event: AuditEvent, skipped: policy.Skip, now: float
+    ) -> bool:
+        """Write the accepting audit event (no method: none was used); a bypass is first
+        claimed in the same transaction, and without the claim nothing is written."""
+        assert subject.user is not None
+        user, decision = subject.user, skipped.decision
+        with self.storage.transaction(write=True) as tx:
+            if decision.reason is Reason.BYPASS and not tx.users.claim_bypass(
+                user.id, subject.tenant.id, now
+            ):
+                return False
+            accepted = replace(decided(event, decision, skipped.detail), method=None)
+            tx.audit.add(subject.tenant.id, accepted)
+        return True
 
     def _finish(self, subject: Subject, event: AuditEvent, decision: Decision) -> Decision:
         return outcome.audited(self.storage, subject, event, decision)
