@@ -95,6 +95,7 @@ def new_method_row(method: NewMethod, now: float) -> dict[str, object]:
         "valid_from": method.valid_from,
         "valid_until": method.valid_until,
         "phone": method.phone,
+        "extension": method.extension,
         "email": method.email,
         "pin": method.sealed_pin,
         "device_id": method.device_id,
