@@ -18,6 +18,7 @@ from twostep.interfaces.cli import (
     enrollment_link_commands,
     gateway_commands,
     method_commands,
+    migrate_commands,
     radius_commands,
     signin_commands,
     token_commands,
@@ -133,6 +134,7 @@ account_commands.register(cli)
 method_commands.register(cli)
 gateway_commands.register(cli)
 token_commands.register(cli)
+migrate_commands.register(cli)
 radius_commands.register(cli)
 signin_commands.register(cli)
 directory_commands.register(cli)

@@ -34,9 +34,11 @@ from twostep.interfaces.http.routers import (
     integrations,
     keys,
     methods,
+    migrations,
     passwords,
     providers,
     radius_clients,
+    reports,
     signin_results,
     tenants,
     tokens,
@@ -123,6 +125,7 @@ def create_app(
             users,
             methods,
             tokens,
+            migrations,
             integrations,
             keys,
             audit,
@@ -138,6 +141,7 @@ def create_app(
             signin_results,
             admin_grants,
             providers,
+            reports,
             health,
         )
     ]

@@ -66,7 +66,13 @@ def error_response(exc: errors.TwostepError) -> JSONResponse:
     if status >= 500:
         log.error("server error: %s", exc.code)
     field = exc.field if isinstance(exc, errors.InvalidInput) else None
-    extra = {"field": printable_escape(field)} if field else {}
+    extra: dict[str, Any] = {"field": printable_escape(field)} if field else {}
+    details = getattr(exc, "details", None)  # an error that lists its problems one by one
+    if details:
+        extra["details"] = [
+            {k: printable_escape(v) if isinstance(v, str) else v for k, v in d.items()}
+            for d in details
+        ]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
 

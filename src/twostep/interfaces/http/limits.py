@@ -8,7 +8,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
 MAX_UPLOAD = 64 * 1024 * 1024  # token files: 100,000 CSV rows are about 5 MB
-UPLOAD_SUFFIX = "/tokens/import"
+# Token files and MFA Server documents (50,000 users with phones and tokens: about 25 MB).
+UPLOAD_SUFFIXES = ("/tokens/import", "/migrations/mfa-server")
 
 
 def _too_large(limit: int) -> bytes:
@@ -26,7 +27,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = MAX_UPLOAD if scope.get("path", "").endswith(UPLOAD_SUFFIX) else self.limit
+        limit = MAX_UPLOAD if scope.get("path", "").endswith(UPLOAD_SUFFIXES) else self.limit
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
