@@ -21,8 +21,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-import phonenumbers
-
+from twostep.adapters.importers import mfa_server_phones as phones
 from twostep.adapters.importers import rules
 from twostep.domain.errors import InvalidInput
 from twostep.domain.migration import (
@@ -50,8 +49,8 @@ MISSING_FIELD = "missing_field"
 UNKNOWN_FIELD = "unknown_field"
 INVALID_VALUE = "invalid_value"
 INVALID_USERNAME = "invalid_username"
-INVALID_PHONE = "invalid_phone"
-INVALID_EXTENSION = "invalid_extension"
+INVALID_PHONE = phones.INVALID_PHONE
+INVALID_EXTENSION = phones.INVALID_EXTENSION
 INVALID_SECRET = "invalid_secret"  # noqa: S105 - a problem code
 DUPLICATE_USER = "duplicate_user"
 DUPLICATE_SERIAL = "duplicate_serial"
@@ -90,12 +89,7 @@ _DEFAULT_METHODS = {
 }
 _MODES = {"standard": PinMode.STANDARD, "pin": PinMode.PIN, "pinmode": PinMode.PIN}
 _TEXT_MODES = {"otp": TextMode.OTP, "otppin": TextMode.OTP_PIN}
-_INLINE_EXTENSION = re.compile(
-    r"^(?P<number>.*?\d)\s*(?:x|ext\.?|extension|#)\s*(?P<ext>\d+)\s*$", re.IGNORECASE
-)
-_EXTENSION = re.compile(r"^\d{1,10}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
-_COUNTRY_CODE = re.compile(r"^\+?\d{1,3}$")
 _MAX_TEXT = {"firstName": 128, "lastName": 128, "email": 320, "userGroup": 256}
 
 
@@ -326,56 +320,16 @@ class _Record:
         return int(text)
 
     def _phone(self, cc_field: str, number_field: str, ext_field: str) -> Phone | None:
-        number = self.text(number_field)
-        extension = self.text(ext_field)
-        country = self.text(cc_field)
-        if number is None:
-            if extension is not None:
-                self.refuse(INVALID_EXTENSION, ext_field, f"an extension needs {number_field}")
-            return None
-        inline = _INLINE_EXTENSION.match(number)
-        if inline is not None:
-            number = inline["number"]
-            if extension is not None and extension != inline["ext"]:
-                why = f"{number_field} ends with x{inline['ext']}, {ext_field} is {extension}"
-                self.refuse(INVALID_EXTENSION, ext_field, why)
-                return None
-            extension = inline["ext"]
-        if extension is not None and not _EXTENSION.match(extension):
-            self.refuse(INVALID_EXTENSION, ext_field, "an extension is 1 to 10 digits")
-            return None
-        e164 = self._e164(number, country, number_field, cc_field)
-        return None if e164 is None else Phone(e164, extension)
-
-    def _e164(self, number: str, country: str | None, field: str, cc_field: str) -> str | None:
-        region: str | None = None
-        if country is not None:
-            if not _COUNTRY_CODE.match(country):
-                self.refuse(
-                    INVALID_PHONE, cc_field, f"{country[:10]!r} is not a country calling code"
-                )
-                return None
-            region = phonenumbers.region_code_for_country_code(int(country.lstrip("+")))
-            if region == phonenumbers.UNKNOWN_REGION:
-                self.refuse(INVALID_PHONE, cc_field, f"+{country.lstrip('+')} is no country's code")
-                return None
-        if not number.startswith("+") and region is None:
-            why = f"{number[:32]!r} has no country: give {cc_field}, or write it as +<code>..."
-            self.refuse(INVALID_PHONE, field, why)
-            return None
         try:
-            parsed = phonenumbers.parse(number[:64], None if number.startswith("+") else region)
-        except phonenumbers.NumberParseException:
-            self.refuse(INVALID_PHONE, field, f"{number[:32]!r} is not a phone number")
+            return phones.read_phone(
+                self.text(number_field),
+                self.text(cc_field),
+                self.text(ext_field),
+                phones.Fields(number_field, cc_field, ext_field),
+            )
+        except phones.PhoneProblem as problem:
+            self.refuse(problem.code, problem.field, problem.reason)
             return None
-        if country is not None and parsed.country_code != int(country.lstrip("+")):
-            why = f"{number[:32]!r} is a +{parsed.country_code} number, {cc_field} says {country}"
-            self.refuse(INVALID_PHONE, field, why)
-            return None
-        if not phonenumbers.is_valid_number(parsed):
-            self.refuse(INVALID_PHONE, field, f"{number[:32]!r} is not a valid number")
-            return None
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
     def _oath(self) -> OathSeed | None:
         serial = self.text("oathTokenSerialNumber")
