@@ -51,6 +51,7 @@ from twostep.services.directories import DirectoryAdmin
 from twostep.services.directory_sync import DirectorySync
 from twostep.services.enroll import EnrollService
 from twostep.services.enrollment_links import EnrollmentLinks
+from twostep.services.fraud_mail import FraudMail
 from twostep.services.gateways import GatewayAdmin
 from twostep.services.hosted_signin import HostedSignIn
 from twostep.services.legacy import LegacySignIn
@@ -200,8 +201,8 @@ def build(
         webhook_secret=box.digest(b"outbox webhook", "gateway:outbox").hex(),
     )
     waits = PolledWaits(lambda keys: _ready(storage, deps.clock, keys))
-    challenges = ChallengeService(deps, WebhookAlerts(), waits)
     delivery = Delivery(deps, factory, outbox, counted)
+    challenges = ChallengeService(deps, WebhookAlerts(), waits, FraudMail(delivery))
     delivered = DeliveredChallenges(deps, challenges, delivery, public_url)
     states = States(deps, challenges)
     channels = PushRegistry(

@@ -48,6 +48,9 @@ class VoiceCall:
     max_digits: int  # keys gathered before "#" (a PIN's length, or 1 for "0#")
     callback_url: str  # where the provider posts the keys pressed
     status_url: str | None = None  # where the provider posts call progress
+    # The tenant's recording of the script (a signed URL the provider fetches), played in
+    # place of text-to-speech; the script stays the text for gateways that cannot play one.
+    audio_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +153,14 @@ class CallEvents(Protocol):
         """Check the webhook's signature and read the keys pressed or the call status."""
         ...
 
-    def call_answer(self, text: str, language: str) -> WebhookAnswer:
-        """What to say back to the caller after the keys were read (then hang up)."""
+    def call_answer(self, text: str, language: str, audio_url: str | None = None) -> WebhookAnswer:
+        """What to say back to the caller after the keys were read (then hang up); the
+        tenant's recording of ``text`` is played instead when ``audio_url`` is given."""
+        ...
+
+    def call_again(self, call: VoiceCall) -> WebhookAnswer:
+        """Ask the caller for keys again (a wrong PIN with tries left): ``call``'s script
+        (or recording), gathered as when the call was placed."""
         ...
 
 

@@ -33,10 +33,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "Never share it.",
         "sms_reply": "{issuer} sign-in request. To approve, reply {code}. Not you? Do not reply.",
         "voice": "This is {issuer}. Someone is signing in with your account. "
-        "To approve, press the pound key. If this was not you, press zero, then pound.",
+        "To approve, press the pound key.",
         "voice_pin": "This is {issuer}. Someone is signing in with your account. "
-        "To approve, enter your PIN, then press the pound key. "
-        "If this was not you, press zero, then pound.",
+        "To approve, enter your PIN, then press the pound key.",
+        "fraud_hint": "If this was not you, press {digit}, then pound.",
+        "retry": "That PIN is not right. Enter your PIN, then press the pound key.",
         "approved": "Thank you. Your sign-in is approved. Goodbye.",
         "denied": "Your sign-in was denied. Goodbye.",
         "fraud": "Thank you. The sign-in was denied and your administrator alerted. Goodbye.",
@@ -57,11 +58,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "sms_reply": "{issuer}-Anmeldeanfrage. Zum Bestätigen antworten Sie {code}. "
         "Nicht Sie? Antworten Sie nicht.",
         "voice": "Hier ist {issuer}. Jemand meldet sich mit Ihrem Konto an. "
-        "Zum Bestätigen drücken Sie die Rautetaste. Wenn Sie das nicht waren, "
-        "drücken Sie null und dann Raute.",
+        "Zum Bestätigen drücken Sie die Rautetaste.",
         "voice_pin": "Hier ist {issuer}. Jemand meldet sich mit Ihrem Konto an. "
-        "Zum Bestätigen geben Sie Ihre PIN ein und drücken Sie die Rautetaste. "
-        "Wenn Sie das nicht waren, drücken Sie null und dann Raute.",
+        "Zum Bestätigen geben Sie Ihre PIN ein und drücken Sie die Rautetaste.",
+        "fraud_hint": "Wenn Sie das nicht waren, drücken Sie {digit} und dann Raute.",
+        "retry": "Diese PIN ist nicht richtig. Geben Sie Ihre PIN ein und drücken Sie die "
+        "Rautetaste.",
         "approved": "Danke. Ihre Anmeldung ist bestätigt. Auf Wiederhören.",
         "denied": "Ihre Anmeldung wurde abgelehnt. Auf Wiederhören.",
         "fraud": "Danke. Die Anmeldung wurde abgelehnt und Ihr Administrator benachrichtigt. "
@@ -84,11 +86,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "sms_reply": "Demande de connexion {issuer}. Pour approuver, répondez {code}. "
         "Ce n'est pas vous ? Ne répondez pas.",
         "voice": "Ici {issuer}. Quelqu'un se connecte avec votre compte. "
-        "Pour approuver, appuyez sur la touche dièse. Si ce n'est pas vous, "
-        "appuyez sur zéro, puis dièse.",
+        "Pour approuver, appuyez sur la touche dièse.",
         "voice_pin": "Ici {issuer}. Quelqu'un se connecte avec votre compte. "
-        "Pour approuver, saisissez votre code PIN, puis appuyez sur dièse. "
-        "Si ce n'est pas vous, appuyez sur zéro, puis dièse.",
+        "Pour approuver, saisissez votre code PIN, puis appuyez sur dièse.",
+        "fraud_hint": "Si ce n'est pas vous, appuyez sur {digit}, puis dièse.",
+        "retry": "Ce code PIN n'est pas le bon. Saisissez votre code PIN, puis appuyez sur dièse.",
         "approved": "Merci. Votre connexion est approuvée. Au revoir.",
         "denied": "Votre connexion a été refusée. Au revoir.",
         "fraud": "Merci. La connexion a été refusée et votre administrateur prévenu. Au revoir.",
@@ -109,11 +111,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "sms_reply": "Solicitud de inicio de sesión de {issuer}. Para aprobar, responda {code}. "
         "¿No es usted? No responda.",
         "voice": "Le llama {issuer}. Alguien está iniciando sesión con su cuenta. "
-        "Para aprobar, pulse la tecla almohadilla. Si no ha sido usted, "
-        "pulse cero y luego almohadilla.",
+        "Para aprobar, pulse la tecla almohadilla.",
         "voice_pin": "Le llama {issuer}. Alguien está iniciando sesión con su cuenta. "
-        "Para aprobar, introduzca su PIN y pulse la almohadilla. "
-        "Si no ha sido usted, pulse cero y luego almohadilla.",
+        "Para aprobar, introduzca su PIN y pulse la almohadilla.",
+        "fraud_hint": "Si no ha sido usted, pulse {digit} y luego almohadilla.",
+        "retry": "Ese PIN no es correcto. Introduzca su PIN y pulse la almohadilla.",
         "approved": "Gracias. Su inicio de sesión está aprobado. Adiós.",
         "denied": "Su inicio de sesión ha sido rechazado. Adiós.",
         "fraud": "Gracias. El inicio de sesión ha sido rechazado y su administrador avisado. "
@@ -123,6 +125,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "prompt_voice": "Conteste la llamada al {number} y pulse #",
         "prompt_voice_pin": "Conteste la llamada al {number}, introduzca su PIN y pulse #",
     },
+}
+# The digits' names, for the fraud code (text-to-speech reads "0" as a number, not a key).
+_DIGITS = {
+    "en": "zero one two three four five six seven eight nine",
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun",
+    "fr": "zéro un deux trois quatre cinq six sept huit neuf",
+    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve",
 }
 # The text-to-speech voice for each language we have words for.
 _VOICES = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES"}
@@ -151,6 +160,16 @@ def language_of(wanted: str | None, fallback: str) -> str:
 def words(key: str, language: str, **values: object) -> str:
     text = _WORDS.get(language, {}).get(key) or _WORDS["en"][key]
     return text.format(**values)
+
+
+def call_script(key: str, language: str, issuer: str, fraud_code: str | None) -> str:
+    """What a call says: ``key``'s words (the greeting, the PIN greeting, the retry), then,
+    when the tenant takes fraud reports, which key reports one."""
+    script = words(key, language, issuer=issuer)
+    if fraud_code is None:
+        return script
+    names = _DIGITS.get(language, _DIGITS["en"]).split()
+    return f"{script} {words('fraud_hint', language, digit=names[int(fraud_code)])}"
 
 
 def voice_of(language: str) -> str:

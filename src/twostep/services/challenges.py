@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from twostep.domain.audit import AuditEvent
 from twostep.domain.challenges import Challenge, ChallengeState, Parties
@@ -38,6 +38,9 @@ from twostep.factors import registry
 from twostep.services.audit import new_event
 from twostep.services.context import Deps
 from twostep.services.lockout import FOREVER, count_failure
+
+if TYPE_CHECKING:
+    from twostep.services.fraud_mail import FraudMail
 
 log = logging.getLogger("twostep.challenges")
 
@@ -93,12 +96,17 @@ def outcome_of(challenge: Challenge) -> Decision:
 
 class ChallengeService:
     def __init__(
-        self, deps: Deps, alerts: AlertSink | None = None, waits: Waits | None = None
+        self,
+        deps: Deps,
+        alerts: AlertSink | None = None,
+        waits: Waits | None = None,
+        mail: FraudMail | None = None,
     ) -> None:
         self.deps = deps
         self.storage: Storage[LedgerWork] = deps.storage
         self.alerts = alerts
         self.waits = waits  # told of every decision here: its waiters wake at once
+        self.mail = mail  # fraud reports emailed to the tenant's fraud_notify_emails
 
     # -- finding one -------------------------------------------------------------------
 
@@ -191,7 +199,10 @@ class ChallengeService:
         """ "This wasn't me". It decides a pending challenge like any answer; one that comes
         after the decision (an approval won the race, or the request was denied or expired)
         leaves the outcome as it is but is never lost: recorded once, alerted once, and the
-        user locked for the next sign-ins. A report sent again is a replay."""
+        user locked for the next sign-ins. A report sent again is a replay. A tenant that
+        turned fraud reports off (fraud_alert_enabled) hears a plain denial instead."""
+        if not parties.tenant.settings.lockout.fraud_alert_enabled:
+            return self.refuse(parties, now, Reason.DENIED)
         challenge_id = parties.challenge.id
 
         def claim(tx: LedgerWork) -> Decision | None:
@@ -222,14 +233,14 @@ class ChallengeService:
                 if fraud is not None:
                     tx.challenges.report(challenge_id, now)
                     reported = decision
-                    self._lock_for_fraud(tx, parties)
+                    self._lock_for_fraud(tx, parties, now)
             else:
                 outcome, mine = self._final(tx, parties, now)
                 if mine:  # the user was locked meanwhile: this answer rejects for that
                     tx.audit.add(parties.tenant.id, decided(event, outcome))
                 elif fraud is not None and tx.challenges.report(challenge_id, now):
                     reported = outcome
-                    self._lock_for_fraud(tx, parties)
+                    self._lock_for_fraud(tx, parties, now)
                     record = Decision(Result.REJECT, Reason.FRAUD_REPORTED)
                     tx.audit.add(parties.tenant.id, decided(event, record, _after_what(outcome)))
                 else:
@@ -267,9 +278,10 @@ class ChallengeService:
             current = tx.challenges.get(challenge_id) or current  # decided meanwhile
         return outcome_of(current), False
 
-    def _lock_for_fraud(self, tx: LedgerWork, parties: Parties) -> None:
-        if parties.tenant.settings.lockout.fraud_blocks_user:
-            tx.users.lock(parties.user.id, FOREVER)  # until an admin unlocks
+    def _lock_for_fraud(self, tx: LedgerWork, parties: Parties, now: float) -> None:
+        until = fraud_block_until(parties.tenant.settings, now)
+        if until is not None:
+            tx.users.lock(parties.user.id, until)
 
     def _notify(self, challenge_id: str) -> None:
         if self.waits is not None:
@@ -308,6 +320,8 @@ class ChallengeService:
                     "at": now,
                 },
             )
+        if self.mail is not None:
+            self.mail.send(parties, where, after.strip(), fraud_block_until(settings, now), now)
 
     # -- what no answer decides: expiry, call progress, a client that stopped waiting ----
 
@@ -387,6 +401,16 @@ def admit(
         return decision
     tx.challenges.add(challenge)
     return None
+
+
+def fraud_block_until(settings: TenantSettings, now: float) -> float | None:
+    """The block a fraud report sets, which an admin's unlock ends: fraud_block_seconds
+    long (90 days, as MFA Server), or until unlocked when that is 0; None when reports do
+    not block (fraud_blocks_user off)."""
+    rules = settings.lockout
+    if not rules.fraud_blocks_user:
+        return None
+    return now + rules.fraud_block_seconds if rules.fraud_block_seconds else FOREVER
 
 
 def new_transaction_id() -> str:

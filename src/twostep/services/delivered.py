@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import quote
@@ -44,6 +44,7 @@ from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.sealing import method_context
 from twostep.domain.settings import TenantSettings
 from twostep.domain.sms import segments
+from twostep.domain.voice_prompts import PROMPT_OF_WORDS, Prompt
 from twostep.factors import phone_text, registry
 from twostep.factors.base import ChallengeRules, Family
 from twostep.services.challenges import (
@@ -71,6 +72,10 @@ _REPLIED = tuple(
 )
 
 
+# (tenant id, language, prompt) -> the signed URL of the tenant's recording, or None.
+PromptUrls = Callable[[int, str, Prompt], str | None]
+
+
 def _code_context(challenge_id: str) -> str:
     return f"challenge:{challenge_id}"
 
@@ -83,6 +88,7 @@ class _Opened:
     language: str
     settings: TenantSettings
     event: AuditEvent  # the sign-in's event, its destination filled in
+    wanted: str  # the user's language (else the tenant's): the recordings' language
 
 
 class DeliveredWork(LedgerWork, Protocol):
@@ -100,9 +106,15 @@ class DeliveredWork(LedgerWork, Protocol):
 
 class DeliveredChallenges:
     def __init__(
-        self, deps: Deps, ledger: ChallengeService, delivery: Delivery, public_url: str
+        self,
+        deps: Deps,
+        ledger: ChallengeService,
+        delivery: Delivery,
+        public_url: str,
+        prompts: PromptUrls | None = None,
     ) -> None:
         self.deps = deps
+        self.prompts = prompts  # the signed URLs of the tenants' recorded voice prompts
         self.storage: Storage[DeliveredWork] = deps.storage
         self.ledger = ledger
         self.delivery = delivery
@@ -192,7 +204,12 @@ class DeliveredChallenges:
             method_id=method.id,
             kind=method.kind,
             state=ChallengeState.PENDING,
-            max_attempts=settings.phone.challenge_attempts,
+            # A call's budget is its PINs (voice_pin_attempts); a code's, its wrong codes.
+            max_attempts=(
+                settings.phone.voice_pin_attempts
+                if rules.channel is Channel.VOICE
+                else settings.phone.challenge_attempts
+            ),
             created_at=now,
             expires_at=now + rules.timeout(settings),
             last_sent_at=now,
@@ -210,7 +227,8 @@ class DeliveredChallenges:
         if refusal is not None:
             return refusal
         language = phone_text.language_of(user.language, settings.phone.language)
-        return _Opened(challenge, rules, code, language, settings, event)
+        wanted = user.language or settings.phone.language
+        return _Opened(challenge, rules, code, language, settings, event, wanted)
 
     def _deliver(self, tenant_id: int, opened: _Opened) -> tuple[str, int]:
         """Hand the text, email or call to the tenant's gateways (failover in order): the
@@ -243,20 +261,9 @@ class DeliveredChallenges:
             parts = 0 if email else segments(message.body)
             return self.delivery.send_text(tenant_id, message).gateway, parts
         key = "voice_pin" if self._needs_pin(opened) else "voice"
-        script = phone_text.words(key, language, issuer=settings.issuer)
 
         def call_for(gateway_id: str) -> VoiceCall:
-            base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge.id}"
-            return VoiceCall(
-                to=destination,
-                caller_id=settings.phone.caller_id or None,
-                script=script,
-                language=phone_text.voice_of(language),
-                reference=challenge.id,
-                max_digits=9,
-                callback_url=base,
-                status_url=base + "&status=1",
-            )
+            return self._call(gateway_id, key, challenge, settings, (language, opened.wanted))
 
         return self.delivery.place_call(tenant_id, call_for).gateway, 0
 
@@ -316,7 +323,8 @@ class DeliveredChallenges:
                 )
         language = phone_text.language_of(user.language, phone.language)
         event = self.ledger.event(parties, now)
-        opened = _Opened(challenge, rules, code, language, tenant.settings, event)
+        wanted = user.language or phone.language
+        opened = _Opened(challenge, rules, code, language, tenant.settings, event, wanted)
         kind, destination = challenge.kind, challenge.destination
         try:
             _, parts = self._deliver(tenant.id, opened)
@@ -364,7 +372,7 @@ class DeliveredChallenges:
     # -- keys pressed in a call --------------------------------------------------------
 
     def call_event(self, gateway_id: str, request: WebhookRequest) -> WebhookAnswer | None:
-        """Keys pressed (#, a PIN then #, 0# for fraud) or the call's progress; what the
+        """Keys pressed (#, a PIN then #, the fraud code then #) or the call's progress; what the
         caller hears back reflects the sign-in's outcome, whichever answer decided it."""
         tenant_id, gateway = self.delivery.call_events(gateway_id)
         event = gateway.call_event(request)
@@ -377,14 +385,53 @@ class DeliveredChallenges:
             or (tenant_id is not None and parties.tenant.id != tenant_id)
         ):
             raise TransactionNotFound("no call of this gateway has this reference")
-        language = phone_text.language_of(
-            parties.user.language, parties.tenant.settings.phone.language
-        )
+        settings = parties.tenant.settings
+        wanted = parties.user.language or settings.phone.language
+        language = phone_text.language_of(wanted, settings.phone.language)
         outcome = self._keys(parties, event)
         if outcome is None:
             return None
+        if outcome == "retry":  # a wrong PIN with tries left: asked again, in this call
+            again = self._call(gateway_id, "retry", parties.challenge, settings, (language, wanted))
+            return gateway.call_again(again)
         words = phone_text.words(outcome, language)
-        return gateway.call_answer(words, phone_text.voice_of(language))
+        audio = self._audio(parties.tenant.id, wanted, outcome)
+        return gateway.call_answer(words, phone_text.voice_of(language), audio)
+
+    def _call(
+        self,
+        gateway_id: str,
+        key: str,
+        challenge: Challenge,
+        settings: TenantSettings,
+        languages: tuple[str, str],
+    ) -> VoiceCall:
+        """The call (or, for a retry, the keys asked again) with ``gateway_id``'s webhook
+        URLs: ``key``'s words, then the fraud code when the tenant takes reports; the
+        tenant's recording of them when it has one for the caller's language.
+        ``languages``: the words' language (one we have words for), the caller's own."""
+        language, wanted = languages
+        base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge.id}"
+        fraud = settings.phone.fraud_code if settings.lockout.fraud_alert_enabled else None
+        return VoiceCall(
+            to=challenge.destination or "",
+            caller_id=settings.phone.caller_id or None,
+            script=phone_text.call_script(key, language, settings.issuer, fraud),
+            language=phone_text.voice_of(language),
+            reference=challenge.id,
+            max_digits=9,
+            callback_url=base,
+            status_url=base + "&status=1",
+            audio_url=self._audio(challenge.tenant_id, wanted, key),
+        )
+
+    def _audio(self, tenant_id: int, wanted: str, key: str) -> str | None:
+        """The signed URL of the tenant's recording of ``key``'s words in the caller's
+        language, if it has one."""
+        prompt = PROMPT_OF_WORDS.get(key)
+        if self.prompts is None or prompt is None:
+            return None
+        return self.prompts(tenant_id, wanted, prompt)
 
     def _keys(self, parties: Parties, event: CallEvent) -> str | None:
         """The words the caller hears, or None for call progress."""
@@ -394,15 +441,24 @@ class DeliveredChallenges:
                 ledger.close(parties, Reason.CALL_NOT_ANSWERED, now)
             return None
         digits = event.digits.strip()
+        settings = parties.tenant.settings
+        challenge = parties.challenge
         if not event.confirmed:  # the gather timed out: silence is no approval
             decision = ledger.refuse(parties, now, Reason.CALL_NOT_ANSWERED)
-        elif digits == "0":  # "0#": this wasn't me (recorded even after the decision)
-            ledger.fraud(parties, now)
-            return "fraud"
+        elif digits == settings.phone.fraud_code:  # "0#": this wasn't me
+            # Recorded even after the decision; a plain denial where reports are off.
+            decision = ledger.fraud(parties, now)
+            if settings.lockout.fraud_alert_enabled:
+                return "fraud"
         else:
             pin_ok = self._pin_ok(parties, digits)
             if pin_ok is None:  # keys pressed where only # was asked
                 decision = ledger.refuse(parties, now, Reason.INVALID_CODE, counts=True)
+            elif not pin_ok and challenge.attempts + 1 < challenge.max_attempts:
+                # voice_pin_attempts: one spent, the caller is asked again in this call.
+                decision = ledger.wrong(parties, now, Reason.INVALID_PIN)
+                if decision.reason is Reason.INVALID_PIN and decision.transaction_id:
+                    return "retry"
             elif not pin_ok:
                 decision = ledger.refuse(parties, now, Reason.INVALID_PIN, counts=True)
             else:

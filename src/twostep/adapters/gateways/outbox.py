@@ -103,6 +103,7 @@ class OutboxGateway:
                 "max_digits": call.max_digits,
                 "callback_url": call.callback_url,
                 "status_url": call.status_url,
+                "audio_url": call.audio_url,
             },
         )
 
@@ -124,8 +125,13 @@ class OutboxGateway:
                 raise InvalidInput("digits may hold only 0-9 and *", field="digits")
         return CallEvent(reference=reference, digits=digits, status=optional_text(data, "status"))
 
-    def call_answer(self, text: str, language: str) -> WebhookAnswer:
-        return WebhookAnswer("text/plain; charset=utf-8", text.encode())
+    def call_answer(self, text: str, language: str, audio_url: str | None = None) -> WebhookAnswer:
+        """The words as text; a recording's URL on a line of its own after them."""
+        played = f"\n{audio_url}" if audio_url else ""
+        return WebhookAnswer("text/plain; charset=utf-8", (text + played).encode())
+
+    def call_again(self, call: VoiceCall) -> WebhookAnswer:
+        return self.call_answer(call.script, call.language, call.audio_url)
 
     def _write(self, channel: Channel, to: str, fields: dict[str, Any]) -> Receipt:
         provider_id = "outbox-" + secrets.token_hex(8)

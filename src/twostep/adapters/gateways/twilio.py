@@ -1,9 +1,10 @@
 """Texts and calls through Twilio, with Twilio's own library and its signature checks.
 
-The call's TwiML is sent inline (no TwiML URL to host): it reads the script and
-gathers keys until "#", posting them to ``callback_url``; the services put our
-transaction id in that URL as ``?ref=``, and the call-status webhook carries it the
-same way. ``api_base`` moves the REST endpoint (a test server, a regional endpoint).
+The call's TwiML is sent inline (no TwiML URL to host): it reads the script (or plays
+the tenant's recording of it) and gathers keys until "#", posting them to
+``callback_url``; the services put our transaction id in that URL as ``?ref=``, and the
+call-status webhook carries it the same way. ``api_base`` moves the REST endpoint (a
+test server, a regional endpoint).
 
 Twilio's library (the ``twilio`` extra, ~18 MiB) is imported when a gateway is built:
 the settings, and the API's description of them, need none of it.
@@ -190,13 +191,19 @@ class TwilioGateway:
             raise WebhookRefused("the X-Twilio-Signature does not match")
         return form
 
-    def call_answer(self, text: str, language: str) -> WebhookAnswer:
+    def call_answer(self, text: str, language: str, audio_url: str | None = None) -> WebhookAnswer:
         from twilio.twiml.voice_response import VoiceResponse
 
         response = VoiceResponse()
-        response.say(text, language=language)
+        if audio_url:
+            response.play(audio_url)
+        else:
+            response.say(text, language=language)
         response.hangup()
         return WebhookAnswer("application/xml", str(response).encode())
+
+    def call_again(self, call: VoiceCall) -> WebhookAnswer:
+        return WebhookAnswer("application/xml", str(_call_script(call)).encode())
 
 
 def _call_script(call: VoiceCall) -> Any:
@@ -218,7 +225,10 @@ def _call_script(call: VoiceCall) -> Any:
         # hang up, so "press # to approve" could never approve.
         action_on_empty_result=True,
     )
-    gather.say(call.script, language=call.language, loop=2)
+    if call.audio_url:  # the tenant's recording, fetched by Twilio from a signed URL
+        gather.play(call.audio_url, loop=2)
+    else:
+        gather.say(call.script, language=call.language, loop=2)
     response = VoiceResponse()
     response.append(gather)
     response.hangup()
