@@ -68,6 +68,8 @@ ACTIONS: Mapping[str, str] = {
     "gateway.add": "a gateway was added (settings; credentials recorded as ***)",
     "gateway.delete": "a gateway was deleted",
     "radius_client.create": "a RADIUS client was added (its shared secret recorded as ***)",
+    "radius_client.update": "a RADIUS client's options changed, before and after (its "
+    "upstream servers' secrets recorded as ***)",
     "radius_client.delete": "a RADIUS client was deleted",
     "directory.add": "a directory (LDAP, Active Directory) was added (bind password as ***)",
     "directory.update": "a directory's settings changed, before and after",

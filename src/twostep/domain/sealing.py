@@ -26,6 +26,11 @@ def radius_client_context(client_id: str) -> str:
     return f"radius_client:{client_id}"
 
 
+def radius_upstream_context(client_id: str, position: int) -> str:
+    """The shared secret of a RADIUS client's upstream server, at its place in the order."""
+    return f"radius_upstream:{client_id}:{position}"
+
+
 def directory_context(directory_id: str) -> str:
     """A directory's bind password (its reading account's)."""
     return f"directory:{directory_id}"

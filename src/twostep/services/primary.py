@@ -62,3 +62,29 @@ class TenantPasswords:
         if reader is None or not reader.directory.settings.password_bind:
             return None
         return reader.directory
+
+
+class DirectoryPasswords:
+    """Implements :class:`PrimaryPasswords` for a RADIUS client whose primary is ``ldap``:
+    a bind as the user to the directory they came from, and nothing else. A user of no
+    directory (unknown, made by hand, or of a deleted directory) has a wrong password:
+    never the local hash, which such a client's admin did not choose. The directory's
+    ``password_bind`` is not consulted: the client's own setting asks for the bind."""
+
+    def __init__(self, readers: Readers, connector: DirectoryConnector) -> None:
+        self.readers = readers
+        self.connector = connector
+
+    def check(
+        self, tenant: Tenant, user: User | None, stored: str | None, password: str
+    ) -> PasswordCheck:
+        if user is None or user.directory_id is None or user.dn is None:
+            return PasswordCheck(Verdict.WRONG)
+        reader = self.readers.reader(user.directory_id)
+        if reader is None:
+            return PasswordCheck(Verdict.WRONG)
+        directory = reader.directory
+        verdict = _VERDICTS[self.connector.bind(directory, user.dn, password)]
+        if verdict is Verdict.UNAVAILABLE:
+            return PasswordCheck(verdict, f"directory {directory.name!r} did not answer the bind")
+        return PasswordCheck(verdict)

@@ -15,9 +15,17 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
-from twostep.domain.entities import AdminKey, Integration, RadiusClient, RadiusMode, Role
+from twostep.domain.entities import (
+    AdminKey,
+    Integration,
+    RadiusClient,
+    RadiusMode,
+    RadiusPrimary,
+    Role,
+)
 from twostep.domain.errors import (
     IntegrationExists,
     IntegrationNotFound,
@@ -25,12 +33,14 @@ from twostep.domain.errors import (
     NetworkOverlap,
 )
 from twostep.domain.ports.storage import Transaction
-from twostep.domain.sealing import radius_client_context
-from twostep.services import admin_log
+from twostep.domain.sealing import radius_client_context, radius_upstream_context
+from twostep.services import admin_log, radius_options
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
+from twostep.services.radius_options import NewUpstream
 
 log = logging.getLogger("twostep.radius")
+_T = TypeVar("_T")
 
 GENERATED_SECRET_BYTES = 32  # shown as 43 URL-safe base64 characters
 MAX_SECRET_OCTETS = 64
@@ -57,6 +67,25 @@ class NewRadiusClient:
     require_message_authenticator: bool = True
     limit_proxy_state: bool = False
     push_wait_seconds: int = 25
+    require_user_match: bool = True
+    oath_fallback: bool = False
+    primary: RadiusPrimary | str = RadiusPrimary.NONE
+    upstreams: tuple[NewUpstream, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RadiusClientChange:
+    """The options to change; None keeps one (``upstreams``: None keeps the servers and
+    their secrets, a tuple replaces them all, each with its secret)."""
+
+    mode: RadiusMode | str | None = None
+    require_message_authenticator: bool | None = None
+    limit_proxy_state: bool | None = None
+    push_wait_seconds: int | None = None
+    require_user_match: bool | None = None
+    oath_fallback: bool | None = None
+    primary: RadiusPrimary | str | None = None
+    upstreams: tuple[NewUpstream, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +102,7 @@ class LoadedClient:
     client: RadiusClient
     integration: Integration
     secret: bytes
+    upstream_secrets: tuple[bytes, ...] = ()  # in the order of client.upstreams
 
 
 def normalise_network(value: str) -> str:
@@ -154,7 +184,31 @@ def _fields(client: RadiusClient) -> dict[str, object]:
         "require_message_authenticator": client.require_message_authenticator,
         "limit_proxy_state": client.limit_proxy_state,
         "push_wait_seconds": client.push_wait_seconds,
+        "require_user_match": client.require_user_match,
+        "oath_fallback": client.oath_fallback,
+        "primary": client.primary.value,
+        "upstreams": radius_options.described(client.upstreams),
     }
+
+
+def _wait(seconds: int) -> int:
+    if not 0 <= seconds <= MAX_PUSH_WAIT:
+        raise InvalidInput(
+            f"push_wait_seconds must be 0-{MAX_PUSH_WAIT}", field="push_wait_seconds"
+        )
+    return seconds
+
+
+def _secrets(upstreams: Sequence[NewUpstream]) -> list[str]:
+    """The upstreams' secrets, checked as a client's is; the warnings for weak ones."""
+    warnings: list[str] = []
+    for upstream in upstreams:
+        try:
+            warnings += check_secret(upstream.secret)
+        except InvalidInput as exc:
+            message = f"upstream {upstream.address}: {exc.message}"
+            raise InvalidInput(message, field="upstreams") from None
+    return [w.replace("weak shared secret", "weak upstream secret") for w in warnings]
 
 
 def _mode(value: RadiusMode | str) -> RadiusMode:
@@ -176,11 +230,9 @@ class RadiusClientService:
             raise InvalidInput("name must be 1-128 printable characters", field="name")
         network = normalise_network(new.network)
         mode = _mode(new.mode)
-        if not 0 <= new.push_wait_seconds <= MAX_PUSH_WAIT:
-            raise InvalidInput(
-                f"push_wait_seconds must be 0-{MAX_PUSH_WAIT}", field="push_wait_seconds"
-            )
-        warnings: list[str] = []
+        _wait(new.push_wait_seconds)
+        upstreams = tuple(radius_options.upstream_of(u) for u in new.upstreams)
+        warnings: list[str] = _secrets(new.upstreams)
         generated = None
         if new.secret is None:
             generated = secrets.token_urlsafe(GENERATED_SECRET_BYTES)
@@ -217,15 +269,83 @@ class RadiusClientService:
                 limit_proxy_state=new.limit_proxy_state,
                 push_wait_seconds=new.push_wait_seconds,
                 created_at=now,
+                require_user_match=new.require_user_match,
+                oath_fallback=new.oath_fallback,
+                primary=radius_options.primary_of(new.primary),
+                upstreams=upstreams,
             )
+            radius_options.check(client)
             sealed = self.deps.secrets.seal(secret.encode("ascii"), secret_context(client_id))
-            tx.radius_clients.add(client, sealed)
-            # The shared secret is recorded as set ("***"), never its value.
-            given = admin_log.changes(None, _fields(client) | {"secret": secret}, secret=["secret"])
+            tx.radius_clients.add(client, sealed, self._seal_upstreams(client_id, new.upstreams))
+            # The shared secrets are recorded as set ("***"), never their values.
+            hidden = {"secret": secret} | ({"upstream_secrets": "set"} if new.upstreams else {})
+            given = admin_log.changes(
+                None, _fields(client) | hidden, secret=["secret", "upstream_secrets"]
+            )
             admin_log.record(tx, self.deps, actor, tenant, "radius_client.create", new.name, given)
         for warning in warnings:
             log.warning("RADIUS client %r of tenant %r: %s", new.name, tenant_name, warning)
         return CreatedRadiusClient(client, generated, tuple(warnings))
+
+    def update(
+        self, actor: AdminKey, tenant_name: str, name: str, change: RadiusClientChange
+    ) -> RadiusClient:
+        """Change a client's options, recorded before and after in the admin trail."""
+        if change.push_wait_seconds is not None:
+            _wait(change.push_wait_seconds)
+        upstreams = None
+        if change.upstreams is not None:
+            upstreams = tuple(radius_options.upstream_of(u) for u in change.upstreams)
+            for warning in _secrets(change.upstreams):
+                log.warning("RADIUS client %r of tenant %r: %s", name, tenant_name, warning)
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            before = tx.radius_clients.by_name(tenant.id, name)
+            if before is None:
+                raise IntegrationNotFound(f"no RADIUS client {name!r}")
+            after = replace(
+                before,
+                mode=before.mode if change.mode is None else _mode(change.mode),
+                require_message_authenticator=_or(
+                    change.require_message_authenticator, before.require_message_authenticator
+                ),
+                limit_proxy_state=_or(change.limit_proxy_state, before.limit_proxy_state),
+                push_wait_seconds=_or(change.push_wait_seconds, before.push_wait_seconds),
+                require_user_match=_or(change.require_user_match, before.require_user_match),
+                oath_fallback=_or(change.oath_fallback, before.oath_fallback),
+                primary=(
+                    before.primary
+                    if change.primary is None
+                    else radius_options.primary_of(change.primary)
+                ),
+                upstreams=before.upstreams if upstreams is None else upstreams,
+            )
+            sealed: list[bytes] | None = None
+            if change.upstreams is not None:
+                sealed = self._seal_upstreams(before.id, change.upstreams)
+            elif after.primary is not RadiusPrimary.RADIUS and before.upstreams:
+                after, sealed = replace(after, upstreams=()), []  # no longer proxied: gone
+            radius_options.check(after)
+            tx.radius_clients.update(after, sealed)
+            hidden_before = {"upstream_secrets": "set"} if before.upstreams else {}
+            hidden_after = (
+                hidden_before if sealed is None else ({"upstream_secrets": "new"} if sealed else {})
+            )
+            trail = admin_log.changes(
+                _fields(before) | hidden_before,
+                _fields(after) | hidden_after,
+                secret=["upstream_secrets"],
+            )
+            admin_log.record(tx, self.deps, actor, tenant, "radius_client.update", name, trail)
+        return after
+
+    def _seal_upstreams(self, client_id: str, upstreams: Sequence[NewUpstream]) -> list[bytes]:
+        return [
+            self.deps.secrets.seal(
+                u.secret.encode("ascii"), radius_upstream_context(client_id, position)
+            )
+            for position, u in enumerate(upstreams)
+        ]
 
     def list(self, actor: AdminKey, tenant_name: str) -> Sequence[RadiusClient]:
         with self.deps.storage.transaction() as tx:
@@ -246,8 +366,12 @@ class RadiusClientService:
         with self.deps.storage.transaction() as tx:
             rows = tx.radius_clients.active()
         loaded = []
-        for client, sealed in rows:
+        for client, sealed, upstream_sealed in rows:
             secret = self.deps.secrets.open(sealed, secret_context(client.id))
+            upstream_secrets = tuple(
+                self.deps.secrets.open(s, radius_upstream_context(client.id, position))
+                for position, s in enumerate(upstream_sealed)
+            )
             integration = Integration(
                 id=client.integration_id,
                 tenant_id=client.tenant_id,
@@ -255,5 +379,9 @@ class RadiusClientService:
                 key_id=integration_key_id(client.id),
                 created_at=client.created_at,
             )
-            loaded.append(LoadedClient(client, integration, secret))
+            loaded.append(LoadedClient(client, integration, secret, upstream_secrets))
         return loaded
+
+
+def _or(value: _T | None, kept: _T) -> _T:
+    return kept if value is None else value

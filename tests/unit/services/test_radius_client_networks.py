@@ -102,7 +102,7 @@ def test_a_shared_network_in_old_data_is_warned_about_once_per_process(
 ) -> None:
     app.radius_clients.create(OPERATOR, "default", NewRadiusClient("a", "198.51.100.0/24"))
     with app.storage.transaction(write=True) as tx:  # as an older release could store them
-        [(first, _sealed)] = tx.radius_clients.active()
+        [(first, _sealed, _upstreams)] = tx.radius_clients.active()
         integration = tx.integrations.add(first.tenant_id, "b", "radius-" + "f" * 24, b"k", 1.0)
         twin = replace(first, id="f" * 32, name="b", integration_id=integration.id)
         tx.radius_clients.add(twin, app.deps.secrets.seal(b"s" * 32, secret_context(twin.id)))

@@ -11,7 +11,20 @@ from twostep.domain.entities import (
 
 
 class RadiusClientRepo(Protocol):
-    def add(self, client: RadiusClient, sealed_secret: bytes) -> None: ...
+    def add(
+        self, client: RadiusClient, sealed_secret: bytes, sealed_upstreams: Sequence[bytes] = ()
+    ) -> None:
+        """Add the client; its upstreams' sealed secrets in the order of ``upstreams``."""
+        ...
+
+    def update(self, client: RadiusClient, sealed_upstreams: Sequence[bytes] | None) -> None:
+        """Write the client's options; its upstreams replaced when ``sealed_upstreams`` is
+        given (one sealed secret per upstream, in order), else kept."""
+        ...
+
+    def upstream_secrets(self, client_id: str) -> Sequence[bytes]:
+        """The sealed secrets of the client's upstreams, in order."""
+        ...
 
     def list(self, tenant_id: int) -> Sequence[RadiusClient]: ...
 
@@ -25,7 +38,7 @@ class RadiusClientRepo(Protocol):
         """Every client of every tenant, oldest first, with its tenant's name."""
         ...
 
-    def active(self) -> Sequence[tuple[RadiusClient, bytes]]:
+    def active(self) -> Sequence[tuple[RadiusClient, bytes, Sequence[bytes]]]:
         """Every client of every tenant whose integration is not revoked, with its
-        sealed secret: what a RADIUS server loads."""
+        sealed secret and its upstreams' (in order): what a RADIUS server loads."""
         ...

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from twostep.adapters.logs import new_request_id, reset_request_id, set_request_id
 from twostep.adapters.ratelog import LimitedLog
 from twostep.bootstrap import App
-from twostep.domain.entities import MethodKind, RadiusMode
+from twostep.domain.entities import MethodKind, RadiusMode, RadiusPrimary
+from twostep.domain.ports.users import PrimaryPasswords
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors import registry
 from twostep.interfaces.radius import packet
@@ -26,6 +27,8 @@ from twostep.interfaces.radius.attributes import AccessRequest, decode
 from twostep.interfaces.radius.clients import ClientTable
 from twostep.interfaces.radius.dedupe import PENDING, Key, ReplyCache
 from twostep.interfaces.radius.packet import Frame, Malformed
+from twostep.interfaces.radius.upstream import UpstreamPasswords
+from twostep.services.primary import DirectoryPasswords
 from twostep.services.radius_clients import LoadedClient
 from twostep.services.signin import Entry, SignInRequest
 
@@ -76,6 +79,8 @@ class Work:
         mode = self.loaded.client.mode
         if mode in (RadiusMode.PASSWORD_AND_CODE, RadiusMode.PASSWORD_ONLY):
             return True
+        if self.loaded.client.primary is not RadiusPrimary.NONE and self.request.state is None:
+            return True  # a bind, or a round trip to an upstream RADIUS server
         # Challenge mode's first request may carry the password the NAS forwards.
         return mode is RadiusMode.CHALLENGE and self.request.state is None and self.forwarded
 
@@ -103,9 +108,24 @@ def code_or_method(text: str | None) -> tuple[str | None, MethodKind | None]:
     return (None, picked.kind) if picked is not None else (value, None)
 
 
-def sign_in_request(work: Work) -> SignInRequest:
+def primary_of(work: Work, directory: PrimaryPasswords) -> PrimaryPasswords | None:
+    """Who checks the primary password for this request: the client's own choice, or None
+    (the tenant's, as the mode reads it)."""
+    client = work.loaded.client
+    if client.primary is RadiusPrimary.LDAP:
+        return directory
+    if client.primary is RadiusPrimary.RADIUS:
+        assert work.request.user is not None
+        servers = list(zip(client.upstreams, work.loaded.upstream_secrets, strict=True))
+        return UpstreamPasswords(servers, work.request.user)
+    return None
+
+
+def sign_in_request(work: Work, primary: PrimaryPasswords | None = None) -> SignInRequest:
     """What the Access-Request asks, in the sign-in flow's terms: User-Password is the one
-    field, holding what the client's mode says; State continues a challenge."""
+    field, holding what the client's mode says; State continues a challenge. With a primary
+    of the client's own, the first request's User-Password is the primary password (in
+    ``password_and_code``, followed by the code), always checked."""
     request, client = work.request, work.loaded.client
     assert request.user is not None
     challenges = client.mode is RadiusMode.CHALLENGE
@@ -115,7 +135,7 @@ def sign_in_request(work: Work) -> SignInRequest:
         RadiusMode.CHALLENGE: Entry.CODE if request.state else Entry.PASSWORD_OR_WORD,
         RadiusMode.PASSWORD_ONLY: Entry.PASSWORD_ONLY,
     }[client.mode]
-    return SignInRequest(
+    asked = SignInRequest(
         user=request.user,
         integration=work.loaded.integration,
         typed=request.password,
@@ -126,7 +146,14 @@ def sign_in_request(work: Work) -> SignInRequest:
         prompt_for_code=challenges,
         can_prompt=challenges,
         wait=client.push_wait_seconds,
+        primary=primary,
+        require_user_match=client.require_user_match,
+        oath_fallback=client.oath_fallback,
     )
+    if primary is None or request.state is not None or entry is Entry.PASSWORD_AND_CODE:
+        return asked
+    # The whole field is the password: never read as a method's word or a code.
+    return replace(asked, typed=None, entry=Entry.CODE, password=request.password or "")
 
 
 def reject_message(reason: Reason | None, mode: RadiusMode) -> str:
@@ -158,6 +185,8 @@ class RadiusHandler:
         self.dropped = 0
         self.answered = 0
         self.on_drop: Callable[[str], None] = lambda _cause: None  # the metrics, when served
+        # A client's ``ldap`` primary: binds to the users' directories, pooled per process.
+        self.directory_passwords = DirectoryPasswords(app.directories, app.directory_connector)
 
     # -- on the event loop, for every datagram -----------------------------------------
 
@@ -290,7 +319,8 @@ class RadiusHandler:
             return _reject("Invalid user name")
         if request.user is None:
             return _reject("A user name is required")
-        return self._reply(self.app.signin.sign_in(sign_in_request(work)), mode)
+        primary = primary_of(work, self.directory_passwords)
+        return self._reply(self.app.signin.sign_in(sign_in_request(work, primary)), mode)
 
     def _reply(self, decision: Decision, mode: RadiusMode) -> tuple[int, list[tuple[int, bytes]]]:
         if decision.result is Result.ACCEPT:
