@@ -236,6 +236,9 @@ def _default(
     if kind is MethodKind.SMS and wanted:
         notes.append("the default was text message; the number takes no texts: a call instead")
         return wanted[0]
+    if wanted:
+        notes.append(f"the default was {record.default_method.value}, which it has not: the first")
+        return wanted[0]
     return None
 
 

@@ -235,12 +235,10 @@ class _Record:
         if "" in self.row:  # not an object, or a CSV row wider than the header
             self.refuse(INVALID_VALUE, None, f"is not a record of fields: {self.row['']!s:.60}")
             return None
-        for key in self.row:
-            if key not in FIELDS:
-                self.refuse(UNKNOWN_FIELD, str(key)[:40], f"is not a field ({', '.join(FIELDS)})")
         raw_name = self.text("username")
         if raw_name is None:
-            self.refuse(MISSING_FIELD, "username", "the UPN (or sAMAccountName) is missing")
+            if not self.problems or self.problems[-1].field != "username":  # else: refused
+                self.refuse(MISSING_FIELD, "username", "the UPN (or sAMAccountName) is missing")
             return None
         try:
             self.username = new_user_name(raw_name).display
@@ -248,6 +246,9 @@ class _Record:
             self.username = raw_name[:64]
             self.refuse(INVALID_USERNAME, "username", exc.message)
             return None
+        for key in self.row:
+            if key not in FIELDS:
+                self.refuse(UNKNOWN_FIELD, str(key)[:40], f"is not a field ({', '.join(FIELDS)})")
         texts = {field: self._bounded(field) for field in _MAX_TEXT}
         user = MfaServerUser(
             place=self.place,
@@ -267,19 +268,7 @@ class _Record:
             oath=self._oath(),
             app_devices=self._count("mobileAppDevices"),
         )
-        return None if self.problems else self._consistent(user)
-
-    def _consistent(self, user: MfaServerUser) -> MfaServerUser | None:
-        wants = {
-            DefaultMethod.PHONE_CALL: (user.phone, "phone"),
-            DefaultMethod.TEXT_MESSAGE: (user.phone, "phone"),
-            DefaultMethod.OATH_TOKEN: (user.oath, "oathTokenSerialNumber"),
-        }.get(user.default_method)
-        if wants is not None and wants[0] is None:
-            why = f"the default method is {user.default_method.value}, but {wants[1]} is empty"
-            self.refuse(MISSING_FIELD, wants[1], why)
-            return None
-        return user
+        return None if self.problems else user
 
     def _bounded(self, field: str) -> str | None:
         text = self.text(field)
