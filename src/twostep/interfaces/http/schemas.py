@@ -15,6 +15,7 @@ from pydantic import (
     WithJsonSchema,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -174,6 +175,10 @@ class UserOut(BaseModel):
     )
     directory: str | None = Field(default=None, description="the directory's id it came from")
     groups: list[str] = Field(default=[], description="the user's directory groups (DNs)")
+    bypass_until: float | None = Field(
+        default=None,
+        description="the end (epoch seconds) of the user's open one-time bypass, else null",
+    )
 
     @classmethod
     def of(cls, user: User, now: float) -> UserOut:
@@ -193,6 +198,7 @@ class UserOut(BaseModel):
             registration_required=user.registration_required_at is not None,
             directory=user.directory_id,
             groups=list(user.groups),
+            bypass_until=user.bypass_until if user.bypass_pending(now) else None,
         )
 
 
@@ -269,13 +275,36 @@ class ResyncBody(Strict):
 _LEGACY = "a client that sends a password and nothing else: an app password stands in"
 
 
+class BypassBody(Strict):
+    seconds: int = Field(
+        default=300,
+        ge=1,
+        le=1800,
+        description="how long the one-time bypass stays open (MFA Server's default 300 s)",
+    )
+
+
 class IntegrationBody(Strict):
     name: str = Field(max_length=128, pattern=NAME)
     legacy: bool = Field(default=False, description=_LEGACY)
 
 
+_TRUSTED = (
+    "the client_ip this integration sends is one it vouches for: with the tenant's "
+    "trusted_networks_enabled, an address inside trusted_networks skips the second factor "
+    "(accept / trusted_network); off, the address is only recorded"
+)
+
+
 class IntegrationPatch(Strict):
-    legacy: bool = Field(description=_LEGACY)
+    legacy: bool | None = Field(default=None, description=_LEGACY)
+    trusted_client_addresses: bool | None = Field(default=None, description=_TRUSTED)
+
+    @model_validator(mode="after")
+    def _something(self) -> IntegrationPatch:
+        if self.legacy is None and self.trusted_client_addresses is None:
+            raise ValueError("give legacy, trusted_client_addresses or both")
+        return self
 
 
 class IntegrationOut(BaseModel):
@@ -284,6 +313,7 @@ class IntegrationOut(BaseModel):
     created_at: float
     revoked: bool
     legacy: bool
+    trusted_client_addresses: bool = Field(default=False, description=_TRUSTED)
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationOut:
@@ -293,6 +323,7 @@ class IntegrationOut(BaseModel):
             created_at=integration.created_at,
             revoked=integration.revoked_at is not None,
             legacy=integration.legacy,
+            trusted_client_addresses=integration.trusted_client_addresses,
         )
 
 

@@ -36,7 +36,15 @@ def list_integrations(tenant: str, app: AppDep, actor: AdminDep) -> list[Integra
 def update_integration(
     tenant: str, name: str, body: IntegrationPatch, app: AppDep, actor: AdminDep
 ) -> IntegrationOut:
-    return IntegrationOut.of(app.admin.set_legacy(actor, tenant, name, body.legacy))
+    """Either flag, or both (each change its own admin event)."""
+    changed = None
+    if body.legacy is not None:
+        changed = app.admin.set_legacy(actor, tenant, name, body.legacy)
+    if body.trusted_client_addresses is not None:
+        trusted = body.trusted_client_addresses
+        changed = app.admin.set_trusted_client_addresses(actor, tenant, name, trusted)
+    assert changed is not None  # the body names at least one (IntegrationPatch)
+    return IntegrationOut.of(changed)
 
 
 @router.delete("/{name}", status_code=204, name="integration.revoke")

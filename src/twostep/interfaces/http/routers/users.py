@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from twostep.domain.ports.users import NewUser
 from twostep.interfaces.http.deps import AdminDep, AppDep
-from twostep.interfaces.http.schemas import UserBody, UserOut, UserPatch
+from twostep.interfaces.http.schemas import BypassBody, UserBody, UserOut, UserPatch
 from twostep.services.admin import UserChanges
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/users", tags=["users"])
@@ -71,3 +71,21 @@ def delete_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> Respons
 @router.post("/{user}/unlock", response_model=UserOut, name="user.unlock")
 def unlock_user(tenant: str, user: str, app: AppDep, actor: AdminDep) -> UserOut:
     return UserOut.of(app.admin.unlock_user(actor, tenant, user), app.deps.clock.now())
+
+
+@router.post("/{user}/bypass", response_model=UserOut, name="user.bypass")
+def grant_bypass(
+    tenant: str, user: str, app: AppDep, actor: AdminDep, body: BypassBody | None = None
+) -> UserOut:
+    """A one-time bypass: the user's next sign-in within ``seconds`` (on any interface,
+    any node) is accepted without a second factor, once (audited ``accept`` / ``bypass``).
+    A new grant replaces an open one."""
+    seconds = body.seconds if body is not None else BypassBody().seconds
+    return UserOut.of(app.bypasses.grant(actor, tenant, user, seconds), app.deps.clock.now())
+
+
+@router.delete("/{user}/bypass", status_code=204, name="user.bypass_cancel")
+def cancel_bypass(tenant: str, user: str, app: AppDep, actor: AdminDep) -> Response:
+    """Close the user's open bypass (204 also when none was open: nothing is recorded)."""
+    app.bypasses.cancel(actor, tenant, user)
+    return Response(status_code=204)

@@ -129,6 +129,7 @@ def _validate(
             method=body.method,
             password=body.password,
             client_ip=body.client_ip,
+            sent_ip=body.client_ip,  # sent by the integration: may meet a trusted network
         )
     )
 
