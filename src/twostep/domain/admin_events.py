@@ -37,6 +37,8 @@ ACTIONS: Mapping[str, str] = {
     "device.rename": "an activated device was renamed",
     "device.deactivate": "an activated device was deactivated: it answers nothing more",
     "token.import": "hardware tokens were imported: counts only",
+    "migration.mfa_server": "users, phones and tokens were migrated from Azure MFA Server: "
+    "counts only (created, merged, unchanged, skipped, methods added, to register again)",
     "token.assign": "a pooled token was assigned to a user",
     "token.unassign": "a token went back to the pool",
     "token.lost": "a token was marked lost",

@@ -65,6 +65,7 @@ def method_from_row(row: Any) -> Method:
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         phone=row.phone,
+        extension=row.extension,
         email=row.email,
         device_id=row.device_id,
     )
@@ -125,6 +126,7 @@ class SqlMethodRepo:
             valid_from=method.valid_from,
             valid_until=method.valid_until,
             phone=method.phone,
+            extension=method.extension,
             email=method.email,
             device_id=method.device_id,
         )
