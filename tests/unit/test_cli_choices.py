@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twostep.domain.entities import MfaState, RadiusMode, Role
+from twostep.domain.entities import MfaState, RadiusMode, RadiusPrimary, Role
 from twostep.factors import registry
 from twostep.factors.oath_token import MAX_COUNTER
 from twostep.interfaces.cli import choices
@@ -14,6 +14,7 @@ def test_the_choices_are_the_enums_values() -> None:
     assert tuple(r.value for r in Role) == choices.GRANT_ROLES
     assert set(choices.KEY_ROLES) == set(choices.GRANT_ROLES) - {Role.HELP_DESK.value}
     assert tuple(m.value for m in RadiusMode) == choices.RADIUS_MODES
+    assert tuple(p.value for p in RadiusPrimary) == choices.RADIUS_PRIMARIES
 
 
 def test_the_method_kinds_are_the_registrys_enrollable_ones() -> None:

@@ -12,6 +12,7 @@ GRANT_ROLES = ("global_admin", "tenant_admin", "help_desk")
 KEY_ROLES = ("global_admin", "tenant_admin")
 # domain.entities.RadiusMode
 RADIUS_MODES = ("second_factor", "password_and_code", "challenge", "password_only")
+RADIUS_PRIMARIES = ("none", "ldap", "radius")  # domain.entities.RadiusPrimary
 MAX_COUNTER = 2**63 - 2**14  # factors.oath_token.MAX_COUNTER
 # factors.registry.enrollable(): the kinds an admin enrolls (app_push comes with a device)
 METHOD_KINDS = ("app_code", "oath_token", "sms", "sms_reply", "voice", "email")
