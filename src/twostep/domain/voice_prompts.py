@@ -50,6 +50,20 @@ class Audio:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class VoicePrompt:
+    """A tenant's recording (its audio is read on its own: only the call fetches it)."""
+
+    tenant_id: int
+    language: str
+    prompt: Prompt
+    id: str  # new with every upload: the signed URL names it
+    media_type: str
+    seconds: float
+    size: int
+    created_at: float
+
+
 def prompt_name(value: str) -> Prompt:
     if value not in PROMPTS:
         raise InvalidInput(f"prompt must be one of {', '.join(PROMPTS)}", field="prompt")

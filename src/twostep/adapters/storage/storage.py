@@ -35,6 +35,7 @@ from twostep.adapters.storage.repos.pages import SqlAdminGrantRepo, SqlPageSessi
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.providers import SqlProviderRepo
 from twostep.adapters.storage.repos.radius_clients import SqlRadiusClientRepo
+from twostep.adapters.storage.repos.remembered import SqlRememberedDeviceRepo, SqlVoicePromptRepo
 from twostep.adapters.storage.repos.sealed import SqlSealedRepo
 from twostep.adapters.storage.repos.self_service import (
     SqlEnrollmentLinkRepo,
@@ -235,6 +236,14 @@ class SqlTransaction:
     @_repo
     def billing(self) -> SqlBillingRepo:
         return SqlBillingRepo(self.conn)
+
+    @_repo
+    def remembered_devices(self) -> SqlRememberedDeviceRepo:
+        return SqlRememberedDeviceRepo(self.conn)
+
+    @_repo
+    def voice_prompts(self) -> SqlVoicePromptRepo:
+        return SqlVoicePromptRepo(self.conn)
 
 
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}

@@ -20,6 +20,7 @@ from twostep.domain.ports.hosted_signin import SigninRepo
 from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
 from twostep.domain.ports.pages import AdminGrantRepo, PageSessionRepo
 from twostep.domain.ports.radius import RadiusClientRepo
+from twostep.domain.ports.remembered import RememberedDeviceRepo, VoicePromptRepo
 from twostep.domain.ports.secrets import SealedRepo
 from twostep.domain.ports.self_service import EnrollmentLinkRepo, SignInReportRepo
 from twostep.domain.ports.subjects import SubjectRepo
@@ -118,6 +119,12 @@ class Transaction(Protocol):
 
     @property
     def billing(self) -> BillingRepo: ...
+
+    @property
+    def remembered_devices(self) -> RememberedDeviceRepo: ...
+
+    @property
+    def voice_prompts(self) -> VoicePromptRepo: ...
 
 
 Work_co = TypeVar("Work_co", covariant=True)
