@@ -20,6 +20,7 @@ from twostep.interfaces.cli import (
     method_commands,
     migrate_commands,
     radius_commands,
+    report_commands,
     signin_commands,
     token_commands,
 )
@@ -142,6 +143,7 @@ admin_event_commands.register(cli)
 admin_grant_commands.register(cli)
 enrollment_link_commands.register(cli)
 billing_commands.register(cli)
+report_commands.register(cli)
 refuse_control_characters(cli)
 
 
