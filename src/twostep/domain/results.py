@@ -29,6 +29,8 @@ class Reason(StrEnum):
     USER_MATCH_NOT_REQUIRED = "user_match_not_required"
     BYPASS = "bypass"  # accept: the user's one-time bypass, used by this sign-in
     TRUSTED_NETWORK = "trusted_network"  # accept: a vouched client address in a trusted network
+    # accept: a page (hosted sign-in, self-service portal) the user had remember this browser
+    REMEMBERED_DEVICE = "remembered_device"
     CODE_REQUIRED = "code_required"  # a code method was chosen but no code sent
     TIMEOUT = "timeout"  # the challenge expired before it was answered (or the answer was late)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # the challenge's wrong-code budget is spent

@@ -50,17 +50,26 @@ class Skip:
 
 
 def skip(
-    subject: Subject, integration: Integration, sent_ip: str | None, now: float
+    subject: Subject,
+    integration: Integration,
+    sent_ip: str | None,
+    now: float,
+    remembered: bool = False,
 ) -> Skip | None:
-    """A trusted network first (it spends nothing), then a one-time bypass. A client
-    address counts only when the integration sent it and is flagged to vouch for the
-    addresses it sends; an unflagged integration's address is only recorded."""
+    """A trusted network first (it spends nothing), then a remembered browser, then a
+    one-time bypass. A client address counts only when the integration sent it and is
+    flagged to vouch for the addresses it sends; an unflagged integration's address is only
+    recorded. ``remembered``: a page checked this user's remembered-device cookie (pages
+    only); it counts while the tenant keeps remember_device_enabled on."""
     user = subject.user
-    access = subject.tenant.settings.access
+    settings = subject.tenant.settings
+    access = settings.access
     if access.trusted_networks_enabled and integration.trusted_client_addresses:
         block = networks.matching(sent_ip, access.trusted_networks)
         if block is not None:
             return Skip(Decision(Result.ACCEPT, Reason.TRUSTED_NETWORK), block)
+    if remembered and settings.pages.remember_device_enabled:
+        return Skip(Decision(Result.ACCEPT, Reason.REMEMBERED_DEVICE))
     if user is not None and user.bypass_pending(now):
         return Skip(Decision(Result.ACCEPT, Reason.BYPASS))
     return None

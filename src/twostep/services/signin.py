@@ -88,6 +88,9 @@ class SignInRequest:
     # address Twostep saw (a browser's) nor a NAS's own (RADIUS never sets it).
     sent_ip: str | None = None
     interface: str = "http"
+    # A page (the hosted sign-in page, the self-service portal) checked this user's
+    # remembered-device cookie (services/remembered_devices.py). Honoured for pages only.
+    remembered_device: bool = False
     # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
     # the next request finishes, instead of rejecting with code_required.
     prompt_for_code: bool = False
@@ -224,7 +227,7 @@ class SignIn:
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
         has_code = asked.code is not None
-        skipped = policy.skip(subject, integration, request.sent_ip, now)
+        skipped = policy.skip(subject, integration, request.sent_ip, now, _remembered(request))
         offer = policy.second_factor(subject, now, asked.method, has_code, skipped)  # step 4
         if isinstance(offer, Decision) and skipped is not None and offer is skipped.decision:
             if self._skipped(subject, event, skipped, now):
@@ -447,6 +450,11 @@ class SignIn:
             request_id=self.deps.request_ids.current(),
             method=request.method.value if request.method else None,
         )
+
+
+def _remembered(request: SignInRequest) -> bool:
+    """A remembered browser counts at the pages only (never RADIUS or the validate API)."""
+    return request.remembered_device and request.interface == "web"
 
 
 def _coded(
