@@ -440,3 +440,15 @@ class AudioFormatRefused(AudioRefused):
     """A voice prompt is a .wav or .mp3 file."""
 
     code = "audio_format_refused"
+
+
+class RememberedDeviceNotFound(NotFound):
+    """No remembered browser of this user has that id."""
+
+    code = "remembered_device_not_found"
+
+
+class VoicePromptNotFound(NotFound):
+    """The tenant has no recording for that prompt and language."""
+
+    code = "voice_prompt_not_found"
