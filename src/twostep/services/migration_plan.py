@@ -127,7 +127,7 @@ def plan_user(
             notes.append(f"not marked to register again ({', '.join(parts)} did not move)")
         if default is None and adding and not reregistered:
             default = adding[0]  # a user who registers again chooses their default then
-        changes = {name: [None, _shown(value)] for name, value in fields.items() if value}
+        changes = {name: [None, _shown(name, value)] for name, value in fields.items() if value}
         return UserPlan(
             record,
             Action.CREATED,
@@ -283,12 +283,14 @@ def _merge_fields(
             notes.append(f"{name} differs: kept this server's")
     if theirs["groups"] and not user.groups:
         fields["groups"] = theirs["groups"]
-    changes = {name: [None, _shown(value)] for name, value in fields.items()}
+    changes = {name: [None, _shown(name, value)] for name, value in fields.items()}
     return fields, changes
 
 
-def _shown(value: Any) -> Any:
-    """A field's value as the report and the admin trail show it (lists, not tuples)."""
+def _shown(name: str, value: Any) -> Any:
+    """A field's value as the report shows it: a number masked, lists for tuples."""
+    if name == "phone":
+        return mask_phone(value)
     return list(value) if isinstance(value, tuple) else value
 
 
