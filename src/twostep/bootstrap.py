@@ -62,6 +62,7 @@ from twostep.services.primary import TenantPasswords
 from twostep.services.providers import ProviderService
 from twostep.services.push import PushService
 from twostep.services.radius_clients import RadiusClientService
+from twostep.services.remembered_devices import RememberedDevices
 from twostep.services.reports import ReportService
 from twostep.services.rollups import RollupJob
 from twostep.services.self_phone import PhoneChange
@@ -71,6 +72,7 @@ from twostep.services.signin_reports import SignInReports
 from twostep.services.states import States
 from twostep.services.tokens import TokenPool
 from twostep.services.usage import UsageService
+from twostep.services.voice_prompts import VoicePrompts
 
 if TYPE_CHECKING:  # imported by the serving worker only, after the fork (its docstring says why)
     from twostep.adapters.metrics import PrometheusMetrics
@@ -116,6 +118,8 @@ class App:
     rollups: RollupJob  # keeps the usage rollups (services/rollups.py)
     reports: ReportService  # the usage report (issue 15)
     bypasses: BypassService  # one-time bypasses, granted and cancelled
+    remembered: RememberedDevices  # browsers the pages remember after a second factor
+    voice_prompts: VoicePrompts  # tenants' recorded prompts, played in calls
     metrics: PrometheusMetrics | None = None  # None: this process serves no /metrics
 
     def close(self) -> None:
@@ -203,7 +207,8 @@ def build(
     waits = PolledWaits(lambda keys: _ready(storage, deps.clock, keys))
     delivery = Delivery(deps, factory, outbox, counted)
     challenges = ChallengeService(deps, WebhookAlerts(), waits, FraudMail(delivery))
-    delivered = DeliveredChallenges(deps, challenges, delivery, public_url)
+    prompts = VoicePrompts(deps, public_url)
+    delivered = DeliveredChallenges(deps, challenges, delivery, public_url, prompts.audio_url)
     states = States(deps, challenges)
     channels = PushRegistry(
         notifiers_from_config(
@@ -271,6 +276,8 @@ def build(
         rollups=RollupJob(deps),
         reports=ReportService(deps),
         bypasses=BypassService(deps),
+        remembered=RememberedDevices(deps),
+        voice_prompts=prompts,
         metrics=metrics,
     )
 

@@ -88,6 +88,7 @@ class AccountService:
                 if d.state is DeviceState.ACTIVE and tx.devices.revoke(d.id, now, REREGISTRATION)
             ]
             cancelled = tx.activations.cancel_for_user(user.id, now)
+            forgotten = tx.remembered_devices.delete_for_user(user.id)  # remembered browsers
             tx.users.require_registration(user.id, now)
             pending = tx.challenges.pending_of_user(user.id, now)
             admin_log.record(
@@ -101,6 +102,7 @@ class AccountService:
                     "methods": [len(methods), sum(m.status is MethodStatus.LOST for m in methods)],
                     "devices": [len(revoked), 0],
                     "activations": [cancelled, 0],
+                    "remembered_devices": [forgotten, 0],
                     "registration_required": [False, True],
                 },
             )
