@@ -9,6 +9,8 @@ services with the signed-in admin as the actor (interface ``web``):
 * ``gateways``: ``/admin/tenants/<t>/gateways[/delete]``.
 * ``settings``: ``/admin/tenants/<t>/settings``.
 * ``audit``: ``/admin/tenants/<t>/audit[.csv]``, ``/admin/tenants/<t>/admin-audit[.csv]``.
+* ``reports``: ``/admin/tenants/<t>/reports[/statement.csv]``, ``/admin/reports`` (every
+  tenant: a global admin).
 
 ``base.Portal.seat`` checks the form token of every POST and the role's permission
 (domain/permissions.py) of every page and action; the services check the tenant.
@@ -24,6 +26,7 @@ from twostep.interfaces.web.portal.base import Portal
 from twostep.interfaces.web.portal.dashboard import DashboardPages
 from twostep.interfaces.web.portal.gateways import GatewayPages
 from twostep.interfaces.web.portal.integrations import IntegrationPages
+from twostep.interfaces.web.portal.reports import ReportPages
 from twostep.interfaces.web.portal.settings import SettingsPages
 from twostep.interfaces.web.portal.tokens import TokenPages
 from twostep.interfaces.web.portal.users import UserPages
@@ -39,5 +42,6 @@ def routes(router: APIRouter, admin: AdminPages) -> None:
         GatewayPages(portal),
         SettingsPages(portal),
         AuditPages(portal),
+        ReportPages(portal),
     ):
         pages.routes(router)
