@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from twostep.interfaces.cli import rollup_commands
+from twostep.interfaces.cli import bypass_commands, rollup_commands
 from twostep.interfaces.cli.choices import KEY_ROLES, MFA_STATES
 from twostep.interfaces.cli.common import admin_change, reports_errors, table, tenant_option, wired
 
@@ -12,6 +12,7 @@ from twostep.interfaces.cli.common import admin_change, reports_errors, table, t
 def register(cli: click.Group) -> None:
     for group in (tenants, users, integrations, keys):
         cli.add_command(group)
+    users.add_command(bypass_commands.users_bypass)
     cli.add_command(audit)
     audit.add_command(rollup_commands.rollup)
 
@@ -217,27 +218,44 @@ def integrations_list(tenant: str) -> None:
             "name": i.name,
             "key_id": i.key_id,
             "legacy": "yes" if i.legacy else "",
+            "trusted_client_addresses": "yes" if i.trusted_client_addresses else "",
             "revoked": "yes" if i.revoked_at else "",
         }
         for i in wired().admin.list_integrations(OPERATOR, tenant)
     ]
-    click.echo(table(rows, ["name", "key_id", "legacy", "revoked"]))
+    click.echo(table(rows, ["name", "key_id", "legacy", "trusted_client_addresses", "revoked"]))
 
 
 @integrations.command("set", help="Change the integration NAME.")
 @click.argument("name")
 @click.option(
     "--legacy/--no-legacy",
-    required=True,
+    default=None,
     help="Whether it sends a password and nothing else (an app password stands in).",
+)
+@click.option(
+    "--trusted-client-addresses/--no-trusted-client-addresses",
+    default=None,
+    help="Whether the client_ip it sends is one it vouches for, so an address in the "
+    "tenant's trusted_networks skips the second factor (off: only recorded).",
 )
 @tenant_option
 @admin_change("integration.update")
-def integrations_set(name: str, legacy: bool, tenant: str) -> None:
+def integrations_set(
+    name: str, legacy: bool | None, trusted_client_addresses: bool | None, tenant: str
+) -> None:
     from twostep.services.admin import OPERATOR
 
-    wired().admin.set_legacy(OPERATOR, tenant, name, legacy)
-    click.echo(f"integration {name}: legacy {'on' if legacy else 'off'}")
+    if legacy is None and trusted_client_addresses is None:
+        raise click.UsageError("give --legacy/--no-legacy, --trusted-client-addresses/... or both")
+    admin = wired().admin
+    if legacy is not None:
+        admin.set_legacy(OPERATOR, tenant, name, legacy)
+        click.echo(f"integration {name}: legacy {'on' if legacy else 'off'}")
+    if trusted_client_addresses is not None:
+        admin.set_trusted_client_addresses(OPERATOR, tenant, name, trusted_client_addresses)
+        state = "on" if trusted_client_addresses else "off"
+        click.echo(f"integration {name}: trusted_client_addresses {state}")
 
 
 @integrations.command("revoke", help="Revoke the integration NAME: its key stops working.")
