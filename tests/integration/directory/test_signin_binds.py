@@ -179,3 +179,30 @@ def test_a_legacy_client_of_a_directory_user_without_mfa(
     answer = validate(client, imap, alice.upn, password=alice.password)
     assert (answer["result"], answer["reason"]) == ("accept", "mfa_not_required")
     assert validate(client, imap, alice.upn, password="wrong")["reason"] == "invalid_password"
+
+
+def test_a_radius_clients_ldap_primary_binds_and_never_uses_the_local_hash(
+    app: App, slapd: SlapdTree
+) -> None:
+    """A RADIUS client whose primary is ``ldap`` (MFA Server's LDAP target): User-Password
+    is bound as the user to their directory, even where the directory does not check
+    passwords for other clients (password_bind off); a user made by hand, with a local
+    password, is refused; with require user match off, a directory user without a method
+    is accepted after the bind alone."""
+    from twostep.domain.entities import RadiusPrimary
+
+    [alice] = synced(app, slapd, "alice", password_bind=False)
+    app.admin.create_user(OPERATOR, "default", NewUser("local", mfa=MfaState.ENFORCED))
+    app.passwords.set_password(OPERATOR, "default", "local", "local password")
+    add_client(app, primary=RadiusPrimary.LDAP, require_user_match=False)
+    with running(app) as server:
+        good = radclient(
+            server.port, f'User-Name = "{alice.upn}", User-Password = "{alice.password}", {MA}'
+        )
+        wrong = radclient(server.port, f'User-Name = "{alice.upn}", User-Password = "not it", {MA}')
+        local = radclient(
+            server.port, f'User-Name = "local", User-Password = "local password", {MA}'
+        )
+    assert good.code == "Access-Accept", good.output
+    assert wrong.code == "Access-Reject", wrong.output
+    assert local.code == "Access-Reject", local.output
