@@ -19,6 +19,7 @@ class Permission(StrEnum):
     USERS_WRITE = "users.write"  # create, change, delete, enable, enforce, disable
     USERS_UNLOCK = "users.unlock"
     USERS_REREGISTER = "users.reregister"  # require re-registration
+    USERS_BYPASS = "users.bypass"  # grant or cancel a one-time bypass (MFA Server's)
     METHODS_WRITE = "methods.write"  # enroll, delete, assign tokens
     APP_PASSWORDS_DELETE = "app_passwords.delete"
     SESSIONS_REVOKE = "sessions.revoke"  # sign a user out of the pages
@@ -41,6 +42,7 @@ _HELP_DESK = frozenset(
         Permission.USERS_READ,
         Permission.USERS_UNLOCK,
         Permission.USERS_REREGISTER,
+        Permission.USERS_BYPASS,
         Permission.APP_PASSWORDS_DELETE,
         Permission.SESSIONS_REVOKE,
         Permission.AUDIT_READ,

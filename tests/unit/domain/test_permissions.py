@@ -28,6 +28,7 @@ def test_the_help_desk_finds_users_unlocks_and_asks_for_re_registration_only() -
         Permission.USERS_READ,
         Permission.USERS_UNLOCK,
         Permission.USERS_REREGISTER,
+        Permission.USERS_BYPASS,  # MFA Server's help desk granted one-time bypasses
         Permission.APP_PASSWORDS_DELETE,
         Permission.REPORTS_READ,
     } <= may
