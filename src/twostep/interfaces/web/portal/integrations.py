@@ -1,5 +1,6 @@
 """Integrations (API keys of the applications that ask for sign-ins) and RADIUS clients:
-list, create, revoke or delete. A new integration's key and a generated RADIUS secret are
+list, create, revoke or delete; an integration may be flagged to vouch for the client
+addresses it sends (trusted networks). A new integration's key and a generated RADIUS secret are
 shown once, on the answer to the post that made them (never stored in the clear, never
 in a redirect's URL, never on a later page)."""
 
@@ -28,6 +29,7 @@ class IntegrationPages:
         router.add_api_route(base, self.list, methods=["GET"])
         router.add_api_route(base, self.create, methods=["POST"])
         router.add_api_route(base + "/revoke", self.revoke, methods=["POST"])
+        router.add_api_route(base + "/trusted", self.trusted, methods=["POST"])
         router.add_api_route(base + "/radius", self.create_radius, methods=["POST"])
         router.add_api_route(base + "/radius/delete", self.delete_radius, methods=["POST"])
 
@@ -112,6 +114,30 @@ class IntegrationPages:
         if isinstance(done, Response):
             return done
         return self.portal.back(seat, tenant_path(tenant, "integrations"), "revoked")
+
+    def trusted(
+        self,
+        request: Request,
+        tenant: str,
+        csrf: Annotated[str, Form()] = "",
+        name: Annotated[str, Form()] = "",
+        trusted: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Flag (``trusted`` "on") or unflag the integration ``name``: whether the client
+        addresses it sends may meet the tenant's trusted networks."""
+        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
+        if isinstance(seat, Response):
+            return seat
+        on = field(trusted) == "on"
+        done = self.portal.call(
+            seat,
+            lambda: self.portal.app.admin.set_trusted_client_addresses(
+                seat.actor, tenant, field(name), on
+            ),
+        )
+        if isinstance(done, Response):
+            return done
+        return self.portal.back(seat, tenant_path(tenant, "integrations"), "integration_changed")
 
     def create_radius(
         self,

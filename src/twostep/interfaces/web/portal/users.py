@@ -1,7 +1,8 @@
 """Users: the search (a name prefix, in pages of ``PAGE``, over the tenant's name index),
 a user's page (methods, devices, app passwords, state) and its actions, each behind its
-own permission: a help desk finds, unlocks, asks for re-registration and deletes app
-passwords; changing a user's state or assigning a token needs a tenant admin."""
+own permission: a help desk finds, unlocks, asks for re-registration, grants or cancels a
+one-time bypass and deletes app passwords; changing a user's state or assigning a token
+needs a tenant admin."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ def _mfa(portal: Portal, seat: Seat, tenant: str, user: str, form: dict[str, str
     return portal.app.admin.update_user(seat.actor, tenant, user, UserChanges(mfa=state))
 
 
+def _bypass(portal: Portal, seat: Seat, tenant: str, user: str, form: dict[str, str]) -> object:
+    text = form["seconds"].strip()
+    if not text.isdecimal() or len(text) > 6:
+        raise InvalidInput("seconds must be a whole number from 1 to 1800", field="seconds")
+    return portal.app.bypasses.grant(seat.actor, tenant, user, int(text))
+
+
 ACTIONS: dict[str, Action] = {
     "unlock": Action(
         Permission.USERS_UNLOCK,
@@ -60,6 +68,12 @@ ACTIONS: dict[str, Action] = {
         Permission.USERS_REREGISTER,
         lambda p, s, t, u, _f: p.app.accounts.require_registration(s.actor, t, u),
         "reregister",
+    ),
+    "bypass": Action(Permission.USERS_BYPASS, _bypass, "bypass"),
+    "cancel-bypass": Action(
+        Permission.USERS_BYPASS,
+        lambda p, s, t, u, _f: p.app.bypasses.cancel(s.actor, t, u),
+        "bypass_cancelled",
     ),
     "delete-app-password": Action(
         Permission.APP_PASSWORDS_DELETE,
@@ -144,6 +158,7 @@ class UserPages:
             kinds={k.value: v for k, v in texts.KINDS.items()},
             mfa_states=words.MFA_STATES,
             locked=found.is_locked(self.portal.app.deps.clock.now()),
+            bypass=found.bypass_pending(self.portal.app.deps.clock.now()),
             path=lambda *parts: tenant_path(tenant, "users", found.name, *parts),
             **shown,
         )
@@ -174,6 +189,7 @@ class UserPages:
         mfa: Annotated[str, Form()] = "",
         id: Annotated[str, Form()] = "",
         serial: Annotated[str, Form()] = "",
+        seconds: Annotated[str, Form()] = "",
     ) -> Response:
         chosen = ACTIONS.get(action)
         permission = chosen.permission if chosen else Permission.USERS_WRITE
@@ -183,6 +199,7 @@ class UserPages:
         if chosen is None:
             return self.portal.failed(seat, InvalidInput(f"no action {action[:64]!r}"))
         form = {"mfa": field(mfa), "id": field(id), "serial": field(serial)}
+        form["seconds"] = field(seconds)
         done = self.portal.call(seat, lambda: chosen.run(self.portal, seat, tenant, user, form))
         if isinstance(done, Response):
             return done
