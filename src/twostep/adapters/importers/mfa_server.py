@@ -198,6 +198,25 @@ def _header(cells: list[str]) -> list[str]:
     return columns
 
 
+def _has_control(text: str) -> bool:
+    if text.isascii():  # the common case, fast: ASCII is printable or a control character
+        return not text.isprintable()
+    return any(unicodedata.category(ch).startswith("C") for ch in text)
+
+
+# A UPN or sAMAccountName of ASCII letters, digits and the punctuation they use: its
+# display form is itself (tests hold this equal to domain.names), without the full
+# PRECIS check, which costs ~0.1 ms a name (5 s over 50,000 users).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+'-]{0,127}")
+
+
+def plain_username(raw: str) -> str:
+    """The display form of a user name, as ``domain.names.new_user_name`` gives it."""
+    if _PLAIN_NAME.fullmatch(raw):
+        return raw
+    return new_user_name(raw).display
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[\s_\-]", "", text).lower()
 
@@ -225,7 +244,7 @@ class _Record:
             self.refuse(INVALID_VALUE, field, "is not text")
             return None
         text = str(value).strip()
-        if any(unicodedata.category(ch).startswith("C") for ch in text):
+        if _has_control(text):
             shown = "" if field == SECRET_FIELD else f" ({text[:40]!r})"
             self.refuse(INVALID_VALUE, field, f"holds a control character{shown}")
             return None
@@ -241,7 +260,7 @@ class _Record:
                 self.refuse(MISSING_FIELD, "username", "the UPN (or sAMAccountName) is missing")
             return None
         try:
-            self.username = new_user_name(raw_name).display
+            self.username = plain_username(raw_name)
         except InvalidInput as exc:
             self.username = raw_name[:64]
             self.refuse(INVALID_USERNAME, "username", exc.message)

@@ -296,3 +296,36 @@ def _refused(call: Any) -> MigrationRefused:
     with pytest.raises(MigrationRefused) as caught:
         call()
     return caught.value
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "alice@contoso.com",
+        "Alice.Archer@Contoso.com",
+        "o'brien@contoso.com",
+        "first+tag@contoso.com",
+        "svc_vpn-01",
+        "CONTOSO-01",
+        "a" * 128,
+        "a" * 129,
+        "user name",
+        "Ålesund@contoso.no",
+        "\uff46\uff55\uff4c\uff4c",  # full-width letters
+    ],
+)
+def test_a_plain_name_reads_as_the_domain_rule_would_have_it(name: str) -> None:
+    """The fast path for ASCII names agrees with domain.names, or defers to it."""
+    from twostep.adapters.importers.mfa_server import plain_username
+    from twostep.domain.errors import InvalidInput
+    from twostep.domain.names import new_user_name
+
+    try:
+        expected: str | None = new_user_name(name).display
+    except InvalidInput:
+        expected = None
+    try:
+        found: str | None = plain_username(name)
+    except InvalidInput:
+        found = None
+    assert found == expected
