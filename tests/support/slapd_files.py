@@ -59,9 +59,10 @@ olcAttributeTypes: {_integer("1.2.840.113556.1.2.120", "uSNChanged")}
 olcAttributeTypes: ( 1.2.840.113556.1.4.2 NAME 'objectGUID' EQUALITY octetStringMatch
   SYNTAX {_OCTET_STRING} SINGLE-VALUE )
 olcAttributeTypes: {_string("1.2.840.113556.1.4.782", "objectCategory")}
+olcAttributeTypes: {_string("1.2.840.113556.1.4.721", "ipPhone")}
 olcObjectClasses: ( 1.2.840.113556.1.5.9 NAME 'user' AUXILIARY
   MAY ( sAMAccountName $ userPrincipalName $ userAccountControl $ uSNChanged $
-  objectGUID $ objectCategory ) )
+  objectGUID $ objectCategory $ ipPhone ) )
 olcObjectClasses: ( 1.2.840.113556.1.5.8 NAME 'group' SUP top STRUCTURAL MUST cn
   MAY ( member $ description $ sAMAccountName $ uSNChanged $ objectGUID $ objectCategory ) )
 """

@@ -34,7 +34,11 @@ class Security(StrEnum):
 
 
 class AttributeMap(BaseModel):
-    """Which LDAP attribute holds what. The defaults are Azure MFA Server's."""
+    """Which LDAP attribute holds what. The defaults are Azure MFA Server's Active Directory
+    import: userPrincipalName (else sAMAccountName), givenName, sn, mail, telephoneNumber,
+    mobile, homePhone, pager, facsimileTelephoneNumber, ipPhone; no extension attribute
+    (MFA Server's was one an admin named: ``extension``). Which number becomes the user's
+    phone: services/directory_entries.py."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,14 +51,36 @@ class AttributeMap(BaseModel):
     email: str = "mail"
     phone: str = "telephoneNumber"
     mobile: str = "mobile"
+    home_phone: str = "homePhone"
+    pager: str = "pager"
+    fax: str = "facsimileTelephoneNumber"
+    ip_phone: str = "ipPhone"
+    # The office telephone's extension (Active Directory has no standard attribute for it;
+    # MFA Server read one the admin named). None: not read.
+    extension: str | None = None
     groups: str = "memberOf"
     # The entry's stable id, kept across renames and moves; None: the kind's default
     # (objectGUID for Active Directory, entryUUID otherwise).
     external_id: str | None = None
 
-    @field_validator("user_id", "first_name", "last_name", "email", "phone", "mobile", "groups")
+    @field_validator(
+        "user_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "mobile",
+        "home_phone",
+        "pager",
+        "fax",
+        "ip_phone",
+        "extension",
+        "groups",
+    )
     @classmethod
     def _attribute_names(cls, value: Any) -> Any:
+        if value is None:  # extension: not read
+            return value
         for name in value if isinstance(value, tuple) else (value,):
             if not (1 <= len(name) <= 64 and name.replace("-", "").replace(";", "").isalnum()):
                 raise ValueError(f"{name!r} is not an LDAP attribute name")
@@ -161,8 +187,13 @@ class DirectoryEntry:
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # telephoneNumber: the office telephone
     mobile: str | None = None
+    home_phone: str | None = None
+    pager: str | None = None
+    fax: str | None = None
+    ip_phone: str | None = None
+    extension: str | None = None  # the office telephone's extension
     groups: tuple[str, ...] = ()
     disabled: bool = False  # AD userAccountControl bit 2 (ACCOUNTDISABLE)
 

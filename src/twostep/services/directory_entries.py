@@ -55,11 +55,25 @@ def _text(value: str | None, limit: int) -> str | None:
     return value[:limit]
 
 
+def phone_numbers(entry: DirectoryEntry) -> tuple[str | None, ...]:
+    """The numbers that may become the user's phone, in the order they are tried.
+
+    Twostep keeps one phone per user, for texts and calls (and the ``phone_methods`` made
+    from it), so the first that reads as E.164 wins: ``mobile`` (it takes texts), then the
+    office ``telephoneNumber``, then ``homePhone``, then ``ipPhone``. The office number is
+    passed over when the entry has an extension: a call to it would reach the switchboard,
+    not the user (Twostep does not dial extensions). ``pager`` and
+    ``facsimileTelephoneNumber`` are read, as MFA Server read them, but never make a method:
+    neither can answer a call or read a text."""
+    office = entry.phone if not (entry.extension and entry.extension.strip()) else None
+    return (entry.mobile, office, entry.home_phone, entry.ip_phone)
+
+
 def _phone(entry: DirectoryEntry) -> tuple[str | None, bool]:
-    """The mobile number, else the telephone number, in E.164; and whether one the
-    directory has could not be read (a number without its country code, say)."""
+    """The user's phone in E.164 (``phone_numbers``); and whether one the directory has
+    could not be read (a number without its country code, say)."""
     bad = False
-    for raw in (entry.mobile, entry.phone):
+    for raw in phone_numbers(entry):
         if raw and raw.strip():
             try:
                 return normalise_phone(raw.strip()), bad

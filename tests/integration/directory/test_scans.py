@@ -289,3 +289,50 @@ def test_the_reading_account_refused_is_unavailable_and_its_password_never_shown
     assert "not-the-password-123" not in str(refused.value)
     with pytest.raises(DirectoryUnavailable, match="has no password"):
         connector.connect(settings.model_copy(update={"bind_password": None}), None)
+
+
+def test_the_phone_attributes_are_mfa_servers_and_the_extension_is_configurable(
+    connector: LdapConnector, slapd: SlapdTree
+) -> None:
+    """Read by default: telephoneNumber, mobile, homePhone, pager, facsimileTelephoneNumber,
+    ipPhone; an extension from the attribute the admin names (none by default)."""
+    from twostep.domain.directory import AttributeMap
+    from twostep.services.directory_entries import Mapped, map_entry
+
+    def phone_of(entry: DirectoryEntry) -> str | None:
+        mapped = map_entry(entry)
+        assert isinstance(mapped, Mapped)
+        return mapped.user.phone
+
+    slapd.add_user(
+        "office",
+        phone="+1 202 555 0100",
+        homePhone="+1 202 555 0101",
+        pager="+1 202 555 0102",
+        facsimileTelephoneNumber="+1 202 555 0103",
+        ipPhone="+1 202 555 0104",
+        roomNumber="890",  # the extension, in an attribute the admin names
+    )
+    slapd.add_user(
+        "pager-only", pager="+1 202 555 0200", facsimileTelephoneNumber="+1 202 555 0201"
+    )
+    plain = slapd.ldap_settings(kind=AD)
+    named = slapd.ldap_settings(kind=AD, attributes=AttributeMap(extension="roomNumber"))
+    by_name = {e.user_id: e for e in scan(connector, plain)[0].values()}
+    office = by_name["office@example.test"]
+    assert (office.phone, office.home_phone, office.pager, office.fax, office.ip_phone) == (
+        "+1 202 555 0100",
+        "+1 202 555 0101",
+        "+1 202 555 0102",
+        "+1 202 555 0103",
+        "+1 202 555 0104",
+    )
+    assert office.extension is None
+    assert phone_of(office) == "+12025550100"
+    with_extension = {e.user_id: e for e in scan(connector, named)[0].values()}
+    office = with_extension["office@example.test"]
+    assert office.extension == "890"
+    # The office number has an extension Twostep cannot dial: the home phone is the phone.
+    assert phone_of(office) == "+12025550101"
+    # Pager and fax make no phone.
+    assert phone_of(with_extension["pager-only@example.test"]) is None

@@ -40,6 +40,11 @@ def requested(settings: DirectorySettings) -> list[str]:
         mapping.email,
         mapping.phone,
         mapping.mobile,
+        mapping.home_phone,
+        mapping.pager,
+        mapping.fax,
+        mapping.ip_phone,
+        *((mapping.extension,) if mapping.extension else ()),
         mapping.groups,
         settings.external_id_attribute,
     ]
@@ -69,6 +74,11 @@ def to_entry(dn: str, attributes: Attributes, settings: DirectorySettings) -> Di
         email=text(attributes, mapping.email),
         phone=text(attributes, mapping.phone),
         mobile=text(attributes, mapping.mobile),
+        home_phone=text(attributes, mapping.home_phone),
+        pager=text(attributes, mapping.pager),
+        fax=text(attributes, mapping.fax),
+        ip_phone=text(attributes, mapping.ip_phone),
+        extension=text(attributes, mapping.extension) if mapping.extension else None,
         groups=tuple(texts(attributes, mapping.groups)),
         disabled=bool((number(attributes, "userAccountControl") or 0) & ACCOUNTDISABLE),
     )
