@@ -6,7 +6,7 @@ settings) in English and Korean as ``<name>-<lang>.png`` into a temporary folder
 ``SCREENSHOTS_DIR=<folder>`` they go there instead. The README's come from::
 
     SCREENSHOTS_DIR=docs/screenshots .venv/bin/pytest tests/browser/test_portal.py \
-        -k axe -p no:cacheprovider
+        tests/browser/test_reports.py -k axe -p no:cacheprovider
     SCREENSHOTS_DIR=docs/screenshots .venv/bin/pytest tests/browser/test_self_service.py \
         tests/browser/test_hosted_signin.py -k "axe or code_signs_in" -p no:cacheprovider
 

@@ -68,7 +68,13 @@ COUNTRIES_DESC = N_(
     "has the figures."
 )
 COUNTRY = N_("Country")
-SENT = N_("%(kind)s: sent")
+SENT = N_("%(kind)s: sent")  # a kind not below
+DELIVERED = {
+    "sms": N_("Texts sent"),
+    "sms_reply": N_("Texts to reply to, sent"),
+    "voice": N_("Calls made"),
+    "email": N_("Emails sent"),
+}
 FAILED = N_("Failed (every kind)")
 NO_DELIVERIES = N_("No text, call or email in this range.")
 SEGMENTS = N_("Text message parts by destination country")
@@ -180,7 +186,10 @@ def deliveries(
         row[kinds.index(d.kind)] += d.sent
         row[-1] += d.failed
         parts[d.country] += d.segments
-    series = [Series(k, _(SENT) % {"kind": _(method_text(k))}) for k in kinds]
+    series = [
+        Series(k, _(DELIVERED[k]) if k in DELIVERED else _(SENT) % {"kind": _(method_text(k))})
+        for k in kinds
+    ]
     series.append(Series("failed", _(FAILED), "#a4161a"))
     values = {
         "first": first.isoformat(),
