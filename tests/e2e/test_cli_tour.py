@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cli import twostep
+from tests.support.cli import twostep, twostep_process
 from tests.support.servers import serving
 from twostep.domain.entities import OtpParams, OtpType
 from twostep.factors import otp
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 def test_the_tour(tmp_path: Path) -> None:
     home = tmp_path / "data"
-    twostep(home, "db", "upgrade")
+    twostep_process(home, "db", "upgrade")
     assert (home / "secret.key").stat().st_mode & 0o777 == 0o600
-    twostep(
+    twostep_process(
         home,
         "users",
         "add",
@@ -34,7 +34,7 @@ def test_the_tour(tmp_path: Path) -> None:
         "enforced",
     )
 
-    out = twostep(home, "methods", "add", "alice", "app_code")
+    out = twostep_process(home, "methods", "add", "alice", "app_code")
     uri = re.search(r"otpauth://totp/\S+", out)
     method_id = re.search(r"method (\w+) is pending", out)
     assert uri and method_id and "\u2588" in out  # the QR code, drawn in the terminal
@@ -43,9 +43,11 @@ def test_the_tour(tmp_path: Path) -> None:
     # the server still accepts (one step either side) however the seconds fall.
     step = otp.time_step(time.time(), 30)
     code = otp.hotp(seed, OtpParams(), step)
-    assert "is active" in twostep(home, "methods", "confirm", "alice", method_id.group(1), code)
+    assert "is active" in twostep_process(
+        home, "methods", "confirm", "alice", method_id.group(1), code
+    )
 
-    key = twostep(home, "integrations", "add", "intranet").strip().splitlines()[-1]
+    key = twostep_process(home, "integrations", "add", "intranet").strip().splitlines()[-1]
     assert key.startswith("tsi_")
 
     with serving({"TWOSTEP_HOME": str(home)}) as (url,):
@@ -60,22 +62,22 @@ def test_the_tour(tmp_path: Path) -> None:
     assert first["result"] == "accept"
     assert (again["result"], again["reason"]) == ("reject", "code_replayed")
 
-    table = twostep(home, "audit")
+    table = twostep_process(home, "audit")
     assert "accept" in table and "code_replayed" in table and "203.0.113.7" in table
-    csv = twostep(home, "audit", "--csv")
+    csv = twostep_process(home, "audit", "--csv")
     assert csv.splitlines()[0].startswith("event_id,time,tenant,user")
     assert body["code"] not in table + csv
 
-    shown = twostep(home, "users", "show", "alice")
+    shown = twostep_process(home, "users", "show", "alice")
     assert "app_code" in shown and seed.hex() not in shown
 
 
 def test_errors_are_one_line_with_a_code(tmp_path: Path) -> None:
     home = tmp_path / "data"
-    twostep(home, "db", "upgrade")
-    out = twostep(home, "users", "show", "nobody", ok=False)
+    twostep_process(home, "db", "upgrade")
+    out = twostep_process(home, "users", "show", "nobody", ok=False)
     assert "[user_not_found]" in out and "Traceback" not in out
-    out = twostep(home, "users", "add", "bob", "--phone", "12345", ok=False)
+    out = twostep_process(home, "users", "add", "bob", "--phone", "12345", ok=False)
     assert "[invalid_phone_number]" in out
 
 

@@ -55,6 +55,9 @@ def wired() -> App:
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[WIRED] = app
+        # Closed when the command ends, however it ends: its pool, its file lock, its
+        # directory connections (a command run in-process must not leave them behind).
+        ctx.call_on_close(app.close)
     return app
 
 
