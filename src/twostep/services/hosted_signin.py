@@ -194,10 +194,12 @@ class HostedSignIn:
         method: MethodKind | None = None,
         client_ip: str | None = None,
         prompt_for_code: bool = False,
+        remembered_device: bool = False,
     ) -> Decision:
         """One step of the sign-in, through the one flow: a code, or a method to start.
         No password: the application checked it before sending the user here. The page's
-        first step asks ``prompt_for_code`` (a code method answers a prompt to fill in)."""
+        first step asks ``prompt_for_code`` (a code method answers a prompt to fill in);
+        ``remembered_device``: the page recognised this user's remembered browser."""
         return self.signin.sign_in(
             SignInRequest(
                 user=request.user,
@@ -207,6 +209,7 @@ class HostedSignIn:
                 client_ip=client_ip,
                 interface=INTERFACE,
                 prompt_for_code=prompt_for_code,
+                remembered_device=remembered_device,
             )
         )
 

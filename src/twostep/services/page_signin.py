@@ -81,9 +81,15 @@ class PageSignIn:
         )
 
     def password(
-        self, integration: Integration, user: str, password: str, client_ip: str | None
+        self,
+        integration: Integration,
+        user: str,
+        password: str,
+        client_ip: str | None,
+        remembered_device: bool = False,
     ) -> Decision:
-        """The first step: the primary password, then the user's default method."""
+        """The first step: the primary password, then the user's default method (skipped
+        for a remembered browser the page recognised, ``remembered_device``)."""
         return self.signin.sign_in(
             SignInRequest(
                 user=user,
@@ -92,6 +98,7 @@ class PageSignIn:
                 client_ip=client_ip,
                 interface=INTERFACE,
                 prompt_for_code=True,
+                remembered_device=remembered_device,
             )
         )
 

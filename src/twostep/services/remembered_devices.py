@@ -17,7 +17,8 @@ import re
 import secrets
 
 from twostep.domain.entities import AdminKey
-from twostep.domain.errors import RememberedDeviceNotFound
+from twostep.domain.errors import Forbidden, RememberedDeviceNotFound
+from twostep.domain.permissions import Permission, allows
 from twostep.domain.remembered import Page, RememberedDevice
 from twostep.services import admin_log
 from twostep.services.admin import tenant_for, user_for
@@ -109,6 +110,7 @@ class RememberedDevices:
     # -- admins ------------------------------------------------------------------------
 
     def list_for(self, actor: AdminKey, tenant_name: str, user_name: str) -> list[RememberedDevice]:
+        _may(actor, Permission.USERS_READ)
         with self.deps.storage.transaction() as tx:
             user = user_for(tx, tenant_for(tx, actor, tenant_name), user_name)
             return list(tx.remembered_devices.for_user(user.id, self.deps.clock.now()))
@@ -117,7 +119,9 @@ class RememberedDevices:
         self, actor: AdminKey, tenant_name: str, user_name: str, device_id: str | None = None
     ) -> int:
         """An admin revokes one of the user's remembered browsers, or all (None); how many
-        went. Recorded in the admin audit trail."""
+        went. Recorded in the admin audit trail. Like signing a user out of the pages
+        (sessions.revoke): the help desk may."""
+        _may(actor, Permission.SESSIONS_REVOKE)
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
             user = user_for(tx, tenant, user_name)
@@ -131,3 +135,8 @@ class RememberedDevices:
             target = user.name if device_id is None else f"{user.name}/{device_id}"
             admin_log.record(tx, self.deps, actor, tenant, "user.forget_devices", target, changed)
         return gone
+
+
+def _may(actor: AdminKey, permission: Permission) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden(f"this role may not {permission.value}")

@@ -16,7 +16,8 @@ import secrets
 from urllib.parse import quote
 
 from twostep.domain.entities import AdminKey
-from twostep.domain.errors import InvalidInput, VoicePromptNotFound
+from twostep.domain.errors import Forbidden, InvalidInput, VoicePromptNotFound
+from twostep.domain.permissions import Permission, allows
 from twostep.domain.voice_prompts import (
     Prompt,
     VoicePrompt,
@@ -51,6 +52,7 @@ class VoicePrompts:
     ) -> VoicePrompt:
         """Check the audio (type, size, duration: domain/voice_prompts.py) and store it in
         place of the tenant's recording of that prompt and language."""
+        _may(actor, Permission.SETTINGS_WRITE)
         tag, name = language_tag(language), prompt_name(prompt)
         audio = checked(filename, data)
         now = self.deps.clock.now()
@@ -75,10 +77,12 @@ class VoicePrompts:
         return stored
 
     def list(self, actor: AdminKey, tenant_name: str) -> list[VoicePrompt]:
+        _may(actor, Permission.SETTINGS_READ)
         with self.deps.storage.transaction() as tx:
             return list(tx.voice_prompts.for_tenant(tenant_for(tx, actor, tenant_name).id))
 
     def delete(self, actor: AdminKey, tenant_name: str, language: str, prompt: str) -> None:
+        _may(actor, Permission.SETTINGS_WRITE)
         tag, name = language_tag(language), prompt_name(prompt)
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
@@ -134,3 +138,8 @@ def _summary(prompt: VoicePrompt | None) -> dict[str, object] | None:
     if prompt is None:
         return None
     return {"media_type": prompt.media_type, "seconds": prompt.seconds, "size": prompt.size}
+
+
+def _may(actor: AdminKey, permission: Permission) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden(f"this role may not {permission.value}")

@@ -38,12 +38,14 @@ from twostep.interfaces.http.routers import (
     passwords,
     providers,
     radius_clients,
+    remembered_devices,
     reports,
     signin_results,
     tenants,
     tokens,
     users,
     validate,
+    voice_prompts,
 )
 from twostep.interfaces.web import install as install_pages
 from twostep.services.directory_scheduler import DirectoryScheduler
@@ -142,6 +144,8 @@ def create_app(
             admin_grants,
             providers,
             reports,
+            remembered_devices,
+            voice_prompts,
             health,
         )
     ]

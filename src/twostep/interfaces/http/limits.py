@@ -10,6 +10,10 @@ MAX_BODY = 64 * 1024
 MAX_UPLOAD = 64 * 1024 * 1024  # token files: 100,000 CSV rows are about 5 MB
 # Token files and MFA Server documents (50,000 users with phones and tokens: about 25 MB).
 UPLOAD_SUFFIXES = ("/tokens/import", "/migrations/mfa-server")
+# A voice prompt's recording: at most 1 MB of audio (the service refuses more, with its
+# own code), and the form around it.
+MAX_PROMPT_UPLOAD = 1024 * 1024 + 64 * 1024
+PROMPT_SUFFIX = "/audio"
 
 
 def _too_large(limit: int) -> bytes:
@@ -27,7 +31,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = MAX_UPLOAD if scope.get("path", "").endswith(UPLOAD_SUFFIXES) else self.limit
+        path = scope.get("path", "")
+        limit = self.limit
+        if path.endswith(UPLOAD_SUFFIXES):
+            limit = MAX_UPLOAD
+        elif path.endswith(PROMPT_SUFFIX):
+            limit = MAX_PROMPT_UPLOAD
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

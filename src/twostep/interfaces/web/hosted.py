@@ -40,6 +40,7 @@ from twostep.domain.results import Decision, Result
 from twostep.interfaces.http.errors import status_for
 from twostep.interfaces.web import security, texts
 from twostep.interfaces.web.pages import Pages, Visit, field
+from twostep.interfaces.web.remember import Remember
 from twostep.interfaces.web.second_factor import Progress, SecondFactor
 from twostep.services.hosted_signin import HostedRequest, HostedSignIn
 from twostep.services.page_signin import PageSignIn
@@ -65,7 +66,8 @@ class _RequestIntegration(PageSignIn):
 
 class _Factor(SecondFactor):
     def __init__(self, pages: Pages, signin: PageSignIn, owner: HostedPages) -> None:
-        super().__init__(pages, signin, PREFIX, owner._accepted, owner._failed)
+        remember = Remember(pages, "signin", PREFIX)
+        super().__init__(pages, signin, PREFIX, owner._accepted, owner._failed, remember)
         self.owner = owner
 
     def start(self, progress: Progress, decision: Decision) -> Progress:
@@ -123,10 +125,16 @@ class HostedPages:
         except TwostepError as exc:
             return self._refused(visit, exc)
         self.pages.app.page_sessions.end(visit.token)  # a new sign-in ends the old one
-        decision = self.service.sign_in(found, client_ip=visit.client_ip, prompt_for_code=True)
+        user_id = self._user_id(found)
+        remember = self.factor.remember
+        known = remember is not None and remember.recognised(
+            request, found.integration.tenant_id, user_id
+        )
+        decision = self.service.sign_in(
+            found, client_ip=visit.client_ip, prompt_for_code=True, remembered_device=known
+        )
         if decision.result is not Result.CHALLENGE:  # decided at once: back with it
             return self._back(visit, found, decision, None)
-        user_id = self._user_id(found)
         if user_id is None:  # deleted meanwhile
             return self._back(visit, found, Decision(Result.REJECT), None)
         token = _current.set(found.integration)
@@ -166,9 +174,10 @@ class HostedPages:
         action: Annotated[str, Form()] = "",
         code: Annotated[str, Form()] = "",
         method: Annotated[str, Form()] = "",
+        remember: Annotated[str, Form()] = "",
     ) -> Response:
         with _Within(self._integration(request)):
-            return self.factor.post(request, csrf, action, code, method)
+            return self.factor.post(request, csrf, action, code, method, remember)
 
     async def status(self, request: Request) -> Response:
         integration = await run_in_threadpool(self._integration, request)

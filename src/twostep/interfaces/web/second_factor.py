@@ -39,6 +39,7 @@ from twostep.factors import registry
 from twostep.factors.base import Family
 from twostep.interfaces.web import security, texts
 from twostep.interfaces.web.pages import Pages, Visit, field
+from twostep.interfaces.web.remember import Remember
 from twostep.services.page_signin import HIDDEN_REASONS, PageSignIn, Pending
 
 _ENDS = frozenset({Reason.USER_LOCKED, Reason.USER_DISABLED, Reason.FRAUD_REPORTED})
@@ -98,12 +99,21 @@ def _family(kind: str | None) -> str:
 
 
 class SecondFactor:
-    def __init__(self, pages: Pages, signin: PageSignIn, prefix: str, after: After, again: Again):
+    def __init__(
+        self,
+        pages: Pages,
+        signin: PageSignIn,
+        prefix: str,
+        after: After,
+        again: Again,
+        remember: Remember | None = None,
+    ):
         self.pages = pages
         self.signin = signin
         self.prefix = prefix
         self.after = after
         self.again = again
+        self.remember = remember  # the page set may remember the browser (not /admin)
 
     # -- step 1 ------------------------------------------------------------------------
 
@@ -189,7 +199,13 @@ class SecondFactor:
             resendable=_resendable(current),
             methods=[(m, texts.KINDS[MethodKind(m)]) for m in others],
             notice=progress.notice,
+            remember_days=self._remember_days(visit),
         )
+
+    def _remember_days(self, visit: Visit) -> int | None:
+        if self.remember is None or visit.session is None:
+            return None
+        return self.remember.days(visit.session.tenant_id)
 
     def post(
         self,
@@ -198,6 +214,7 @@ class SecondFactor:
         action: Annotated[str, Form()] = "",
         code: Annotated[str, Form()] = "",
         method: Annotated[str, Form()] = "",
+        remember: Annotated[str, Form()] = "",
     ) -> Response:
         visit = self.pages.visit(request)
         self.pages.check_form(visit, csrf)
@@ -229,7 +246,7 @@ class SecondFactor:
             return self._redirect(visit, _notice(progress, texts.RESENT))
         if decision is None:
             return self._page(visit, progress, 422)
-        return self._decided(visit, progress, decision)
+        return self._decided(visit, progress, decision, remember == "1")
 
     async def status(self, request: Request) -> Response:
         """``{"done": true}`` once the pending push or call is decided (or there is nothing
@@ -250,12 +267,17 @@ class SecondFactor:
 
     # -- decisions ---------------------------------------------------------------------
 
-    def _decided(self, visit: Visit, progress: Progress, decision: Decision) -> Response:
+    def _decided(
+        self, visit: Visit, progress: Progress, decision: Decision, remember: bool = False
+    ) -> Response:
         session = visit.session
         assert session is not None
         if decision.result is Result.ACCEPT:
             self.pages.app.page_sessions.end(visit.token)
-            return self.after(visit, session)
+            response = self.after(visit, session)
+            if remember and self.remember is not None:  # asked for on the page, now earned
+                self.remember.keep(response, visit.request, session.tenant_id, session.user_id)
+            return response
         if decision.result is Result.CHALLENGE:
             if decision.transaction_id == progress.transaction_id:  # still waiting
                 return self._page(visit, _notice(progress, texts.STILL_WAITING))

@@ -63,6 +63,17 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None = 
     )
 
 
+def set_device_cookie(
+    response: Response, name: str, value: str, max_age: int, path: str, https: bool
+) -> None:
+    """A remembered browser's cookie: scoped to its page set's path, Secure when the page
+    was served over https, and SameSite=Lax, so a link from the application (the hosted
+    sign-in's request) still carries it; it proves nothing without the user's sign-in."""
+    response.set_cookie(
+        name, value, max_age=max_age, path=path, secure=https, httponly=True, samesite="lax"
+    )
+
+
 def clear_cookie(response: Response, name: str) -> None:
     response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="strict")
 

@@ -6,7 +6,8 @@ their language. A user who must register goes to the registration after their pa
 (or with the enrollment link an admin sent). Every page calls the services the admin API
 calls (services/self_service.py), as the user themselves.
 
-``routes(router, pages)`` adds them: base.py (sessions), signin.py, methods.py, account.py;
+``routes(router, pages)`` adds them: base.py (sessions), signin.py, methods.py, account.py,
+browsers.py (remembered browsers);
 hidden.py keeps enrollment links' tokens out of the access log.
 """
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter
 
 from twostep.interfaces.web.my import hidden
 from twostep.interfaces.web.my.account import MyAccount
+from twostep.interfaces.web.my.browsers import MyBrowsers
 from twostep.interfaces.web.my.methods import MyMethods
 from twostep.interfaces.web.my.signin import MySignIn
 from twostep.interfaces.web.pages import Pages
@@ -25,4 +27,5 @@ def routes(router: APIRouter, pages: Pages) -> None:
     MySignIn(pages).routes(router)
     MyMethods(pages).routes(router)
     MyAccount(pages).routes(router)
+    MyBrowsers(pages).routes(router)
     hidden.install()  # enrollment links' tokens never reach the access log

@@ -19,6 +19,7 @@ from twostep.interfaces.web import security, texts
 from twostep.interfaces.web.my import words
 from twostep.interfaces.web.my.base import PREFIX, SIGNIN, SIGNOUT, MyBase
 from twostep.interfaces.web.pages import Pages, Visit, field
+from twostep.interfaces.web.remember import COOKIE, Remember
 from twostep.interfaces.web.second_factor import SecondFactor
 from twostep.services.page_signin import PORTAL, PageSignIn
 from twostep.services.self_service import Me
@@ -34,7 +35,10 @@ class MySignIn(MyBase):
         super().__init__(pages)
         app = pages.app
         self.signin = PageSignIn(app.deps, app.signin, app.challenges, app.delivered, PORTAL)
-        self.factor = SecondFactor(pages, self.signin, PREFIX, self._second_factor, self._page)
+        self.remember = Remember(pages, "my", PREFIX)
+        self.factor = SecondFactor(
+            pages, self.signin, PREFIX, self._second_factor, self._page, self.remember
+        )
 
     def routes(self, router: APIRouter) -> None:
         router.add_api_route(SIGNIN, self.form, methods=["GET"])
@@ -78,7 +82,8 @@ class MySignIn(MyBase):
         integration = self.signin.integration(field(tenant).strip() or "default")
         if integration is None or not name or not typed:
             return self._page(visit, texts.SIGNIN_FAILED, 401)
-        decision = self.signin.password(integration, name, typed, visit.client_ip)
+        known = self._remembered(request, integration.tenant_id, name)
+        decision = self.signin.password(integration, name, typed, visit.client_ip, known)
         right = decision.result is Result.ACCEPT or decision.reason in _NOTHING
         me = self.app.self_service.find(integration.tenant_id, name, visit.client_ip)
         if not right or me is None:
@@ -88,6 +93,14 @@ class MySignIn(MyBase):
         if self.app.self_service.registers_after_password(me):
             return self.open(visit, me, register=True)
         return self._page(visit, words.NEEDS_LINK, 403)
+
+    def _remembered(self, request: Request, tenant_id: int, name: str) -> bool:
+        """This browser is remembered for this user (read only when it holds a cookie)."""
+        if COOKIE not in request.cookies:
+            return False
+        with self.app.storage.transaction() as tx:
+            user = tx.users.by_name(tenant_id, name)
+        return self.remember.recognised(request, tenant_id, user.id if user else None)
 
     def _second_factor(self, visit: Visit, factor: PageSession) -> Response:
         me = Me(factor.tenant_id, factor.tenant, factor.user_id, factor.user, visit.client_ip)
