@@ -87,3 +87,43 @@ def check(client: RadiusClient) -> None:
 def described(upstreams: Sequence[RadiusUpstream]) -> list[str]:
     """The upstreams as the admin trail records them (no secret)."""
     return [f"{u.address}:{u.port} ({u.timeout:g} s)" for u in upstreams]
+
+
+def parse_address(text: str) -> tuple[str, int, float]:
+    """``ADDRESS[:PORT[:TIMEOUT]]`` (an IPv6 address in brackets: ``[::1]:1812:5``) as the
+    CLI and the management page take an upstream server; port 1812 and 5 s by default."""
+    value = text.strip()
+    if value.startswith("["):
+        address, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise InvalidInput(f"{text!r}: expected [IPv6]:PORT:TIMEOUT", field="upstreams")
+        rest = rest[1:]
+    elif value.count(":") > 2:  # a bare IPv6 address
+        address, rest = value, ""
+    else:
+        address, _, rest = value.partition(":")
+    port, _, timeout = rest.partition(":")
+    try:
+        return address, int(port or 1812), float(timeout or DEFAULT_TIMEOUT)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r}: expected ADDRESS[:PORT[:TIMEOUT]]", field="upstreams"
+        ) from None
+
+
+def parse_lines(text: str) -> tuple[NewUpstream, ...]:
+    """Upstream servers one a line, ``ADDRESS[:PORT[:TIMEOUT]] SECRET`` (the management
+    page's field); blank lines are skipped."""
+    found = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        where, _, secret = line.strip().partition(" ")
+        if not secret.strip():
+            raise InvalidInput(
+                "each upstream server needs its secret: ADDRESS[:PORT[:TIMEOUT]] SECRET",
+                field="upstreams",
+            )
+        address, port, timeout = parse_address(where)
+        found.append(NewUpstream(address, secret.strip(), port, timeout))
+    return tuple(found)

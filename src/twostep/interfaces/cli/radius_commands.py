@@ -73,7 +73,7 @@ def _options(mode_default: str | None) -> Callable[[_F], _F]:
 
 def _upstreams(given: tuple[str, ...], secrets_file: click.utils.LazyFile | None) -> Any:
     """``NewUpstream``s from ADDRESS[:PORT[:TIMEOUT]] and the secrets file (None: none given)."""
-    from twostep.services.radius_options import DEFAULT_TIMEOUT, NewUpstream
+    from twostep.services.radius_options import NewUpstream, parse_address
 
     if not given:
         if secrets_file is not None:
@@ -87,19 +87,8 @@ def _upstreams(given: tuple[str, ...], secrets_file: click.utils.LazyFile | None
         raise click.UsageError(f"{len(given)} upstream server(s) but {len(secrets)} secret(s)")
     found = []
     for text, secret in zip(given, secrets, strict=True):
-        address, port, timeout = text, "1812", str(DEFAULT_TIMEOUT)
-        if text.count(":") <= 2 and not text.startswith("["):  # IPv4 with optional parts
-            address, _, rest = text.partition(":")
-            port, _, timeout = rest.partition(":")
-            port, timeout = port or "1812", timeout or str(DEFAULT_TIMEOUT)
-        elif text.startswith("["):  # [IPv6]:port:timeout
-            address, _, rest = text[1:].partition("]")
-            port, _, timeout = rest.lstrip(":").partition(":")
-            port, timeout = port or "1812", timeout or str(DEFAULT_TIMEOUT)
-        try:
-            found.append(NewUpstream(address, secret, int(port), float(timeout)))
-        except ValueError:
-            raise click.UsageError(f"--upstream {text!r}: ADDRESS[:PORT[:TIMEOUT]]") from None
+        address, port, timeout = parse_address(text)
+        found.append(NewUpstream(address, secret, port, timeout))
     return tuple(found)
 
 

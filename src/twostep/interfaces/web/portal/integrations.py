@@ -11,13 +11,19 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from twostep.domain.entities import Integration, RadiusClient, RadiusMode
+from twostep.domain.entities import Integration, RadiusClient, RadiusMode, RadiusPrimary
 from twostep.domain.errors import InvalidInput
 from twostep.domain.permissions import Permission
 from twostep.interfaces.web import texts
 from twostep.interfaces.web.pages import field
 from twostep.interfaces.web.portal.base import Portal, Seat, tenant_path
-from twostep.services.radius_clients import MAX_PUSH_WAIT, CreatedRadiusClient, NewRadiusClient
+from twostep.services import radius_options
+from twostep.services.radius_clients import (
+    MAX_PUSH_WAIT,
+    CreatedRadiusClient,
+    NewRadiusClient,
+    RadiusClientChange,
+)
 
 
 class IntegrationPages:
@@ -32,6 +38,7 @@ class IntegrationPages:
         router.add_api_route(base + "/trusted", self.trusted, methods=["POST"])
         router.add_api_route(base + "/radius", self.create_radius, methods=["POST"])
         router.add_api_route(base + "/radius/delete", self.delete_radius, methods=["POST"])
+        router.add_api_route(base + "/radius/options", self.radius_options, methods=["POST"])
 
     def list(self, request: Request, tenant: str) -> Response:
         seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE)
@@ -61,6 +68,7 @@ class IntegrationPages:
             integrations=integrations,
             clients=clients,
             modes=[m.value for m in RadiusMode],
+            primaries=[p.value for p in RadiusPrimary],
             max_wait=MAX_PUSH_WAIT,
             path=lambda *parts: tenant_path(tenant, *parts),
             **values,
@@ -200,3 +208,36 @@ class IntegrationPages:
         if isinstance(done, Response):
             return done
         return self.portal.back(seat, tenant_path(tenant, "integrations"), "radius_deleted")
+
+    def radius_options(
+        self,
+        request: Request,
+        tenant: str,
+        csrf: Annotated[str, Form()] = "",
+        name: Annotated[str, Form()] = "",
+        require_user_match: Annotated[str, Form()] = "",
+        oath_fallback: Annotated[str, Form()] = "",
+        primary: Annotated[str, Form()] = "",
+        upstreams: Annotated[str, Form()] = "",
+    ) -> Response:
+        """MFA Server's options of a client. The upstream servers' field is write-only:
+        left blank, the servers and their secrets are kept (never shown again)."""
+        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
+        if isinstance(seat, Response):
+            return seat
+
+        def change() -> RadiusClient:
+            lines = field(upstreams)
+            given = radius_options.parse_lines(lines) if lines.strip() else None
+            update = RadiusClientChange(
+                require_user_match=require_user_match == "on",
+                oath_fallback=oath_fallback == "on",
+                primary=field(primary) or RadiusPrimary.NONE,
+                upstreams=given,
+            )
+            return self.portal.app.radius_clients.update(seat.actor, tenant, field(name), update)
+
+        done = self.portal.call(seat, change)
+        if isinstance(done, Response):
+            return done
+        return self.portal.back(seat, tenant_path(tenant, "integrations"), "radius_updated")

@@ -24,6 +24,7 @@ NOTICES = {
     "revoked": N_("The integration was revoked."),
     "integration_changed": N_("The integration was changed."),
     "radius_deleted": N_("The RADIUS client was deleted."),
+    "radius_updated": N_("The RADIUS client's options were saved."),
     "gateway_deleted": N_("The gateway was deleted."),
     "gateway_added": N_("The gateway was added."),
     "settings": N_("The settings were saved."),

@@ -65,3 +65,43 @@ def test_a_refused_name_is_a_page_with_the_code(pages: TestClient, admin_as: Sig
     post(pages, PAGE, PAGE, name="twice")
     again = post(pages, PAGE, PAGE, name="twice")
     assert again.status_code == 409 and "integration_exists" in again.text  # type: ignore[attr-defined]
+
+
+def test_a_radius_clients_mfa_server_options_are_set_and_its_upstream_secrets_never_shown(
+    app: App, pages: TestClient, admin_as: SignIn
+) -> None:
+    admin_as(Role.TENANT_ADMIN)
+    post(pages, PAGE, PAGE + "/radius", name="vpn", network="192.0.2.0/24", push_wait="25")
+    secret = "upstream-" + "s" * 30
+    saved = post(
+        pages,
+        PAGE,
+        PAGE + "/radius/options",
+        name="vpn",
+        oath_fallback="on",
+        primary="radius",
+        upstreams=f"127.0.0.1:18120:2 {secret}\n\n[::1] {secret}",
+    )
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    [client] = app.radius_clients.list(OPERATOR, "default")
+    assert (client.require_user_match, client.oath_fallback, client.primary.value) == (
+        False,
+        True,
+        "radius",
+    )
+    assert [(u.address, u.port, u.timeout) for u in client.upstreams] == [
+        ("127.0.0.1", 18120, 2.0),
+        ("::1", 1812, 5.0),
+    ]
+    page = pages.get(PAGE).text
+    assert "Options of vpn" in page and secret not in page
+    # Blank: the servers and their secrets are kept; a primary of none with no user match
+    # is refused (an unknown user would be accepted on nothing), and nothing changes.
+    post(
+        pages, PAGE, PAGE + "/radius/options", name="vpn", require_user_match="on", primary="radius"
+    )
+    [client] = app.radius_clients.list(OPERATOR, "default")
+    assert len(client.upstreams) == 2 and client.require_user_match and not client.oath_fallback
+    refused = post(pages, PAGE, PAGE + "/radius/options", name="vpn", primary="none")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert app.radius_clients.list(OPERATOR, "default")[0].primary.value == "radius"
