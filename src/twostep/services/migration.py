@@ -16,6 +16,7 @@ from typing import Any
 
 from twostep.domain.entities import (
     AdminKey,
+    Method,
     MethodKind,
     MethodStatus,
     MfaState,
@@ -28,8 +29,8 @@ from twostep.domain.entities import (
 from twostep.domain.migration import MfaServerUser, MigrationProblem, MigrationRefused
 from twostep.domain.names import name_key
 from twostep.domain.ports.methods import NewMethod
+from twostep.domain.ports.migrations import MigratedUser
 from twostep.domain.ports.storage import Transaction
-from twostep.domain.ports.users import NewUser
 from twostep.services import admin_log
 from twostep.services import migration_plan as planning
 from twostep.services.admin import tenant_for
@@ -115,16 +116,20 @@ class MigrationService:
         records: Sequence[MfaServerUser],
         reregister: bool,
     ) -> list[UserPlan]:
-        def seed_of(token: Any) -> bytes | None:
-            sealed = tx.methods.sealed_seed(token.id)
+        kind = MethodKind.OATH_TOKEN.value
+        sealed = tx.migrations.sealed_seeds(tenant.id, kind)
+        by_user = tx.migrations.methods_by_user(tenant.id)
+
+        def seed_of(token: Method) -> bytes | None:
+            found = sealed.get(token.id)
             return (
-                None if sealed is None else self.deps.secrets.open(sealed, method_context(token.id))
+                None if found is None else self.deps.secrets.open(found, method_context(token.id))
             )
 
         state = planning.Tenant(
             users=_users(tx, tenant.id),
-            methods_of=tx.methods.for_user,
-            tokens=tx.tokens.by_serial(tenant.id, MethodKind.OATH_TOKEN.value),
+            methods_of=lambda user_id: by_user.get(user_id, ()),
+            tokens=tx.tokens.by_serial(tenant.id, kind),
             seed_of=seed_of,
             allowed_calling_codes=tenant.settings.phone.allowed_calling_codes,
         )
@@ -144,53 +149,77 @@ class MigrationService:
 
     def _apply(self, tx: Transaction, tenant: Tenant, plans: Sequence[UserPlan]) -> None:
         now = self.deps.clock.now()
-        batch: list[NewMethod] = []
+        created = [p for p in plans if p.action is Action.CREATED]
+        merged = [p for p in plans if p.action is Action.MERGED]
         billed: list[int] = []
-        for plan in plans:
-            if plan.action in (Action.UNCHANGED, Action.SKIPPED):
-                continue
-            user = self._user(tx, tenant, plan, now)
-            if plan.existing is None or user.mfa is not plan.existing.mfa:
-                billed.append(user.id)
-            default_id: str | None = None
-            for method in plan.methods:
-                new = self._method(tenant.id, user.id, method)
-                batch.append(new)
-                if method is plan.default:
-                    default_id = new.id
-            if len(batch) >= BATCH:
-                tx.tokens.add_many(batch, now)
-                batch = []
-            if plan.reregister:
-                tx.users.require_registration(user.id, now)
-            if default_id is not None:
-                tx.users.set_default_method(user.id, default_id)
-        tx.tokens.add_many(batch, now)
-        if billed:
-            tx.billing.record_users(billed, now)  # per-user billing's history
+        for start in range(0, len(created), BATCH):
+            billed.extend(self._create(tx, tenant, created[start : start + BATCH], now))
+        for plan in merged:
+            billed.extend(self._merge(tx, tenant, plan, now))
+        for start in range(0, len(billed), BATCH):  # a bounded IN list per statement
+            tx.billing.record_users(billed[start : start + BATCH], now)  # billing's history
 
-    def _user(self, tx: Transaction, tenant: Tenant, plan: UserPlan, now: float) -> User:
+    def _create(
+        self, tx: Transaction, tenant: Tenant, plans: Sequence[UserPlan], now: float
+    ) -> list[int]:
+        """A batch of new users in one statement, then their methods in another."""
+        made: list[list[NewMethod]] = []
+        users: list[MigratedUser] = []
+        for plan in plans:
+            news = [self._method(tenant.id, None, m) for m in plan.methods]
+            default = next(
+                (new.id for new, m in zip(news, plan.methods, strict=True) if m is plan.default),
+                None,
+            )
+            fields = dict(plan.fields)
+            users.append(
+                MigratedUser(
+                    name=plan.record.username,
+                    first_name=fields.get("first_name"),
+                    last_name=fields.get("last_name"),
+                    email=fields.get("email"),
+                    phone=fields.get("phone"),
+                    language=fields.get("language"),
+                    mfa=MfaState.ENFORCED if news else MfaState.ENABLED,
+                    groups=tuple(fields.get("groups", ())),
+                    default_method_id=default,
+                    registration_required_at=now if plan.reregister else None,
+                )
+            )
+            made.append(news)
+        ids = tx.migrations.add_users(tenant.id, users, now)
+        methods = [
+            replace(new, user_id=user_id)
+            for user_id, news in zip(ids, made, strict=True)
+            for new in news
+        ]
+        tx.tokens.add_many(methods, now)
+        return ids
+
+    def _merge(self, tx: Transaction, tenant: Tenant, plan: UserPlan, now: float) -> list[int]:
+        """Fill the user's empty fields, add the methods they lack, and a default if they
+        have none; the user id when their MFA state changed (billing's history)."""
+        existing = plan.existing
+        assert existing is not None
         fields = dict(plan.fields)
         groups = fields.pop("groups", ())
-        enforced = bool(plan.methods)
-        if plan.existing is None:
-            new = NewUser(
-                name=plan.record.username,
-                mfa=MfaState.ENFORCED if enforced else MfaState.ENABLED,
-                **fields,
-            )
-            user = tx.users.add(tenant.id, new, now)
-        else:
-            user = replace(plan.existing, **fields)
-            if enforced and user.mfa is MfaState.ENABLED:
-                user = replace(user, mfa=MfaState.ENFORCED)
-            if user != plan.existing:
-                tx.users.update(user)
+        user = replace(existing, **fields)
+        if plan.methods and user.mfa is MfaState.ENABLED:
+            user = replace(user, mfa=MfaState.ENFORCED)
+        if user != existing:
+            tx.users.update(user)
         if groups:
             tx.users.set_groups(user.id, groups)
-        return user
+        news = [self._method(tenant.id, user.id, m) for m in plan.methods]
+        tx.tokens.add_many(news, now)
+        for new, method in zip(news, plan.methods, strict=True):
+            if method is plan.default:
+                tx.users.set_default_method(user.id, new.id)
+        return [user.id] if user.mfa is not existing.mfa else []
 
-    def _method(self, tenant_id: int, user_id: int, method: NewPhoneMethod | NewToken) -> NewMethod:
+    def _method(
+        self, tenant_id: int, user_id: int | None, method: NewPhoneMethod | NewToken
+    ) -> NewMethod:
         method_id = uuid.uuid4().hex
         if isinstance(method, NewPhoneMethod):
             return NewMethod(

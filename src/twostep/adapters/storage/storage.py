@@ -31,6 +31,7 @@ from twostep.adapters.storage.repos.directories import (
 from twostep.adapters.storage.repos.gateways import SqlGatewayRepo
 from twostep.adapters.storage.repos.hosted_signin import SqlSigninRepo
 from twostep.adapters.storage.repos.methods import SqlMethodRepo
+from twostep.adapters.storage.repos.migrations import SqlMigrationRepo
 from twostep.adapters.storage.repos.pages import SqlAdminGrantRepo, SqlPageSessionRepo
 from twostep.adapters.storage.repos.passwords import SqlPasswordRepo
 from twostep.adapters.storage.repos.providers import SqlProviderRepo
@@ -132,6 +133,10 @@ class SqlTransaction:
     @_repo
     def tokens(self) -> SqlTokenPoolRepo:
         return SqlTokenPoolRepo(self.conn)
+
+    @_repo
+    def migrations(self) -> SqlMigrationRepo:
+        return SqlMigrationRepo(self.conn)
 
     @_repo
     def integrations(self) -> SqlIntegrationRepo:

@@ -18,6 +18,7 @@ from twostep.domain.ports.directory import DirectoryRepo, DirectoryUserRepo, Lea
 from twostep.domain.ports.gateways import GatewayRepo
 from twostep.domain.ports.hosted_signin import SigninRepo
 from twostep.domain.ports.methods import MethodRepo, TokenPoolRepo
+from twostep.domain.ports.migrations import MigrationRepo
 from twostep.domain.ports.pages import AdminGrantRepo, PageSessionRepo
 from twostep.domain.ports.radius import RadiusClientRepo
 from twostep.domain.ports.remembered import RememberedDeviceRepo, VoicePromptRepo
@@ -41,6 +42,9 @@ class Transaction(Protocol):
 
     @property
     def tokens(self) -> TokenPoolRepo: ...
+
+    @property
+    def migrations(self) -> MigrationRepo: ...
 
     @property
     def integrations(self) -> IntegrationRepo: ...
