@@ -3,9 +3,9 @@
 For each database, in a fresh TWOSTEP_HOME (and, for PostgreSQL, a throw-away server from
 tests/support/postgres.py), the real command `twostep migrate mfa-server FILE` runs three
 times: a dry run, the migration, and the same migration again (which must change
-nothing). The figure is each command's wall time. The baseline, measured in the same
-run, is the document only read and validated (no storage), so the ratio says what
-planning and storing cost. Bounded: one document, a fixed number of commands, each with
+nothing). The figures are each command's wall and CPU time. The baseline, measured in
+the same run, is the document only read and validated (no storage), so the ratio says
+what planning and storing cost. Bounded: one document, a fixed number of commands, each with
 a timeout. Loopback only: nothing here touches a network.
 
 Document: every user has a phone (one in ten with an extension) and an OATH token; half
@@ -18,6 +18,7 @@ import argparse
 import base64
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -62,15 +63,23 @@ def make_document(path: Path, users: int) -> None:
     path.write_text(json.dumps(document))
 
 
-def parse_only(path: Path) -> float:
-    started = time.perf_counter()
+def parse_only(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of reading and validating the document, in this process."""
+    cpu, started = time.process_time(), time.perf_counter()
     read_mfa_server(path.read_bytes())
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run(env: dict[str, str], *args: str) -> tuple[float, str]:
-    """Wall seconds and the first line of one `twostep` command's output."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(env: dict[str, str], *args: str) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (the command's process, user + system; PostgreSQL's own
+    work is not in it) and the first line of one `twostep` command's output."""
     cli = [sys.executable, "-m", "twostep.interfaces.cli.main"]
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [*cli, *args], env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
@@ -78,7 +87,7 @@ def run(env: dict[str, str], *args: str) -> tuple[float, str]:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"twostep {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return elapsed, done.stdout.splitlines()[0] if done.stdout else ""
+    return elapsed, _children_cpu() - cpu, done.stdout.splitlines()[0] if done.stdout else ""
 
 
 def measure(backend: str, document: Path) -> dict[str, Any]:
@@ -95,8 +104,9 @@ def measure(backend: str, document: Path) -> dict[str, Any]:
             run(env, "db", "upgrade")
             figures: dict[str, Any] = {"backend": backend}
             for name, extra in (("dry_run", ["--dry-run"]), ("apply", []), ("again", [])):
-                seconds, first = run(env, "migrate", "mfa-server", str(document), *extra)
-                figures[name] = {"seconds": round(seconds, 2), "summary": first}
+                seconds, cpu, first = run(env, "migrate", "mfa-server", str(document), *extra)
+                figures[name] = {"seconds": round(seconds, 2), "cpu": round(cpu, 2)}
+                figures[name]["summary"] = first
             return figures
         finally:
             if server is not None:
@@ -114,24 +124,31 @@ def main() -> None:
         document = Path(work) / "mfa-server-users.json"
         make_document(document, args.users)
         size = document.stat().st_size
-        baseline = parse_only(document)
+        baseline, baseline_cpu = parse_only(document)
         print(
             f"{args.users} users, document {size / 1e6:.1f} MB, read and validated in "
-            f"{baseline:.2f} s (the baseline)"
+            f"{baseline:.2f} s ({baseline_cpu:.2f} s CPU): the baseline"
         )
         results = []
         for backend in backends:
             figures = measure(backend, document)
             for name in ("dry_run", "apply", "again"):
-                seconds = figures[name]["seconds"]
+                seconds, cpu = figures[name]["seconds"], figures[name]["cpu"]
                 print(
-                    f"{backend:8} {name:8} {seconds:7.2f} s  x{seconds / baseline:5.1f} baseline  "
-                    f"| {figures[name]['summary']}"
+                    f"{backend:8} {name:8} {seconds:7.2f} s ({cpu:6.2f} s CPU, "
+                    f"x{cpu / baseline_cpu:4.1f} the baseline's) | {figures[name]['summary']}"
                 )
             results.append(figures)
     if args.json:
-        out = {"users": args.users, "bytes": size, "baseline_seconds": round(baseline, 2)}
-        args.json.write_text(json.dumps({**out, "runs": results}, indent=2) + "\n")
+        out = {
+            "users": args.users,
+            "bytes": size,
+            "baseline_seconds": round(baseline, 2),
+            "baseline_cpu": round(baseline_cpu, 2),
+            "load_average": os.getloadavg(),
+            "runs": results,
+        }
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":
