@@ -23,6 +23,11 @@ ACTIONS: Mapping[str, str] = {
     "user.require_registration": "a user must register again (methods and devices removed)",
     "user.bypass": "a user was granted a one-time bypass: its end (bypass_until) and seconds",
     "user.bypass_cancel": "a user's open one-time bypass was cancelled",
+    "remembered_device.revoke": "a user's remembered browsers were revoked (one, named "
+    "user/id, or all): the count",
+    "voice_prompt.upload": "a tenant's recording of a call prompt in a language was uploaded "
+    "(its type, seconds and size; never the audio)",
+    "voice_prompt.delete": "a tenant's recording of a call prompt was deleted",
     "password.set": "a user's local password was set (recorded as ***, never the password)",
     "password.clear": "a user's local password was removed",
     "app_password.create": "an app password was created for a user (never the password)",

@@ -133,7 +133,9 @@ class RememberedDevices:
                 raise RememberedDeviceNotFound(f"no remembered device {device_id[:64]!r}")
             changed = {"remembered_devices": [gone, 0]}
             target = user.name if device_id is None else f"{user.name}/{device_id}"
-            admin_log.record(tx, self.deps, actor, tenant, "user.forget_devices", target, changed)
+            admin_log.record(
+                tx, self.deps, actor, tenant, "remembered_device.revoke", target, changed
+            )
         return gone
 
 

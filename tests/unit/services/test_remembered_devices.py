@@ -127,7 +127,7 @@ class TestRevoke:
         (event,) = [
             e
             for e in app.admin_events.query(OPERATOR, "default")
-            if e.action == "user.forget_devices"
+            if e.action == "remembered_device.revoke"
         ]
         assert event.target == "alice" and event.changes == {"remembered_devices": [1, 0]}
 

@@ -51,7 +51,7 @@ def list_remembered_devices(
     return [RememberedDeviceOut.of(d) for d in app.remembered.list_for(actor, tenant, user)]
 
 
-@router.delete("", response_model=ForgottenOut, name="remembered_device.revoke_all")
+@router.delete("", response_model=ForgottenOut, name="remembered_device.revoke")
 def revoke_remembered_devices(tenant: str, user: str, app: AppDep, actor: AdminDep) -> ForgottenOut:
     return ForgottenOut(revoked=app.remembered.revoke(actor, tenant, user))
 
