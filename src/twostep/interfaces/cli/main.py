@@ -19,6 +19,7 @@ from twostep.interfaces.cli import (
     gateway_commands,
     method_commands,
     migrate_commands,
+    prompt_commands,
     radius_commands,
     report_commands,
     signin_commands,
@@ -144,6 +145,7 @@ admin_grant_commands.register(cli)
 enrollment_link_commands.register(cli)
 billing_commands.register(cli)
 report_commands.register(cli)
+prompt_commands.register(cli)
 refuse_control_characters(cli)
 
 
