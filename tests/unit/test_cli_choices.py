@@ -24,3 +24,10 @@ def test_the_method_kinds_are_the_registrys_enrollable_ones() -> None:
 def test_the_constants_are_the_services_and_factors() -> None:
     assert DEFAULT_TENANT == choices.DEFAULT_TENANT
     assert MAX_COUNTER == choices.MAX_COUNTER
+
+
+def test_the_directory_attributes_are_the_attribute_maps_fields() -> None:
+    from twostep.domain.directory import AttributeMap
+    from twostep.interfaces.cli.directory_commands import ATTRIBUTES
+
+    assert {*ATTRIBUTES, "user_id"} == set(AttributeMap.model_fields)

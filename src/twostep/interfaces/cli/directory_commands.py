@@ -24,7 +24,21 @@ from twostep.interfaces.cli.directory_output import (
 KINDS = ("active_directory", "ldap")
 SECURITIES = ("ldaps", "starttls", "plain")
 PHONE_KINDS = ("sms", "sms_reply", "voice")
-ATTRIBUTES = ("first_name", "last_name", "email", "phone", "mobile", "groups", "external_id")
+# domain.directory.AttributeMap's fields (user_id apart)
+ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile",
+    "home_phone",
+    "pager",
+    "fax",
+    "ip_phone",
+    "extension",
+    "groups",
+    "external_id",
+)
 
 
 def register(cli: click.Group) -> None:
