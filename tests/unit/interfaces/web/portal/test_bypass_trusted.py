@@ -8,12 +8,14 @@ from fastapi.testclient import TestClient
 
 from tests.support import builders
 from tests.unit.interfaces.web.portal.conftest import SignIn, post
+from tests.unit.interfaces.web.portal.test_settings import form_of
 from twostep.bootstrap import App
 from twostep.domain.entities import Role
 from twostep.services.admin import OPERATOR
 
 USER = "/admin/tenants/default/users/alice"
 INTEGRATIONS = "/admin/tenants/default/integrations"
+SETTINGS = "/admin/tenants/default/settings"
 
 
 def test_a_help_desk_grants_and_cancels_a_bypass(
@@ -86,9 +88,21 @@ def test_a_help_desk_cannot_flag_an_integration(
     assert found.trusted_client_addresses is False
 
 
-def test_the_settings_page_lists_the_trusted_network_settings(
+def test_the_settings_page_sets_trusted_networks_one_per_line(
     app: App, pages: TestClient, admin_as: SignIn
 ) -> None:
     admin_as(Role.TENANT_ADMIN)
-    page = pages.get("/admin/tenants/default/settings").text
+    page = pages.get(SETTINGS).text
     assert 'name="trusted_networks"' in page and 'name="trusted_networks_enabled"' in page
+    sent = form_of(page)
+    sent["trusted_networks_enabled"] = "on"
+    sent["trusted_networks"] = "10.0.0.0/8\n2001:DB8::/32"
+    assert pages.post(SETTINGS, data=sent).status_code == 303
+    access = app.admin.get_tenant(OPERATOR, "default").settings.access
+    assert access.trusted_networks_enabled
+    assert access.trusted_networks == ("10.0.0.0/8", "2001:db8::/32")
+    sent = form_of(pages.get(SETTINGS).text)
+    sent["trusted_networks"] = "10.0.0.1/8"
+    refused = pages.post(SETTINGS, data=sent)
+    assert refused.status_code == 422
+    assert 'id="e-trusted_networks"' in refused.text
