@@ -305,7 +305,7 @@ class _Record:
                 INVALID_VALUE, "language", f"{text[:20]!r} is not a language tag (en, de-CH)"
             )
             return None
-        return text.replace("_", "-").lower()
+        return text.replace("_", "-")
 
     def _choice(self, field: str, choices: Mapping[str, Any], default: Any) -> Any:
         text = self.text(field)

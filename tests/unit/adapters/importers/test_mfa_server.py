@@ -76,7 +76,7 @@ def test_a_json_record_carries_every_field_mfa_server_had() -> None:
     assert alice.default_method is DefaultMethod.PHONE_CALL
     assert alice.mode is PinMode.STANDARD
     assert alice.text_mode is TextMode.OTP
-    assert alice.language == "en-us"
+    assert alice.language == "en-US"
     assert alice.oath == OathSeed("HW-0001", SEED, 60)
     assert alice.app_devices == 0
 
