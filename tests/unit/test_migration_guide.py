@@ -76,3 +76,22 @@ def test_the_exporter_writes_exactly_the_fields_the_importer_reads() -> None:
     # Every SDK call the guide names is one the script makes.
     for call in ("FindUsers_3", "GetPhone", "GetUserSettings_2", "GetUserDevices"):
         assert f"$proxy.{call}(" in script, call
+
+
+def test_every_problem_code_is_documented() -> None:
+    from twostep.adapters.importers import mfa_server, mfa_server_phones
+    from twostep.services import migration_plan
+
+    codes = {
+        value
+        for module in (mfa_server, mfa_server_phones, migration_plan)
+        for name, value in vars(module).items()
+        if name.isupper()
+        and isinstance(value, str)
+        and re.fullmatch(r"[a-z_]+", value)
+        and name not in ("FORMAT_NAME", "SECRET_FIELD")
+    }
+    assert {"invalid_phone", "serial_in_use", "duplicate_user"} <= codes
+    text = (ROOT / "docs" / "error-codes.md").read_text(encoding="utf-8")
+    section = text.split("## MFA Server migration problems", 1)[1].split("\n## ", 1)[0]
+    assert sorted(c for c in codes if f"| `{c}` |" not in section) == []
