@@ -30,6 +30,7 @@ from twostep.interfaces.web.portal.reports import ReportPages
 from twostep.interfaces.web.portal.settings import SettingsPages
 from twostep.interfaces.web.portal.tokens import TokenPages
 from twostep.interfaces.web.portal.users import UserPages
+from twostep.interfaces.web.portal.voice_prompts import VoicePromptPages
 
 
 def routes(router: APIRouter, admin: AdminPages) -> None:
@@ -40,6 +41,7 @@ def routes(router: APIRouter, admin: AdminPages) -> None:
         TokenPages(portal),
         IntegrationPages(portal),
         GatewayPages(portal),
+        VoicePromptPages(portal),
         SettingsPages(portal),
         AuditPages(portal),
         ReportPages(portal),

@@ -1,6 +1,7 @@
 """Gateways (text, call and email providers, in failover order): list with each one's
 health over the last day, add (its settings as the kind's JSON object, as the API takes
-them; credentials are sealed and never shown again), delete."""
+them; credentials are sealed and never shown again), delete; and the tenant's recorded
+voice prompts (portal/voice_prompts.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 from twostep.domain.errors import InvalidInput
 from twostep.domain.permissions import Permission
+from twostep.domain.voice_prompts import PROMPTS
 from twostep.interfaces.web import texts
 from twostep.interfaces.web.pages import field
 from twostep.interfaces.web.portal import words
@@ -39,16 +41,22 @@ class GatewayPages:
     def _page(self, seat: Seat, tenant: str, status: int = 200, **values: object) -> Response:
         app = self.portal.app
 
-        def load() -> tuple[Any, Any]:
+        def load() -> tuple[Any, Any, Any]:
+            prompts = (
+                app.voice_prompts.list(seat.actor, tenant)
+                if seat.can(Permission.SETTINGS_READ)
+                else None
+            )
             return (
                 app.gateways.list(seat.actor, tenant),
                 app.gateways.health(seat.actor, tenant, HEALTH_HOURS),
+                prompts,
             )
 
         loaded = self.portal.call(seat, load)
         if isinstance(loaded, Response):
             return loaded
-        gateways, health = loaded
+        gateways, health, prompts = loaded
         return self.portal.render(
             seat,
             "admin/gateways.html",
@@ -59,6 +67,8 @@ class GatewayPages:
             health=health,
             hours=HEALTH_HOURS,
             kinds=sorted(app.gateways.specs.kinds()),
+            prompts=prompts,
+            prompt_names=PROMPTS,
             path=lambda *parts: tenant_path(tenant, *parts),
             **values,
         )

@@ -1,8 +1,8 @@
 """Users: the search (a name prefix, in pages of ``PAGE``, over the tenant's name index),
 a user's page (methods, devices, app passwords, state) and its actions, each behind its
 own permission: a help desk finds, unlocks, asks for re-registration, grants or cancels a
-one-time bypass and deletes app passwords; changing a user's state or assigning a token
-needs a tenant admin."""
+one-time bypass, forgets remembered browsers and deletes app passwords; changing a user's
+state or assigning a token needs a tenant admin."""
 
 from __future__ import annotations
 
@@ -74,6 +74,11 @@ ACTIONS: dict[str, Action] = {
         Permission.USERS_BYPASS,
         lambda p, s, t, u, _f: p.app.bypasses.cancel(s.actor, t, u),
         "bypass_cancelled",
+    ),
+    "forget-devices": Action(  # remembered browsers: like signing the user out of the pages
+        Permission.SESSIONS_REVOKE,
+        lambda p, s, t, u, _f: p.app.remembered.revoke(s.actor, t, u),
+        "forgotten",
     ),
     "delete-app-password": Action(
         Permission.APP_PASSWORDS_DELETE,
@@ -176,6 +181,7 @@ class UserPages:
             "methods": app.enroll.list(seat.actor, tenant, found.name),
             "devices": app.devices.list(seat.actor, tenant, found.name),
             "app_passwords": app.app_passwords.list(seat.actor, tenant, found.name),
+            "remembered": len(app.remembered.list_for(seat.actor, tenant, found.name)),
             "free_tokens": [t.serial for t in free if t.serial],
         }
 

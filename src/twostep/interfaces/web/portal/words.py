@@ -19,6 +19,11 @@ NOTICES = {
     "mfa": N_("The two-step verification state was changed."),
     "bypass": N_("The user's next sign-in in the time given skips the second factor, once."),
     "bypass_cancelled": N_("The one-time bypass was cancelled."),
+    "prompt_uploaded": N_("The recording was saved: calls in its language play it."),
+    "prompt_deleted": N_("The recording was deleted: calls speak that prompt again."),
+    "forgotten": N_(
+        "The user's remembered browsers were forgotten: the pages ask for the second factor again."
+    ),
     "app_password": N_("The app password was deleted."),
     "assigned": N_("The token was assigned."),
     "revoked": N_("The integration was revoked."),
