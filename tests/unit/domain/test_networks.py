@@ -43,9 +43,7 @@ def test_a_block_listed_twice_in_any_spelling_is_refused() -> None:
         (None, None),
     ],
 )
-def test_an_address_meets_the_first_block_that_holds_it(
-    address: str | None, found: str | None
-) -> None:
+def test_an_address_meets_the_block_that_holds_it(address: str | None, found: str | None) -> None:
     assert networks.matching(address, ("10.0.0.0/8", "2001:db8::/32")) == found
 
 
@@ -66,3 +64,12 @@ def test_a_bad_block_in_the_tenant_setting_is_a_clear_invalid_setting() -> None:
     ) as refused:
         TenantSettings(trusted_networks=["10.0.0.1/8"])
     assert refused.value.field == "trusted_networks"
+
+
+def test_the_most_specific_block_is_named_whatever_the_order() -> None:
+    blocks = ("10.0.0.0/8", "10.1.0.0/16", "0.0.0.0/0", "10.1.2.0/24")
+    assert networks.matching("10.1.2.3", blocks) == "10.1.2.0/24"
+    assert networks.matching("10.1.9.9", blocks) == "10.1.0.0/16"
+    assert networks.matching("192.0.2.1", blocks) == "0.0.0.0/0"
+    assert networks.matching("2001:db8::1", blocks) is None  # no IPv6 block at all
+    assert networks.matching("2001:db8::1", ("::/0",)) == "::/0"
