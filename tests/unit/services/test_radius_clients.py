@@ -9,6 +9,7 @@ from twostep.domain.errors import (
     IntegrationExists,
     IntegrationNotFound,
     InvalidInput,
+    SecretKeyError,
     TenantNotFound,
 )
 from twostep.services import keys, radius_clients
@@ -135,3 +136,127 @@ def test_secrets_are_resealed_under_a_new_key(app: App) -> None:
         [secret] = [v for v in tx.sealed.each() if v.place == "radius_clients.secret"]
     opened = box.open(secret.sealed, radius_clients.secret_context(secret.row_id))
     assert created.secret is not None and opened == created.secret.encode()
+
+
+UPSTREAM_SECRET = "upstream-" + "u" * 30
+
+
+def radius_primary(name: str = "vpn", **options: object) -> NewRadiusClient:
+    from twostep.domain.entities import RadiusPrimary
+    from twostep.services.radius_options import NewUpstream
+
+    return NewRadiusClient(
+        name,
+        "192.0.2.1",
+        primary=RadiusPrimary.RADIUS,
+        upstreams=(NewUpstream("127.0.0.1", UPSTREAM_SECRET, 18120, 2.0),),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_mfa_server_options_default_as_mfa_server_had_them(app: App) -> None:
+    created = app.radius_clients.create(OPERATOR, "default", NewRadiusClient("vpn", "192.0.2.1"))
+    client = created.client
+    assert client.require_user_match and not client.oath_fallback
+    assert client.primary.value == "none" and client.upstreams == ()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        # an unknown user accepted on nothing
+        ({"require_user_match": False}, "require_user_match"),
+        # password_only's field is an app password, not one to proxy
+        ({"primary": "ldap", "mode": RadiusMode.PASSWORD_ONLY}, "primary"),
+        ({"primary": "radius"}, "upstreams"),  # nobody to ask
+        ({"primary": "kerberos"}, "primary"),
+    ],
+)
+def test_options_that_do_not_go_together_are_refused(
+    app: App, options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        app.radius_clients.create(
+            OPERATOR,
+            "default",
+            NewRadiusClient("vpn", "192.0.2.1", **options),  # type: ignore[arg-type]
+        )
+    assert refused.value.field == field
+    assert app.radius_clients.list(OPERATOR, "default") == []
+
+
+@pytest.mark.parametrize(
+    ("address", "port", "timeout", "secret"),
+    [
+        ("vpn.example.com", 1812, 5.0, UPSTREAM_SECRET),  # a name: nothing is resolved
+        ("127.0.0.1", 0, 5.0, UPSTREAM_SECRET),
+        ("127.0.0.1", 1812, 60.0, UPSTREAM_SECRET),
+        ("127.0.0.1", 1812, 5.0, " padded "),
+    ],
+)
+def test_upstream_servers_are_checked(
+    app: App, address: str, port: int, timeout: float, secret: str
+) -> None:
+    from twostep.domain.entities import RadiusPrimary
+    from twostep.services.radius_options import NewUpstream
+
+    new = NewRadiusClient(
+        "vpn",
+        "192.0.2.1",
+        primary=RadiusPrimary.RADIUS,
+        upstreams=(NewUpstream(address, secret, port, timeout),),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        app.radius_clients.create(OPERATOR, "default", new)
+    assert refused.value.field == "upstreams"
+
+
+def test_upstream_secrets_are_sealed_and_loaded_in_order(app: App) -> None:
+    created = app.radius_clients.create(OPERATOR, "default", radius_primary())
+    assert created.client.upstreams[0].port == 18120
+    [loaded] = app.radius_clients.load_active()
+    assert loaded.upstream_secrets == (UPSTREAM_SECRET.encode(),)
+    with app.storage.transaction() as tx:
+        [sealed] = tx.radius_clients.upstream_secrets(created.client.id)
+    assert UPSTREAM_SECRET.encode() not in sealed
+    # bound to its client and place: opened elsewhere, it does not open
+    with pytest.raises(SecretKeyError):
+        app.deps.secrets.open(sealed, radius_clients.secret_context(created.client.id))
+
+
+def test_an_update_is_recorded_and_keeps_or_replaces_the_upstreams(app: App) -> None:
+    from twostep.services.radius_clients import RadiusClientChange
+    from twostep.services.radius_options import NewUpstream
+
+    app.radius_clients.create(OPERATOR, "default", radius_primary())
+    kept = app.radius_clients.update(
+        OPERATOR, "default", "vpn", RadiusClientChange(oath_fallback=True)
+    )
+    assert kept.oath_fallback and kept.upstreams[0].port == 18120
+    other = "another-" + "o" * 30
+    two = (NewUpstream("127.0.0.2", other), NewUpstream("::1", UPSTREAM_SECRET, 1645, 1.5))
+    replaced = app.radius_clients.update(
+        OPERATOR, "default", "vpn", RadiusClientChange(upstreams=two)
+    )
+    assert [(u.address, u.port) for u in replaced.upstreams] == [("127.0.0.2", 1812), ("::1", 1645)]
+    [loaded] = app.radius_clients.load_active()
+    assert loaded.upstream_secrets == (other.encode(), UPSTREAM_SECRET.encode())
+    with pytest.raises(IntegrationNotFound):
+        app.radius_clients.update(OPERATOR, "default", "nope", RadiusClientChange())
+    events = app.admin_events.query(OPERATOR, "default", action="radius_client.update")
+    text = repr(events)
+    assert other not in text and UPSTREAM_SECRET not in text
+    assert len(events) == 2
+
+
+def test_upstream_secrets_are_resealed_under_a_new_key(app: App) -> None:
+    app.radius_clients.create(OPERATOR, "default", radius_primary())
+    assert app.config.storage.secret_key is not None
+    old = app.config.storage.secret_key.get_secret_value()
+    box = AesGcmSecretBox(keyring_from_env(f"{'5a' * 32},{old}"))
+    with app.storage.transaction(write=True) as tx:
+        assert keys.reseal(tx, box) == 2  # the client's secret and its upstream's
+    with app.storage.transaction(write=True) as tx:
+        [value] = [v for v in tx.sealed.each() if v.place == "radius_upstreams.secret"]
+    assert box.open(value.sealed, value.context) == UPSTREAM_SECRET.encode()
+    assert value.context.startswith("radius_upstream:") and value.context.endswith(":0")

@@ -13,6 +13,7 @@ from twostep.adapters.storage.tables import (
     gateways,
     methods,
     radius_clients,
+    radius_upstreams,
     signin_settings,
 )
 from twostep.domain.sealing import (
@@ -22,6 +23,7 @@ from twostep.domain.sealing import (
     gateway_context,
     method_context,
     radius_client_context,
+    radius_upstream_context,
     signin_context,
 )
 
@@ -34,13 +36,24 @@ _PLACES: dict[str, tuple[Table, Column[bytes], Callable[[str], str]]] = {
     "devices.push_channel": (devices, devices.c.push_channel, device_context),
     "directories.secrets": (directories, directories.c.secrets, directory_context),
     "signin_settings.secret": (signin_settings, signin_settings.c.secret, signin_context),
+    # Keyed by client and position: the row id is "<client_id>:<position>".
+    "radius_upstreams.secret": (
+        radius_upstreams,
+        radius_upstreams.c.secret,
+        lambda row_id: radius_upstream_context(*_split(row_id)),
+    ),
 }
 
 
-def _key(table: Table) -> Column[object]:
-    """The row's id: its one-column primary key (``id``, or ``integration_id``)."""
-    [key] = table.primary_key.columns
-    return key
+def _split(row_id: str) -> tuple[str, int]:
+    client_id, _, position = row_id.rpartition(":")
+    return client_id, int(position)
+
+
+def _keys(table: Table) -> list[Column[object]]:
+    """The row's id: its primary key's columns (``id``, ``integration_id``, or
+    ``client_id`` and ``position``), written joined by ":"."""
+    return list(table.primary_key.columns)
 
 
 class SqlSealedRepo:
@@ -49,18 +62,21 @@ class SqlSealedRepo:
 
     def each(self) -> Iterator[SealedValue]:
         for place, (table, column, context) in _PLACES.items():
-            key = _key(table)
+            keys = _keys(table)
             rows = self.conn.execute(
-                select(key, column).where(column.is_not(None)).order_by(key)
+                select(*keys, column).where(column.is_not(None)).order_by(*keys)
             ).all()
-            for row_id, sealed in rows:
-                yield SealedValue(place, str(row_id), context(str(row_id)), bytes(sealed))
+            for *ids, sealed in rows:
+                row_id = ":".join(str(i) for i in ids)
+                yield SealedValue(place, row_id, context(row_id), bytes(sealed))
 
     def replace(self, value: SealedValue, sealed: bytes) -> None:
         table, column, _context = _PLACES[value.place]
-        key = _key(table)
-        row_id = key.type.python_type(value.row_id)  # an integer id compares as one
-        self.conn.execute(update(table).where(key == row_id).values({column.name: sealed}))
+        keys = _keys(table)
+        parts = [value.row_id] if len(keys) == 1 else value.row_id.rsplit(":", len(keys) - 1)
+        # An integer id compares as one.
+        where = [key == key.type.python_type(part) for key, part in zip(keys, parts, strict=True)]
+        self.conn.execute(update(table).where(*where).values({column.name: sealed}))
 
     def any(self) -> bool:
         return next(self.each(), None) is not None
