@@ -183,3 +183,25 @@ def test_axis_counts_are_compact(n: int, shown: str) -> None:
 
 def test_wide_characters_are_measured_wider() -> None:
     assert charts.text_width("인증 실패") > charts.text_width("abcde")
+
+
+def contrast(colour: str, against: str = "#ffffff") -> float:
+    """WCAG 2's contrast ratio of two sRGB colours."""
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(colour), luminance(against)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("colour", [*charts.PALETTE, charts.TEXT, "#1b6e20", "#a4161a"])
+def test_every_colour_stands_out_from_the_white_page_and_the_patterns_marks(colour: str) -> None:
+    # 4.5:1, more than the 3:1 graphics need: the patterns' white marks sit on these too.
+    assert contrast(colour) >= 4.5, colour
+
+
+def test_the_grid_is_visible_but_lighter_than_the_bars() -> None:
+    assert contrast(charts.GRID) >= 3
