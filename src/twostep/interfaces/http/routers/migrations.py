@@ -91,7 +91,6 @@ class MigrationOut(BaseModel):
     response_model=MigrationOut,
     name="migration.mfa_server",
     openapi_extra=_BODY,
-    responses={422: {"description": "migration_refused: every problem, in details"}},
 )
 async def migrate_mfa_server(
     tenant: str,
