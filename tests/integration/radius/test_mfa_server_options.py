@@ -16,12 +16,14 @@ from pyrad.packet import AccessAccept, AccessChallenge, AccessReject
 from tests.integration.radius.conftest import add_client
 from tests.support import builders
 from tests.support.devices import FakeDevice
+from tests.support.phones import LANDLINE, outbox, signed
 from tests.support.radius import access_request, ask, pyrad_client, running
 from tests.support.radius_upstream import UPSTREAM_SECRET, upstream_server
 from twostep.bootstrap import App
 from twostep.domain.audit import AuditQuery
-from twostep.domain.entities import RadiusMode, RadiusPrimary
+from twostep.domain.entities import MethodKind, RadiusMode, RadiusPrimary
 from twostep.interfaces.radius import packet
+from twostep.services.admin import OPERATOR
 from twostep.services.radius_options import NewUpstream
 
 PASSWORDS = {"alice": "correct horse", "carol": "carol's password"}
@@ -219,6 +221,51 @@ class TestOathFallback:
             ("challenge", None),  # the code asked for
             ("accept", None),
         ]
+
+    def test_an_unanswered_push_asks_for_the_token_code(self, app: App, nas: list[Any]) -> None:
+        alice = builders.enrolled_user(app, "alice")
+        FakeDevice.new().activate(app)
+        add_client(app, mode=RadiusMode.CHALLENGE, push_wait_seconds=1, oath_fallback=True)
+        with running(app) as server:
+            radius = connect(nas, server.port)
+            started = ask(radius, "alice", "push")  # challenge mode: the number to match
+            assert started.code == AccessChallenge
+            # Pressed Enter without approving: still pending, asked again...
+            again = ask(radius, "alice", "", started["State"][0])
+            assert again.code == AccessChallenge
+            assert again["Reply-Message"] == ["Approve the sign-in, then press Enter"]
+            app.deps.clock.advance(600)  # ...until the push expires: the code is asked for
+            reply = ask(radius, "alice", "", again["State"][0])
+            assert reply.code == AccessChallenge, reply.get("Reply-Message")
+            assert reply["Reply-Message"] == ["Enter the code from your authenticator app or token"]
+            code = alice.totp(app.deps.clock.now())
+            assert ask(radius, "alice", code, reply["State"][0]).code == AccessAccept
+        assert ("reject", "timeout") in outcomes(app, "alice")
+
+    def test_a_call_not_answered_asks_for_the_token_code(self, app: App, nas: list[Any]) -> None:
+        alice = builders.enrolled_user(app, "alice")
+        app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.VOICE, LANDLINE)
+        add_client(app, push_wait_seconds=10, oath_fallback=True)
+
+        def hang_up() -> None:  # the call rings out: the provider reports no-answer
+            for _ in range(50):
+                time.sleep(0.1)
+                calls = [r for r in outbox(app) if r.get("channel") == "voice"]
+                if calls:
+                    data = {"reference": calls[-1]["reference"], "status": "no-answer"}
+                    app.delivered.call_event("outbox", signed(app, data))
+                    return
+
+        with running(app) as server:
+            radius = connect(nas, server.port)
+            caller = threading.Thread(target=hang_up)
+            caller.start()
+            reply = ask(radius, "alice", "voice")
+            caller.join(timeout=10)
+            assert reply.code == AccessChallenge
+            code = alice.totp(app.deps.clock.now())
+            assert ask(radius, "alice", code, reply["State"][0]).code == AccessAccept
+        assert ("reject", "call_not_answered") in outcomes(app, "alice")
 
     def test_off_a_denied_push_is_a_reject(self, app: App, nas: list[Any]) -> None:
         builders.enrolled_user(app, "alice")
