@@ -36,6 +36,9 @@ class AuditQuery:
     result: str | None = None
     method: str | None = None
     request_id: str | None = None
+    reason: str | None = None
+    integration: str | None = None
+    interface: str | None = None
     since: float | None = None
     until: float | None = None
     after_seq: int | None = None  # cursor: events with a greater seq

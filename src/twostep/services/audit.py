@@ -11,6 +11,7 @@ from twostep.domain.entities import AdminKey, User
 from twostep.domain.settings import TenantSettings
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps, Node
+from twostep.services.providers import visible
 
 MAX_PAGE = 1000
 
@@ -72,30 +73,45 @@ class AuditService:
     def query(
         self,
         actor: AdminKey,
-        tenant_name: str,
+        tenant_name: str | None,
         *,
+        provider: str | None = None,
         user: str | None = None,
         result: str | None = None,
         method: str | None = None,
         request_id: str | None = None,
+        reason: str | None = None,
+        integration: str | None = None,
+        interface: str | None = None,
         since: float | None = None,
         until: float | None = None,
         after_seq: int | None = None,
         limit: int = 100,
         newest_first: bool = False,
     ) -> Sequence[AuditEvent]:
+        """A tenant's events (the authentication report), or a provider's: those of its
+        linked tenant (none if it has none); a provider this admin may not see answers
+        ``provider_not_found``."""
         with self.deps.storage.transaction() as tx:
-            tenant = tenant_for(tx, actor, tenant_name)
+            if provider is not None:
+                tenant_id = visible(tx, actor, provider).tenant_id
+                if tenant_id is None:
+                    return []
+            else:
+                tenant_id = tenant_for(tx, actor, tenant_name or "").id
             if user is not None:  # a user's events carry their display name: "ALICE" finds "Alice"
-                found = tx.users.by_name(tenant.id, user)
+                found = tx.users.by_name(tenant_id, user)
                 user = found.name if found is not None else user
             return tx.audit.query(
                 AuditQuery(
-                    tenant_id=tenant.id,
+                    tenant_id=tenant_id,
                     user=user,
                     result=result,
                     method=method,
                     request_id=request_id,
+                    reason=reason,
+                    integration=integration,
+                    interface=interface,
                     since=since,
                     until=until,
                     after_seq=after_seq,

@@ -92,6 +92,12 @@ class SqlAuditRepo:
             stmt = stmt.where(c.method == query.method)
         if query.request_id is not None:
             stmt = stmt.where(c.request_id == query.request_id)
+        if query.reason is not None:
+            stmt = stmt.where(c.reason == query.reason)
+        if query.integration is not None:
+            stmt = stmt.where(c.integration == query.integration)
+        if query.interface is not None:
+            stmt = stmt.where(c.interface == query.interface)
         # A time range becomes a range of seq, found in the index (tenant_id, at), and the
         # query walks (tenant_id, seq) (or a user's (tenant_id, user_name, seq)) in order,
         # checking the time on the way: it stops after ``limit`` rows. Left to itself the
