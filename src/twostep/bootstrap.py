@@ -197,6 +197,7 @@ def build(
     )
     if metrics is not None:
         metrics.count_pending(engine, deps.clock.now)
+        metrics.count_usage(engine)
     factory = GatewayRegistry()
     public_url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
     outbox = OutboxDefaults(

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.pool import Pool, QueuePool
 
 from twostep.adapters.storage.tables import challenges
+from twostep.adapters.usage_metrics import UsageCollector
 from twostep.domain.audit import AuditEvent
 from twostep.domain.challenges import ChallengeState
 from twostep.domain.kinds import MethodKind
@@ -230,6 +231,13 @@ class PrometheusMetrics:
     def count_pending(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         """Read the pending challenges (any node's) from the database at each scrape."""
         collector = _PendingChallenges(engine, clock)
+        self._extra.append(collector)
+        if self._own is not None:
+            self._own.register(collector)
+
+    def count_usage(self, engine: Engine) -> None:
+        """The usage rollups' totals as counters, read at most every 30 s at a scrape."""
+        collector = UsageCollector(engine)
         self._extra.append(collector)
         if self._own is not None:
             self._own.register(collector)
