@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from twostep.domain.billing import Provider, parse_month
+from twostep.domain.billing import Provider, Statement, parse_month
 from twostep.domain.entities import Role
 from twostep.domain.errors import ProviderNotFound, ReportRangeInvalid, TenantNotFound
 from twostep.domain.permissions import Permission
@@ -53,14 +53,6 @@ class Query:
     month: str
     provider: str  # as chosen; "" for the organisation's current provider
 
-    def fields(self) -> dict[str, str]:
-        given = {"from": self.first.isoformat(), "to": self.last.isoformat()}
-        return {
-            **given,
-            "month": self.month,
-            **({"provider": self.provider} if self.provider else {}),
-        }
-
 
 def _date(value: str, name: str) -> dt.date:
     try:
@@ -76,18 +68,19 @@ def _date(value: str, name: str) -> dt.date:
 
 def parse(request: Request, today: dt.date) -> Query:
     q = request.query_params
-    last = _date(field(q.get("to", ""))[:10], "to") if q.get("to") else today
+    # Cut only to bound the work: a value past its form's length is refused, not cut.
+    last = _date(field(q.get("to", ""))[:32], "to") if q.get("to") else today
     if q.get("from"):
-        first = _date(field(q.get("from", ""))[:10], "from")
+        first = _date(field(q.get("from", ""))[:32], "from")
     else:
         first = last - dt.timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise ReportRangeInvalid("the range's first day comes after its last", field="from")
     if (last - first).days >= RANGE_DAYS:
         raise ReportRangeInvalid(f"a range is at most {RANGE_DAYS} days", field="from")
-    month = field(q.get("month", ""))[:7] or last.strftime("%Y-%m")
+    month = field(q.get("month", ""))[:32] or last.strftime("%Y-%m")
     parse_month(month)  # StatementMonthInvalid
-    return Query(first, last, month, field(q.get("provider", ""))[:32])
+    return Query(first, last, month, field(q.get("provider", ""))[:64])
 
 
 class ReportPages:
@@ -191,23 +184,23 @@ class ReportPages:
         if isinstance(seat, Response):
             return seat
 
-        def work() -> str:
+        def work() -> Statement:
             q = request.query_params
             if tenant is not None and tenant not in self._tenants(seat):
                 raise TenantNotFound(f"no tenant {tenant!r}")  # as the other pages: 403
-            month = field(q.get("month", ""))[:7]
-            chosen = _choose(self._providers(seat, tenant), field(q.get("provider", ""))[:32])
+            month = field(q.get("month", ""))[:32]
+            chosen = _choose(self._providers(seat, tenant), field(q.get("provider", ""))[:64])
             if chosen is None:
                 raise ProviderNotFound("no such provider of this organisation")
-            out = io.StringIO()
-            write_csv(out, self.portal.app.billing.statement(seat.actor, chosen.id, month))
-            return out.getvalue()
+            return self.portal.app.billing.statement(seat.actor, chosen.id, month)
 
-        body = self.portal.call(seat, work)
-        if isinstance(body, Response):
-            return body
-        response = Response(body, media_type="text/csv; charset=utf-8")
-        name = f"statement-{field(request.query_params.get('month', ''))[:7]}.csv"
+        found = self.portal.call(seat, work)
+        if isinstance(found, Response):
+            return found
+        out = io.StringIO()
+        write_csv(out, found)
+        response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        name = f"statement-{found.provider}-{found.month}.csv"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return security.secure(response)
 

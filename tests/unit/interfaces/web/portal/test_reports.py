@@ -140,6 +140,8 @@ def test_a_per_authentication_statement_by_method_with_its_csv(
     download = pages.get(link.group(1).replace("&amp;", "&"))
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
+    disposition = f'attachment; filename="statement-{provider.id}-{month}.csv"'
+    assert download.headers["content-disposition"] == disposition
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert rows[-1]["units"] == str(api.units) and rows[-1]["provider"] == provider.id
 
@@ -208,11 +210,13 @@ def test_a_global_admin_sees_every_tenant_together(
     [
         ({"from": "yesterday"}, "report_range_invalid"),
         ({"from": "2026-02-30"}, "report_range_invalid"),
+        ({"from": "2026-02-01junk"}, "report_range_invalid"),
         ({"to": "1969-12-31"}, "report_range_invalid"),
         ({"from": "2026-03-02", "to": "2026-03-01"}, "report_range_invalid"),
         ({"from": "2024-01-01", "to": "2025-01-01"}, "report_range_invalid"),  # 367 days
         ({"month": "2026-13"}, "statement_month_invalid"),
         ({"month": "2026-1"}, "statement_month_invalid"),
+        ({"month": "2026-011"}, "statement_month_invalid"),
         ({"provider": "nobody"}, "provider_not_found"),
     ],
 )
