@@ -20,7 +20,9 @@ UPSTREAM_SECRET = "upstream-secret-" + "u" * 24
 @dataclass
 class Upstream:
     port: int
-    asked: list[str] = field(default_factory=list)  # the user names asked about, in order
+    # The user names asked about, in order ("name (unsigned)" without a valid
+    # Message-Authenticator).
+    asked: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -50,11 +52,14 @@ def upstream_server(
                 packet=data, secret=secret.encode(), dict=dictionary()
             )
             user = request["User-Name"][0]
-            server.asked.append(user)
+            # Twostep signs what it proxies (BlastRADIUS): an unsigned request is a failure
+            # the test sees as a reject.
+            signed = request.get_message_authenticator() and request.verify_message_authenticator()
+            server.asked.append(user if signed else f"{user} (unsigned)")
             if silent:
                 continue
             password = request.PwDecrypt(request["User-Password"][0])
-            accepted = user in known and known[user] == password
+            accepted = bool(signed) and user in known and known[user] == password
             reply = request.CreateReply()
             reply.code = pyrad_packet.AccessAccept if accepted else pyrad_packet.AccessReject
             sock.sendto(reply.ReplyPacket(), addr)
