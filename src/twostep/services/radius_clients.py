@@ -327,6 +327,8 @@ class RadiusClientService:
                 after, sealed = replace(after, upstreams=()), []  # no longer proxied: gone
             radius_options.check(after)
             tx.radius_clients.update(after, sealed)
+            # Upstream secrets as the trail sees them: set (***), given anew (*** -> ***),
+            # kept (no entry), or gone with their servers (*** -> None); never their values.
             hidden_before = {"upstream_secrets": "set"} if before.upstreams else {}
             hidden_after = (
                 hidden_before if sealed is None else ({"upstream_secrets": "new"} if sealed else {})
