@@ -41,8 +41,10 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
+# Two workers: the tests that start processes on one, one at a time (tests/conftest.py),
+# the in-process ones on whichever is free.
 test: lint typecheck layers
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The pages' strings (babel.cfg): extract into messages.pot, then update the en and ko
 # catalogs (new strings come in untranslated: tests/unit/interfaces/web/test_catalogs.py

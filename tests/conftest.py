@@ -13,6 +13,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -35,6 +36,45 @@ def missing(component: str) -> None:
     if IN_CI:
         pytest.fail(f"{component} is required in CI", pytrace=False)
     pytest.skip(f"{component} not installed")
+
+
+# `make test` runs the suite on two xdist workers (-n 2). The tests that start servers,
+# processes or a browser are one unit of work that one worker runs one at a time, as
+# before: the race tests count outcomes under the load they make themselves, and two of
+# them at once on two cores would measure each other. The in-process tests go to
+# whichever worker is free. (xdist's own loadgroup marks are ignored under pytest 9,
+# whose node ids it can no longer rewrite, hence this scheduler.)
+PROCESS_DIRS = ("tests/e2e/", "tests/browser/")
+PROCESS_FILES = (  # marked slow outside those places
+    "tests/integration/http/test_forwarded_for.py",
+    "tests/integration/radius/test_serve_one_nas.py",
+)
+
+
+def starts_processes(nodeid: str) -> bool:
+    path = nodeid.split("::", 1)[0]
+    at_top_of_integration = path.startswith("tests/integration/") and path.count("/") == 2
+    return path.startswith(PROCESS_DIRS) or path in PROCESS_FILES or at_top_of_integration
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProcessesApart(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "processes" if starts_processes(nodeid) else nodeid
+
+    return ProcessesApart(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked slow must be one the scheduler keeps apart."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None and not starts_processes(item.nodeid):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked slow: add its file to PROCESS_FILES in "
+                "tests/conftest.py so that it runs apart from the other slow tests"
+            )
 
 
 @pytest.fixture(scope="session")
