@@ -353,6 +353,17 @@ class TestPushSignIn:
         assert sign_in(app, vpn).reason is Reason.USER_LOCKED
         assert events(app)[-2]["reason"] == "fraud_reported"
 
+    def test_fraud_is_a_plain_denial_where_fraud_reports_are_off(
+        self, app: App, vpn: Integration, phone: FakeDevice, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        app.admin.update_settings(OPERATOR, "default", {"fraud_alert_enabled": False})
+        decision = sign_in(app, vpn)
+        with caplog.at_level(logging.WARNING, "twostep.challenges"):
+            respond(app, phone, "fraud")
+        outcome = app.challenges.outcome(vpn, decision.transaction_id or "")[0]
+        assert outcome.reason is Reason.DENIED and "ALERT" not in caplog.text
+        assert sign_in(app, vpn).reason is not Reason.USER_LOCKED
+
     def test_fraud_is_posted_to_the_tenants_alert_webhook(
         self, app: App, vpn: Integration, phone: FakeDevice
     ) -> None:
