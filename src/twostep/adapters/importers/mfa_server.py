@@ -89,6 +89,7 @@ _DEFAULT_METHODS = {
 }
 _MODES = {"standard": PinMode.STANDARD, "pin": PinMode.PIN, "pinmode": PinMode.PIN}
 _TEXT_MODES = {"otp": TextMode.OTP, "otppin": TextMode.OTP_PIN}
+_COUNT = re.compile(r"[0-9]{1,7}")  # ASCII digits only: int() reads other scripts' too
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
 _MAX_TEXT = {"firstName": 128, "lastName": 128, "email": 320, "userGroup": 256}
 
@@ -322,7 +323,7 @@ class _Record:
         text = self.text(field)
         if text is None:
             return 0
-        if not text.isdigit() or int(text) > 1000:
+        if not _COUNT.fullmatch(text) or int(text) > 1000:
             self.refuse(INVALID_VALUE, field, f"{text[:20]!r} is not a count of devices")
             return 0
         return int(text)
@@ -363,7 +364,7 @@ class _Record:
             return None
         period = 30
         if interval is not None:
-            if not interval.isdigit() or int(interval) not in rules.SUPPORTED_PERIODS:
+            if not _COUNT.fullmatch(interval) or int(interval) not in rules.SUPPORTED_PERIODS:
                 self.refuse(INVALID_VALUE, "oathTokenTimeInterval", "is 30 or 60 seconds")
                 return None
             period = int(interval)

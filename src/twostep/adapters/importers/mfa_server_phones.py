@@ -15,10 +15,10 @@ INVALID_PHONE = "invalid_phone"
 INVALID_EXTENSION = "invalid_extension"
 
 _INLINE_EXTENSION = re.compile(
-    r"^(?P<number>.*?\d)\s*(?:x|ext\.?|extension|#)\s*(?P<ext>\d+)\s*$", re.IGNORECASE
+    r"^(?P<number>.*?[0-9])\s*(?:x|ext\.?|extension|#)\s*(?P<ext>[0-9]+)\s*$", re.IGNORECASE
 )
-_EXTENSION = re.compile(r"^\d{1,10}$")
-_COUNTRY_CODE = re.compile(r"^\+?\d{1,3}$")
+_EXTENSION = re.compile(r"^[0-9]{1,10}$")  # ASCII digits: a keypad's
+_COUNTRY_CODE = re.compile(r"^\+?[0-9]{1,3}$")
 
 
 class Fields(NamedTuple):

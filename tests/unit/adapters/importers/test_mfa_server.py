@@ -9,8 +9,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from twostep.adapters.importers.mfa_server import detect, read_mfa_server
+from twostep.adapters.importers.mfa_server import FIELDS, detect, read_mfa_server
 from twostep.domain.migration import (
     DefaultMethod,
     MigrationRefused,
@@ -329,3 +331,39 @@ def test_a_plain_name_reads_as_the_domain_rule_would_have_it(name: str) -> None:
     except InvalidInput:
         found = None
     assert found == expected
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.booleans(),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.sampled_from(["+12015550123", "201-555-0123 x\u0668", "\u00b2", "1", "Pin", SECRET]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from([*FIELDS, "extra"]), _VALUES, max_size=8),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_json_document_is_read_or_refused_never_a_crash(users: list[dict[str, Any]]) -> None:
+    try:
+        read_mfa_server(json.dumps({"users": users}).encode())
+    except MigrationRefused as refused:
+        assert all(p.code for p in refused.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_bytes_are_read_or_refused_never_a_crash(data: bytes) -> None:
+    for fmt in (None, "csv", "json"):
+        try:
+            read_mfa_server(b"username,phone,countryCode,extension\n" + data, fmt)  # type: ignore[arg-type]
+            read_mfa_server(data, fmt)  # type: ignore[arg-type]
+        except MigrationRefused:
+            pass
