@@ -15,6 +15,7 @@ from twostep.bootstrap import App
 from twostep.domain.entities import Integration, MethodKind
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
+from twostep.services.lockout import FOREVER
 from twostep.services.signin import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -137,6 +138,16 @@ class TestFraudBlock:
         assert app.signin.sign_in(request).reason is Reason.USER_LOCKED
         app.admin.unlock_user(OPERATOR, "default", "alice")
         assert app.signin.sign_in(request).result is Result.CHALLENGE
+
+    def test_a_block_never_shortens_a_lock_until_unlocked(
+        self, app: App, vpn: Integration, clock: FakeClock
+    ) -> None:
+        tx = call(app, vpn)
+        user = app.admin.get_user(OPERATOR, "default", "alice")
+        with app.storage.transaction(write=True) as work:  # locked meanwhile, for good
+            work.users.lock(user.id, FOREVER)
+        press(app, tx, "0")
+        assert locked_until(app) == FOREVER
 
     def test_no_block_when_fraud_blocks_user_is_off(self, app: App, vpn: Integration) -> None:
         settings(app, fraud_blocks_user=False)

@@ -191,7 +191,10 @@ class SqlUserRepo:
         return until is not None and until > now
 
     def lock(self, user_id: int, until: float) -> None:
-        self.conn.execute(update(users).where(users.c.id == user_id).values(locked_until=until))
+        # Never shortens a lock already there (a fraud block of 90 days must not cut short
+        # one until an admin unlocks); the admin's unlock ends either.
+        longer = case((users.c.locked_until > until, users.c.locked_until), else_=until)
+        self.conn.execute(update(users).where(users.c.id == user_id).values(locked_until=longer))
 
     def forgive_failure(self, user_id: int, now: float) -> None:
         self.conn.execute(
