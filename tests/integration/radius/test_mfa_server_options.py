@@ -17,7 +17,7 @@ from tests.integration.radius.conftest import add_client
 from tests.support import builders
 from tests.support.devices import FakeDevice
 from tests.support.phones import LANDLINE, outbox, signed
-from tests.support.radius import access_request, ask, pyrad_client, running
+from tests.support.radius import access_request, ask, pyrad_client, radclient, running
 from tests.support.radius_upstream import UPSTREAM_SECRET, upstream_server
 from twostep.bootstrap import App
 from twostep.domain.audit import AuditQuery
@@ -309,3 +309,29 @@ class TestRetransmissions:
             sock.sendto(request, ("127.0.0.1", server.port))  # a copy that crossed the reply
             assert sock.recv(4096) == first
         assert outcomes(app, "alice") == [("challenge", None), ("accept", None)]  # once
+
+
+def test_radclient_retrying_while_a_push_waits_gets_one_push_and_the_accept(app: App) -> None:
+    """radclient -r 8 -t 1: the same request (Identifier, Authenticator) sent again every
+    second while the user approves after about two and a half."""
+    builders.user(app, "alice")
+    phone = FakeDevice.new().activate(app)
+    add_client(app, push_wait_seconds=10)
+    with running(app) as server:
+        approver = threading.Thread(target=_approve_later, args=(app, phone))
+        approver.start()
+        answer = radclient(
+            server.port,
+            'User-Name = "alice", User-Password = "push", Message-Authenticator = 0x00',
+            retries=8,  # up to 8 s: the approval comes well before
+            timeout=1.0,
+        )
+        approver.join(timeout=10)
+    assert answer.code == "Access-Accept", answer.output
+    assert answer.output.count("Sent Access-Request") >= 2, answer.output  # it did retry
+    assert outcomes(app, "alice") == [("challenge", None), ("accept", None)]  # one push
+
+
+def _approve_later(app: App, phone: FakeDevice) -> None:
+    time.sleep(2.5)
+    answer_push(app, phone, "approve")
