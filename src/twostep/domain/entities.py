@@ -142,6 +142,10 @@ class Integration:
     # The client addresses it sends are ones it vouches for: only then may they meet the
     # tenant's trusted networks (services/policy.py); else they are only recorded.
     trusted_client_addresses: bool = False
+    # The management portal's own sign-in (services/page_signin.py): Twostep protects itself,
+    # so nothing skips its second factor (no one-time bypass, trusted network or remembered
+    # browser). Never stored: only the built-in integration of /admin sets it.
+    never_skips: bool = False
 
 
 class RadiusMode(StrEnum):

@@ -6,7 +6,9 @@ The integration: a page is no integration an admin made. Each page set signs in 
 built-in integration of the user's tenant, ``pages`` (the management portal) or ``portal``
 (the self-service portal), made here in memory and never stored: there is no key to leak
 and nothing for an admin to delete. It is the audit event's integration; the event's
-interface is ``web``.
+interface is ``web``. The management portal's never skips the second factor (no
+one-time bypass, trusted network or remembered browser: Twostep protects itself, so a help
+desk's bypass never turns an admin's sign-in into a password alone).
 
 The steps: ``password`` (the primary password; a code method answers a prompt, an
 out-of-band one starts its challenge), then ``code``, ``switch``, ``outcome`` and
@@ -77,7 +79,12 @@ class PageSignIn:
         if tenant is None:
             return None
         return Integration(
-            id=0, tenant_id=tenant.id, name=self.name, key_id=self.name, created_at=0.0
+            id=0,
+            tenant_id=tenant.id,
+            name=self.name,
+            key_id=self.name,
+            created_at=0.0,
+            never_skips=self.name == PAGES,  # an admin's sign-in always asks the factor
         )
 
     def password(

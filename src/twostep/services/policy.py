@@ -10,7 +10,8 @@ it. Pure: it reads the one subject read and the clock, and writes nothing.
    in a trusted network (accept, trusted_network), else the user's one-time bypass is open
    (accept, bypass: the flow then claims it). The tenant's registration policy still
    applies first: a user of its groups without a method of its kinds answers
-   registration_policy, skip or not.
+   registration_policy, skip or not. An integration that ``never_skips`` (the management
+   portal's own sign-in) has no skip at all.
 4. no active method: no_method_registered, or token_expired when the user's only
    methods (or the only ones of the asked-for kind) are hardware tokens past the end of
    the validity period their vendor's file set
@@ -61,6 +62,8 @@ def skip(
     flagged to vouch for the addresses it sends; an unflagged integration's address is only
     recorded. ``remembered``: a page checked this user's remembered-device cookie (pages
     only); it counts while the tenant keeps remember_device_enabled on."""
+    if integration.never_skips:  # the management portal's sign-in: Twostep protects itself
+        return None
     user = subject.user
     settings = subject.tenant.settings
     access = settings.access
