@@ -72,3 +72,29 @@ def test_bad_days_and_unknown_scopes_are_refused_with_their_codes(tmp_path: Path
     assert "[provider_not_found]" in twostep(
         home, "reports", "deliveries", "--provider", "abc", ok=False
     )
+
+
+def test_the_authentication_report_filters_the_audit_log_by_provider_and_reason(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    twostep(home, "db", "upgrade")
+    today = _seed(home)
+    provider = twostep(
+        home, "providers", "create", "MSP", "--billing-model", "per_authentication",
+        "--link-tenant", "default",
+    ).split()[1]  # fmt: skip
+    since = f"{today.isoformat()}T00:00:00Z"
+    text = twostep(
+        home, "audit", "--provider", provider, "--reason", "invalid_code", "--since", since,
+        "--csv",
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["tenant"], r["method"], r["reason"]) for r in rows] == [
+        ("default", "app_code", "invalid_code")
+    ]
+    sms = twostep(home, "audit", "--method", "sms", "--interface", "http", "--csv")
+    assert [r["method"] for r in csv.DictReader(io.StringIO(sms))] == ["sms"]
+    later = twostep(home, "audit", "--since", "2999-01-01T00:00:00Z", "--csv")
+    assert later.splitlines()[1:] == []
+    assert "[invalid_request]" in twostep(home, "audit", "--since", "yesterday", ok=False)

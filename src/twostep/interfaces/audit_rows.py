@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from phonenumbers import NumberParseException
 
 from twostep.domain.audit import AuditEvent
+from twostep.domain.errors import InvalidInput
 from twostep.domain.phone import mask_phone
 
 AUDIT_COLUMNS = (
@@ -66,3 +67,17 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def parse_time(value: str | None, name: str) -> float | None:
+    """An audit query's time bound: ISO 8601 (RFC 3339) with a zone, as epoch seconds."""
+    if value is None:
+        return None
+    try:
+        # RFC 3339 also allows a lower-case "t" and "z".
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone (for example Z)", field=name)
+        return parsed.timestamp()
+    except (ValueError, OverflowError) as exc:  # OverflowError: out of range once in UTC
+        raise InvalidInput(f"{name} must be an ISO 8601 time", field=name) from exc

@@ -349,6 +349,13 @@ def keys_rotate() -> None:
     help="At most this many events.",
 )
 @click.option("--request-id", help="Only the events of this request (its X-Request-ID).")
+@click.option("--provider", help="The events of this provider's (its id) linked tenant.")
+@click.option("--method", help="Only this method kind (e.g. sms).")
+@click.option("--reason", help="Only this reason code (e.g. invalid_code).")
+@click.option("--integration", help="Only this integration's events.")
+@click.option("--interface", help="Only this interface's (http, radius, web, cli).")
+@click.option("--since", help="From this time on (ISO 8601 with a zone, e.g. 2027-01-01T00:00Z).")
+@click.option("--until", help="Before this time (ISO 8601 with a zone).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with the API's columns.")
 @click.pass_context
 @reports_errors
@@ -359,22 +366,36 @@ def audit(
     result: str | None,
     limit: int,
     request_id: str | None,
+    provider: str | None,
+    method: str | None,
+    reason: str | None,
+    integration: str | None,
+    interface: str | None,
+    since: str | None,
+    until: str | None,
     as_csv: bool,
 ) -> None:
     if ctx.invoked_subcommand is not None:  # `audit rollup`: that command alone
         return
     import sys
 
-    from twostep.interfaces.audit_rows import audit_row, write_csv
+    from twostep.interfaces.audit_rows import audit_row, parse_time, write_csv
     from twostep.services.admin import OPERATOR
 
     app = wired()
     newest = app.audit.query(
         OPERATOR,
-        tenant,
+        None if provider else tenant,
+        provider=provider,
         user=user,
         result=result,
+        method=method,
+        reason=reason,
+        integration=integration,
+        interface=interface,
         request_id=request_id,
+        since=parse_time(since, "since"),
+        until=parse_time(until, "until"),
         limit=limit,
         newest_first=True,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,7 +15,7 @@ from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import AdminKey, MethodKind, Role
 from twostep.domain.errors import InvalidInput
 from twostep.domain.results import Result
-from twostep.interfaces.audit_rows import audit_row, write_csv
+from twostep.interfaces.audit_rows import audit_row, parse_time, write_csv
 from twostep.interfaces.http.deps import AdminDep, AppDep
 from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.routers.providers import ProviderId
@@ -30,19 +29,6 @@ _TIME: dict[str, Any] = {
     "max_length": 40,
     "json_schema_extra": {"format": "date-time"},
 }
-
-
-def _time(value: str | None, name: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        # RFC 3339 also allows a lower-case "t" and "z".
-        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone (for example Z)", field=name)
-        return parsed.timestamp()
-    except (ValueError, OverflowError) as exc:  # OverflowError: out of range once in UTC
-        raise InvalidInput(f"{name} must be an ISO 8601 time", field=name) from exc
 
 
 def _cursor(value: str | None) -> int | None:
@@ -101,8 +87,8 @@ def filters(
         reason=reason,
         integration=integration,
         interface=interface,
-        since=_time(since, "since"),
-        until=_time(until, "until"),
+        since=parse_time(since, "since"),
+        until=parse_time(until, "until"),
         after_seq=_cursor(cursor),
         limit=limit,
     )
