@@ -126,12 +126,13 @@ class MigrationRefused(InvalidInput):
 
     @property
     def details(self) -> list[dict[str, str | None]]:
-        """Every problem, as the HTTP answer's ``details`` lists them."""
+        """Every problem, as the HTTP answer's ``details`` lists them (``field`` is ""
+        for a problem of the whole document)."""
         return [
             {
                 "where": p.where,
                 "user": p.username,
-                "field": p.field,
+                "field": p.field or "",
                 "code": p.code,
                 "problem": p.reason,
             }

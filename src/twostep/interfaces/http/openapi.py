@@ -41,8 +41,13 @@ _REF = "#/components/schemas/Error"
 
 
 class ErrorDetail(BaseModel):
-    field: str
+    field: str  # "" when the problem is about no one field (a whole document)
     problem: str
+    # A refused document's problems (migration_refused) also say which record, whose, and
+    # a code of their own.
+    where: str | None = None
+    user: str | None = None
+    code: str | None = None
 
 
 class ErrorInfo(BaseModel):
