@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -242,6 +243,34 @@ def test_call_answer_is_twiml_that_hangs_up() -> None:
     say = twiml.find("Say")
     assert say is not None
     assert (say.text, say.attrib["language"]) == ("Danke. Auf Wiedersehen.", "de-DE")
+
+
+def test_a_recording_is_played_in_place_of_the_words() -> None:
+    answer = gateway().call_answer("Danke.", "de-DE", "https://mfa.example.com/v1/prompts/p1")
+    twiml = ElementTree.fromstring(answer.body)
+    assert [child.tag for child in twiml] == ["Play", "Hangup"]
+    assert twiml[0].text == "https://mfa.example.com/v1/prompts/p1"
+
+
+def test_keys_asked_again_gather_like_the_call() -> None:
+    """A wrong PIN with tries left: the retry words, gathered until # to the same action."""
+    call = VoiceCall(
+        to=TO,
+        caller_id=None,
+        script="That PIN is not right. Enter your PIN, then press the pound key.",
+        language="en-US",
+        reference="tx-9",
+        max_digits=9,
+        callback_url="https://mfa.example.com/v1/gateways/g1/calls?ref=tx-9",
+    )
+    twiml = ElementTree.fromstring(gateway().call_again(call).body)
+    assert [child.tag for child in twiml] == ["Gather", "Hangup"]
+    gather = twiml[0]
+    assert (gather.attrib["action"], gather.attrib["finishOnKey"]) == (call.callback_url, "#")
+    assert [child.tag for child in gather] == ["Say"] and gather[0].text == call.script
+    played = gateway().call_again(replace(call, audio_url="https://mfa.example.com/p/2"))
+    gather = ElementTree.fromstring(played.body)[0]
+    assert [child.tag for child in gather] == ["Play"]
 
 
 @pytest.mark.parametrize(
