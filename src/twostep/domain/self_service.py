@@ -13,6 +13,9 @@ class RegistrationReason(StrEnum):
 
     NO_METHOD_REGISTERED = "no_method_registered"  # MFA enabled, nothing registered yet
     REGISTRATION_REQUIRED = "registration_required"  # an admin asked them to register again
+    # The tenant's registration policy covers one of their groups and they have no method of
+    # the kinds it asks for (services/policy.py): the sign-in refuses until they register one.
+    REGISTRATION_POLICY = "registration_policy"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ it. Pure: it reads the one subject read and the clock, and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twostep.domain import networks
@@ -118,15 +119,20 @@ def _usable(subject: Subject, now: float) -> list[Method]:
     )
 
 
-def _policy_unmet(subject: Subject, registered: list[Method]) -> bool:
-    """The user is in the registration policy's groups without a method of its kinds."""
-    user = subject.user
-    assert user is not None
-    access = subject.tenant.settings.access
+def policy_unmet(user: User, access: AccessSettings, registered: Sequence[Method]) -> bool:
+    """The user is in the registration policy's groups without a method of its kinds among
+    ``registered`` (their usable methods). The self-service portal asks the same question
+    to send such a user to the registration (services/self_service.py)."""
     if not in_policy(user, access):
         return False
     off, kinds = set(access.disabled_kinds), set(access.registration_kinds)
     return not any(m.kind not in off and (not kinds or m.kind in kinds) for m in registered)
+
+
+def _policy_unmet(subject: Subject, registered: list[Method]) -> bool:
+    user = subject.user
+    assert user is not None
+    return policy_unmet(user, subject.tenant.settings.access, registered)
 
 
 def second_factor(

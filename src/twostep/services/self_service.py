@@ -8,7 +8,8 @@ admin trail records as ``self``, named by the user, role ``user``, interface ``w
 facade always passes the signed-in user's own name, so no call reaches another user.
 
 A user who must register (``registration_reason``: MFA enabled and nothing registered yet,
-or an admin asked them to register again) may only register: see their methods, add an
+an admin asked them to register again, or the tenant's registration policy asks a kind of
+method they lack) may only register: see their methods, add an
 authenticator app or a phone, activate a mobile authenticator, choose their language.
 Anything else answers ``registration_first``.
 """
@@ -26,6 +27,7 @@ from twostep.domain.entities import (
     DeviceState,
     Integration,
     Method,
+    MethodKind,
     MethodStatus,
     MfaState,
     Role,
@@ -33,7 +35,8 @@ from twostep.domain.entities import (
 )
 from twostep.domain.errors import Conflict, InvalidInput, RegistrationFirst, UserNotFound
 from twostep.domain.self_service import RegistrationReason
-from twostep.services import admin_log
+from twostep.domain.settings import AccessSettings
+from twostep.services import admin_log, policy
 from twostep.services.admin import AdminService, UserChanges
 from twostep.services.app_passwords import AppPasswordService, NewAppPassword
 from twostep.services.codes import usable
@@ -62,6 +65,9 @@ class SecurityInfo:
     methods: Sequence[Method]
     devices: Sequence[Device]  # active ones
     reason: RegistrationReason | None  # set: the user must register first
+    # The kinds the registration policy asks of this user (reason registration_policy;
+    # empty: any kind the tenant allows), for the registration page to name.
+    required: tuple[MethodKind, ...] = ()
 
 
 def self_actor(me: Me) -> AdminKey:
@@ -85,13 +91,22 @@ def portal_integration(tenant_id: int) -> Integration:
 
 
 def registration_reason(
-    user: User, methods: Sequence[Method], now: float
+    user: User, methods: Sequence[Method], now: float, access: AccessSettings | None = None
 ) -> RegistrationReason | None:
-    """Why the user must register before anything else; None: they need not."""
+    """Why the user must register before anything else; None: they need not. With the
+    tenant's ``access`` settings, a user the registration policy refuses (no method of the
+    kinds it asks of their groups) must register one too, as the sign-in says."""
     if user.registration_required_at is not None:
         return RegistrationReason.REGISTRATION_REQUIRED
-    if user.mfa is MfaState.ENABLED and not any(usable(m, now) for m in methods):
+    active = [m for m in methods if usable(m, now)]
+    if user.mfa is MfaState.ENABLED and not active:
         return RegistrationReason.NO_METHOD_REGISTERED
+    if (
+        access is not None
+        and user.mfa is not MfaState.DISABLED
+        and policy.policy_unmet(user, access, active)
+    ):
+        return RegistrationReason.REGISTRATION_POLICY
     return None
 
 
@@ -120,7 +135,14 @@ class SelfService:
                 raise UserNotFound("this user no longer exists")
             methods = tx.methods.for_user(user.id)
             devices = [d for d in tx.devices.for_user(user.id) if d.state is DeviceState.ACTIVE]
-        return SecurityInfo(user, methods, devices, registration_reason(user, methods, now))
+            tenant = tx.tenants.by_id(me.tenant_id)
+        access = tenant.settings.access if tenant is not None else None
+        reason = registration_reason(user, methods, now, access)
+        required: tuple[MethodKind, ...] = ()
+        if reason is RegistrationReason.REGISTRATION_POLICY and access is not None:
+            off = set(access.disabled_kinds)
+            required = tuple(k for k in access.registration_kinds if k not in off)
+        return SecurityInfo(user, methods, devices, reason, required)
 
     def find(self, tenant_id: int, user_name: str, source: str | None) -> Me | None:
         """The user a sign-in at the portal named (by any form of their name)."""

@@ -134,6 +134,8 @@ class SignInReports:
 
 def _registered(tx: Transaction, user: User, now: float) -> None:
     """A user who must register sees nothing else first (self_service.py)."""
-    reason = registration_reason(user, tx.methods.for_user(user.id), now)
+    tenant = tx.tenants.by_id(user.tenant_id)
+    access = tenant.settings.access if tenant is not None else None
+    reason = registration_reason(user, tx.methods.for_user(user.id), now, access)
     if reason is not None:
         raise RegistrationFirst(f"register a method first ({reason.value})")

@@ -85,8 +85,9 @@ class MyBase:
         return response
 
     def registered(self, visit: Visit, here: Here, done: str) -> Response:
-        """A method was confirmed: a registration session becomes a signed-in one."""
+        """A method was confirmed: a registration session becomes a signed-in one, unless
+        the user must still register (a kind the registration policy asks, not this one)."""
         to = f"{PREFIX}?done={done}"
-        if here.registering:
+        if here.registering and self.app.self_service.info(here.me).reason is None:
             return self.open(visit, here.me, register=False, to=to)
         return self.pages.redirect(visit, to)

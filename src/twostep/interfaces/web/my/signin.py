@@ -26,7 +26,12 @@ from twostep.services.self_service import Me
 
 # Refusals after a right password that mean "nothing to sign in with".
 _NOTHING = frozenset(
-    {Reason.NO_METHOD_REGISTERED, Reason.REGISTRATION_REQUIRED, Reason.TOKEN_EXPIRED}
+    {
+        Reason.NO_METHOD_REGISTERED,
+        Reason.REGISTRATION_REQUIRED,
+        Reason.TOKEN_EXPIRED,
+        Reason.REGISTRATION_POLICY,  # a kind the tenant's policy asks of their groups
+    }
 )
 
 
