@@ -9,16 +9,13 @@ pressed: ChallengeService, where the first answer to win decides).
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import quote
 
 from twostep.domain.audit import AuditEvent
 from twostep.domain.challenges import Challenge, ChallengeState, Parties
 from twostep.domain.delivery import (
-    CallEvent,
     Channel,
     InboundText,
     TextMessage,
@@ -33,7 +30,6 @@ from twostep.domain.errors import (
     NumberNotAllowed,
     RateLimited,
     ResendRefused,
-    TransactionNotFound,
 )
 from twostep.domain.phone import mask_phone, normalise_phone
 from twostep.domain.ports.challenges import DeliveryRepo
@@ -41,12 +37,11 @@ from twostep.domain.ports.methods import SealedSecrets
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.usage import DeliveryCountRepo
 from twostep.domain.results import Decision, Reason, Result
-from twostep.domain.sealing import method_context
 from twostep.domain.settings import TenantSettings
 from twostep.domain.sms import segments
-from twostep.domain.voice_prompts import PROMPT_OF_WORDS, Prompt
 from twostep.factors import phone_text, registry
 from twostep.factors.base import ChallengeRules, Family
+from twostep.services.calls import Calls, PromptUrls
 from twostep.services.challenges import (
     ChallengeService,
     LedgerWork,
@@ -70,10 +65,6 @@ _REPLIED = tuple(
     for k in registry.of_family(Family.CHALLENGE)
     if k.challenge is not None and k.challenge.channel is Channel.SMS and not k.challenge.typed
 )
-
-
-# (tenant id, language, prompt) -> the signed URL of the tenant's recording, or None.
-PromptUrls = Callable[[int, str, Prompt], str | None]
 
 
 def _code_context(challenge_id: str) -> str:
@@ -114,11 +105,10 @@ class DeliveredChallenges:
         prompts: PromptUrls | None = None,
     ) -> None:
         self.deps = deps
-        self.prompts = prompts  # the signed URLs of the tenants' recorded voice prompts
         self.storage: Storage[DeliveredWork] = deps.storage
         self.ledger = ledger
         self.delivery = delivery
-        self.public_url = public_url.rstrip("/")
+        self.calls = Calls(deps, ledger, delivery, public_url, prompts)
 
     # -- open, deliver ------------------------------------------------------------------
 
@@ -150,7 +140,8 @@ class DeliveredChallenges:
             return decision
         destination = challenge.destination or ""
         prompt = opened.rules.prompt
-        if opened.rules.channel is Channel.VOICE and self._needs_pin(opened):
+        calls = self.calls
+        if opened.rules.channel is Channel.VOICE and calls.needs_pin(challenge, opened.settings):
             prompt = "prompt_voice_pin"
         decision = Decision(
             Result.CHALLENGE,
@@ -260,10 +251,10 @@ class DeliveredChallenges:
             )
             parts = 0 if email else segments(message.body)
             return self.delivery.send_text(tenant_id, message).gateway, parts
-        key = "voice_pin" if self._needs_pin(opened) else "voice"
+        key = "voice_pin" if self.calls.needs_pin(challenge, settings) else "voice"
 
         def call_for(gateway_id: str) -> VoiceCall:
-            return self._call(gateway_id, key, challenge, settings, (language, opened.wanted))
+            return self.calls.call(gateway_id, key, challenge, settings, (language, opened.wanted))
 
         return self.delivery.place_call(tenant_id, call_for).gateway, 0
 
@@ -372,98 +363,8 @@ class DeliveredChallenges:
     # -- keys pressed in a call --------------------------------------------------------
 
     def call_event(self, gateway_id: str, request: WebhookRequest) -> WebhookAnswer | None:
-        """Keys pressed (#, a PIN then #, the fraud code then #) or the call's progress; what the
-        caller hears back reflects the sign-in's outcome, whichever answer decided it."""
-        tenant_id, gateway = self.delivery.call_events(gateway_id)
-        event = gateway.call_event(request)
-        parties = self.ledger.find(event.reference or "")
-        rules = registry.kind(parties.challenge.kind).challenge if parties else None
-        if (
-            parties is None
-            or rules is None
-            or rules.channel is not Channel.VOICE
-            or (tenant_id is not None and parties.tenant.id != tenant_id)
-        ):
-            raise TransactionNotFound("no call of this gateway has this reference")
-        settings = parties.tenant.settings
-        wanted = parties.user.language or settings.phone.language
-        language = phone_text.language_of(wanted, settings.phone.language)
-        outcome = self._keys(parties, event)
-        if outcome is None:
-            return None
-        if outcome == "retry":  # a wrong PIN with tries left: asked again, in this call
-            again = self._call(gateway_id, "retry", parties.challenge, settings, (language, wanted))
-            return gateway.call_again(again)
-        words = phone_text.words(outcome, language)
-        audio = self._audio(parties.tenant.id, wanted, outcome)
-        return gateway.call_answer(words, phone_text.voice_of(language), audio)
-
-    def _call(
-        self,
-        gateway_id: str,
-        key: str,
-        challenge: Challenge,
-        settings: TenantSettings,
-        languages: tuple[str, str],
-    ) -> VoiceCall:
-        """The call (or, for a retry, the keys asked again) with ``gateway_id``'s webhook
-        URLs: ``key``'s words, then the fraud code when the tenant takes reports; the
-        tenant's recording of them when it has one for the caller's language.
-        ``languages``: the words' language (one we have words for), the caller's own."""
-        language, wanted = languages
-        base = f"{self.public_url}/v1/gateways/{quote(gateway_id)}/calls?ref={challenge.id}"
-        fraud = settings.phone.fraud_code if settings.lockout.fraud_alert_enabled else None
-        return VoiceCall(
-            to=challenge.destination or "",
-            caller_id=settings.phone.caller_id or None,
-            script=phone_text.call_script(key, language, settings.issuer, fraud),
-            language=phone_text.voice_of(language),
-            reference=challenge.id,
-            max_digits=9,
-            callback_url=base,
-            status_url=base + "&status=1",
-            audio_url=self._audio(challenge.tenant_id, wanted, key),
-        )
-
-    def _audio(self, tenant_id: int, wanted: str, key: str) -> str | None:
-        """The signed URL of the tenant's recording of ``key``'s words in the caller's
-        language, if it has one."""
-        prompt = PROMPT_OF_WORDS.get(key)
-        if self.prompts is None or prompt is None:
-            return None
-        return self.prompts(tenant_id, wanted, prompt)
-
-    def _keys(self, parties: Parties, event: CallEvent) -> str | None:
-        """The words the caller hears, or None for call progress."""
-        now, ledger = self.deps.clock.now(), self.ledger
-        if event.digits is None:  # call progress, not an answer: only an unanswered end matters
-            if event.status in ("no-answer", "busy", "failed", "canceled", "completed"):
-                ledger.close(parties, Reason.CALL_NOT_ANSWERED, now)
-            return None
-        digits = event.digits.strip()
-        settings = parties.tenant.settings
-        challenge = parties.challenge
-        if not event.confirmed:  # the gather timed out: silence is no approval
-            decision = ledger.refuse(parties, now, Reason.CALL_NOT_ANSWERED)
-        elif digits == settings.phone.fraud_code:  # "0#": this wasn't me
-            # Recorded even after the decision; a plain denial where reports are off.
-            decision = ledger.fraud(parties, now)
-            if settings.lockout.fraud_alert_enabled:
-                return "fraud"
-        else:
-            pin_ok = self._pin_ok(parties, digits)
-            if pin_ok is None:  # keys pressed where only # was asked
-                decision = ledger.refuse(parties, now, Reason.INVALID_CODE, counts=True)
-            elif not pin_ok and challenge.attempts + 1 < challenge.max_attempts:
-                # voice_pin_attempts: one spent, the caller is asked again in this call.
-                decision = ledger.wrong(parties, now, Reason.INVALID_PIN)
-                if decision.reason is Reason.INVALID_PIN and decision.transaction_id:
-                    return "retry"
-            elif not pin_ok:
-                decision = ledger.refuse(parties, now, Reason.INVALID_PIN, counts=True)
-            else:
-                decision = ledger.approve(parties, now, attempt=False)
-        return "approved" if decision.result is Result.ACCEPT else "denied"
+        """Keys pressed in a call, or its progress (services/calls.py)."""
+        return self.calls.call_event(gateway_id, request)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -476,24 +377,6 @@ class DeliveredChallenges:
         return challenge.code_hash is not None and self.deps.secrets.digest_matches(
             challenge.code_hash, typed.encode(), _code_context(challenge.id)
         )
-
-    def _pin_ok(self, parties: Parties, digits: str) -> bool | None:
-        """True: approve; False: wrong PIN; None: keys pressed where only # was asked."""
-        method_id = parties.challenge.method_id
-        with self.storage.transaction() as tx:
-            sealed = tx.methods.sealed_pin(method_id)
-        if sealed is None:
-            if parties.tenant.settings.phone.voice_pin_required:
-                return False  # a PIN is required and this method has none set
-            return True if digits == "" else None
-        pin = self.deps.secrets.open(sealed, method_context(method_id))
-        return secrets.compare_digest(pin, digits.encode())
-
-    def _needs_pin(self, opened: _Opened) -> bool:
-        if opened.settings.phone.voice_pin_required:
-            return True
-        with self.storage.transaction() as tx:
-            return tx.methods.sealed_pin(opened.challenge.method_id) is not None
 
 
 def _reserve(tx: DeliveredWork, request: StartRequest, channel: Channel, now: float) -> str | None:
