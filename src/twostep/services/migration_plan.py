@@ -43,6 +43,14 @@ SECRET_DIFFERS = "secret_differs"  # noqa: S105 - a problem code
 NUMBER_NOT_ALLOWED = "number_not_allowed"
 
 
+# MFA Server's default methods, as the kinds made for them (the mobile app has none).
+_DEFAULT_KINDS = {
+    DefaultMethod.PHONE_CALL: MethodKind.VOICE,
+    DefaultMethod.TEXT_MESSAGE: MethodKind.SMS,
+    DefaultMethod.OATH_TOKEN: MethodKind.OATH_TOKEN,
+}
+
+
 class Action(StrEnum):
     CREATED = "created"
     MERGED = "merged"
@@ -64,6 +72,10 @@ class NewPhoneMethod:
 @dataclass(frozen=True, slots=True)
 class NewToken:
     oath: OathSeed
+
+    @property
+    def kind(self) -> MethodKind:
+        return MethodKind.OATH_TOKEN
 
     def __str__(self) -> str:
         return f"oath_token {self.oath.serial} (totp, {self.oath.period} s)"
@@ -235,25 +247,18 @@ def _already(
 def _default(
     record: MfaServerUser, wanted: Sequence[NewMethodPlan], notes: list[str]
 ) -> NewMethodPlan | None:
-    kind = {
-        DefaultMethod.PHONE_CALL: MethodKind.VOICE,
-        DefaultMethod.TEXT_MESSAGE: MethodKind.SMS,
-        DefaultMethod.OATH_TOKEN: MethodKind.OATH_TOKEN,
-    }.get(record.default_method)
-    if kind is None:
+    """The method that stands for MFA Server's default; else the first (with a note)."""
+    kind = _DEFAULT_KINDS.get(record.default_method)
+    if kind is None:  # the mobile app: nothing moved for it
         return None
-    for method in wanted:  # the primary phone's come first
-        if (isinstance(method, NewToken) and kind is MethodKind.OATH_TOKEN) or (
-            isinstance(method, NewPhoneMethod) and method.kind is kind
-        ):
-            return method
-    if kind is MethodKind.SMS and wanted:
-        notes.append("the default was text message; the number takes no texts: a call instead")
-        return wanted[0]
-    if wanted:
-        notes.append(f"the default was {record.default_method.value}, which it has not: the first")
-        return wanted[0]
-    return None
+    chosen = next((m for m in wanted if m.kind is kind), None)  # the phone's come first
+    if chosen is None and wanted:
+        chosen = wanted[0]
+        notes.append(
+            f"the default was {record.default_method.value}, which did not move "
+            f"(no such number or token, or a number that takes no texts): {chosen} instead"
+        )
+    return chosen
 
 
 def _cannot_move(record: MfaServerUser) -> tuple[str, ...]:
