@@ -152,7 +152,7 @@ class HostedPages:
             tenant, user_id, Stage.SECOND_FACTOR, client_ip=visit.client_ip, data=_dump(found)
         )
         response = self.pages.redirect(visit, f"{PREFIX}/verify")
-        security.set_cookie(response, security.SESSION_COOKIE, step)
+        security.set_cookie(response, security.HOSTED_SESSION_COOKIE, step)
         security.set_cookie(response, CONTEXT_COOKIE, context)
         return response
 
@@ -197,7 +197,9 @@ class HostedPages:
         return found
 
     def _integration(self, request: Request) -> Integration | None:
-        step = self.pages.app.page_sessions.find(request.cookies.get(security.SESSION_COOKIE))
+        step = self.pages.app.page_sessions.find(
+            request.cookies.get(security.HOSTED_SESSION_COOKIE)
+        )
         found = self._context(request, step)
         return found.integration if found is not None else None
 
@@ -233,7 +235,7 @@ class HostedPages:
             app=found.integration.name,
         )
         security.clear_cookie(response, CONTEXT_COOKIE)
-        security.clear_cookie(response, security.SESSION_COOKIE)
+        security.clear_cookie(response, security.HOSTED_SESSION_COOKIE)
         return response
 
     def _failed(self, visit: Visit, message: str, status: int) -> Response:

@@ -94,9 +94,11 @@ class Pages:
 
     # -- the visit ---------------------------------------------------------------------
 
-    def visit(self, request: Request) -> Visit:
-        """Blocking (it reads the session): handlers are plain ``def``s, run in threads."""
-        token = request.cookies.get(security.SESSION_COOKIE)
+    def visit(self, request: Request, path: str | None = None) -> Visit:
+        """Blocking (it reads the session): handlers are plain ``def``s, run in threads.
+        ``path``: the page whose session cookie counts, when not the request's own (the
+        language switch posts for the page it came from)."""
+        token = request.cookies.get(security.session_cookie(path or request.url.path))
         session = self.app.page_sessions.find(token)
         pre = request.cookies.get(security.PRE_COOKIE) or ""
         new_pre = not (0 < len(pre) <= 64 and pre.isascii())

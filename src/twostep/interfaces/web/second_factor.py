@@ -149,7 +149,7 @@ class SecondFactor:
             data=progress.dump(),
         )
         response = self.pages.redirect(visit, f"{self.prefix}/verify")
-        security.set_cookie(response, security.SESSION_COOKIE, token)
+        security.set_cookie(response, security.session_cookie(self.prefix), token)
         return response
 
     def _user_of(self, tenant_id: int, name: str) -> int | None:

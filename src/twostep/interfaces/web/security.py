@@ -3,9 +3,10 @@
 * Headers (``HEADERS``): a strict Content-Security-Policy (nothing but this server's own
   stylesheet, script and images; no inline script or style; no framing; forms post only
   here), ``X-Content-Type-Options``, ``Referrer-Policy``, ``Cache-Control: no-store``.
-* Cookies (``set_cookie``): ``Secure; HttpOnly; SameSite=Strict; Path=/``. Browsers keep a
-  Secure cookie on ``https://`` and on loopback (``http://127.0.0.1``, ``localhost``)
-  only: serve the pages behind TLS (the operator guide's "Pages").
+* Cookies (``set_cookie``): ``Secure; HttpOnly; SameSite=Strict; Path=/``. The portals
+  share one session cookie; the hosted sign-in page has its own (``session_cookie``).
+  Browsers keep a Secure cookie on ``https://`` and on loopback (``http://127.0.0.1``,
+  ``localhost``) only: serve the pages behind TLS (the operator guide's "Pages").
 * CSRF (``check_form``): every form carries a token bound to the browser's session cookie
   (or, before sign-in, to its pre-session cookie): an HMAC of that cookie under a key
   derived from the server's secret key, compared in constant time. A post whose ``Origin``
@@ -25,6 +26,11 @@ from twostep.domain.errors import CsrfRefused
 from twostep.domain.ports.secrets import SecretBox
 
 SESSION_COOKIE = "twostep_session"
+# The hosted sign-in page's own session cookie: an application's sign-in through /signin
+# must not end (or be read as) the portal session the same browser holds at /admin or /my.
+# Path ``/`` still, so the language switch (``/language``) can check its form token.
+HOSTED_SESSION_COOKIE = "twostep_signin"
+HOSTED_PREFIX = "/signin"
 PRE_COOKIE = "twostep_pre"  # before sign-in: what the sign-in form's token is bound to
 CSRF_FIELD = "csrf"
 _CSRF_CONTEXT = "pages:csrf"
@@ -55,6 +61,15 @@ HEADERS = {
 def secure(response: Response) -> Response:
     response.headers.update(HEADERS)
     return response
+
+
+def session_cookie(path: str) -> str:
+    """The session cookie of the page set ``path`` belongs to: the hosted sign-in page's
+    own, else the portals' (``/admin/signin`` and ``/my/signin`` are the portals')."""
+    path = path.partition("?")[0].partition("#")[0]
+    if path == HOSTED_PREFIX or path.startswith(HOSTED_PREFIX + "/"):
+        return HOSTED_SESSION_COOKIE
+    return SESSION_COOKIE
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:

@@ -71,9 +71,10 @@ def _language(pages: Pages) -> Callable[..., Response]:
         next: Annotated[str, Form()] = "/admin",
     ) -> Response:
         """The language switch: a cookie that outranks the browser's Accept-Language."""
-        visit = pages.visit(request)
+        back = local_path(field(next), "/admin")
+        visit = pages.visit(request, back)  # the form's token is that page's session's
         pages.check_form(visit, csrf)
-        response = pages.redirect(visit, local_path(field(next), "/admin"))
+        response = pages.redirect(visit, back)
         chosen = i18n.supported(field(language))
         if chosen is not None:
             security.set_cookie(response, i18n.LANGUAGE_COOKIE, chosen, max_age=_YEAR)

@@ -176,10 +176,10 @@ def test_another_users_session_does_not_continue_a_sign_in(
     with: bob's context with alice's step is no sign-in at all."""
     builders.enrolled_user(app, "bob")
     start(browser, site.request(app))
-    alice_step = browser.cookies.get("twostep_session")
+    alice_step = browser.cookies.get("twostep_signin")
     browser.cookies.clear()
     start(browser, site.request(app, user="bob", state="s-2"))
-    browser.cookies.set("twostep_session", alice_step, domain="mfa.test")  # type: ignore[arg-type]
+    browser.cookies.set("twostep_signin", alice_step, domain="mfa.test")  # type: ignore[arg-type]
     done = verify(browser, action="code", code=site.alice.totp(app.deps.clock.now()))
     assert "took too long" in done.text  # type: ignore[attr-defined]
     assert 'id="return"' not in done.text  # type: ignore[attr-defined]
