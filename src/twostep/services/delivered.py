@@ -281,19 +281,27 @@ class DeliveredChallenges:
         return self.ledger.wrong(parties, now, Reason.INVALID_CODE)
 
     def resend(self, integration: Integration, challenge_id: str) -> Decision:
-        """The text or email again, with a new code (the old one stops working)."""
+        """The text or email again, with a new code (the old one stops working); a call
+        placed again ("call again": the same transaction, its PIN tries kept). The same
+        limits either way: resend_interval, max_sends, the delivery limits."""
         now = self.deps.clock.now()
         parties = self.ledger.load(integration, challenge_id)
         challenge, tenant, user = parties.challenge, parties.tenant, parties.user
         rules = registry.kind(challenge.kind).challenge
-        if rules is None or not rules.sends_code:
-            raise ResendRefused("only texts and emails are resent; place a new call instead")
+        call = rules is not None and rules.channel is Channel.VOICE
+        if rules is None or not (rules.sends_code or call):
+            raise ResendRefused("only texts, emails and calls are sent again")
         phone = tenant.settings.phone
-        code = phone_text.new_code()
+        code = None if call else phone_text.new_code()
         with self.storage.transaction(write=True) as tx:
             digest = self._digest(challenge.id, code)
             if not tx.challenges.resend(
-                challenge.id, digest, now, phone.resend_interval, phone.max_sends
+                challenge.id,
+                digest,
+                now,
+                phone.resend_interval,
+                phone.max_sends,
+                new_code=not call,
             ):
                 raise ResendRefused(
                     f"resent too soon (wait {phone.resend_interval} s), too often "

@@ -57,10 +57,17 @@ class ChallengeRepo(Protocol):
     def delivered(self, challenge_id: str, gateway: str) -> None: ...
 
     def resend(
-        self, challenge_id: str, code_hash: bytes | None, now: float, interval: int, max_sends: int
+        self,
+        challenge_id: str,
+        code_hash: bytes | None,
+        now: float,
+        interval: int,
+        max_sends: int,
+        new_code: bool = True,
     ) -> bool:
         """Record one more send (with a new code) if pending, unexpired, not sent within
-        ``interval`` seconds and sent fewer than ``max_sends`` times."""
+        ``interval`` seconds and sent fewer than ``max_sends`` times. ``new_code`` False (a
+        call placed again): the code and the count of tries (PINs) stay as they are."""
         ...
 
     def pending_for(

@@ -13,7 +13,7 @@ How it goes:
    code a text, call or email sent, with "send again"), or the number to match of a push
    (or a call to answer) with its live status (static/poll.js asks ``<prefix>/status``
    and posts the "continue" form when decided; without JavaScript the user presses it),
-   and the user's other methods to switch to.
+   "call again" for a call, and the user's other methods to switch to.
 3. ``POST <prefix>/verify`` (``action``: ``code``, ``check``, ``resend``, ``switch``) calls
    the sign-in service; an accept ends the second_factor session and calls ``after``.
 
@@ -31,6 +31,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from twostep.domain.delivery import Channel
 from twostep.domain.entities import Integration, MethodKind
 from twostep.domain.errors import RateLimited, ResendRefused
 from twostep.domain.pages import PageSession, Stage
@@ -238,12 +239,16 @@ class SecondFactor:
             decision = self.signin.code(integration, progress.user, pending, typed, ip)
         elif action == "check":
             decision = self.signin.outcome(integration, pending)
-        elif action == "resend":
+        elif action == "resend":  # a text or email with a new code, or a call again
+            call = _called(pending.kind)
             try:
                 decision = self.signin.resend(integration, pending)
             except (ResendRefused, RateLimited):
-                return self._page(visit, _notice(progress, texts.RESEND_REFUSED), 409)
-            return self._redirect(visit, _notice(progress, texts.RESENT))
+                refused = texts.CALL_AGAIN_REFUSED if call else texts.RESEND_REFUSED
+                return self._page(visit, _notice(progress, refused), 409)
+            if decision.result is Result.CHALLENGE:
+                sent = texts.CALLED_AGAIN if call else texts.RESENT
+                return self._redirect(visit, _notice(progress, sent))
         if decision is None:
             return self._page(visit, progress, 422)
         return self._decided(visit, progress, decision, remember == "1")
@@ -357,7 +362,13 @@ def _kind(value: str, allowed: tuple[str, ...]) -> MethodKind | None:
 
 
 def _resendable(kind: str | None) -> bool:
+    """A text or email can be sent again, a call placed again (services/delivered.py)."""
     if kind is None:
         return False
     rules = registry.kind(MethodKind(kind)).challenge
-    return rules is not None and rules.sends_code
+    return rules is not None and (rules.sends_code or rules.channel is Channel.VOICE)
+
+
+def _called(kind: MethodKind) -> bool:
+    rules = registry.kind(kind).challenge
+    return rules is not None and rules.channel is Channel.VOICE

@@ -35,6 +35,8 @@ NOT_AN_ADMIN = N_(
 )
 RESENT = N_("A new code was sent. The previous code no longer works.")
 RESEND_REFUSED = N_("The code cannot be sent again yet. Wait a little, or choose another method.")
+CALLED_AGAIN = N_("Calling you again. Answer the new call.")
+CALL_AGAIN_REFUSED = N_("You cannot be called again yet. Wait a little, or choose another method.")
 STILL_WAITING = N_("Still waiting for your answer on the phone.")
 
 REASONS = {

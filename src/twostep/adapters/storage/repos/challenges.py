@@ -219,8 +219,16 @@ class SqlChallengeRepo:
         _DELIVERED.rowcount(self.conn, {"b_id": challenge_id, "b_gateway": gateway[:64]})
 
     def resend(
-        self, challenge_id: str, code_hash: bytes | None, now: float, interval: int, max_sends: int
+        self,
+        challenge_id: str,
+        code_hash: bytes | None,
+        now: float,
+        interval: int,
+        max_sends: int,
+        new_code: bool = True,
     ) -> bool:
+        # A call placed again keeps its PIN tries: calling again buys no extra guesses.
+        fresh = {"code_hash": code_hash, "attempts": 0} if new_code else {}
         result = self.conn.execute(
             update(challenges)
             .where(
@@ -230,7 +238,7 @@ class SqlChallengeRepo:
                 c.sends < max_sends,
                 c.last_sent_at <= now - interval,
             )
-            .values(code_hash=code_hash, sends=c.sends + 1, last_sent_at=now, attempts=0)
+            .values(sends=c.sends + 1, last_sent_at=now, **fresh)
         )
         return result.rowcount == 1
 
