@@ -32,6 +32,17 @@ the position, or in a gap), read in one SQL statement, hence one snapshot: a rou
 commits in between moves events from one side to the other, never both or neither
 (UsageRepo.counts). ``rebuild`` recounts everything from the raw events in one
 transaction (``twostep audit rollup --rebuild``), e.g. after restoring a backup.
+
+**A rebuild and the rounds.** They exclude each other through the ``rollups`` lease (the
+leases table, as the directory syncs pick one runner). A rebuild takes it in a transaction
+of its own, committed before its counting transaction starts, and releases it after; a
+round takes it inside its writing transaction and releases it there before the commit.
+A round that finds the rebuild holding it writes nothing (``moved=False``); a rebuild
+whose take meets a round's uncommitted one waits for that commit (PostgreSQL's row lock;
+SQLite's writers are serial anyway), so its snapshot holds every round that wrote, and a
+round that read the position before the rebuild fails its ``advance`` afterwards. Without
+it, on PostgreSQL a round committing during a rebuild's counting could leave its counts
+beside the rebuild's or abort the rebuild.
 """
 
 from __future__ import annotations
@@ -43,10 +54,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from twostep.domain.errors import Conflict
+from twostep.domain.ports.directory import LeaseRepo
 from twostep.domain.ports.storage import Storage
 from twostep.domain.ports.usage import UsageRepo
 from twostep.domain.usage import RollupKey, RollupState
 from twostep.services.context import Deps
+from twostep.services.leases import Lease
 
 log = logging.getLogger("twostep.rollups")
 
@@ -56,11 +70,18 @@ GAP_SECONDS = 900.0  # how long a seq the job stepped over is waited for
 MAX_GAPS = 1000  # gaps looked at per round (oldest seqs first)
 MAX_NEW_GAPS = 1000  # seqs recorded as gaps per round; beyond, taken as never used
 REBUILD_GAP_WINDOW = 1000  # a rebuild records the missing seqs among the last this many
+LEASE = "rollups"  # held by a rebuild for its whole run, by a round inside its transaction
+# A rebuild of a large log takes minutes; a crashed one holds the rounds back this long.
+REBUILD_LEASE_SECONDS = 900.0
+ROUND_LEASE_SECONDS = 60.0  # never outlives the round's transaction (released in it)
 
 
 class RollupWork(Protocol):
     @property
     def usage(self) -> UsageRepo: ...
+
+    @property
+    def leases(self) -> LeaseRepo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +131,12 @@ class RollupJob:
         batch: int = BATCH,
         gap_seconds: float = GAP_SECONDS,
     ) -> None:
+        self.deps = deps
         self.storage: Storage[RollupWork] = deps.storage
         self.clock = deps.clock
         self.batch = batch
         self.gap_seconds = gap_seconds
+        self.holder = Lease(deps, LEASE).holder  # this job's name in the leases table
 
     def round(self) -> Round:
         """One bounded round: read outside any lock, then one short write transaction."""
@@ -152,11 +175,17 @@ class RollupJob:
         if not plan.events and not plan.found and not plan.given_up:
             return Round(last_seq=plan.state.last_seq)
         with self.storage.transaction(write=True) as tx:
-            if not tx.usage.advance(plan.state.version, plan.last_seq, plan.now):
-                return Round(last_seq=plan.state.last_seq, moved=False)
-            tx.usage.add_counts(plan.counts)
-            tx.usage.add_gaps(plan.new_gaps, plan.now)
-            tx.usage.drop_gaps(plan.found + plan.given_up)
+            now = self.clock.now()
+            # Not while a rebuild runs; held (a row lock) until this commit, released in it.
+            moved = tx.leases.take(LEASE, self.holder, now, now + ROUND_LEASE_SECONDS)
+            moved = moved and tx.usage.advance(plan.state.version, plan.last_seq, plan.now)
+            if moved:
+                tx.usage.add_counts(plan.counts)
+                tx.usage.add_gaps(plan.new_gaps, plan.now)
+                tx.usage.drop_gaps(plan.found + plan.given_up)
+            tx.leases.release(LEASE, self.holder)
+        if not moved:  # another round counted these events, or a rebuild is running
+            return Round(last_seq=plan.state.last_seq, moved=False)
         if plan.given_up:
             log.info("audit seqs given up after %.0f s: %s", self.gap_seconds, plan.given_up[:20])
         return Round(
@@ -184,9 +213,19 @@ class RollupJob:
         return RunReport(rounds, counted, late, last.last_seq, caught_up=not last.full)
 
     def rebuild(self) -> RollupState:
-        """Recount every rollup from the raw events, in one write transaction."""
-        with self.storage.transaction(write=True) as tx:
-            return tx.usage.rebuild(REBUILD_GAP_WINDOW, self.clock.now())
+        """Recount every rollup from the raw events, in one write transaction, holding the
+        rollups' lease (no round writes meanwhile). Another rebuild holding it: Conflict."""
+        lease = Lease(self.deps, LEASE, REBUILD_LEASE_SECONDS)
+        if not lease.take():
+            raise Conflict(
+                "another rebuild of the rollups is running (a stopped one holds the rounds "
+                f"back for at most {REBUILD_LEASE_SECONDS:.0f} s): try again later"
+            )
+        try:
+            with self.storage.transaction(write=True) as tx:
+                return tx.usage.rebuild(REBUILD_GAP_WINDOW, self.clock.now())
+        finally:
+            lease.release()
 
 
 class RollupTimer:
