@@ -9,13 +9,14 @@ name, to answer through the one error mapper like any other ``InvalidInput``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from urllib.parse import parse_qsl
 
+from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twostep.domain.errors import InvalidInput
+from twostep.domain.errors import InvalidInput, TwostepError
 from twostep.domain.text import check_text, has_control
 from twostep.interfaces.http.errors import error_response
 
@@ -32,9 +33,24 @@ class TextParams:
             try:
                 self._check(scope)
             except InvalidInput as exc:
-                await error_response(exc)(scope, receive, send)
+                await self._refuse(exc, scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(exc: InvalidInput, scope: Scope, receive: Receive, send: Send) -> None:
+        """Through the app's own handler of Twostep's errors when it has one (the pages
+        wrap it to answer a page at their addresses: interfaces/web/page_errors.py), else
+        the API's JSON body."""
+        app = scope.get("app")
+        handlers = getattr(app, "exception_handlers", None) or {}
+        handler = handlers.get(TwostepError)
+        if handler is None:
+            await error_response(exc)(scope, receive, send)
+            return
+        answer = handler(Request(scope, receive), exc)
+        response = await answer if isinstance(answer, Awaitable) else answer
+        await response(scope, receive, send)
 
     def _check(self, scope: Scope) -> None:
         path: str = scope.get("path", "")
