@@ -39,6 +39,12 @@ def test_a_dry_run_then_the_migration_then_nothing_more(
     alice = next(e for e in done["entries"] if e["user"] == "alice@contoso.com")
     assert alice["place"] == "line 2" and alice["action"] == "created"
     assert "voice +1 \u2022\u2022\u2022 0123 x890 (MFA Server phone)" in alice["methods"]
+    listed = client.get("/v1/tenants/default/users/alice@contoso.com/methods", headers=admin)
+    assert {(m["kind"], m["extension"]) for m in listed.json()} == {
+        ("voice", "890"),
+        ("sms", None),
+        ("oath_token", None),
+    }
     bob = next(e for e in done["entries"] if e["user"] == "bob")
     assert bob["reregister"] == ["pin"]
     again = client.post(URL, content=CSV, headers=headers).json()

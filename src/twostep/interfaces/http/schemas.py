@@ -235,6 +235,7 @@ class MethodOut(BaseModel):
     digits: int | None = None
     period: int | None = None
     phone: str | None = None  # masked: +1 ••• 4567
+    extension: str | None = None  # the phone's extension (moved in from MFA Server)
     email: str | None = None  # masked: a•••@example.com
     valid_from: float | None = None  # hardware tokens: the vendor's validity period (epoch s)
     valid_until: float | None = None  # past it, sign-ins answer token_expired
@@ -254,6 +255,7 @@ class MethodOut(BaseModel):
             digits=otp.digits if otp else None,
             period=otp.period if otp and otp.type is OtpType.TOTP else None,
             phone=mask_phone(method.phone) if method.phone else None,
+            extension=method.extension,
             email=mask_address(method.email) if method.email else None,
             valid_from=method.valid_from,
             valid_until=method.valid_until,
