@@ -51,6 +51,9 @@ class VoiceCall:
     # The tenant's recording of the script (a signed URL the provider fetches), played in
     # place of text-to-speech; the script stays the text for gateways that cannot play one.
     audio_url: str | None = None
+    # Keys dialled once the call is answered: the extension of a number behind a
+    # switchboard (as MFA Server had them). A gateway that cannot send digits ignores it.
+    extension: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

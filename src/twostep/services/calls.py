@@ -91,6 +91,7 @@ class Calls:
         challenge: Challenge,
         settings: TenantSettings,
         languages: tuple[str, str],
+        extension: str | None = None,
     ) -> VoiceCall:
         """The call (or, for a retry, the keys asked again) with ``gateway_id``'s webhook
         URLs: ``key``'s words, then the fraud code when the tenant takes reports; the
@@ -109,7 +110,14 @@ class Calls:
             callback_url=base,
             status_url=base + "&status=1",
             audio_url=self._audio(challenge.tenant_id, wanted, key),
+            extension=extension,
         )
+
+    def extension_of(self, challenge: Challenge) -> str | None:
+        """The extension the call dials once answered (its own read, before the call)."""
+        with self.deps.storage.transaction() as tx:
+            method = tx.methods.by_id(challenge.user_id, challenge.method_id)
+        return method.extension if method is not None else None
 
     def _audio(self, tenant_id: int, wanted: str, key: str) -> str | None:
         """The signed URL of the tenant's recording of ``key``'s words in the caller's

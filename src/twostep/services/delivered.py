@@ -252,9 +252,11 @@ class DeliveredChallenges:
             parts = 0 if email else segments(message.body)
             return self.delivery.send_text(tenant_id, message).gateway, parts
         key = "voice_pin" if self.calls.needs_pin(challenge, settings) else "voice"
+        extension = self.calls.extension_of(challenge)
+        languages = (language, opened.wanted)
 
         def call_for(gateway_id: str) -> VoiceCall:
-            return self.calls.call(gateway_id, key, challenge, settings, (language, opened.wanted))
+            return self.calls.call(gateway_id, key, challenge, settings, languages, extension)
 
         return self.delivery.place_call(tenant_id, call_for).gateway, 0
 

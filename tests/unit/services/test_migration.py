@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.support import builders
 from tests.support.fakes import FakeClock
+from tests.support.phones import outbox
 from tests.unit.adapters.importers.oath_codes import totp_code
 from twostep.adapters.storage import tables
 from twostep.bootstrap import App
@@ -262,3 +263,15 @@ def _record(serial: str) -> Any:
     from twostep.domain.tokens import TokenRecord
 
     return TokenRecord(serial=serial, seed=OTHER_SEED, params=OtpParams())
+
+
+def test_a_call_dials_the_extension_and_a_text_goes_to_the_number(app: App) -> None:
+    migrate(app, doc({**ALICE, "defaultMethod": "phone call"}))
+    integration, _key = builders.integration(app)
+    for kind in (MethodKind.VOICE, MethodKind.SMS):
+        decision = app.signin.sign_in(
+            SignInRequest(user="alice@contoso.com", integration=integration, method=kind)
+        )
+        assert decision.result is Result.CHALLENGE, decision
+    sent = [(r["channel"], r["to"], r.get("extension")) for r in outbox(app)]
+    assert sent == [("voice", "+12015550123", "890"), ("sms", "+12015550123", None)]

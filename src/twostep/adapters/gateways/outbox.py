@@ -104,6 +104,7 @@ class OutboxGateway:
                 "callback_url": call.callback_url,
                 "status_url": call.status_url,
                 "audio_url": call.audio_url,
+                "extension": call.extension,
             },
         )
 

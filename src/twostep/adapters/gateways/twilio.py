@@ -144,6 +144,8 @@ class TwilioGateway:
                 twiml=str(_call_script(call)),
                 status_callback=call.status_url,
                 status_callback_method="POST" if call.status_url else None,
+                # Two seconds after the answer ("w": half a second), the extension's keys.
+                send_digits=f"wwww{call.extension}" if call.extension else None,
             )
         except (self._refusal, OSError, ValueError) as exc:
             raise self._error(exc) from exc

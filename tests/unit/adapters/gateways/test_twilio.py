@@ -115,6 +115,16 @@ def test_a_call_from_the_default_number_without_status_url(api: Recorder) -> Non
     form = api.requests[0].form()
     assert form["From"] == FROM
     assert "StatusCallback" not in form
+    assert "SendDigits" not in form
+
+
+def test_a_call_to_an_extension_dials_it_once_answered(api: Recorder) -> None:
+    call = VoiceCall(
+        TO, None, "Press pound.", "en-US", "tx-2", 1, "https://mfa.example/cb", extension="890"
+    )
+    gateway(api.url).place_call(call)
+    form = api.requests[0].form()
+    assert (form["To"], form["SendDigits"]) == (TO, "wwww890")
 
 
 def test_a_call_needs_a_caller_id(api: Recorder) -> None:
