@@ -120,7 +120,7 @@ class Method:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None  # E.164: the number a phone method texts or calls
-    extension: str | None = None  # the number's extension, kept for calls (not dialled yet)
+    extension: str | None = None  # dialled once a call is answered (texts ignore it)
     email: str | None = None  # the address an email method sends codes to
     device_id: str | None = None  # app_push / app_code given by a device's activation
 

@@ -42,8 +42,8 @@ class TextMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Phone:
-    """A number in E.164 and its extension apart: texts go to the number alone; the
-    extension is kept on the call method (calls do not dial it yet)."""
+    """A number in E.164 and its extension apart: texts go to the number alone; a call
+    dials the extension once answered."""
 
     e164: str
     extension: str | None = None

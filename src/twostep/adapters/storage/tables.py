@@ -130,7 +130,7 @@ methods = Table(
     Column("valid_from", Float),
     Column("valid_until", Float),
     Column("phone", String(32)),  # E.164, the phone methods' own number
-    Column("extension", String(16)),  # the phone's extension, kept apart (0020)
+    Column("extension", String(16)),  # the phone's extension, dialled once answered (0020)
     Column("email", String(320)),  # the email method's address
     Column("pin", LargeBinary),  # a voice method's PIN, sealed like a seed
     Column("device_id", String(32)),  # app_push and app_code methods of an activated device

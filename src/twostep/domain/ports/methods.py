@@ -33,7 +33,7 @@ class NewMethod:
     valid_from: float | None = None
     valid_until: float | None = None
     phone: str | None = None
-    extension: str | None = None  # the phone's extension (kept; calls do not dial it yet)
+    extension: str | None = None  # the phone's extension, dialled once a call is answered
     email: str | None = None
     sealed_pin: bytes | None = None  # voice: the PIN, sealed to the method id
     device_id: str | None = None

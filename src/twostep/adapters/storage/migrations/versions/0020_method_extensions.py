@@ -1,6 +1,6 @@
 """methods.extension: a phone method's extension, kept apart from its E.164 number (issue
 16: numbers moved in from Azure MFA Server, such as ``+1 201-555-0123 x890``). Texts go to
-the number alone; the extension is kept for calls.
+the number alone; a call dials the extension once answered.
 
 Revision ID: 0020_method_extensions
 Revises: 0019_radius_client_options
