@@ -53,6 +53,9 @@ class Reason(StrEnum):
     METHOD_DISABLED = "method_disabled"  # the asked-for kind is turned off in this tenant
     # A legacy client sent the primary password of a user who must use two-step verification.
     TWO_STEP_REQUIRED_FOR_LEGACY_CLIENT = "two_step_required_for_legacy_client"
+    # The integration (a RADIUS client, a hosted sign-in's application) waits to be
+    # activated again after its tenant's provider was replaced: nothing is checked or sent.
+    INTEGRATION_NOT_ACTIVATED = "integration_not_activated"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ stored). The integration exchanges them once (``POST /v1/activations``, ``twoste
 integrations activate``) for a new long-lived key: the exchange is one conditional update
 on the credentials' row (unused, unexpired, not locked), so of two exchanges at once
 exactly one gets a key. Exchanging replaces the integration's key (the old one stops
-working) and ends its pending state after a provider replacement.
+working) and ends its pending state after a provider replacement. A RADIUS client's
+integration has no key anyone holds (the NAS signs with its shared secret): its exchange
+ends the pending state and gives no key, so activating a client never makes an API key.
 
 No enumeration: an unknown code, a wrong password, a used, expired or locked code all
 answer ``integration_activation_invalid``, after the same digest work. Guessing is hopeless
@@ -30,6 +32,7 @@ from twostep.domain.ports.billing import IntegrationActivation
 from twostep.services import admin_log, credentials
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
+from twostep.services.radius_clients import is_client_integration
 
 VALID_SECONDS = 600
 MAX_FAILURES = 5
@@ -59,7 +62,7 @@ class ActivationCredentials:
 
 @dataclass(frozen=True, slots=True)
 class ActivatedKey:
-    key: str  # the integration's new key, shown once
+    key: str | None  # the integration's new key, shown once (None: a RADIUS client's)
     integration: str
     tenant: str
 
@@ -135,6 +138,9 @@ class ActivationService:
             integration = tx.providers.integration(found.integration_id)
             if integration is None or integration.revoked_at is not None:
                 raise invalid
+            radius = is_client_integration(integration.key_id)
+            if radius:  # its key id stays; a fresh hash nobody holds, as at its creation
+                key = credentials.NewKey("", integration.key_id, secrets.token_bytes(32))
             tx.providers.activated(integration.id, key.key_id, key.key_hash)
             tx.providers.drop_activations(integration.id)
             tenant = tx.tenants.by_id(integration.tenant_id)
@@ -150,7 +156,9 @@ class ActivationService:
                 changed=changed,
             )
             tx.admin_events.add(integration.tenant_id, replace(record, role="integration"))
-        return ActivatedKey(key.key, integration.name, tenant.name if tenant else "")
+        return ActivatedKey(
+            None if radius else key.key, integration.name, tenant.name if tenant else ""
+        )
 
     def _digest(self, value: str, context: str) -> bytes:
         return self.deps.secrets.digest(value.encode(), context)

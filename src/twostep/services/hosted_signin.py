@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from twostep.domain import return_urls, signed_tokens
 from twostep.domain.entities import AdminKey, Integration, MethodKind, Tenant
 from twostep.domain.errors import (
+    IntegrationNotActivated,
     IntegrationNotFound,
     ReturnUrlNotAllowed,
     SigninRequestExpired,
@@ -178,6 +179,8 @@ class HostedSignIn:
             raise SigninRequestSignature("no integration with a signing secret has this key id")
         key = self.deps.secrets.open(settings.sealed_secret, signin_context(str(integration.id)))
         parsed.verify(key)
+        if integration.pending_since is not None:  # told only to a correctly signed request
+            raise IntegrationNotActivated("this integration must be activated again")
         now = self.deps.clock.now()
         iat, exp = _time(claims, "iat"), _time(claims, "exp")
         if exp <= now or iat > now + CLOCK_SKEW or exp <= iat or exp - iat > MAX_REQUEST_LIFETIME:
@@ -214,13 +217,13 @@ class HostedSignIn:
         )
 
     def active_integration(self, key_id: str) -> Integration | None:
-        """The integration of this key id while it is not revoked (a sign-in in progress
-        at the page stops when its integration is revoked)."""
+        """The integration of this key id while it is not revoked nor waiting to be activated
+        again (a sign-in in progress at the page stops when either happens)."""
         if not key_id or len(key_id) > 64:
             return None
         with self.deps.storage.transaction() as tx:
             found = tx.integrations.by_key_id(key_id)
-        if found is None or found[0].revoked_at is not None:
+        if found is None or found[0].revoked_at is not None or found[0].pending_since is not None:
             return None
         return found[0]
 

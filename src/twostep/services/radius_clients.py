@@ -58,6 +58,11 @@ def integration_key_id(client_id: str) -> str:
     return f"radius-{client_id[:24]}"
 
 
+def is_client_integration(key_id: str) -> bool:
+    """The integration is a RADIUS client's (its key id is ``integration_key_id``'s)."""
+    return key_id.startswith("radius-")
+
+
 @dataclass(frozen=True, slots=True)
 class NewRadiusClient:
     name: str

@@ -1,7 +1,8 @@
 """The one sign-in flow. Every interface calls it (the HTTP API, RADIUS; the pages and
 OpenID Connect to come), so every one gives the same reasons, audit events and lockout.
 
-1. resolve the integration's tenant and the user, with their methods (one short read)
+1. resolve the integration's tenant and the user, with their methods (one short read); an
+   integration waiting to be activated again (its provider was replaced) stops here
 2. an unknown user costs the work of a real one and answers like a wrong code (or password)
 3. the primary password, when one is sent: checked first; a wrong one starts nothing
 4. policy: MFA disabled, locked, re-registration asked, then the second factor skipped (a
@@ -52,6 +53,13 @@ from twostep.services.push import PushService
 from twostep.services.states import States
 
 ASK_AGAIN = "Approve the sign-in, then press Enter"
+# A RADIUS client or a hosted sign-in's application whose integration waits to be activated
+# again (an API key's holder hears 403 integration_not_activated before this: credentials).
+NOT_ACTIVATED = Decision(
+    Result.REJECT,
+    Reason.INTEGRATION_NOT_ACTIVATED,
+    message="This sign-in service must be activated again: ask your administrator",
+)
 
 
 class Entry(StrEnum):
@@ -199,8 +207,8 @@ class SignIn:
         event = self._event(request, subject, integration, now)
         asked = _read(request)
         user = subject.user
-        if user is not None and user.disabled:  # nothing is checked, bound or sent
-            return self._finish(subject, event, Decision(Result.REJECT, Reason.USER_DISABLED))
+        if (stopped := _stopped(subject)) is not None:  # nothing is checked, bound or sent
+            return self._finish(subject, event, stopped)
         if asked.legacy is not None or (
             integration.legacy and asked.password is not None and asked.code is None
         ):
@@ -343,11 +351,13 @@ class SignIn:
                 integration = credentials.find_integration(tx, request.integration_key or "")
                 if integration is None:
                     raise Unauthenticated("an active integration key is required")
-            own = integration.tenant_id
+            own, asked = integration.tenant_id, integration.id
             if request.tenant is None:
-                found = tx.subjects.load(request.user, tenant_id=own)
+                found = tx.subjects.load(request.user, tenant_id=own, integration_id=asked)
             else:
-                found = tx.subjects.load(request.user, tenant_name=request.tenant)
+                found = tx.subjects.load(
+                    request.user, tenant_name=request.tenant, integration_id=asked
+                )
         if found is None or found.tenant.id != own:
             if request.tenant is None:
                 raise TenantNotFound()
@@ -450,6 +460,16 @@ class SignIn:
             request_id=self.deps.request_ids.current(),
             method=request.method.value if request.method else None,
         )
+
+
+def _stopped(subject: Subject) -> Decision | None:
+    """A sign-in refused before anything: its integration waits to be activated again (its
+    provider was replaced), or its user is disabled."""
+    if subject.integration_pending:
+        return NOT_ACTIVATED
+    if subject.user is not None and subject.user.disabled:
+        return Decision(Result.REJECT, Reason.USER_DISABLED)
+    return None
 
 
 def _remembered(request: SignInRequest) -> bool:

@@ -22,11 +22,20 @@ class Subject:
     methods: tuple[Method, ...]
     sealed: Mapping[str, bytes]  # sealed seeds by method id
     password_hash: str | None = None  # the user's local primary password (argon2id), if set
+    # The asking integration waits to be activated again (its provider was replaced): read
+    # in the same statement, for callers that hold no key (RADIUS clients, hosted sign-in).
+    integration_pending: bool = False
 
 
 class SubjectRepo(Protocol):
     def load(
-        self, user_name: str, *, tenant_id: int | None = None, tenant_name: str | None = None
+        self,
+        user_name: str,
+        *,
+        tenant_id: int | None = None,
+        tenant_name: str | None = None,
+        integration_id: int | None = None,
     ) -> Subject | None:
-        """The tenant (by id or name) with the user and their methods; None if no tenant."""
+        """The tenant (by id or name) with the user and their methods; None if no tenant.
+        With ``integration_id``: whether that integration waits to be activated again."""
         ...

@@ -220,5 +220,9 @@ def integrations_activate(code: str, password: str, url: str) -> None:
             message = f"HTTP {answer.status_code}"
         raise click.ClickException(message)
     done = answer.json()
-    click.echo(f"integration {done['integration']} of tenant {done['tenant']} activated. Its key:")
+    activated = f"integration {done['integration']} of tenant {done['tenant']} activated"
+    if done.get("key") is None:  # a RADIUS client's: no key, the NAS's secret is unchanged
+        click.echo(f"{activated} (a RADIUS client: its shared secret is unchanged)")
+        return
+    click.echo(f"{activated}. Its key:")
     click.echo(done["key"])

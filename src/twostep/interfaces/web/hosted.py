@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from twostep.domain.entities import Integration
-from twostep.domain.errors import TwostepError
+from twostep.domain.errors import IntegrationNotActivated, TwostepError
 from twostep.domain.pages import PageSession, Stage
 from twostep.domain.results import Decision, Result
 from twostep.interfaces.http.errors import status_for
@@ -50,6 +50,11 @@ CONTEXT_COOKIE = "twostep_hosted"
 BAD_REQUEST = texts.N_(
     "This sign-in link cannot be used: it has expired, was already used, or was not made "
     "for this server. Go back to the application and sign in again."
+)
+# The application's integration waits to be activated again (its provider was replaced).
+NOT_ACTIVATED = texts.N_(
+    "This application cannot use two-step verification until your administrator activates "
+    "it again. Try again later."
 )
 
 # The integration of the hosted sign-in this request continues, for the step's calls.
@@ -256,7 +261,7 @@ class HostedPages:
             "hosted/refused.html",
             status=status_for(exc),
             title=texts.N_("Not allowed"),
-            message=BAD_REQUEST,
+            message=NOT_ACTIVATED if isinstance(exc, IntegrationNotActivated) else BAD_REQUEST,
             code=exc.code,
         )
 

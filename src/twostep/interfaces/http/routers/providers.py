@@ -229,7 +229,10 @@ class IntegrationActivateBody(Strict):
 
 
 class ActivatedOut(BaseModel):
-    key: str
+    key: str | None = Field(
+        description="the integration's new key, shown once; null for a RADIUS client's "
+        "integration (its NAS keeps its shared secret)"
+    )
     integration: str
     tenant: str
 
