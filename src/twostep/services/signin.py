@@ -289,6 +289,9 @@ class SignIn:
         )
         if isinstance(found, Decision):  # forged, crossed or replayed: refused and audited
             return found
+        if (held := self._held_back(request)) is not None:  # its provider replaced since
+            states.spend(found)
+            return held
         code, method = _word_or_code(request.typed)
         if method is not None:  # "sms", "push"...: this sign-in goes on another way
             states.spend(found)
@@ -343,6 +346,16 @@ class SignIn:
         return decision
 
     # -- steps -------------------------------------------------------------------------
+
+    def _held_back(self, request: SignInRequest) -> Decision | None:
+        """A challenge continued after its integration was held back (its tenant's provider
+        replaced since the challenge began, e.g. a texted code typed after): refused and
+        audited as a new sign-in would be. One more read, on continuations only."""
+        subject, integration = self._load(request)
+        if not subject.integration_pending:
+            return None
+        event = self._event(request, subject, integration, self.deps.clock.now())
+        return self._finish(subject, event, NOT_ACTIVATED)
 
     def _load(self, request: SignInRequest) -> tuple[Subject, Integration]:
         with self.storage.transaction() as tx:

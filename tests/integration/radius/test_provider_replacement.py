@@ -6,12 +6,12 @@ secret signs in again. Driven by radclient and pyrad on loopback."""
 
 from __future__ import annotations
 
-from pyrad.packet import AccessReject
+from pyrad.packet import AccessChallenge, AccessReject
 
 from tests.integration.radius.conftest import add_client
 from tests.support import builders
 from tests.support.devices import FakeDevice
-from tests.support.phones import MOBILE, outbox
+from tests.support.phones import MOBILE, code_of, outbox
 from tests.support.radius import Running, ask, pyrad_client, radclient, running
 from twostep.bootstrap import App
 from twostep.domain.billing import BillingModel
@@ -90,3 +90,23 @@ def test_an_activated_clients_integration_keeps_no_key_anyone_could_use(
     assert integration is not None
     assert integration.key_id.startswith("radius-")  # never a tsi_ key id
     assert integration.pending_since is None
+
+
+def test_a_challenge_begun_before_the_replacement_cannot_be_finished_after(app: App) -> None:
+    """A text sent before the provider was replaced; its code typed after: refused."""
+    builders.user(app, "alice")
+    app.enroll.enroll_phone(OPERATOR, "default", "alice", MethodKind.SMS, MOBILE)
+    add_client(app, mode=RadiusMode.CHALLENGE)
+    with running(app) as server:
+        radius = pyrad_client(server.port)
+        try:
+            first = ask(radius, "alice", "")
+            assert first.code == AccessChallenge
+            state = first["State"][0]
+            _replace_provider(app)
+            reply = ask(radius, "alice", code_of(app, state.decode()), state)
+            assert reply.code == AccessReject
+            assert reply["Reply-Message"] == [HELD]
+        finally:
+            radius._CloseSocket()
+    assert _events(app)[-1] == ("reject", "integration_not_activated")
