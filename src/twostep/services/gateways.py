@@ -1,5 +1,6 @@
-"""Managing a tenant's gateways: add (credentials sealed), list (never the credentials),
-delete. Failover follows ``position``, lowest first."""
+"""Managing a tenant's gateways: add (credentials sealed), update (a credential not given
+keeps its stored value), list (never the credentials), delete. Failover follows
+``position``, lowest first."""
 
 from __future__ import annotations
 
@@ -94,6 +95,54 @@ class GatewayAdmin:
             admin_log.record(tx, self.deps, actor, tenant, "gateway.add", name, given)
         return self._view(record, tuple(sorted(credentials)))
 
+    def update(
+        self, actor: AdminKey, tenant_name: str, name: str, settings: Mapping[str, Any]
+    ) -> GatewayView:
+        """A gateway's settings replaced (its kind, name and position stay). A credential
+        not given keeps its stored value: credentials are write-only, so a form shows them
+        blank and a blank one means "unchanged"."""
+        with self.deps.storage.transaction() as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            record = next((r for r in tx.gateways.for_tenant(tenant.id) if r.name == name), None)
+        if record is None:
+            raise GatewayNotFound(f"no gateway {name!r}")
+        kind = record.kind
+        hidden = self.specs.secret_fields(kind)
+        stored = self._credentials(record)
+        given = {k: v for k, v in settings.items() if not (k in hidden and v in (None, ""))}
+        merged = {**{k: v for k, v in stored.items() if k not in given}, **given}
+        if kind == "outbox":
+            merged = {**merged, "path": self._outbox_path(merged.get("path"))}
+        checked = self.specs.check(kind, merged)
+        plain = {k: v for k, v in checked.items() if k not in hidden}
+        credentials = {k: v for k, v in checked.items() if k in hidden and v not in (None, "", {})}
+        sealed = (
+            self.deps.secrets.seal(
+                json.dumps(credentials, sort_keys=True).encode(), gateway_context(record.id)
+            )
+            if credentials
+            else None
+        )
+        with self.deps.storage.transaction(write=True) as tx:
+            tenant = tenant_for(tx, actor, tenant_name)
+            tx.gateways.replace_settings(record.id, plain, sealed)
+            changed = {k: v for k, v in credentials.items() if stored.get(k) != v}
+            before = _fields(record) | {k: stored[k] for k in changed if k in stored}
+            after = {"kind": kind, "position": record.position, **plain} | changed
+            diff = admin_log.changes(before, after, secret=changed)
+            admin_log.record(tx, self.deps, actor, tenant, "gateway.update", name, diff)
+        updated = GatewayRecord(
+            id=record.id,
+            tenant_id=record.tenant_id,
+            name=record.name,
+            kind=kind,
+            position=record.position,
+            settings=plain,
+            sealed_secrets=sealed,
+            created_at=record.created_at,
+        )
+        return self._view(updated, tuple(sorted(credentials)))
+
     def list(self, actor: AdminKey, tenant_name: str) -> Sequence[GatewayView]:
         with self.deps.storage.transaction() as tx:
             tenant = tenant_for(tx, actor, tenant_name)
@@ -139,10 +188,14 @@ class GatewayAdmin:
         return str(path)
 
     def _credential_names(self, record: GatewayRecord) -> tuple[str, ...]:
+        return tuple(sorted(self._credentials(record)))
+
+    def _credentials(self, record: GatewayRecord) -> dict[str, Any]:
         if record.sealed_secrets is None:
-            return ()
+            return {}
         opened = self.deps.secrets.open(record.sealed_secrets, gateway_context(record.id))
-        return tuple(sorted(json.loads(opened)))
+        found = json.loads(opened)
+        return found if isinstance(found, dict) else {}
 
     def _view(self, record: GatewayRecord, credentials: tuple[str, ...]) -> GatewayView:
         base = f"{self.public_url}/v1/gateways/{record.id}"

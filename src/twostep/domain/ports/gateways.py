@@ -38,6 +38,12 @@ class GatewayRepo(Protocol):
 
     def delete(self, gateway_id: str) -> None: ...
 
+    def replace_settings(
+        self, gateway_id: str, settings: Mapping[str, object], sealed_secrets: bytes | None
+    ) -> None:
+        """A gateway's settings and sealed credentials, replaced together."""
+        ...
+
     def activity(self, tenant_id: int, since: float, limit: int) -> GatewayActivity:
         """The tenant's deliveries audited since ``since``: the sends by gateway, and the
         newest ``limit`` failures (the detail names each gateway tried and its error)."""

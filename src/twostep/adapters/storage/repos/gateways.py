@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from twostep.adapters.storage.tables import audit_events, gateways
 from twostep.domain.ports.gateways import GatewayActivity, GatewayRecord
@@ -59,6 +59,15 @@ class SqlGatewayRepo:
 
     def delete(self, gateway_id: str) -> None:
         self.conn.execute(delete(gateways).where(g.id == gateway_id))
+
+    def replace_settings(
+        self, gateway_id: str, settings: Mapping[str, object], sealed_secrets: bytes | None
+    ) -> None:
+        self.conn.execute(
+            update(gateways)
+            .where(g.id == gateway_id)
+            .values(settings=json.dumps(dict(settings), sort_keys=True), secrets=sealed_secrets)
+        )
 
     def activity(self, tenant_id: int, since: float, limit: int) -> GatewayActivity:
         recent = (a.tenant_id == tenant_id, a.at >= since)

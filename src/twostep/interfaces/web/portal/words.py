@@ -32,6 +32,7 @@ NOTICES = {
     "radius_updated": N_("The RADIUS client's options were saved."),
     "gateway_deleted": N_("The gateway was deleted."),
     "gateway_added": N_("The gateway was added."),
+    "gateway_changed": N_("The gateway's settings were changed."),
     "settings": N_("The settings were saved."),
 }
 
