@@ -10,6 +10,10 @@ interface is ``web``. The management portal's never skips the second factor (no
 one-time bypass, trusted network or remembered browser: Twostep protects itself, so a help
 desk's bypass never turns an admin's sign-in into a password alone).
 
+The portal's requests are ``registering`` (services/signin.py): a user the tenant's
+registration policy refuses, who has a method they may use, is asked its second factor
+rather than refused, and the portal then opens only the registration.
+
 The steps: ``password`` (the primary password; a code method answers a prompt, an
 out-of-band one starts its challenge), then ``code``, ``switch``, ``outcome`` and
 ``resend`` on the transaction that step started.
@@ -71,6 +75,7 @@ class PageSignIn:
         self.challenges = challenges
         self.delivered = delivered
         self.name = name
+        self.registering = name == PORTAL  # the portal's sign-in may lead to registering
 
     def integration(self, tenant_name: str) -> Integration | None:
         """The tenant's built-in integration for these pages; None: no such tenant."""
@@ -106,6 +111,7 @@ class PageSignIn:
                 interface=INTERFACE,
                 prompt_for_code=True,
                 remembered_device=remembered_device,
+                registering=self.registering,
             )
         )
 
@@ -151,6 +157,7 @@ class PageSignIn:
             method=pending.kind,
             client_ip=client_ip,
             interface=INTERFACE,
+            registering=self.registering,
         )
         return self.signin.sign_in(request)
 
@@ -174,6 +181,7 @@ class PageSignIn:
             client_ip=client_ip,
             interface=INTERFACE,
             prompt_for_code=True,
+            registering=self.registering,
         )
         return self.signin.sign_in(request)
 
@@ -185,9 +193,13 @@ class PageSignIn:
         """The text or email once more, with a new code (the sign-in's limits apply)."""
         return self.delivered.resend(integration, pending.transaction_id)
 
-    @staticmethod
     def _request(
-        integration: Integration, user: str, client_ip: str | None, pending: Pending, typed: str
+        self,
+        integration: Integration,
+        user: str,
+        client_ip: str | None,
+        pending: Pending,
+        typed: str,
     ) -> SignInRequest:
         return SignInRequest(
             user=user,
@@ -197,4 +209,5 @@ class PageSignIn:
             client_ip=client_ip,
             interface=INTERFACE,
             prompt_for_code=True,
+            registering=self.registering,
         )

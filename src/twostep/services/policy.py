@@ -16,7 +16,10 @@ it. Pure: it reads the one subject read and the clock, and writes nothing.
    methods (or the only ones of the asked-for kind) are hardware tokens past the end of
    the validity period their vendor's file set
 5. the tenant's registration policy covers one of the user's groups and the user has no
-   method of the kinds it asks for: registration_policy
+   method of the kinds it asks for: registration_policy. The self-service portal's own
+   sign-in (``registering``) goes on to the second factor instead when the user has a
+   method they may use: they prove it is them before registering the kind asked, and no
+   skip stands for that proof (interfaces/web/my/signin.py opens only the registration)
 6. a kind the tenant turned off: asked for (method_disabled), or the user's default when
    nothing was asked (default_method_disabled); the other methods stay offered
 """
@@ -141,6 +144,7 @@ def second_factor(
     asked: MethodKind | None,
     has_code: bool,
     skipped: Skip | None = None,
+    registering: bool = False,
 ) -> Decision | Offer:
     user = subject.user
     assert user is not None
@@ -152,9 +156,12 @@ def second_factor(
     if user.registration_required_at is not None:
         return _reject(Reason.REGISTRATION_REQUIRED)
     registered = _usable(subject, now)
-    if skipped is not None:
-        if _policy_unmet(subject, registered):
-            off = set(access.disabled_kinds)
+    off = set(access.disabled_kinds)
+    unmet = _policy_unmet(subject, registered)
+    # Step 5's exception: the portal asks the factor of one of its methods (never a skip).
+    proving = registering and unmet and any(m.kind not in off for m in registered)
+    if skipped is not None and not proving:
+        if unmet:
             listed = tuple(sorted({m.kind.value for m in registered if m.kind not in off}))
             return _reject(Reason.REGISTRATION_POLICY, listed)
         return skipped.decision
@@ -169,10 +176,9 @@ def second_factor(
         and _expired(subject, now, asked)
     ):
         return _reject(Reason.TOKEN_EXPIRED, tuple(sorted({m.kind.value for m in registered})))
-    off = set(access.disabled_kinds)
     offered = tuple(m for m in registered if m.kind not in off)
     listed = tuple(sorted({m.kind.value for m in offered}))
-    if _policy_unmet(subject, registered):
+    if unmet and not proving:
         return _reject(Reason.REGISTRATION_POLICY, listed)
     if asked is not None and asked in off:
         return _reject(Reason.METHOD_DISABLED, listed)

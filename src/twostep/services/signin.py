@@ -99,6 +99,10 @@ class SignInRequest:
     # A page (the hosted sign-in page, the self-service portal) checked this user's
     # remembered-device cookie (services/remembered_devices.py). Honoured for pages only.
     remembered_device: bool = False
+    # The self-service portal's sign-in: a user the tenant's registration policy refuses
+    # still passes the second factor with a method they have, to reach only the
+    # registration (services/policy.py, step 5). Honoured for pages only.
+    registering: bool = False
     # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
     # the next request finishes, instead of rejecting with code_required.
     prompt_for_code: bool = False
@@ -236,12 +240,16 @@ class SignIn:
 
         has_code = asked.code is not None
         skipped = policy.skip(subject, integration, request.sent_ip, now, _remembered(request))
-        offer = policy.second_factor(subject, now, asked.method, has_code, skipped)  # step 4
+        offer = policy.second_factor(  # step 4
+            subject, now, asked.method, has_code, skipped, _registering(request)
+        )
         if isinstance(offer, Decision) and skipped is not None and offer is skipped.decision:
             if self._skipped(subject, event, skipped, now):
                 return offer
             # Another sign-in used the bypass first (or a lock came): the factor is asked.
-            offer = policy.second_factor(subject, now, asked.method, has_code)
+            offer = policy.second_factor(
+                subject, now, asked.method, has_code, registering=_registering(request)
+            )
         if isinstance(offer, Decision):
             if unmatched and signin_options.unenrolled(offer):
                 offer = signin_options.UNMATCHED
@@ -488,6 +496,11 @@ def _stopped(subject: Subject) -> Decision | None:
 def _remembered(request: SignInRequest) -> bool:
     """A remembered browser counts at the pages only (never RADIUS or the validate API)."""
     return request.remembered_device and request.interface == "web"
+
+
+def _registering(request: SignInRequest) -> bool:
+    """The portal's purpose counts at the pages only (never RADIUS or the validate API)."""
+    return request.registering and request.interface == "web"
 
 
 def _coded(

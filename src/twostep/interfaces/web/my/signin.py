@@ -1,7 +1,9 @@
 """Signing in to the self-service portal: ``/my/signin`` (organisation, user name, primary
 password through the one sign-in flow, integration ``portal``), then the second factor
 (``/my/verify``, the pages' reusable step); a user who must register goes to the
-registration instead (or is told to ask for an enrollment link). ``/my/enroll/{token}``:
+registration instead (or is told to ask for an enrollment link). A user the registration
+policy refuses who has a method they may use passes its second factor first, then reaches
+only the registration (an attacker with the password alone adds no method). ``/my/enroll/{token}``:
 the enrollment link's landing page (a GET spends nothing: mail scanners open links), and
 ``/my/signout``."""
 
@@ -109,7 +111,10 @@ class MySignIn(MyBase):
 
     def _second_factor(self, visit: Visit, factor: PageSession) -> Response:
         me = Me(factor.tenant_id, factor.tenant, factor.user_id, factor.user, visit.client_ip)
-        return self.open(visit, me, register=False)
+        # A user the registration policy refuses passed the factor only to register the
+        # kind it asks (the portal's sign-in is ``registering``): the registration alone.
+        register = self.app.self_service.info(me).reason is not None
+        return self.open(visit, me, register=register)
 
     def signout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         visit = self.pages.visit(request)

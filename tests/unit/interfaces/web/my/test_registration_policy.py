@@ -1,11 +1,15 @@
 """A user the tenant's registration policy refuses (one of their groups must register a kind
 of method they lack) lands in the registration after their primary password, as a user an
 admin asked to register does; the session reaches nothing but the registration until they
-have a method of that kind, and a method of another kind does not end it."""
+have a method of that kind, and a method of another kind does not end it. A user who already
+has a method they may use proves it first (its second factor at /my/verify): the password
+alone registers nothing, or whoever holds it would add their own authenticator. The API
+still refuses them with registration_policy."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +19,9 @@ from tests.support.phones import MOBILE, code_of
 from tests.unit.interfaces.web.conftest import PASSWORD
 from tests.unit.interfaces.web.my.test_portal import add_app, code_now, password_step, post
 from twostep.bootstrap import App
+from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
+from twostep.services.signin import SignInRequest
 
 POLICY = {"registration_groups": ["VPN Users"], "registration_kinds": ["app_code"]}
 _ELSEWHERE = ("/my/app-passwords", "/my/signins", "/my/browsers")
@@ -35,13 +41,89 @@ def dave(app: App) -> builders.Enrolled:
     return token
 
 
+@pytest.fixture
+def unproven(app: App, dave: builders.Enrolled) -> builders.Enrolled:
+    """Dave, with hardware tokens turned off in the tenant: no method he may use."""
+    app.admin.update_settings(OPERATOR, "default", {"disabled_kinds": ["oath_token"]})
+    return dave
+
+
 def _limited(pages: TestClient) -> None:
     for path in _ELSEWHERE:
         assert pages.get(path).headers["location"] == "/my", path
 
 
-def test_the_password_leads_to_the_registration_naming_the_kind(
+def _proven(pages: TestClient, dave: builders.Enrolled) -> None:
+    """The password, then the token's code at the second-factor step."""
+    first = password_step(pages, "dave")
+    assert first.headers["location"] == "/my/verify", first.text
+    done = post(pages, "/my/verify", "/my/verify", action="code", code=dave.hotp(0))
+    assert done.headers["location"] == "/my", done.text
+
+
+def test_the_password_alone_opens_nothing_when_a_method_exists(
     app: App, pages: TestClient, dave: builders.Enrolled
+) -> None:
+    first = password_step(pages, "dave")
+    assert first.headers["location"] == "/my/verify", first.text
+    assert pages.get("/my").headers["location"] == "/my/signin"
+    for path in _ELSEWHERE:
+        assert pages.get(path).headers["location"] == "/my/signin", path
+    added = post(pages, "/my/verify", "/my/app")
+    assert added.status_code in (302, 303, 403) and 'id="secret"' not in added.text
+    with app.storage.transaction() as tx:
+        user = tx.users.by_name(1, "dave")
+        assert user is not None
+        assert [m.kind.value for m in tx.methods.for_user(user.id)] == ["oath_token"]
+
+
+def test_a_wrong_code_opens_nothing(app: App, pages: TestClient, dave: builders.Enrolled) -> None:
+    password_step(pages, "dave")
+    wrong = post(pages, "/my/verify", "/my/verify", action="code", code="000000")
+    assert wrong.status_code == 401
+    assert pages.get("/my").headers["location"] == "/my/signin"
+
+
+def test_a_bypass_does_not_stand_for_the_method(
+    app: App, pages: TestClient, dave: builders.Enrolled
+) -> None:
+    app.bypasses.grant(OPERATOR, "default", "dave")
+    first = password_step(pages, "dave")
+    assert first.headers["location"] == "/my/verify", first.text
+    assert pages.get("/my").headers["location"] == "/my/signin"
+
+
+def test_the_method_s_code_opens_the_registration_naming_the_kind(
+    app: App, pages: TestClient, dave: builders.Enrolled
+) -> None:
+    _proven(pages, dave)
+    page = pages.get("/my")
+    assert "Register a method" in page.text
+    asked = re.search(r'<p id="required-kinds">(.*?)</p>', page.text, re.S)
+    assert asked is not None and "authenticator app" in asked.group(1).lower()
+    _limited(pages)
+
+
+def test_even_without_password_registration_the_method_opens_it(
+    app: App, pages: TestClient, dave: builders.Enrolled
+) -> None:
+    app.admin.update_settings(OPERATOR, "default", {"password_registration": False})
+    _proven(pages, dave)
+    assert "Register a method" in pages.get("/my").text
+
+
+def test_the_api_still_refuses_with_registration_policy(app: App, dave: builders.Enrolled) -> None:
+    integration, _key = builders.integration(app)
+    asked = SignInRequest(user="dave", integration=integration, password=PASSWORD)
+    decision = app.signin.sign_in(asked)
+    assert (decision.result, decision.reason) == (Result.REJECT, Reason.REGISTRATION_POLICY)
+    # A request claiming the portal's purpose from another interface gains nothing.
+    claimed = app.signin.sign_in(replace(asked, registering=True))
+    assert (claimed.result, claimed.reason) == (Result.REJECT, Reason.REGISTRATION_POLICY)
+
+
+def test_without_a_usable_method_the_password_leads_to_the_registration(
+    app: App, pages: TestClient, unproven: builders.Enrolled
 ) -> None:
     first = password_step(pages, "dave")
     assert first.headers["location"] == "/my", first.text
@@ -55,7 +137,7 @@ def test_the_password_leads_to_the_registration_naming_the_kind(
 def test_registering_the_asked_kind_opens_the_portal(
     app: App, pages: TestClient, dave: builders.Enrolled
 ) -> None:
-    password_step(pages, "dave")
+    _proven(pages, dave)
     method_id, seed, _shown = add_app(pages)
     done = post(pages, "/my", "/my/app/confirm", method_id=method_id, code=code_now(app, seed))
     assert done.headers["location"] == "/my?done=app"
@@ -67,7 +149,7 @@ def test_registering_the_asked_kind_opens_the_portal(
 def test_a_method_of_another_kind_keeps_the_session_to_the_registration(
     app: App, pages: TestClient, dave: builders.Enrolled
 ) -> None:
-    password_step(pages, "dave")
+    _proven(pages, dave)
     page = post(pages, "/my", "/my/phone", kind="sms", phone=MOBILE)
     assert page.status_code == 200, page.text
     hidden = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
@@ -79,8 +161,8 @@ def test_a_method_of_another_kind_keeps_the_session_to_the_registration(
     _limited(pages)
 
 
-def test_without_password_registration_the_user_needs_a_link(
-    app: App, pages: TestClient, dave: builders.Enrolled
+def test_without_a_usable_method_nor_password_registration_the_user_needs_a_link(
+    app: App, pages: TestClient, unproven: builders.Enrolled
 ) -> None:
     app.admin.update_settings(OPERATOR, "default", {"password_registration": False})
     refused = password_step(pages, "dave")
