@@ -127,10 +127,16 @@ class SecondFactor:
         return self.started(visit, integration, user, decision)
 
     def started(
-        self, visit: Visit, integration: Integration, user: str, decision: Decision
+        self,
+        visit: Visit,
+        integration: Integration,
+        user: str,
+        decision: Decision,
+        notice: str | None = None,
     ) -> Response:
         """The password step's decision, for a page set that looked at it first (the
-        self-service portal sends a user who must register elsewhere)."""
+        self-service portal sends a user who must register elsewhere); ``notice``: a
+        message for the method's page (a texts msgid), shown once."""
         if decision.result is Result.REJECT and (
             decision.reason in HIDDEN_REASONS or decision.reason is None
         ):
@@ -142,6 +148,8 @@ class SecondFactor:
             return self.again(visit, texts.SIGNIN_FAILED, 401)
         progress = Progress(prefix=self.prefix, user=user, methods=decision.methods)
         progress = self._apply(progress, decision)
+        if notice is not None:
+            progress = _notice(progress, notice)
         token = self.pages.app.page_sessions.open(
             integration.tenant_id,
             found,

@@ -16,7 +16,8 @@ from starlette.responses import Response
 
 from twostep.domain.errors import EnrollmentLinkInvalid, InvalidInput, Unauthenticated
 from twostep.domain.pages import PageSession
-from twostep.domain.results import Reason, Result
+from twostep.domain.results import Decision, Reason, Result
+from twostep.domain.self_service import RegistrationReason
 from twostep.interfaces.web import security, texts
 from twostep.interfaces.web.my import words
 from twostep.interfaces.web.my.base import PREFIX, SIGNIN, SIGNOUT, MyBase
@@ -94,12 +95,20 @@ class MySignIn(MyBase):
         right = decision.result is Result.ACCEPT or decision.reason in _NOTHING
         me = self.app.self_service.find(integration.tenant_id, name, visit.client_ip)
         if not right or me is None:
-            return self.factor.started(visit, integration, name, decision)
+            return self.factor.started(visit, integration, name, decision, self._why(me, decision))
         if decision.result is Result.ACCEPT:  # no second factor asked of this user
             return self.open(visit, me, register=False)
         if self.app.self_service.registers_after_password(me):
             return self.open(visit, me, register=True)
         return self._page(visit, words.NEEDS_LINK, 403)
+
+    def _why(self, me: Me | None, decision: Decision) -> str | None:
+        """Why a user the registration policy refuses is asked a factor (after the right
+        password only: a challenge started)."""
+        if me is None or decision.result is not Result.CHALLENGE:
+            return None
+        reason = self.app.self_service.info(me).reason
+        return words.PROVE_FIRST if reason is RegistrationReason.REGISTRATION_POLICY else None
 
     def _remembered(self, request: Request, tenant_id: int, name: str) -> bool:
         """This browser is remembered for this user (read only when it holds a cookie)."""

@@ -8,6 +8,10 @@ SIGNIN_TITLE = N_("Sign in to manage your security info")
 NEEDS_LINK = N_(
     "You have no method to sign in with yet. Ask your administrator for an enrollment link."
 )
+PROVE_FIRST = N_(
+    "Your organisation asks you to register another method. Verify it is you with one you "
+    "have first."
+)
 LINK_INVALID = N_(
     "This enrollment link does not work: it was used, replaced or has expired. Ask your "
     "administrator for a new one."

@@ -66,6 +66,7 @@ def test_the_password_alone_opens_nothing_when_a_method_exists(
 ) -> None:
     first = password_step(pages, "dave")
     assert first.headers["location"] == "/my/verify", first.text
+    assert "Verify it is you with one you have first" in pages.get("/my/verify").text
     assert pages.get("/my").headers["location"] == "/my/signin"
     for path in _ELSEWHERE:
         assert pages.get(path).headers["location"] == "/my/signin", path
