@@ -16,6 +16,8 @@ NOT_CHANGES = {("audit",), ("serve",), ("db", "upgrade"), ("outbox", "reply"), (
 NOT_CHANGES |= {("billing", "statement"), ("integrations", "activate")}
 # The usage rollups are counts derived from the audit log, rebuilt from it at will.
 NOT_CHANGES |= {("audit", "rollup")}
+# Reports and a user's remembered browsers are reads under other words.
+NOT_CHANGES |= {("reports", "usage"), ("reports", "deliveries"), ("users", "remembered-devices")}
 READ_WORDS = {"list", "show"}
 
 

@@ -185,8 +185,12 @@ def radius_clients_add(
 @radius_clients.command("set", help="Change options of the RADIUS client NAME (others are kept).")
 @click.argument("name")
 @click.option("--mode", type=click.Choice(RADIUS_MODES), help="See add.")
-@click.option("--require-message-authenticator/--no-require-message-authenticator", default=None)
-@click.option("--limit-proxy-state/--no-limit-proxy-state", default=None)
+@click.option(
+    "--require-message-authenticator/--no-require-message-authenticator",
+    default=None,
+    help="See add.",
+)
+@click.option("--limit-proxy-state/--no-limit-proxy-state", default=None, help="See add.")
 @click.option("--push-wait", type=click.IntRange(0, 120), help="See add.")
 @_options(None)
 @tenant_option
