@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from tests.conftest import missing
 
@@ -83,6 +83,13 @@ def read_qr(image_png: bytes, folder: Path) -> str:
         timeout=30,
     )
     return done.stdout.removesuffix("\n")
+
+
+def submit(page: Page, button: Locator) -> None:
+    """Click a form's button and wait for the page the server answers with: a check run
+    in between would read a document being replaced."""
+    with page.expect_navigation():
+        button.click()
 
 
 def check_accessibility(page: Page) -> None:

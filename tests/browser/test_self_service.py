@@ -16,7 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.harness import PASSWORD, Admin, Site, check_accessibility, ok, read_qr, totp
+from tests.browser.harness import (
+    PASSWORD,
+    Admin,
+    Site,
+    check_accessibility,
+    ok,
+    read_qr,
+    submit,
+    totp,
+)
 from tests.browser.portal import screenshot
 
 pytestmark = pytest.mark.slow
@@ -206,16 +215,16 @@ def test_every_page_passes_axe_in_both_languages(
     page.goto(f"{site.url}{ENROLL}{made['url'].split(ENROLL, 1)[1]}")
     expect(page.locator("html")).to_have_attribute("lang", language)
     check_accessibility(page)  # the link's landing page
-    page.locator("form.stack button").click()
+    submit(page, page.locator("form.stack button"))
     check_accessibility(page)  # the registration
-    page.locator("form[action='/my/device'] button").click()
+    submit(page, page.locator("form[action='/my/device'] button"))
     check_accessibility(page)  # the mobile authenticator's activation
     page.goto(f"{site.url}/my")
-    page.locator("form[action='/my/app'] button").click()
+    submit(page, page.locator("form[action='/my/app'] button"))
     check_accessibility(page)  # the app's QR code and key
     screenshot(page, "my-add-app", language, tmp_path)
     page.locator("#code").fill("000000")
-    page.locator("form.stack button").click()
+    submit(page, page.locator("form.stack button"))
     check_accessibility(page)  # a wrong code
     page.goto(f"{site.url}{ENROLL}not-a-link")
     check_accessibility(page)  # a link that does not work
@@ -226,7 +235,7 @@ def test_every_page_passes_axe_in_both_languages(
     check_accessibility(page)  # the sign-in
     page.locator("#user").fill(user.user)
     page.locator("#password").fill("wrong password")
-    page.locator("form.stack button").click()
+    submit(page, page.locator("form.stack button"))
     check_accessibility(page)  # a failed sign-in
     password_step(page, site, user.user)
     check_accessibility(page)  # the second factor
@@ -236,13 +245,13 @@ def test_every_page_passes_axe_in_both_languages(
     check_accessibility(page)  # the security info
     screenshot(page, "my-security-info", language, tmp_path)
     page.locator("#phone").fill(MOBILE)
-    page.locator("form[action='/my/phone'] button").click()
+    submit(page, page.locator("form[action='/my/phone'] button"))
     check_accessibility(page)  # the phone's code
     page.goto(f"{site.url}/my/app-passwords")
     page.locator("#name").fill("Mail")
-    page.locator("form.stack button").click()
+    submit(page, page.locator("form.stack button"))
     check_accessibility(page)  # an app password, shown once
     page.goto(f"{site.url}/my/signins")
     check_accessibility(page)  # recent sign-ins
-    page.locator("form[action='/my/signins/report'] button").first.click()
+    submit(page, page.locator("form[action='/my/signins/report'] button").first)
     check_accessibility(page)  # reported
