@@ -29,6 +29,11 @@ class InvalidInput(TwostepError):
         self.field = field
 
 
+class ControlCharacter(InvalidInput):
+    """Text holds a control character (the one input rule, domain/text.py); the same code,
+    a type of its own so that the pages can answer it in words of their own."""
+
+
 class InvalidPhoneNumber(InvalidInput):
     """The phone number is not a valid E.164 number."""
 

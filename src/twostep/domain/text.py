@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from twostep.domain.errors import InvalidInput
+from twostep.domain.errors import ControlCharacter
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
@@ -35,11 +35,11 @@ def has_control(value: str) -> bool:
 
 
 def check_text(value: str, field: str) -> str:
-    """``value`` unchanged, or ``InvalidInput`` naming ``field`` and the character's
+    """``value`` unchanged, or ``ControlCharacter`` naming ``field`` and the character's
     position (never the value itself: it may be a code or a password)."""
     index = first_refused(value)
     if index is not None:
-        raise InvalidInput(
+        raise ControlCharacter(
             f"{field} holds a control character (U+{ord(value[index]):04X} at position "
             f"{index}); control characters are not accepted",
             field=field,

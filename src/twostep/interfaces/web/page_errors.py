@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from twostep.domain.errors import InvalidInput, TwostepError
+from twostep.domain.errors import ControlCharacter, TwostepError
 from twostep.domain.text import has_control, printable_escape
 from twostep.interfaces.http.errors import status_for
 from twostep.interfaces.web import texts
@@ -53,7 +53,7 @@ def _wrapping(pages: Pages, api_handler: _Handler) -> _Handler:
         else:
             assert isinstance(exc, TwostepError)
             status, code = status_for(exc), exc.code
-            if isinstance(exc, InvalidInput) and "control character" in exc.message:
+            if isinstance(exc, ControlCharacter):
                 message = _CONTROL
         visit = await run_in_threadpool(pages.visit, _printable(request))
         response = pages.render(
