@@ -41,7 +41,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,9 @@ if not __package__:  # run as ``python bench/reports.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import and_, func, insert, or_, select
-from tests.support import postgres
 
 from bench import report
+from bench.dashboard import _weighted, database
 from twostep.adapters.storage import tables
 from twostep.bootstrap import App, build
 from twostep.config import Config
@@ -122,24 +121,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="timed calls of each kind")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     return parser.parse_args(argv)
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str | None]:
-    if backend == "sqlite":
-        yield None
-        return
-    server = postgres.start(durable=True)  # default durability: fsync, synchronous commits
-    try:
-        server.psql("CREATE DATABASE twostep_bench")
-        yield server.url("twostep_bench")
-    finally:
-        server.stop()
-
-
-def _weighted(rng: random.Random, table: list[tuple[Any, float]], n: int) -> list[Any]:
-    values, weights = zip(*table, strict=True)
-    return rng.choices(values, weights=weights, k=n)
 
 
 def setup(app: App, clock: FixedClock) -> dict[str, Any]:
