@@ -45,9 +45,10 @@ def missing(component: str) -> None:
 # whichever worker is free. (xdist's own loadgroup marks are ignored under pytest 9,
 # whose node ids it can no longer rewrite, hence this scheduler.)
 PROCESS_DIRS = ("tests/e2e/", "tests/browser/")
-PROCESS_FILES = (  # marked slow outside those places
+PROCESS_FILES = (  # marked slow outside those places, or timed against a server's thread
     "tests/integration/http/test_forwarded_for.py",
     "tests/integration/radius/test_serve_one_nas.py",
+    "tests/integration/directory/test_binds.py",  # a hung server against the bind timeouts
 )
 
 

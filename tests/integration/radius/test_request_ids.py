@@ -4,7 +4,9 @@ made while it is decided (on SQLite on the event loop, on PostgreSQL in a thread
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pyrad.client import Client, Timeout
@@ -52,12 +54,21 @@ def test_a_request_that_fails_is_logged_with_its_id(
 
     monkeypatch.setattr(app.signin, "sign_in", broken)
     client = pyrad_client(radius.port, timeout=0.5)
+
+    def failed() -> list[dict[str, Any]]:
+        return [x for x in logs.lines() if x["message"] == "RADIUS request from 127.0.0.1 failed"]
+
     try:
-        with captured() as logs, pytest.raises(Timeout):  # no reply: the NAS retries
-            ask(client, "alice", "123456")
+        with captured() as logs:
+            with pytest.raises(Timeout):  # no reply: the NAS retries
+                ask(client, "alice", "123456")
+            # The server's thread may log after the NAS gave up (a busy machine): wait for it.
+            deadline = time.monotonic() + 10
+            while not failed() and time.monotonic() < deadline:
+                time.sleep(0.05)
     finally:
         client._CloseSocket()
-    failed = [x for x in logs.lines() if x["message"] == "RADIUS request from 127.0.0.1 failed"]
-    assert failed, logs.lines()
-    assert re.fullmatch(r"[0-9a-f]{32}", failed[0]["request_id"])
-    assert "RuntimeError: a bug" in failed[0]["exception"]
+    logged = failed()
+    assert logged, logs.lines()
+    assert re.fullmatch(r"[0-9a-f]{32}", logged[0]["request_id"])
+    assert "RuntimeError: a bug" in logged[0]["exception"]
