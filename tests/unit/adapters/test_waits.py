@@ -61,7 +61,7 @@ def test_a_decision_here_is_looked_at_at_once() -> None:
 
 def test_every_waiting_key_is_asked_about_in_one_query() -> None:
     db = Database()
-    waits = PolledWaits(db, interval=0.02)
+    waits = PolledWaits(db, interval=0.1)  # some 20 polls in the 2 s below
     # Long enough that all 50 are waiting at once even when starting threads is slow (a
     # busy machine): each ends by its deadline, none is answered.
     threads = [_in_thread(waits, f"tx{i}", timeout=2.0)[0] for i in range(50)]
