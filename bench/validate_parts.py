@@ -18,12 +18,14 @@ reported in microseconds per call:
 
     .venv/bin/python -m bench.validate_parts            # about 30 s
     .venv/bin/python -m bench.validate_parts --only "validate, accepted" --only sign_in
+    .venv/bin/python -m bench.validate_parts --only "ASGI app: POST" --profile /tmp/parts.prof
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import shutil
 import statistics
@@ -62,6 +64,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="TEXT",
         help="time only the parts whose label holds TEXT (repeatable; case-insensitive)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also run each chosen part once more under cProfile, stats to FILE.<n>",
     )
     args = parser.parse_args(argv)
     if not (1 <= args.users <= 5_000 and 10 <= args.count <= 100_000 and 1 <= args.repeat <= 20):
@@ -255,6 +262,17 @@ def _parts(pop: Population, probe_db: Path) -> dict[str, Part]:
     }
 
 
+def _profiled(run: Part, count: int, path: str) -> None:
+    """One more run of ``count`` calls under cProfile (its figures inflate Python calls
+    more than C: read them for where the time goes, not how much)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run(count)
+    profiler.disable()
+    profiler.dump_stats(path)
+    print(f"          profile: {path}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     machine = report.machine()
@@ -301,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             figures = _cpu_us(run, args.count, args.repeat)
             spread = f"{min(figures):.1f}-{max(figures):.1f}"
             print(f"{statistics.median(figures):8.1f} us  ({spread})  {label}", flush=True)
+            if args.profile:
+                _profiled(run, args.count, f"{args.profile}.{list(timings).index(label)}")
         pop.close()
     finally:
         loop.close()
