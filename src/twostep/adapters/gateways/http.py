@@ -66,7 +66,9 @@ class HttpSettings(GatewaySettings):
         json_schema_extra={"writeOnly": True},
         description='header values, e.g. {"Authorization": "Bearer {api_key}"}',
     )
-    body_format: Literal["json", "form"] = "json"
+    body_format: Literal["json", "form"] = Field(
+        "json", description="json: the body is sent as JSON; form: as a URL-encoded form"
+    )
     body: dict[str, Any] = Field(
         default_factory=lambda: dict(DEFAULT_BODY),
         json_schema_extra={"default": DEFAULT_BODY},
@@ -82,7 +84,9 @@ class HttpSettings(GatewaySettings):
     success_field: Text | None = Field(
         None, description=f"{_PATH}: must equal success_value in the answer"
     )
-    success_value: bool | int | float | Text | None = None
+    success_value: bool | int | float | Text | None = Field(
+        None, description='the value success_field must hold, e.g. true, 0 or "queued"'
+    )
     id_field: Text | None = Field(None, description=f"{_PATH}: the provider's message id")
     timeout: float = timeout_field(5.0)
     webhook_secret: Credential | None = Field(
