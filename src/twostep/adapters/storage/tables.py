@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -660,4 +661,34 @@ voice_prompts = Table(
     Column("audio", LargeBinary, nullable=False),
     Column("seconds", Float, nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+# The management portal's token imports (0021): one row per upload, its phase and counts
+# saved by the worker that runs it (any worker shows them), its result when it ends. The
+# file and its key or password are never stored. ``alive_until`` is the worker's promise
+# of its next sign of life: a running job past it shows as interrupted. At most one
+# running job per tenant (the partial unique index).
+token_import_jobs = Table(
+    "token_import_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),  # running, done, refused, failed, interrupted
+    Column("phase", String(16), nullable=False),  # reading, checking, storing
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=False),  # 0: not known yet
+    Column("file_name", String(128), nullable=False),
+    Column("started_by", String(128), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("alive_until", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("result", Text),  # JSON: the summary's counts, the problems, or the error
+    Index(None, "tenant_id", "started_at"),
+    Index(
+        "ix_token_import_jobs_running",
+        "tenant_id",
+        unique=True,
+        sqlite_where=text("state = 'running'"),
+        postgresql_where=text("state = 'running'"),
+    ),
 )
