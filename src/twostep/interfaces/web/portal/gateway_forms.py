@@ -1,6 +1,7 @@
 """A gateway kind's settings as a form: one labelled field per setting of the kind's settings
 model (adapters/gateways/*, through the registry), and the posted form back as the settings
-the service takes, with a message per field it cannot read.
+the service takes, with a message per field it cannot read. Each field's label and help are
+catalog message ids (portal/gateway_texts.py), which the template translates.
 
 * text, number, a choice (a ``Literal``: a list), a yes/no (a checkbox);
 * a setting whose value is an object or a list (an HTTP gateway's body template, its
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twostep.domain.delivery import GatewaySpecs
+from twostep.interfaces.web.portal import gateway_texts
 from twostep.interfaces.web.texts import N_
 
 PREFIX = "s."  # the form's field names: s.<setting>, apart from name, kind and csrf
@@ -30,6 +32,7 @@ class Field:
     name: str
     input: str  # text, password, password_json, number, decimal, select, checkbox, json
     required: bool
+    label: str  # a message id, as the help
     help: str
     options: tuple[str, ...] = ()
     default: Any = None
@@ -92,6 +95,7 @@ def fields_of(specs: GatewaySpecs, kind: str) -> list[Field] | None:
                 name=name,
                 input=shape,
                 required=name in required,
+                label=gateway_texts.label(name),
                 help=str(prop.get("description", "")),
                 options=options,
                 default=prop.get("default"),
