@@ -186,6 +186,24 @@ def test_a_help_desk_cannot_change_settings_or_create_keys(page: Page, site: Sit
     assert "sneaky" not in names
 
 
+def test_the_korean_gateway_form_shows_korean_labels_and_help(page: Page, site: Site) -> None:
+    page.set_extra_http_headers({"Accept-Language": "ko"})
+    admin = site.new_user("tenant_admin")
+    sign_in(page, site, admin)
+    page.goto(f"{site.url}/admin/tenants/default/gateways")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    smtp = page.locator("details").filter(has=page.locator("input[name=kind][value=smtp]"))
+    smtp.locator("summary").click()
+    # The SMTP relay's host: label and help in Korean, the setting's name beside the label.
+    host = smtp.get_by_label(re.compile(r"^릴레이 호스트 host"))
+    expect(host).to_be_visible()
+    expect(host).to_have_accessible_description(re.compile(r"^릴레이의 호스트 이름 또는 주소"))
+    expect(smtp.get_by_label(re.compile(r"^제한 시간\(초\) timeout"))).to_be_visible()
+    sender = smtp.locator("#h-smtp-from_address")  # a model's <...> is text, not markup
+    expect(sender).to_contain_text("이름과 함께: Twostep <mfa@example.com>")
+    check_accessibility(page)
+
+
 KEY_PAGES = {"dashboard": "", "users": "/users", "user": "/users/{user}", "settings": "/settings"}
 OTHER_PAGES = ("/tokens", "/integrations", "/gateways", "/audit", "/admin-audit")
 
