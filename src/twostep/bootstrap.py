@@ -70,6 +70,7 @@ from twostep.services.self_service import SelfService
 from twostep.services.signin import SignIn
 from twostep.services.signin_reports import SignInReports
 from twostep.services.states import States
+from twostep.services.token_import_jobs import TokenImportJobs
 from twostep.services.tokens import TokenPool
 from twostep.services.usage import UsageService
 from twostep.services.voice_prompts import VoicePrompts
@@ -90,6 +91,7 @@ class App:
     audit: AuditService
     admin_events: AdminTrail
     tokens: TokenPool
+    token_imports: TokenImportJobs
     challenges: ChallengeService
     delivered: DeliveredChallenges
     gateways: GatewayAdmin
@@ -249,6 +251,7 @@ def build(
         audit=AuditService(deps),
         admin_events=AdminTrail(deps),
         tokens=TokenPool(deps),
+        token_imports=TokenImportJobs(deps),
         challenges=challenges,
         delivered=delivered,
         gateways=GatewayAdmin(deps, factory, public_url, config.storage.home),

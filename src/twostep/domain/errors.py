@@ -130,6 +130,12 @@ class AdminGrantNotFound(NotFound):
     code = "admin_grant_not_found"
 
 
+class ImportJobNotFound(NotFound):
+    """No such token import in this tenant (or one the admin may not see)."""
+
+    code = "import_job_not_found"
+
+
 class Conflict(TwostepError):
     """The resource already exists or is in a conflicting state."""
 
@@ -212,6 +218,12 @@ class SyncRunning(Conflict):
     """A sync of this directory is running on this or another node; wait for it."""
 
     code = "sync_running"
+
+
+class ImportRunning(Conflict):
+    """A token import of this tenant is running (on this or another worker); wait for it."""
+
+    code = "import_running"
 
 
 class ResendRefused(Conflict):

@@ -14,7 +14,9 @@ from twostep.adapters.importers import Format, MacOptions, read_token_file
 from twostep.bootstrap import App
 from twostep.domain.entities import AdminKey
 from twostep.domain.errors import InvalidInput
+from twostep.domain.token_imports import ImportProgress, no_progress
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenFile
+from twostep.services.token_import_jobs import Stored
 from twostep.services.tokens import ImportSummary
 
 
@@ -32,10 +34,17 @@ class ImportOptions:
 
 
 def import_file(
-    app: App, actor: AdminKey, tenant: str, data: bytes, options: ImportOptions
+    app: App,
+    actor: AdminKey,
+    tenant: str,
+    data: bytes,
+    options: ImportOptions,
+    progress: ImportProgress = no_progress,
+    stored: Stored | None = None,
 ) -> ImportSummary:
+    """``progress`` and ``stored``: a job's (services/token_import_jobs.py)."""
     try:
-        read = _read(data, options)
+        read = _read(data, options, progress)
     except ImportRefused as refused:
         more = app.tokens.problems_in_store(actor, tenant, refused.valid, update=options.update)
         raise ImportRefused(sorted([*refused.problems, *more], key=_order)) from None
@@ -46,10 +55,12 @@ def import_file(
         update=options.update,
         refuse_expiring=options.refuse_expiring,
         read=read,
+        progress=progress,
+        stored=stored,
     )
 
 
-def _read(data: bytes, options: ImportOptions) -> TokenFile:
+def _read(data: bytes, options: ImportOptions, progress: ImportProgress) -> TokenFile:
     try:
         key = bytes.fromhex(options.key_hex) if options.key_hex else None
     except ValueError as exc:
@@ -60,6 +71,7 @@ def _read(data: bytes, options: ImportOptions) -> TokenFile:
         key=key,
         password=options.password,
         options=MacOptions(plaintext_mac=options.plaintext_mac, no_mac=options.no_mac),
+        progress=progress,
     )
 
 

@@ -25,6 +25,7 @@ from twostep.domain.entities import (
 from twostep.domain.errors import Conflict, Forbidden, MethodNotFound
 from twostep.domain.ports.methods import NewMethod
 from twostep.domain.ports.storage import Transaction
+from twostep.domain.token_imports import STORING, ImportProgress, no_progress
 from twostep.domain.tokens import ImportProblem, ImportRefused, TokenFile, TokenRecord
 from twostep.factors import oath_token
 from twostep.services import admin_log, enroll
@@ -66,32 +67,39 @@ class TokenPool:
         update: bool = False,
         refuse_expiring: bool = False,
         read: TokenFile | None = None,
+        progress: ImportProgress = no_progress,
+        stored: Callable[[Transaction, ImportSummary], None] | None = None,
     ) -> ImportSummary:
         """Store every record or none: any problem (a serial already stored, unless
         ``update`` replaces a token nobody holds; an unknown user in ``upn``; with
         ``refuse_expiring``, a token expired or ending within 30 days) refuses the whole
         import, listing every problem, and the transaction rolls back. ``read`` is the
-        file the records came from: its layout, skipped keys and notes go in the summary."""
+        file the records came from: its layout, skipped keys and notes go in the summary.
+        ``progress`` is told each record checked and sealed (a job's page shows it);
+        ``stored`` is called in the transaction, before it commits (a job records its
+        ending there: both or neither)."""
         now = self.deps.clock.now()
         expiry = Expiry(now, refuse_expiring)
         problems: list[ImportProblem] = []
-        by_type: Counter[str] = Counter()
-        by_maker: Counter[str] = Counter()
+        by_type, by_maker = Counter[str](), Counter[str]()
         imported = replaced = assigned = 0
+        total = len(records) if isinstance(records, Sequence) else 0
+        progress(STORING, 0, total)  # before the transaction: its writes may wait for it
         with self.deps.storage.transaction(write=True) as tx:
             tenant = tenant_for(tx, actor, tenant_name)
-            stored = tx.tokens.by_serial(tenant.id, _KIND)
+            pooled = tx.tokens.by_serial(tenant.id, _KIND)
             users: dict[str, User | None] = {}
             batch: list[NewMethod] = []
             holders: list[tuple[User, str]] = []
-            for record in records:
-                problem = _store_problem(tx, tenant.id, record, stored, users, update)
+            for done, record in enumerate(records, 1):
+                progress(STORING, done, total)
+                problem = _store_problem(tx, tenant.id, record, pooled, users, update)
                 problem = expiry.check(record) or problem
                 if problem is not None:
                     problems.append(problem)
                     continue
                 holder = users.get(record.upn) if record.upn is not None else None
-                existing = stored.get(record.serial)
+                existing = pooled.get(record.serial)
                 if problems:
                     continue  # the import is refused anyway: only look for more problems
                 method_id = existing.id if existing else uuid.uuid4().hex
@@ -129,15 +137,9 @@ class TokenPool:
                 skipped=tuple(str(s) for s in read.skipped) if read else (),
                 warnings=(*(read.warnings if read else ()), *expiry.warnings()),
             )
-            # One event for the whole file: counts, never a serial's seed.
-            counts = {
-                name: [None, value]
-                for name, value in asdict(summary).items()
-                if name not in ("skipped", "warnings")
-            }
-            counts["skipped"] = [None, len(summary.skipped)]
-            counts["update"] = [None, update]
-            admin_log.record(tx, self.deps, actor, tenant, "token.import", None, counts)
+            _log_import(tx, self.deps, actor, tenant, summary, update)
+            if stored is not None:
+                stored(tx, summary)
         return summary
 
     def problems_in_store(
@@ -296,6 +298,25 @@ class TokenPool:
             counts = {"tokens": [None, len(out)]}
             admin_log.record(tx, self.deps, actor, tenant, "token.export", None, counts)
         return out
+
+
+def _log_import(
+    tx: Transaction,
+    deps: Deps,
+    actor: AdminKey,
+    tenant: Tenant,
+    summary: ImportSummary,
+    update: bool,
+) -> None:
+    """One event for the whole file: counts, never a serial's seed."""
+    counts = {
+        name: [None, value]
+        for name, value in asdict(summary).items()
+        if name not in ("skipped", "warnings")
+    }
+    counts["skipped"] = [None, len(summary.skipped)]
+    counts["update"] = [None, update]
+    admin_log.record(tx, deps, actor, tenant, "token.import", None, counts)
 
 
 def _store_problem(

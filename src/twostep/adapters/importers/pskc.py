@@ -30,6 +30,7 @@ from twostep.adapters.importers.pskc_document import Document, KeyData, Sealed
 from twostep.adapters.importers.pskc_opener import MacOptions, Opener, problem
 from twostep.adapters.importers.records import ImportProblem, ImportRefused, TokenRecord
 from twostep.domain.entities import OtpParams, OtpType
+from twostep.domain.token_imports import CHECKING, READING, ImportProgress, no_progress
 from twostep.domain.tokens import Skipped, TokenFile
 
 # A refusal lists this many problems; past them the rest of the file is not read (a
@@ -66,25 +67,33 @@ def read_pskc_file(
     key: bytes | None = None,
     password: str | None = None,
     options: MacOptions = MacOptions(),  # noqa: B008 - frozen
+    progress: ImportProgress = no_progress,
 ) -> TokenFile:
     """Every OATH key of a PSKC file, the keys skipped and the warnings; ImportRefused
     listing every bad key by id and serial (or position).
 
     ``key`` is the pre-shared key of an encrypted file, ``password`` the password of a
-    PBKDF2 one (a key also opens a PBKDF2 file, as the derived key).
+    PBKDF2 one (a key also opens a PBKDF2 file, as the derived key). ``progress`` is told
+    each key read (their number is not known before the end of the file), then each MAC
+    checked and each key decrypted and checked.
     """
-    container, entries, skipped = _read(data)
+    container, entries, skipped = _read(data, progress)
     if not entries:
         if skipped:
             reason = "the file holds no HOTP or TOTP key (skipped: "
             raise ImportRefused.single(reason + "; ".join(str(s) for s in skipped[:5]) + ")")
         raise ImportRefused.single("the file holds no keys")
     sealed = [e for e in entries if isinstance(e, KeyData)]
+    total = len(entries) + len(sealed)  # the MACs, then every key
+    progress(CHECKING, 0, total)  # the password's key derivation counts here
     opener = Opener.for_keys(container, sealed, key=key, password=password, options=options)
+    checked = 0 if opener is not None else len(sealed)
     if opener is not None:
         # Every MAC first: not one value is used unless all of them are authentic.
         mac_problems: list[ImportProblem] = []
         for k in sealed:
+            checked += 1
+            progress(CHECKING, checked, total)
             if (found := opener.check_macs(k)) is not None:
                 _note(mac_problems, found)
         if mac_problems:
@@ -93,6 +102,7 @@ def read_pskc_file(
     records: list[_Made] = []
     problems: list[ImportProblem] = []
     for i, entry in enumerate(entries):
+        progress(CHECKING, checked + i + 1, total)
         outcome = _outcome(entry, opener) if isinstance(entry, KeyData) else entry
         entries[i] = outcome  # lets the key's values go as its record is made
         if isinstance(outcome, _Made):
@@ -174,14 +184,15 @@ class _Made:
 _Entry = KeyData | _Made | tuple[ImportProblem, ...]
 
 
-def _read(data: bytes) -> tuple[PSKC, list[_Entry], list[Skipped]]:
+def _read(data: bytes, progress: ImportProgress) -> tuple[PSKC, list[_Entry], list[Skipped]]:
     """The file's encryption and MAC settings, its keys (checked records or problems for
     plain keys, ``KeyData`` for keys with encrypted values) and the keys skipped."""
     document = Document(data)
     entries: list[_Entry] = []
     skipped: list[Skipped] = []
     refused = 0  # problems among the entries
-    for key in document.read_keys():
+    for read, key in enumerate(document.read_keys(), 1):
+        progress(READING, read, 0)
         profile = _profile(key.algorithm)
         if profile in SKIPPED_PROFILES:
             skipped.append(Skipped(problem(key, "-").where, SKIPPED_PROFILES[profile]))

@@ -44,6 +44,7 @@ from twostep.adapters.storage.repos.self_service import (
 )
 from twostep.adapters.storage.repos.subjects import SqlSubjectRepo
 from twostep.adapters.storage.repos.tenants import SqlTenantRepo
+from twostep.adapters.storage.repos.token_imports import SqlImportJobRepo
 from twostep.adapters.storage.repos.tokens import SqlTokenPoolRepo
 from twostep.adapters.storage.repos.usage import SqlUsageRepo
 from twostep.adapters.storage.repos.users import SqlUserRepo
@@ -133,6 +134,10 @@ class SqlTransaction:
     @_repo
     def tokens(self) -> SqlTokenPoolRepo:
         return SqlTokenPoolRepo(self.conn)
+
+    @_repo
+    def token_imports(self) -> SqlImportJobRepo:
+        return SqlImportJobRepo(self.conn)
 
     @_repo
     def migrations(self) -> SqlMigrationRepo:

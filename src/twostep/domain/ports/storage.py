@@ -26,6 +26,7 @@ from twostep.domain.ports.secrets import SealedRepo
 from twostep.domain.ports.self_service import EnrollmentLinkRepo, SignInReportRepo
 from twostep.domain.ports.subjects import SubjectRepo
 from twostep.domain.ports.tenants import TenantRepo
+from twostep.domain.ports.token_imports import ImportJobRepo
 from twostep.domain.ports.usage import DeliveryCountRepo, UsageRepo
 from twostep.domain.ports.users import PasswordRepo, UserRepo
 
@@ -42,6 +43,9 @@ class Transaction(Protocol):
 
     @property
     def tokens(self) -> TokenPoolRepo: ...
+
+    @property
+    def token_imports(self) -> ImportJobRepo: ...
 
     @property
     def migrations(self) -> MigrationRepo: ...
