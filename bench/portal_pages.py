@@ -10,12 +10,15 @@ median and p99 of each page in milliseconds, and the median CPU time of the proc
 
     .venv/bin/python -m bench.portal_pages                            # SQLite, full size
     .venv/bin/python -m bench.portal_pages --users 20000 --events 200000
+    .venv/bin/python -m bench.portal_pages --only reports --repeat 100   # the reports pages
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import os
 import re
 import statistics
 import sys
@@ -74,7 +77,19 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="WORDS",
+        help="time only the pages whose name contains these words (repeatable)",
+    )
     return parser.parse_args(argv)
+
+
+def chosen(names: list[str], only: list[str]) -> list[str]:
+    """The pages ``--only`` picks (every page without it)."""
+    return [n for n in names if not only or any(o.lower() in n.lower() for o in only)]
 
 
 def _token(html: str) -> str:
@@ -97,13 +112,15 @@ def sign_in(app: App, client: TestClient) -> None:
     assert done.headers.get("location") == "/admin", done.text
 
 
-def measure(client: TestClient, repeat: int) -> dict[str, list[tuple[float, float]]]:
+def measure(
+    client: TestClient, repeat: int, pages: dict[str, str]
+) -> dict[str, list[tuple[float, float]]]:
     """Each page's (wall, CPU) milliseconds. The CPU time is this process's (the handler's
     thread, SQLite's work and the client's): on a machine others share, the wall time
     grows with their load, the CPU time much less."""
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in PAGES}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
     for _ in range(repeat):
-        for name, path in PAGES.items():
+        for name, path in pages.items():
             started, cpu = time.perf_counter(), time.process_time()
             answer = client.get(path)
             wall = (time.perf_counter() - started) * 1000
@@ -157,7 +174,7 @@ def measure_member(
 
     for round_ in range(repeat):
         for name, path in USER_PAGES.items():
-            timed(name, lambda path=path: client.get(path), 200)
+            timed(name, functools.partial(client.get, path), 200)
         url = signin.make_request(
             "https://mfa.test",
             key_id=integration.key_id,
@@ -167,9 +184,9 @@ def measure_member(
             state=f"s-{round_}",
             now=app.deps.clock.now(),
         ).removeprefix("https://mfa.test")
-        landing = timed(HOSTED_START, lambda url=url: hosted.get(url), 200)
+        landing = timed(HOSTED_START, functools.partial(hosted.get, url), 200)
         form = {"csrf": _token(landing.text), "request": url.split("request=", 1)[1]}
-        timed(HOSTED_BEGIN, lambda form=form: hosted.post("/signin", data=form), 303)
+        timed(HOSTED_BEGIN, functools.partial(hosted.post, "/signin", data=form), 303)
     return times
 
 
@@ -193,12 +210,16 @@ def run(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
                 create_app(app), base_url="https://mfa.test", follow_redirects=False
             ) as client:
                 sign_in(app, client)
-                times = measure(client, args.repeat)
-            with TestClient(
-                create_app(app), base_url="https://mfa.test", follow_redirects=False
-            ) as member:
-                member_signs_in(app, member)
-                times |= measure_member(app, member, args.repeat)
+                pages = {n: PAGES[n] for n in chosen(list(PAGES), args.only)}
+                times = measure(client, args.repeat, pages)
+            member_pages = [*USER_PAGES, HOSTED_START, HOSTED_BEGIN]
+            if chosen(member_pages, args.only):
+                with TestClient(
+                    create_app(app), base_url="https://mfa.test", follow_redirects=False
+                ) as member:
+                    member_signs_in(app, member)
+                    found = measure_member(app, member, args.repeat)
+                    times |= {n: found[n] for n in chosen(member_pages, args.only)}
         finally:
             app.close()
     return {name: values for name, values in times.items()}
@@ -208,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     print(f"portal pages over {args.users} users and {args.events} audit events (SQLite)")
     times = run(args)
+    # The machine is shared: its load (this process counts one) beside the figures.
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at the end (1, 5, 15 min): {load}")
     print(f"{'page':34} {'median ms':>10} {'p99 ms':>8} {'median CPU ms':>14}")
     for name, pairs in times.items():
         ordered = sorted(wall for wall, _ in pairs)

@@ -19,11 +19,12 @@ it), at most ``MAX_LABEL`` characters; then escaped like every other text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from markupsafe import Markup, escape
 
@@ -75,10 +76,10 @@ class Texts:
 class Row:
     label: str
     values: tuple[int, ...]
+    total: int = field(init=False, repr=False, compare=False)  # summed once: read per bar
 
-    @property
-    def total(self) -> int:
-        return sum(self.values)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total", sum(self.values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +99,27 @@ class Chart:
     def show_total(self) -> bool:
         return len(self.headers) > 2
 
+    @property
+    def body(self) -> Markup:
+        """The data table's rows (a ``<tr>`` a line), written here rather than
+        by a template loop: a year of days in seven columns is 3,000 cells, and a call of
+        the template per cell cost more than the rest of the page."""
+        total = self.show_total
+        lines = []
+        for row in self.rows:
+            cells = "".join([f'<td class="number-cell">{n:,}</td>' for n in row.values])
+            end = f'<td class="number-cell">{row.total:,}</td>' if total else ""
+            lines.append(f'        <tr><th scope="row">{escape(row.label)}</th>{cells}{end}</tr>')
+        return Markup("\n".join(lines))  # noqa: S704 - the labels escaped, the rest numbers
+
 
 def clean(label: object) -> str:
     """A label fit to show: printable, no bidi controls, at most ``MAX_LABEL`` characters."""
-    kept = "".join(c for c in str(label) if unicodedata.category(c) not in _DROPPED)
+    kept = str(label)
+    # A printable string has no character of the dropped categories (nor any space but
+    # U+0020): the usual label (a day, a reason code) skips the walk by character.
+    if not kept.isprintable():
+        kept = "".join(c for c in kept if unicodedata.category(c) not in _DROPPED)
     text = " ".join(kept.split())
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "\u2026"
 
@@ -140,7 +158,14 @@ def ticks(top: int, count: int = 4) -> list[int]:
 def text_width(text: str, size: float = FONT) -> float:
     """An estimate of the drawn width: wide (Korean, Chinese, Japanese) characters take a
     full em, the others about 0.6."""
+    if text.isascii():  # no wide character: the same sum, without a look per character
+        return _narrow(len(text), size)
     return sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6) for c in text)
+
+
+@functools.lru_cache(maxsize=256)
+def _narrow(length: int, size: float) -> float:
+    return sum(size * 0.6 for _ in range(length))
 
 
 def fit(text: str, width: float, size: float = FONT) -> str:
@@ -254,10 +279,15 @@ def _prepare(
     texts = Texts(**{f.name: clean(getattr(texts, f.name)) for f in fields(Texts)})
     kept = [Series(s.key, clean(s.label), s.colour) for s in series] or [Series("", "")]
     width = len(kept)
-    cleaned = [
-        Row(clean(label), tuple(max(0, int(v)) for v in (list(values) + [0] * width)[:width]))
-        for label, values in rows
-    ]
+    padding = (0,) * width
+    cleaned = []
+    for label, values in rows:
+        counts = tuple(map(int, values))  # a row's values, as many as series (0 if missing)
+        if len(counts) != width:
+            counts = (counts + padding)[:width]
+        if counts and min(counts) < 0:
+            counts = tuple(max(0, v) for v in counts)
+        cleaned.append(Row(clean(label), counts))
     return texts, kept, cleaned
 
 
