@@ -22,7 +22,11 @@ from twostep.interfaces.web.pages import Pages, field, local_path
 from twostep.interfaces.web.portal import routes as portal_routes
 from twostep.services.page_signin import PAGES, PageSignIn
 
-STATIC = {"site.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8"}
+STATIC = {
+    "site.css": "text/css; charset=utf-8",
+    "poll.js": "text/javascript; charset=utf-8",
+    "import_job.js": "text/javascript; charset=utf-8",
+}
 _YEAR = 365 * 24 * 3600
 
 
