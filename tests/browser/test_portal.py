@@ -17,8 +17,15 @@ from playwright.sync_api import Page, expect
 from tests.browser.harness import Site, check_accessibility, ok
 from tests.browser.portal import lock, screenshot, sign_in
 from tests.support import pskc_files
+from twostep.adapters.importers import write_pskc
+from twostep.domain.entities import OtpParams, OtpType
+from twostep.domain.tokens import TokenRecord
 
 pytestmark = pytest.mark.slow
+
+KEYS = 4000  # keys of the import whose progress the browser sees
+PASSWORD = "a password for the browser's import"
+TOTP = OtpParams(type=OtpType.TOTP)
 
 
 def users_page(site: Site) -> str:
@@ -60,21 +67,37 @@ def test_a_tenant_admin_disables_and_enables_a_user(page: Page, site: Site) -> N
         assert not ok(api.get(f"/v1/tenants/default/users/{target.user}")).json()["disabled"]
 
 
-def test_a_pskc_import_and_a_bad_files_error_by_key(page: Page, site: Site, tmp_path: Path) -> None:
+def test_a_pskc_import_shows_its_progress_then_its_result_and_a_bad_files_error_by_key(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
     admin = site.new_user("tenant_admin")
     sign_in(page, site, admin)
     page.get_by_role("link", name="Hardware tokens").click()
     tag = secrets.token_hex(3).upper()
     good = tmp_path / "good.pskc"
-    good.write_bytes(pskc_files.encrypted([f"G{tag}-1", f"G{tag}-2"]))
+    # Large enough to run for seconds at the server (its keys are read one by one after a
+    # PBKDF2 of 2,000,000 iterations): the browser sees the job's page while it runs.
+    records = [
+        TokenRecord(serial=f"G{tag}-{n:04d}", seed=secrets.token_bytes(20), params=TOTP)
+        for n in range(KEYS)
+    ]
+    good.write_bytes(write_pskc(records, PASSWORD, iterations=2_000_000))
     page.get_by_label("File", exact=True).set_input_files(str(good))
-    page.get_by_label("PSKC pre-shared key (hex)").fill(pskc_files.KEY.hex())
+    page.get_by_label("PSKC password").fill(PASSWORD)
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_role("status")).to_have_text("2 tokens imported.")
+    expect(page).to_have_url(re.compile(r"/tokens/imports/[0-9a-f]{32}$"))
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(re.compile("Reading the file|Checking keys"))
+    check_accessibility(page)  # the page while it runs: the bar and its words
+    done = page.get_by_role("status").filter(has_text="tokens imported.")
+    expect(done).to_have_text(f"{KEYS} tokens imported.", timeout=120_000)  # reloaded by itself
+    expect(bar).to_have_count(0)
+    check_accessibility(page)
     page.get_by_role("link", name="Back to the pool").click()
     page.get_by_label("Serial starts with").fill(f"G{tag}")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("row").filter(has_text=f"G{tag}-")).to_have_count(2)
+    expect(page.get_by_role("row").filter(has_text=f"G{tag}-")).to_have_count(50)  # a page
 
     bad = tmp_path / "bad.pskc"
     bad.write_bytes(pskc_files.one_bad_key(f"B{tag}-1", f"B{tag}-2"))
@@ -255,7 +278,7 @@ def test_every_portal_page_passes_axe_in_both_languages(
     page.locator("#file").set_input_files(str(upload))
     page.locator("#key").fill(pskc_files.KEY.hex())
     page.locator("form.stack button").click()
-    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.locator("p.notice[role=status]")).to_be_visible()  # the job's result
     check_accessibility(page)
     page.goto(f"{base}/settings")
     page.locator("#s-max_failures").fill("0")
