@@ -128,12 +128,12 @@ def test_cookie_flags_and_security_headers(page: Page, site: Site) -> None:
     # Chromium keeps a Secure cookie from http://127.0.0.1 (loopback is a secure context):
     # the signed-in page above needed it.
     cookies = {c["name"]: c for c in page.context.cookies()}
-    session = cookies["twostep_session"]
+    session = cookies["twostep_admin"]
     assert (session["secure"], session["httpOnly"], session["sameSite"], session["path"]) == (
         True,
         True,
         "Strict",
-        "/",
+        "/admin",  # sent to the management portal's pages only
     )
     answer = page.goto(f"{site.url}/admin")
     assert answer is not None

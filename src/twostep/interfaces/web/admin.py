@@ -14,7 +14,9 @@ Other pages of the portal use ``AdminPages.guard`` and ``AdminPages.actor``::
 
 ``guard`` sends a visitor without a live session to the sign-in, and answers 403 (a page
 that says so) when the session's role lacks the permission (domain/permissions.py). An admin
-API key never opens a page: only the session cookie is read.
+API key never opens a page: only the portal's own session cookie (``twostep_admin``,
+``Path=/admin``) is read, and only a session opened here (page_sets.py): a self-service
+session opens nothing at /admin, whatever cookie carries it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from starlette.responses import Response
 from twostep.domain.entities import AdminKey
 from twostep.domain.pages import PageSession, Stage
 from twostep.domain.permissions import Permission, allows
-from twostep.interfaces.web import security, texts
+from twostep.interfaces.web import page_sets, security, texts
 from twostep.interfaces.web.pages import Pages, Visit, field
 from twostep.interfaces.web.second_factor import SecondFactor
 from twostep.services.admin_grants import pick
@@ -131,7 +133,7 @@ class AdminPages:
                 title=texts.N_("Not allowed"),
                 message=texts.NOT_AN_ADMIN,
             )
-            security.clear_cookie(response, security.SESSION_COOKIE)
+            security.clear_session(response, page_sets.ADMIN)
             return response
         token = app.page_sessions.open(
             factor.tenant_id,
@@ -140,9 +142,10 @@ class AdminPages:
             role=grant.role,
             scope_tenant_id=grant.scope_tenant_id,
             client_ip=visit.client_ip,
+            data=page_sets.marked(page_sets.ADMIN),
         )
         response = self.pages.redirect(visit, HOME)
-        security.set_cookie(response, security.SESSION_COOKIE, token)
+        security.set_session(response, page_sets.ADMIN, token)
         return response
 
     # -- sign-out (the landing page, /admin, is the portal's dashboard: portal/) ------
@@ -152,5 +155,5 @@ class AdminPages:
         self.pages.check_form(visit, csrf)
         self.pages.app.page_sessions.end(visit.token)
         response = self.pages.redirect(visit, SIGNIN)
-        security.clear_cookie(response, security.SESSION_COOKIE)
+        security.clear_session(response, page_sets.ADMIN)
         return response

@@ -38,7 +38,7 @@ from twostep.domain.errors import IntegrationNotActivated, TwostepError
 from twostep.domain.pages import PageSession, Stage
 from twostep.domain.results import Decision, Result
 from twostep.interfaces.http.errors import status_for
-from twostep.interfaces.web import security, texts
+from twostep.interfaces.web import page_sets, security, texts
 from twostep.interfaces.web.pages import Pages, Visit, field
 from twostep.interfaces.web.remember import Remember
 from twostep.interfaces.web.second_factor import Progress, SecondFactor
@@ -157,8 +157,8 @@ class HostedPages:
             tenant, user_id, Stage.SECOND_FACTOR, client_ip=visit.client_ip, data=_dump(found)
         )
         response = self.pages.redirect(visit, f"{PREFIX}/verify")
-        security.set_cookie(response, security.HOSTED_SESSION_COOKIE, step)
-        security.set_cookie(response, CONTEXT_COOKIE, context)
+        security.set_session(response, page_sets.HOSTED, step)
+        security.set_cookie(response, CONTEXT_COOKIE, context, path=PREFIX)
         return response
 
     def _user_id(self, found: HostedRequest) -> int | None:
@@ -202,9 +202,7 @@ class HostedPages:
         return found
 
     def _integration(self, request: Request) -> Integration | None:
-        step = self.pages.app.page_sessions.find(
-            request.cookies.get(security.HOSTED_SESSION_COOKIE)
-        )
+        step = self.pages.app.page_sessions.find(request.cookies.get(page_sets.HOSTED.cookie))
         found = self._context(request, step)
         return found.integration if found is not None else None
 
@@ -239,8 +237,8 @@ class HostedPages:
             url=issued.url,
             app=found.integration.name,
         )
-        security.clear_cookie(response, CONTEXT_COOKIE)
-        security.clear_cookie(response, security.HOSTED_SESSION_COOKIE)
+        security.clear_cookie(response, CONTEXT_COOKIE, PREFIX)
+        security.clear_session(response, page_sets.HOSTED)
         return response
 
     def _failed(self, visit: Visit, message: str, status: int) -> Response:
@@ -252,7 +250,7 @@ class HostedPages:
             message=message,
             code=None,
         )
-        security.clear_cookie(response, CONTEXT_COOKIE)
+        security.clear_cookie(response, CONTEXT_COOKIE, PREFIX)
         return response
 
     def _refused(self, visit: Visit, exc: TwostepError) -> Response:

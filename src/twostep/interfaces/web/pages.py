@@ -4,13 +4,18 @@ installed), and the answer (the security headers, the pre-session cookie).
 
 A page handler::
 
-    visit = pages.visit(request)           # reads (and touches) the session cookie's session
+    visit = pages.visit(request)           # reads (and touches) its page set's session
     pages.check_form(request, visit, csrf)  # every POST, first
     return pages.render(visit, "name.html", title=_("..."), ...)
 
 Templates extend ``base.html`` (header with the language switch and sign-out, skip link,
 ``<main id="main">``); they write text with ``{% trans %}`` or ``_()``, and every form
 carries ``{{ csrf_field() }}``.
+
+A visit reads only the session cookie of the page set its path belongs to (page_sets.py),
+and only a session of that set: another set's session, whatever cookie carries it, is no
+session here. Its form token is that set's, bound to that session (or the pre-session
+cookie).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from twostep.bootstrap import App
 from twostep.domain.pages import PageSession, Stage
-from twostep.interfaces.web import i18n, security
+from twostep.interfaces.web import i18n, page_sets, security
+from twostep.interfaces.web.page_sets import PageSet
 
 _MAX_FIELD = 4096  # a form field longer than this is cut (the services refuse what it means)
 
@@ -37,6 +43,7 @@ class Visit:
     is bound to, and the language."""
 
     request: Request
+    page_set: PageSet | None  # the set of pages the request's path belongs to
     session: PageSession | None
     token: str | None  # the session cookie's token, when its session is live
     pre: str  # the pre-session cookie's value (made now when ``new_pre``)
@@ -70,6 +77,18 @@ def local_path(value: str, default: str) -> str:
     return value if ok else default
 
 
+def _scope(page_set: PageSet | None) -> str:
+    return page_set.name if page_set is not None else ""
+
+
+SWITCH = "/switch-language"
+
+
+def switch_path(page_set: PageSet | None) -> str | None:
+    """Where a page of ``page_set`` posts its language switch (None: no switch there)."""
+    return page_set.path + SWITCH if page_set is not None else None
+
+
 class Pages:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -94,12 +113,15 @@ class Pages:
 
     # -- the visit ---------------------------------------------------------------------
 
-    def visit(self, request: Request, path: str | None = None) -> Visit:
-        """Blocking (it reads the session): handlers are plain ``def``s, run in threads.
-        ``path``: the page whose session cookie counts, when not the request's own (the
-        language switch posts for the page it came from)."""
-        token = request.cookies.get(security.session_cookie(path or request.url.path))
-        session = self.app.page_sessions.find(token)
+    def visit(self, request: Request) -> Visit:
+        """Blocking (it reads the session): handlers are plain ``def``s, run in threads."""
+        page_set = page_sets.find(request.url.path)
+        token, session = None, None
+        if page_set is not None:
+            token = request.cookies.get(page_set.cookie)
+            session = self.app.page_sessions.find(token)
+            if session is not None and page_sets.owner(session.data) is not page_set:
+                session = None  # another page set's session: none here
         pre = request.cookies.get(security.PRE_COOKIE) or ""
         new_pre = not (0 < len(pre) <= 64 and pre.isascii())
         if new_pre:
@@ -111,13 +133,14 @@ class Pages:
             request.headers.get("accept-language"),
         )
         bound = live_token or pre
-        csrf = security.csrf_token(self.app.deps.secrets, bound)
-        return Visit(request, session, live_token, pre, new_pre, language, csrf)
+        csrf = security.csrf_token(self.app.deps.secrets, _scope(page_set), bound)
+        return Visit(request, page_set, session, live_token, pre, new_pre, language, csrf)
 
     def check_form(self, visit: Visit, sent: object) -> None:
         """Every POST, before anything else (raises ``CsrfRefused``)."""
         bound = visit.token or (None if visit.new_pre else visit.pre)
-        security.check_form(visit.request, self.app.deps.secrets, bound, sent)
+        scope = _scope(visit.page_set)
+        security.check_form(visit.request, self.app.deps.secrets, scope, bound, sent)
 
     # -- answers -----------------------------------------------------------------------
 
@@ -132,6 +155,9 @@ class Pages:
             here=visit.request.url.path,
             # The language switch comes back here, query included (the hosted page's request).
             here_full=_with_query(visit.request),
+            # The language switch posts to the page set's own address: its session cookie
+            # (Path-scoped) and form token are that set's.
+            switch_language=switch_path(visit.page_set),
             session=visit.signed_in,
             csrf=visit.csrf,
             csrf_field=lambda: csrf,

@@ -38,7 +38,7 @@ from twostep.domain.pages import PageSession, Stage
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors import registry
 from twostep.factors.base import Family
-from twostep.interfaces.web import security, texts
+from twostep.interfaces.web import page_sets, security, texts
 from twostep.interfaces.web.pages import Pages, Visit, field
 from twostep.interfaces.web.remember import Remember
 from twostep.services.page_signin import HIDDEN_REASONS, PageSignIn, Pending
@@ -158,7 +158,7 @@ class SecondFactor:
             data=progress.dump(),
         )
         response = self.pages.redirect(visit, f"{self.prefix}/verify")
-        security.set_cookie(response, security.session_cookie(self.prefix), token)
+        security.set_session(response, page_sets.of(self.prefix), token)
         return response
 
     def _user_of(self, tenant_id: int, name: str) -> int | None:

@@ -1,5 +1,7 @@
 """``install(api)``: the pages on the API's app. The pages' own routes (not in the OpenAPI
-description), the static files, the language switch, and the answer to a refused form."""
+description), the static files, the language switch (one per page set, at
+``<set>/switch-language``: the form's token is bound to that set's session cookie, which the
+browser sends to that set's addresses only), and the answer to a refused form."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from starlette.routing import BaseRoute
 
 from twostep.bootstrap import App
 from twostep.domain.errors import CsrfRefused
-from twostep.interfaces.web import i18n, page_errors, security, texts
+from twostep.interfaces.web import i18n, page_errors, page_sets, security, texts
 from twostep.interfaces.web.admin import AdminPages
 from twostep.interfaces.web.hosted import HostedPages
 from twostep.interfaces.web.lazy import LazyRoutes
 from twostep.interfaces.web.my import routes as my_routes
-from twostep.interfaces.web.pages import Pages, field, local_path
+from twostep.interfaces.web.page_sets import PageSet
+from twostep.interfaces.web.pages import Pages, field, local_path, switch_path
 from twostep.interfaces.web.portal import routes as portal_routes
 from twostep.services.page_signin import PAGES, PageSignIn
 
@@ -45,11 +48,13 @@ def install(api: FastAPI) -> None:
         HostedPages(pages, app.hosted_signin, signin).routes(router)  # /signin
         my_routes(router, pages)  # /my: the self-service portal
         _static(router)
-        router.add_api_route("/language", _language(pages), methods=["POST"])
+        for page_set in page_sets.PAGE_SETS:
+            switch = _language(pages, page_set)
+            router.add_api_route(str(switch_path(page_set)), switch, methods=["POST"])
         return list(router.routes)
 
     # Built at the first request for a page (lazy.py): an app that shows none pays nothing.
-    api.router.routes.append(LazyRoutes((*page_errors.PREFIXES, "/static", "/language"), build))
+    api.router.routes.append(LazyRoutes((*page_errors.PREFIXES, "/static"), build))
 
     async def refused(request: Request, exc: Exception) -> Response:
         from starlette.concurrency import run_in_threadpool
@@ -67,18 +72,19 @@ def install(api: FastAPI) -> None:
     page_errors.install(api, pages)  # a page's error answers a page, the API's stay JSON
 
 
-def _language(pages: Pages) -> Callable[..., Response]:
+def _language(pages: Pages, page_set: PageSet) -> Callable[..., Response]:
     def language(
         request: Request,
         csrf: Annotated[str, Form()] = "",
         language: Annotated[str, Form()] = "",
-        next: Annotated[str, Form()] = "/admin",
+        next: Annotated[str, Form()] = page_set.path,
     ) -> Response:
-        """The language switch: a cookie that outranks the browser's Accept-Language."""
-        back = local_path(field(next), "/admin")
-        visit = pages.visit(request, back)  # the form's token is that page's session's
+        """The language switch: a cookie that outranks the browser's Accept-Language. Back
+        to the page it came from, one of this set's."""
+        visit = pages.visit(request)
         pages.check_form(visit, csrf)
-        response = pages.redirect(visit, back)
+        back = local_path(field(next), page_set.path)
+        response = pages.redirect(visit, back if page_set.holds(back) else page_set.path)
         chosen = i18n.supported(field(language))
         if chosen is not None:
             security.set_cookie(response, i18n.LANGUAGE_COOKIE, chosen, max_age=_YEAR)

@@ -36,11 +36,11 @@ def test_the_signed_in_session_is_a_new_token(
     app: App, pages: TestClient, alice: builders.Enrolled
 ) -> None:
     password_step(pages)
-    before = pages.cookies.get("twostep_session")
+    before = pages.cookies.get("twostep_admin")
     verify(pages, action="code", code=alice.totp(app.deps.clock.now()))
-    after = pages.cookies.get("twostep_session")
+    after = pages.cookies.get("twostep_admin")
     assert before and after and before != after
-    pages.cookies.set("twostep_session", before, domain="mfa.test")
+    pages.cookies.set("twostep_admin", before, domain="mfa.test", path="/admin")
     assert pages.get("/admin").status_code == 303  # the second-factor session has ended
 
 
@@ -69,7 +69,7 @@ def test_an_unknown_user_is_answered_like_a_wrong_password(
     assert _without_token(wrong.text) == _without_token(unknown.text)
     assert "The sign-in failed" in wrong.text
     assert app.admin.get_user(OPERATOR, "default", "alice").failed_count == 1
-    assert "twostep_session" not in wrong.headers.get("set-cookie", "")
+    assert "twostep_admin" not in wrong.headers.get("set-cookie", "")
 
 
 def test_an_unknown_tenant_is_answered_like_a_wrong_password(

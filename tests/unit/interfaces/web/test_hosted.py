@@ -179,7 +179,7 @@ def test_another_users_session_does_not_continue_a_sign_in(
     alice_step = browser.cookies.get("twostep_signin")
     browser.cookies.clear()
     start(browser, site.request(app, user="bob", state="s-2"))
-    browser.cookies.set("twostep_signin", alice_step, domain="mfa.test")  # type: ignore[arg-type]
+    browser.cookies.set("twostep_signin", alice_step, domain="mfa.test", path="/signin")  # type: ignore[arg-type]
     done = verify(browser, action="code", code=site.alice.totp(app.deps.clock.now()))
     assert "took too long" in done.text  # type: ignore[attr-defined]
     assert 'id="return"' not in done.text  # type: ignore[attr-defined]
@@ -304,7 +304,8 @@ def test_the_language_switch_comes_back_to_the_same_request(
     path = site.request(app)
     landing = browser.get(path)
     switched = browser.post(
-        "/language", data={"csrf": csrf(landing.text), "language": "ko", "next": path}
+        "/signin/switch-language",
+        data={"csrf": csrf(landing.text), "language": "ko", "next": path},
     )
     assert f'name="next" value="{path}"'.replace("&", "&amp;") in landing.text
     assert (switched.status_code, switched.headers["location"]) == (303, path)

@@ -1,6 +1,6 @@
 """The hosted sign-in page keeps its own session cookie (``twostep_signin``): an application's
 sign-in through /signin neither ends nor reads the portal session the same browser holds at
-/admin (``twostep_session``), and the portal's sign-in does not end a hosted one."""
+/admin (``twostep_admin``), and the portal's sign-in does not end a hosted one."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _admin(app: App, browser: TestClient, site: Site) -> str:
     password_step(browser)
     done = admin_verify(browser, action="code", code=site.alice.totp(app.deps.clock.now()))
     assert done.headers["location"] == "/admin"  # type: ignore[attr-defined]
-    portal = browser.cookies.get("twostep_session")
+    portal = browser.cookies.get("twostep_admin")
     assert portal
     return portal
 
@@ -41,7 +41,7 @@ def test_a_portal_session_survives_a_hosted_sign_in(
     done = verify(browser, action="code", code=site.alice.totp(app.deps.clock.now()))
     assert 'id="return"' in done.text  # type: ignore[attr-defined]
     assert returned(done.text).startswith("https://app.example.com/")  # type: ignore[attr-defined]
-    assert browser.cookies.get("twostep_session") == portal
+    assert browser.cookies.get("twostep_admin") == portal
     assert browser.get("/admin").status_code == 200
 
 
@@ -60,7 +60,7 @@ def test_a_hosted_sign_in_survives_a_portal_sign_in(
 def test_the_portal_session_opens_no_hosted_step(app: App, browser: TestClient, site: Site) -> None:
     """The portal's cookie under the hosted page's name is no sign-in in progress."""
     portal = _admin(app, browser, site)
-    browser.cookies.set("twostep_signin", portal, domain="mfa.test")
+    browser.cookies.set("twostep_signin", portal, domain="mfa.test", path="/signin")
     page = browser.get("/signin/verify")
     assert "took too long" in page.text
 
@@ -72,7 +72,8 @@ def test_the_language_switch_works_mid_way_through_a_hosted_sign_in(
     start(browser, site.request(app))
     page = browser.get("/signin/verify")
     switched = browser.post(
-        "/language", data={"csrf": csrf(page.text), "language": "ko", "next": "/signin/verify"}
+        "/signin/switch-language",
+        data={"csrf": csrf(page.text), "language": "ko", "next": "/signin/verify"},
     )
     assert (switched.status_code, switched.headers["location"]) == (303, "/signin/verify")
     assert 'lang="ko"' in browser.get("/signin/verify").text

@@ -41,21 +41,26 @@ def test_every_page_carries_the_security_headers(
     assert answers[0].headers["cache-control"] == "no-store"
 
 
-def test_cookies_are_secure_httponly_strict_for_the_whole_site(
+def _flags(cookie: str) -> set[str]:
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+def test_cookies_are_secure_httponly_strict_and_the_session_only_for_its_pages(
     app: App, pages: TestClient, alice: builders.Enrolled
 ) -> None:
     first = pages.get("/admin/signin").headers["set-cookie"]
+    assert first.startswith("twostep_pre=")
+    assert {"secure", "httponly", "samesite=strict", "path=/"} <= _flags(first), first
     session = password_step(pages).headers["set-cookie"]  # type: ignore[attr-defined]
-    for cookie in (first, session):
-        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
-        assert {"secure", "httponly", "samesite=strict", "path=/"} <= flags, cookie
+    assert session.startswith("twostep_admin=")
+    assert {"secure", "httponly", "samesite=strict", "path=/admin"} <= _flags(session), session
 
 
 def test_the_session_cookie_holds_a_token_the_database_does_not(
     app: App, pages: TestClient, alice: builders.Enrolled
 ) -> None:
     sign_in(pages, app, alice)
-    token = pages.cookies["twostep_session"]
+    token = pages.cookies["twostep_admin"]
     with app.storage.transaction() as tx:
         rows = tx.conn.exec_driver_sql("SELECT id FROM page_sessions").scalars().all()
     assert token not in rows and all(len(r) == 64 for r in rows)

@@ -4,12 +4,17 @@ two kinds of session that reach it.
 * A signed-in session (password and second factor, or the password alone for a user
   without two-step verification): the user manages their security info.
 * A registration session: a ``second_factor`` session (ten minutes, like a sign-in in
-  progress) marked ``{"my": "register"}``, opened after the password of a user who must
-  register (when the tenant's ``password_registration`` allows) or by an enrollment link.
+  progress) marked ``{"set": "my", "my": "register"}``, opened after the password of a user
+  who must register (when the tenant's ``password_registration`` allows) or by an
+  enrollment link.
   It may only register; the first method it confirms turns it into a signed-in session.
 
 A signed-in user who must register (an admin asked them again meanwhile) is sent to the
 registration as well; the services refuse the rest (``registration_first``).
+
+Both are the portal's own (``twostep_my``, ``Path=/my``; each session records its page set,
+page_sets.py): a management portal session opens nothing here, and signing in or out here
+leaves the management portal's alone.
 """
 
 from __future__ import annotations
@@ -21,14 +26,15 @@ from typing import Any
 from starlette.responses import Response
 
 from twostep.domain.pages import PageSession, Stage
-from twostep.interfaces.web import security
+from twostep.interfaces.web import page_sets, security
 from twostep.interfaces.web.pages import Pages, Visit
 from twostep.services.self_service import Me
 
 PREFIX = "/my"
 SIGNIN = "/my/signin"
 SIGNOUT = "/my/signout"
-_REGISTER = json.dumps({"my": "register"})
+_REGISTER = page_sets.marked(page_sets.MY, my="register")
+_SIGNED_IN = page_sets.marked(page_sets.MY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +84,10 @@ class MyBase:
         if register:
             stage, data = Stage.SECOND_FACTOR, _REGISTER
         else:
-            stage, data = Stage.SIGNED_IN, None
+            stage, data = Stage.SIGNED_IN, _SIGNED_IN
         token = sessions.open(me.tenant_id, me.user_id, stage, client_ip=visit.client_ip, data=data)
         response = self.pages.redirect(visit, to)
-        security.set_cookie(response, security.SESSION_COOKIE, token)
+        security.set_session(response, page_sets.MY, token)
         return response
 
     def registered(self, visit: Visit, here: Here, done: str) -> Response:

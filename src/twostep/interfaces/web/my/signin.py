@@ -18,7 +18,7 @@ from twostep.domain.errors import EnrollmentLinkInvalid, InvalidInput, Unauthent
 from twostep.domain.pages import PageSession
 from twostep.domain.results import Decision, Reason, Result
 from twostep.domain.self_service import RegistrationReason
-from twostep.interfaces.web import security, texts
+from twostep.interfaces.web import page_sets, security, texts
 from twostep.interfaces.web.my import words
 from twostep.interfaces.web.my.base import PREFIX, SIGNIN, SIGNOUT, MyBase
 from twostep.interfaces.web.pages import Pages, Visit, field
@@ -130,7 +130,7 @@ class MySignIn(MyBase):
         self.pages.check_form(visit, csrf)
         self.app.page_sessions.end(visit.token)
         response = self.pages.redirect(visit, SIGNIN)
-        security.clear_cookie(response, security.SESSION_COOKIE)
+        security.clear_session(response, page_sets.MY)
         return response
 
     # -- the enrollment link -----------------------------------------------------------

@@ -111,11 +111,11 @@ class TestRegistration:
         assert "Register a method" in page.text
         # A registration session reaches nothing else.
         assert pages.get("/my/app-passwords").headers["location"] == "/my"
-        before = pages.cookies.get("twostep_session")
+        before = pages.cookies.get("twostep_my")
         method_id, seed, _shown = add_app(pages)
         done = post(pages, "/my", "/my/app/confirm", method_id=method_id, code=code_now(app, seed))
         assert done.headers["location"] == "/my?done=app"
-        assert pages.cookies.get("twostep_session") != before  # a new, signed-in session
+        assert pages.cookies.get("twostep_my") != before  # a new, signed-in session
         home = pages.get("/my?done=app")
         assert "Your authenticator app is ready." in home.text
         assert "Your security info" in home.text
