@@ -476,7 +476,11 @@ audit_rollups = Table(
     Column("result", String(16), primary_key=True),
     Column("reason", String(48), primary_key=True),
     Column("events", BigInteger, nullable=False),
-    Index(None, "day"),  # a global admin's figures: every tenant's day
+    # Covering, in the reports page's order (0022): its figures grouped by day, result,
+    # method and reason stream through the index, a tenant's or (a global admin's) every
+    # tenant's, instead of every rollup row being sorted.
+    Index(None, "tenant_id", "day", "result", "method", "reason", "events"),
+    Index(None, "day", "result", "method", "reason", "events"),
 )
 
 # Where each rollup stands: every audit event with seq <= last_seq is counted, but for the

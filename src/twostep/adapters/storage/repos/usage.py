@@ -15,7 +15,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    literal,
     select,
     text,
     union_all,
@@ -212,7 +211,8 @@ class SqlUsageRepo:
     def counts(
         self, tenant_id: int | None, first_day: int, last_day: int, by: Sequence[Dimension]
     ) -> Sequence[UsageCount]:
-        rolled = select(*(r[d] for d in by), r.events.label("n")).where(
+        keys = [r[d] for d in by]
+        rolled = select(*keys, func.sum(r.events).label("n")).where(
             r.day >= first_day, r.day <= last_day
         )
         day = _day(self.dialect)
@@ -224,6 +224,7 @@ class SqlUsageRepo:
             # "+ 0": no index on the tenant for the gaps' events, which SQLite would
             # otherwise walk (every event of the tenant) instead of looking up the gaps.
             late_where.append(e.tenant_id + 0 == tenant_id)
+        rolled = rolled.group_by(*keys)
         columns = [_raw(d, day).label(d) for d in by]
         # Not rolled up yet: after the position (a range on an index ending in seq), and
         # the gaps (a few lookups by primary key). The position is read in the statement
@@ -231,11 +232,19 @@ class SqlUsageRepo:
         # tells the planner how few rows follow: PostgreSQL otherwise plans for a third
         # of the table and starts parallel workers, ~10 ms for nothing.
         hint = self.state().last_seq
-        after = select(*columns, literal(1).label("n")).where(
-            e.seq > hint, e.seq > _LAST_SEQ, *tail_where
+        # Each part is grouped on its own, the sum of the parts' groups last: the rollups'
+        # part then streams through the index on (tenant, day, result, method, reason)
+        # (its order is the reports page's), instead of every rollup row (a cell per
+        # integration and interface as well) being sorted with the tail's events.
+        after = (
+            select(*columns, func.count().label("n"))
+            .where(e.seq > hint, e.seq > _LAST_SEQ, *tail_where)
+            .group_by(*columns)
         )
-        late = select(*columns, literal(1).label("n")).where(
-            e.seq.in_(select(rollup_gaps.c.seq)), *late_where
+        late = (
+            select(*columns, func.count().label("n"))
+            .where(e.seq.in_(select(rollup_gaps.c.seq)), *late_where)
+            .group_by(*columns)
         )
         both = union_all(rolled, after, late).subquery()
         grouped: Select[Any] = select(
@@ -245,7 +254,7 @@ class SqlUsageRepo:
         # All rows at once, read by position: a month of four dimensions is ~1,000 groups,
         # and a mapping per cell cost more than the query (bench/portal_pages.py, reports).
         for *cells, n in self.conn.execute(grouped).all():
-            if n is None:  # no group at all, and nothing counted
+            if not n:  # no group at all (a part without dimensions counts 0), nothing counted
                 continue
             values = {d: _value(d, cell) for d, cell in zip(by, cells, strict=True)}
             found.append(UsageCount(events=int(n), **values))
