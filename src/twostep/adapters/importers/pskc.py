@@ -84,8 +84,10 @@ def read_pskc_file(
             raise ImportRefused.single(reason + "; ".join(str(s) for s in skipped[:5]) + ")")
         raise ImportRefused.single("the file holds no keys")
     sealed = [e for e in entries if isinstance(e, KeyData)]
-    total = len(entries) + len(sealed)  # the MACs, then every key
-    progress(CHECKING, 0, total)  # the password's key derivation counts here
+    # Two passes (every MAC, then every key decrypted and checked) shown as one count of
+    # the keys: each pass moves it by its share.
+    keys, passes = len(entries), len(entries) + len(sealed)
+    progress(CHECKING, 0, keys)  # the password's key derivation counts here
     opener = Opener.for_keys(container, sealed, key=key, password=password, options=options)
     checked = 0 if opener is not None else len(sealed)
     if opener is not None:
@@ -93,7 +95,7 @@ def read_pskc_file(
         mac_problems: list[ImportProblem] = []
         for k in sealed:
             checked += 1
-            progress(CHECKING, checked, total)
+            progress(CHECKING, checked * keys // passes, keys)
             if (found := opener.check_macs(k)) is not None:
                 _note(mac_problems, found)
         if mac_problems:
@@ -102,7 +104,7 @@ def read_pskc_file(
     records: list[_Made] = []
     problems: list[ImportProblem] = []
     for i, entry in enumerate(entries):
-        progress(CHECKING, checked + i + 1, total)
+        progress(CHECKING, (checked + i + 1) * keys // passes, keys)
         outcome = _outcome(entry, opener) if isinstance(entry, KeyData) else entry
         entries[i] = outcome  # lets the key's values go as its record is made
         if isinstance(outcome, _Made):
