@@ -9,10 +9,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from twostep.adapters.storage.engine import make_engine
 from twostep.adapters.storage.storage import SqlStorage
@@ -100,6 +102,53 @@ def test_a_failed_transaction_rolls_back_and_keeps_the_connection(storage: SqlSt
         found = tx.conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'scratch'"))
         assert found.first() is None
     assert _driver(storage) is first
+
+
+def _scratch(storage: SqlStorage) -> list[tuple[int, str]]:
+    with storage.transaction() as tx:
+        rows = tx.conn.execute(text("SELECT x, how FROM scratch ORDER BY x"))
+        return [(x, how) for x, how in rows]
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["commits", "fails"])
+def test_driver_and_sqlalchemy_statements_share_the_kept_connections_transaction(
+    storage: SqlStorage, fails: bool
+) -> None:
+    """The kept connection's transaction is begun and ended on the driver (prepared.py's
+    hot statements run there); a statement through SQLAlchemy joins the same transaction,
+    so both are committed together or rolled back together."""
+    with storage.transaction(write=True) as tx:
+        tx.conn.execute(text("CREATE TABLE scratch (x INTEGER, how TEXT)"))
+    with (
+        pytest.raises(RuntimeError) if fails else nullcontext(),
+        storage.transaction(write=True) as tx,
+    ):
+        driver = tx.conn.connection.driver_connection
+        driver.execute("INSERT INTO scratch VALUES (1, 'driver')")
+        tx.conn.execute(text("INSERT INTO scratch VALUES (2, 'sqlalchemy')"))
+        driver.execute("INSERT INTO scratch VALUES (3, 'driver')")
+        if fails:
+            raise RuntimeError("after the statements")
+    expected = [] if fails else [(1, "driver"), (2, "sqlalchemy"), (3, "driver")]
+    assert _scratch(storage) == expected
+    assert _other_can_write(storage) is True  # nothing left open
+
+
+def test_a_failed_begin_is_raised_as_sqlalchemy_raises_it(storage: SqlStorage) -> None:
+    database = storage.engine.url.database
+    assert database is not None
+    _driver(storage)  # this thread keeps its connection from now on
+    other = sqlite3.connect(database, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing
+    try:
+        _driver(storage).execute("PRAGMA busy_timeout=100")  # the kept one waits 0.1 s
+        with pytest.raises(OperationalError, match="locked"), storage.transaction(write=True):
+            pass
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with storage.transaction(write=True) as tx:  # and the connection is still good
+        assert tx.conn.execute(text("SELECT 1")).scalar_one() == 1
 
 
 @BOTH

@@ -74,15 +74,19 @@ def _sqlite_engine(url: str, pool_size: int, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SQLITE_SYNCHRONOUS
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA cache_size=" + os.environ.get("F13_CACHE", "-2000"))
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # On the driver's connection: SQLAlchemy's execution path (an execution context
         # and a result for a statement that returns nothing) cost more than the BEGIN.
+        driver = conn.connection.driver_connection
+        if driver.in_transaction:  # begun on the driver (storage.py's kept connections)
+            return
         sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
         try:
-            conn.connection.driver_connection.execute(sql)
+            driver.execute(sql)
         except sqlite3.Error as exc:  # raised as SQLAlchemy raises a statement's error
             raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 

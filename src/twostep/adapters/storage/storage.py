@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import QueuePool
 
 from twostep.adapters.storage.repos.admin_events import SqlAdminEventRepo
@@ -259,17 +260,56 @@ class SqlTransaction:
 _LOCAL_HOSTS = {None, "", "localhost", "::1"}
 
 
+@contextmanager
+def _on_driver(conn: Connection, raw: sqlite3.Connection, write: bool) -> Iterator[None]:
+    """A kept SQLite connection's transaction, begun and ended on the driver: SQLAlchemy's
+    ``begin()``, its transaction object, its events and the execution option that picks
+    the BEGIN cost more than the statements of a validation's read (which run on the
+    driver: prepared.py). A statement through SQLAlchemy meanwhile (``conn.execute``)
+    joins it: SQLAlchemy autobegins, engine.py's ``begin`` listener sees the driver in a
+    transaction and adds no BEGIN, and the end goes through SQLAlchemy so that both agree.
+    Errors are raised as SQLAlchemy raises a statement's (``DBAPIError``)."""
+    _run(raw, "BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        if not (conn.invalidated or conn.closed):  # else the caller drops the connection
+            if conn.in_transaction():
+                conn.rollback()
+            if raw.in_transaction:
+                _run(raw, "ROLLBACK")
+        raise
+    if conn.in_transaction():
+        conn.commit()
+    else:
+        _run(raw, "COMMIT")
+
+
+def _in_transaction(raw: sqlite3.Connection) -> bool:
+    try:
+        return raw.in_transaction
+    except sqlite3.ProgrammingError:  # closed meanwhile by its thread: not in use
+        return False
+
+
+def _run(raw: sqlite3.Connection, sql: str) -> None:
+    try:
+        raw.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
 class _Held:
     """A SQLite connection one thread keeps from one transaction to the next: checking a
     connection out of the pool and wrapping it in a new ``Connection`` cost about 10 us,
     twice per validation. Returned to the pool when its thread ends (an idle worker
     thread does), when a transaction leaves it unusable, and when the storage closes."""
 
-    __slots__ = ("__weakref__", "conn", "immediate", "pid")
+    __slots__ = ("__weakref__", "conn", "pid", "raw")
 
     def __init__(self, conn: Connection) -> None:
         self.conn: Connection | None = conn
-        self.immediate = False  # the BEGIN this connection's transactions take
+        self.raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         self.pid = os.getpid()  # a forked child must never use its parent's connection
 
     def close(self) -> None:
@@ -346,11 +386,8 @@ class SqlStorage:
             else:
                 kept = held.conn
                 assert kept is not None
-                if held.immediate is not write:  # what engine.py's BEGIN reads
-                    kept.execution_options(sqlite_immediate=write)
-                    held.immediate = write
                 try:
-                    with kept.begin():
+                    with _on_driver(kept, held.raw, write):
                         tx = SqlTransaction(kept)
                         yield tx
                 except BaseException:
@@ -369,8 +406,8 @@ class SqlStorage:
         """Connections threads keep between transactions that are not in one now: checked
         out of the pool, yet not in use (the pool gauge leaves them out)."""
         with self._held_lock:
-            kept = [held.conn for held in self._held]
-        return sum(1 for conn in kept if conn is not None and not conn.in_transaction())
+            kept = [held for held in self._held if held.conn is not None]
+        return sum(1 for held in kept if not _in_transaction(held.raw))
 
     def _held_connection(self) -> _Held | None:
         """This thread's connection, kept since its last transaction (made now if there
@@ -378,7 +415,7 @@ class SqlStorage:
         held: _Held | None = getattr(self._local, "held", None)
         if held is not None and held.conn is not None and held.pid == os.getpid():
             # Already in a transaction: a transaction opened inside another one.
-            return None if held.conn.in_transaction() else held
+            return None if held.raw.in_transaction else held
         if not self._hold_max:
             return None
         with self._held_lock:
