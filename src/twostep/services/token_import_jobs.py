@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -206,7 +207,9 @@ class _Run:
         while not self._ended.wait(SAVE_EVERY):
             quiet = time.monotonic() - last
             if self._at != self._saved or quiet >= BEAT:
-                self._save(0.0)
+                # A busy database (a conflict): the next beat tries again, within ALIVE.
+                with suppress(TwostepError):
+                    self._save(0.0)
                 last = time.monotonic()
 
     def _save(self, extra: float) -> None:
