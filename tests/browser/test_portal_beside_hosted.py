@@ -47,5 +47,5 @@ def test_a_portal_session_survives_a_hosted_sign_in_in_the_same_browser(
     page.goto(f"{site.url}/admin")
     expect(page).to_have_url(f"{site.url}/admin")  # still signed in
     expect(page.get_by_role("heading", level=1)).to_have_text("Management portal")
-    names = {cookie["name"] for cookie in page.context.cookies(site.url)}
+    names = {cookie["name"] for cookie in page.context.cookies(f"{site.url}/admin")}
     assert "twostep_admin" in names  # the hosted page cleared only its own
