@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from twostep.domain.entities import AdminKey
 from twostep.domain.errors import (
@@ -67,11 +67,9 @@ FILE_NAME = 128
 Stored = Callable[[Transaction, ImportSummary], None]
 
 
-class ImportWork(Protocol):
-    """Reads the file and imports it (the interface's ``import_file`` over the upload):
-    tells ``progress`` where it stands and calls ``stored`` in the storing transaction."""
-
-    def __call__(self, progress: ImportProgress, stored: Stored) -> ImportSummary: ...
+# Reads the file and imports it (the interface's ``import_file`` over the upload): tells
+# the progress where it stands and calls ``stored`` in the storing transaction.
+ImportWork = Callable[[ImportProgress, Stored], ImportSummary]
 
 
 class JobLapsed(Exception):

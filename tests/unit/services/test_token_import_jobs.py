@@ -229,9 +229,12 @@ def test_the_storing_phase_is_saved_before_its_transaction_with_a_longer_promise
         )
 
     gate = Gate()
-    started["id"] = jobs.start(
-        OPERATOR, "default", "a.csv", lambda p, s: (gate.hold(), work(p, s))[1]
-    )
+
+    def held(progress: ImportProgress, stored: Stored) -> ImportSummary:
+        gate.hold()  # until the test knows the job's id
+        return work(progress, stored)
+
+    started["id"] = jobs.start(OPERATOR, "default", "a.csv", held)
     gate.opened.set()
     assert ended(jobs, started["id"], threads).state == "done"
     (job,) = seen

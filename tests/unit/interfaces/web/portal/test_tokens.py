@@ -238,3 +238,15 @@ def test_the_pool_is_listed_in_pages_and_filtered_by_serial(
     assert "Q-1" not in first
     more = pages.get(PAGE, params={"serial": "P-", "after": f"P-{ROWS - 1:03d}"}).text
     assert f"P-{ROWS:03d}" in more and f"P-{ROWS + 1:03d}" in more and "Next page" not in more
+
+
+def test_an_upload_without_the_forms_token_starts_nothing(
+    app: App, pages: TestClient, admin_as: SignIn
+) -> None:
+    admin_as(Role.TENANT_ADMIN)
+    files = {"file": ("tokens.pskc", pskc_files.encrypted(["T-1"]), "application/xml")}
+    refused = pages.post(PAGE + "/import", data={"key": pskc_files.KEY.hex()}, files=files)
+    assert refused.status_code == 403
+    with app.storage.transaction() as tx:
+        assert tx.token_imports.running(1) is None
+        assert tx.conn.execute(select(token_import_jobs)).first() is None
