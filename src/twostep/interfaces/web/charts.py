@@ -104,11 +104,12 @@ class Chart:
         """The data table's rows (a ``<tr>`` a line), written here rather than
         by a template loop: a year of days in seven columns is 3,000 cells, and a call of
         the template per cell cost more than the rest of the page."""
+        cell = '<td class="number-cell">{:,}</td>'.format
         total = self.show_total
         lines = []
         for row in self.rows:
-            cells = "".join([f'<td class="number-cell">{n:,}</td>' for n in row.values])
-            end = f'<td class="number-cell">{row.total:,}</td>' if total else ""
+            cells = "".join(map(cell, row.values))
+            end = cell(row.total) if total else ""
             lines.append(f'        <tr><th scope="row">{escape(row.label)}</th>{cells}{end}</tr>')
         return Markup("\n".join(lines))  # noqa: S704 - the labels escaped, the rest numbers
 
@@ -220,6 +221,7 @@ class _Svg:
         self.id = chart
         self.parts: list[str] = []
         self.colours = _colours(series)
+        self.fills = [_fill(chart, i, c) for i, c in enumerate(self.colours)]
         self.series = series
         self.texts = texts
 
@@ -233,10 +235,14 @@ class _Svg:
         )
 
     def rect(self, x: float, y: float, w: float, h: float, index: int, tip: str) -> None:
-        fill = _fill(self.id, index, self.colours[index])
-        self.add(
-            f'<rect class="bar" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}"'
-            f' height="{_num(h)}" fill="{fill}" stroke="#ffffff" stroke-width="0.5">'
+        self.segment(_num(x), y, _num(w), h, index, tip)
+
+    def segment(self, x: str, y: float, w: str, h: float, index: int, tip: str) -> None:
+        """A bar's segment, ``x`` and ``w`` written already (a column's segments share
+        them: a year of days is thousands of segments)."""
+        self.parts.append(
+            f'<rect class="bar" x="{x}" y="{_num(y)}" width="{w}" height="{_num(h)}"'
+            f' fill="{self.fills[index]}" stroke="#ffffff" stroke-width="0.5">'
             f"<title>{escape(tip)}</title></rect>"
         )
 
@@ -333,14 +339,16 @@ def columns(
     bar = max(pitch * 0.8, min(pitch, 0.5))
     longest = max((text_width(r.label) for r in cleaned), default=0) + 10
     every = max(1, math.ceil(longest / pitch))
+    width = _num(bar)
     for i, row in enumerate(cleaned):
         x = left + i * pitch + (pitch - bar) / 2
+        at = _num(x)
         base = plot_bottom
         for k, value in enumerate(row.values):
             if value <= 0:
                 continue
             h = max(value / top_value * height, 0.5)  # a count is never invisible
-            svg.rect(x, base - h, bar, h, k, _tip(row, kept, k))
+            svg.segment(at, base - h, width, h, k, _tip(row, kept, k))
             base -= h
         if i % every == 0:  # kept inside the picture at both ends
             half = text_width(row.label) / 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from babel import Locale
 
@@ -24,7 +25,7 @@ from twostep.interfaces.web.texts import N_
 
 Gettext = Callable[[str], str]
 
-# What a usage count of the page is grouped by (one read serves three charts).
+# What a usage count of the page is grouped by (one read, one pass: three charts).
 BY: tuple[Dimension, ...] = ("day", "result", "method", "reason")
 RESULT_COLOURS = {"accept": "#1b6e20", "reject": "#a4161a", "challenge": "#0b4f9c"}
 
@@ -105,20 +106,46 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The page's usage counts summed, in one pass, for its three charts: per day by
+    result, per day by method (each a cell per day and key, "" for none) and the refused
+    sign-ins by reason (in the order first met)."""
+
+    by: dict[str, dict[tuple[int, str], int]]
+    totals: dict[str, Counter[str]]
+    reasons: dict[str, int]
+
+
+def tally(counts: Sequence[UsageCount]) -> Tally:
+    results: dict[tuple[int, str], int] = {}
+    methods: dict[tuple[int, str], int] = {}
+    reasons: dict[str, int] = {}
+    for c in counts:  # a count per day, result, method and reason: ~1,300 a month
+        n = c.events
+        cell = (c.day or 0, c.result or "")
+        results[cell] = results.get(cell, 0) + n
+        cell = (c.day or 0, c.method or "")
+        methods[cell] = methods.get(cell, 0) + n
+        if c.result == "reject":
+            reasons[c.reason or ""] = reasons.get(c.reason or "", 0) + n
+    cells = {"result": results, "method": methods}
+    totals = {by: Counter[str]() for by in cells}
+    for by, found in cells.items():  # from the cells: a few per day
+        for (_day, key), n in found.items():
+            totals[by][key] += n
+    return Tally(cells, totals, reasons)
+
+
 def _per_day(
     _: Gettext,
-    counts: Sequence[UsageCount],
+    found: Tally,
     first: dt.date,
     last: dt.date,
     by: str,
 ) -> tuple[list[Series], list[tuple[str, list[int]]], int]:
     """Series (results in their usual order, methods largest first) and a row per day."""
-    cells: Counter[tuple[int, str]] = Counter()
-    totals: Counter[str] = Counter()
-    for c in counts:
-        key = (c.result if by == "result" else c.method) or ""
-        cells[(c.day or 0, key)] += c.events
-        totals[key] += c.events
+    cells, totals = found.by[by], found.totals[by]
     if by == "result":
         keys = [r for r in words.RESULTS if totals[r]] + sorted(
             k for k in totals if k not in words.RESULTS
@@ -127,36 +154,35 @@ def _per_day(
     else:
         keys = sorted(totals, key=lambda k: (k == "", -totals[k], k))  # "before a method" last
         series = [Series(k, _(method_text(k))) for k in keys]
-    epoch = dt.date(1970, 1, 1)
-    rows = [
-        (day.isoformat(), [cells[((day - epoch).days, k)] for k in keys])
-        for day in _days(first, last)
-    ]
+    # A row per day of the range, filled from the cells (not a look-up per day and key:
+    # a year of days by six methods is 2,000 of them).
+    start = (first - dt.date(1970, 1, 1)).days
+    days = _days(first, last)
+    table = [[0] * len(keys) for _ in days]
+    column = {k: i for i, k in enumerate(keys)}
+    for (day, key), n in cells.items():
+        if 0 <= day - start < len(days):
+            table[day - start][column[key]] += n
+    rows = [(day.isoformat(), values) for day, values in zip(days, table, strict=True)]
     return series, rows, sum(totals.values())
 
 
-def signins_by(
-    _: Gettext, counts: Sequence[UsageCount], first: dt.date, last: dt.date, by: str
-) -> Chart:
+def signins_by(_: Gettext, found: Tally, first: dt.date, last: dt.date, by: str) -> Chart:
     """Stacked columns per day; ``by`` is ``result`` or ``method``."""
-    series, rows, total = _per_day(_, counts, first, last, by)
+    series, rows, total = _per_day(_, found, first, last, by)
     title, desc = (BY_RESULT, BY_RESULT_DESC) if by == "result" else (BY_METHOD, BY_METHOD_DESC)
     values = {"first": first.isoformat(), "last": last.isoformat(), "total": f"{total:,}"}
     words_ = Texts(_(title), _(desc) % values, _(DAY), _(TOTAL), _(NO_SIGNINS), _(OTHER))
     return charts.columns(f"by-{by}", words_, series, rows)
 
 
-def denials(_: Gettext, counts: Sequence[UsageCount], first: dt.date, last: dt.date) -> Chart:
+def denials(_: Gettext, found: Tally, first: dt.date, last: dt.date) -> Chart:
     """Refused sign-ins (result ``reject``) by reason, largest first."""
-    found: Counter[str] = Counter()
-    for c in counts:
-        if c.result == "reject":
-            found[c.reason or ""] += c.events
-    rows = [(reason or _(NO_REASON), [n]) for reason, n in found.items()]
+    rows = [(reason or _(NO_REASON), [n]) for reason, n in found.reasons.items()]
     values = {
         "first": first.isoformat(),
         "last": last.isoformat(),
-        "total": f"{sum(found.values()):,}",
+        "total": f"{sum(found.reasons.values()):,}",
     }
     words_ = Texts(
         _(DENIALS), _(DENIALS_DESC) % values, _(REASON), _(TOTAL), _(NO_REFUSALS), _(OTHER)

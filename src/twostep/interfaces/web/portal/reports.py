@@ -132,13 +132,14 @@ class ReportPages:
         q = parse(seat.visit.request, today)
         _ = self.portal.pages.gettext(seat.visit.language)
         counts = app.usage.counts(seat.actor, tenant, q.first, q.last, report_charts.BY)
+        found = report_charts.tally(counts)
         sent = app.usage.deliveries_by_country(seat.actor, tenant, q.first, q.last)
         figures: dict[str, Any] = {
             "q": q,
             "usage_charts": [
-                report_charts.signins_by(_, counts, q.first, q.last, "result"),
-                report_charts.signins_by(_, counts, q.first, q.last, "method"),
-                report_charts.denials(_, counts, q.first, q.last),
+                report_charts.signins_by(_, found, q.first, q.last, "result"),
+                report_charts.signins_by(_, found, q.first, q.last, "method"),
+                report_charts.denials(_, found, q.first, q.last),
                 *report_charts.deliveries(_, seat.visit.language, sent, q.first, q.last),
             ],
             "providers": [],
