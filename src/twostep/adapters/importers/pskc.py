@@ -74,8 +74,8 @@ def read_pskc_file(
 
     ``key`` is the pre-shared key of an encrypted file, ``password`` the password of a
     PBKDF2 one (a key also opens a PBKDF2 file, as the derived key). ``progress`` is told
-    each key read (their number is not known before the end of the file), then each MAC
-    checked and each key decrypted and checked.
+    the bytes parsed as each key is read (the number of keys is known only at the end of
+    the file), then each MAC checked and each key decrypted and checked.
     """
     container, entries, skipped = _read(data, progress)
     if not entries:
@@ -193,8 +193,8 @@ def _read(data: bytes, progress: ImportProgress) -> tuple[PSKC, list[_Entry], li
     entries: list[_Entry] = []
     skipped: list[Skipped] = []
     refused = 0  # problems among the entries
-    for read, key in enumerate(document.read_keys(), 1):
-        progress(READING, read, 0)
+    for key in document.read_keys():
+        progress(READING, document.parsed, len(data))  # the keys' number is not known yet
         profile = _profile(key.algorithm)
         if profile in SKIPPED_PROFILES:
             skipped.append(Skipped(problem(key, "-").where, SKIPPED_PROFILES[profile]))

@@ -81,18 +81,19 @@ class Document:
     """A PSKC file as it is read: ``read_keys()`` yields its keys in document order, and
     once it is exhausted ``container`` holds the file's encryption and MAC settings. A
     problem of the document itself (not well-formed, over a limit, not PSKC) is raised
-    as ImportRefused."""
+    as ImportRefused. ``parsed`` is how many of its bytes have been parsed so far."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.container = PSKC()
+        self.parsed = 0
         self._share = _Shared()
         self._position = 0
 
     def read_keys(self) -> Iterator[KeyData]:
         header = _Header(self.container)
         try:
-            elements = xml_limits.children(self.data, _KEY_PACKAGES)
+            elements = xml_limits.children(self.data, _KEY_PACKAGES, fed=self._parsed)
             _root(self.container, next(elements))
             for element in elements:
                 if element.tag in _KEY_PACKAGES:
@@ -114,6 +115,9 @@ class Document:
         except xml_limits.NotWellFormed as exc:
             raise ImportRefused.single(f"the file is not well-formed XML: {exc}") from None
         header.finish()
+
+    def _parsed(self, count: int) -> None:
+        self.parsed = count
 
     def _key_package(self, element: Element) -> list[KeyData]:
         if not any(child.tag in ("Key", "Secret") for child in element):

@@ -27,9 +27,9 @@ def read_token_file(
 ) -> TokenFile:
     """The tokens of a file in any understood layout, or ImportRefused listing why not.
 
-    ``progress`` hears of each PSKC key read and checked. The CSV readers (100,000 rows in
-    about 3 s) have no per-row hook: a CSV file's reading is one phase of unknown length,
-    its rows counted only as they are stored."""
+    ``progress`` hears of a PSKC file's bytes parsed, then of each key checked. The CSV
+    readers (100,000 rows in about 3 s) have no per-row hook: a CSV file's reading is one
+    phase of unknown length, its rows counted only as they are stored."""
     layout = fmt or detect(data)
     if layout == "pskc":
         read = read_pskc_file(data, key=key, password=password, options=options, progress=progress)

@@ -15,7 +15,7 @@ well-formed).
 from __future__ import annotations
 
 import pyexpat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, TreeBuilder
 
@@ -57,17 +57,23 @@ class LimitExceeded(XmlRefused):
 
 
 def children(
-    data: bytes, records: tuple[str, ...], limits: XmlLimits = LIMITS
+    data: bytes,
+    records: tuple[str, ...],
+    limits: XmlLimits = LIMITS,
+    fed: Callable[[int], None] | None = None,
 ) -> Iterator[Element]:
     """The root element (its tag and attributes, no children), then each child of the
     root as a complete subtree, in document order. Children named in ``records`` count
     toward ``limits.records``, others toward ``limits.others``. Tags are local names: the
-    namespace is dropped, as python-pskc drops it. Text directly in the root is ignored."""
+    namespace is dropped, as python-pskc drops it. Text directly in the root is ignored.
+    ``fed`` is told how many bytes have been parsed, after each chunk."""
     reader = _Reader(limits, records)
     view = memoryview(data)
     try:
         for offset in range(0, len(view), CHUNK):
             reader.feed(view[offset : offset + CHUNK])
+            if fed is not None:
+                fed(min(offset + CHUNK, len(view)))
             yield from reader.take()
         reader.close()
         yield from reader.take()

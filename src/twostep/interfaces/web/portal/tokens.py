@@ -187,7 +187,7 @@ RUNNING = texts.N_(
     "shows its progress), then upload the file again."
 )
 READING = texts.N_("Reading the file")
-READ_KEYS = texts.N_("Reading the file: %(done)s keys read")
+READ_PART = texts.N_("Reading the file: %(percent)s%% read")
 CHECKING = texts.N_("Checking keys: %(done)s of %(total)s")
 STORING = texts.N_("Storing %(total)s tokens, all or none")
 STORED = texts.N_("Storing tokens: %(done)s of %(total)s checked and sealed")
@@ -195,11 +195,11 @@ STORED = texts.N_("Storing tokens: %(done)s of %(total)s checked and sealed")
 
 def _where(gettext: Callable[[str], str], view: JobView) -> tuple[str, int, int]:
     """The phase in words, and the bar's value and maximum (maximum 0: a bar of unknown
-    length). What is counted: a PSKC file's keys as they are read (their number is only
-    known at the end), then its MACs and keys checked; a CSV file's rows are not counted
-    while it is read (its readers have no per-row hook); then the tokens checked and
-    sealed while they are stored, which on SQLite only show once the store is over (its
-    one writer is the import itself), so that phase is a bar of unknown length there."""
+    length). What is counted: a PSKC file's bytes parsed as its keys are read (their
+    number is only known at the end), then its MACs and keys checked; a CSV file is not
+    counted while it is read (its readers have no per-row hook); then the tokens checked
+    and sealed while they are stored, which on SQLite only show once the store is over
+    (its one writer is the import itself), so that phase is a bar of unknown length there."""
     done, total = view.done, view.total
     numbers = {"done": f"{done:,}", "total": f"{total:,}"}
     if view.phase == CHECKING_PHASE and total:
@@ -208,6 +208,6 @@ def _where(gettext: Callable[[str], str], view: JobView) -> tuple[str, int, int]
         if done and total:
             return gettext(STORED) % numbers, done, total
         return gettext(STORING) % numbers, 0, 0
-    if done:
-        return gettext(READ_KEYS) % numbers, 0, 0
+    if done and total:
+        return gettext(READ_PART) % {"percent": done * 100 // total}, done, total
     return gettext(READING), 0, 0

@@ -20,7 +20,7 @@ from twostep.adapters.importers import read_token_file
 from twostep.adapters.storage.tables import token_import_jobs
 from twostep.bootstrap import App
 from twostep.domain.entities import Role
-from twostep.domain.token_imports import CHECKING, ImportProgress
+from twostep.domain.token_imports import CHECKING, READING, ImportProgress
 from twostep.interfaces.web.portal.base import PAGE as ROWS
 from twostep.services.admin import OPERATOR
 from twostep.services.token_import_jobs import ALIVE, Stored
@@ -250,3 +250,23 @@ def test_an_upload_without_the_forms_token_starts_nothing(
     with app.storage.transaction() as tx:
         assert tx.token_imports.running(1) is None
         assert tx.conn.execute(select(token_import_jobs)).first() is None
+
+
+def test_reading_a_file_shows_the_share_of_it_parsed(
+    app: App, pages: TestClient, admin_as: SignIn
+) -> None:
+    admin_as(Role.TENANT_ADMIN)
+    gate = Gate()
+
+    def work(progress: ImportProgress, stored: Stored) -> ImportSummary:
+        progress(READING, 500, 2000)  # bytes of the file parsed, of its size
+        gate.reached.set()
+        assert gate.opened.wait(WAIT)
+        return app.tokens.import_records(OPERATOR, "default", [], progress=progress, stored=stored)
+
+    job_id = app.token_imports.start(OPERATOR, "default", "big.pskc", work)
+    assert gate.reached.wait(WAIT)
+    state = saved(pages, job_id, 500)
+    assert (state["text"], state["max"]) == ("Reading the file: 25% read", 2000)
+    gate.opened.set()
+    assert "0 tokens imported." in ended(pages, job_id)
