@@ -1,30 +1,38 @@
-"""The sign-in audit and the admin trail: filters (user, result, method, time range; the
-trail's action and target), pages of ``PAGE`` by the store's sequence (the indexes
-``(tenant_id, seq)``, ``(tenant_id, user_name, seq)``, ``(tenant_id, at)``), and a CSV
-download of the same filters (up to ``CSV_ROWS`` rows from the page's start) by the
-existing CSV writers, which quote cells a spreadsheet would run as formulas."""
+"""The sign-in audit and the admin trail: one set of filters (user, result, method, time
+range; the trail's action and target) read here, and for each log its query; the pages of
+``PAGE`` by the store's sequence (the indexes ``(tenant_id, seq)``, ``(tenant_id, user_name,
+seq)``, ``(tenant_id, at)``) and the CSV download of the same filters are the shared flows
+of portal/listing.py, by the existing CSV writers (which quote cells a spreadsheet would run
+as formulas)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
 
 from twostep.domain.entities import MethodKind, Role
 from twostep.domain.errors import InvalidInput
 from twostep.domain.permissions import Permission
 from twostep.interfaces import admin_event_rows, audit_rows
-from twostep.interfaces.web import security, texts
+from twostep.interfaces.web import texts
 from twostep.interfaces.web.pages import field
 from twostep.interfaces.web.portal import words
-from twostep.interfaces.web.portal.base import PAGE, Portal, Seat, tenant_path, when
+from twostep.interfaces.web.portal.base import Portal, Seat
+from twostep.interfaces.web.portal.listing import Listing
 
-CSV_ROWS = 1000  # the services' largest page
 DEFAULT_HOURS = 24  # without a time range: the last day
+
+
+class Paging(TypedDict):
+    """A log query's time range, cursor and size, as both logs' services take them."""
+
+    since: float | None
+    until: float | None
+    after_seq: int | None
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,12 @@ class Filters:
     since: str  # as typed (datetime-local, UTC)
     until: str
     after: int | None
+
+    def page(self, limit: int) -> Paging:
+        """The time range (read as UTC), the cursor and ``limit``, as both logs' queries
+        take them."""
+        since, until = _time(self.since, "since"), _time(self.until, "until")
+        return Paging(since=since, until=until, after_seq=self.after, limit=limit)
 
     def query(self) -> dict[str, str]:
         given = {
@@ -91,13 +105,26 @@ class AuditPages:
         self.portal = portal
 
     def routes(self, router: APIRouter) -> None:
-        base = "/admin/tenants/{tenant}"
-        router.add_api_route(base + "/audit", self.signins, methods=["GET"])
-        router.add_api_route(base + "/audit.csv", self.signins_csv, methods=["GET"])
-        router.add_api_route(base + "/admin-audit", self.trail, methods=["GET"])
-        router.add_api_route(base + "/admin-audit.csv", self.trail_csv, methods=["GET"])
-
-    # -- sign-ins ----------------------------------------------------------------------
+        signins = Listing(self.portal, Permission.AUDIT_READ, "audit")
+        signins.log(
+            router,
+            "admin/audit.html",
+            self._signins,
+            lambda seat, out, events: audit_rows.write_csv(
+                out, events, full_phone=seat.actor.role is Role.GLOBAL_ADMIN
+            ),
+            title=texts.N_("Sign-in audit"),
+            results=words.RESULTS,
+            kinds={k.value: v for k, v in texts.KINDS.items()},
+        )
+        trail = Listing(self.portal, Permission.AUDIT_READ, "admin-audit")
+        trail.log(
+            router,
+            "admin/admin_audit.html",
+            self._trail,
+            lambda _seat, out, events: admin_event_rows.write_csv(out, events),
+            title=texts.N_("Admin audit"),
+        )
 
     def _signins(self, seat: Seat, tenant: str, limit: int) -> tuple[Filters, Any]:
         f = _filters(seat.visit.request, self.portal.app.deps.clock.now())
@@ -111,99 +138,13 @@ class AuditPages:
             user=f.user or None,
             result=f.result or None,
             method=f.method or None,
-            since=_time(f.since, "since"),
-            until=_time(f.until, "until"),
-            after_seq=f.after,
-            limit=limit,
+            **f.page(limit),
         )
         return f, events
-
-    def signins(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.AUDIT_READ)
-        if isinstance(seat, Response):
-            return seat
-        found = self.portal.call(seat, lambda: self._signins(seat, tenant, PAGE + 1))
-        if isinstance(found, Response):
-            return found
-        f, events = found
-        shown = list(events)[:PAGE]
-        return self.portal.render(
-            seat,
-            "admin/audit.html",
-            tenant,
-            title=texts.N_("Sign-in audit"),
-            f=f,
-            events=shown,
-            results=words.RESULTS,
-            kinds={k.value: v for k, v in texts.KINDS.items()},
-            next_query={**f.query(), "after": str(shown[-1].seq)} if len(events) > PAGE else None,
-            csv_query={**f.query(), **({"after": str(f.after)} if f.after else {})},
-            path=lambda *parts: tenant_path(tenant, *parts),
-            time=when,
-        )
-
-    def signins_csv(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.AUDIT_READ)
-        if isinstance(seat, Response):
-            return seat
-        found = self.portal.call(seat, lambda: self._signins(seat, tenant, CSV_ROWS))
-        if isinstance(found, Response):
-            return found
-        out = io.StringIO()
-        audit_rows.write_csv(out, found[1], full_phone=seat.actor.role is Role.GLOBAL_ADMIN)
-        return _csv(out.getvalue(), "audit.csv")
-
-    # -- the admin trail ---------------------------------------------------------------
 
     def _trail(self, seat: Seat, tenant: str, limit: int) -> tuple[Filters, Any]:
         f = _filters(seat.visit.request, self.portal.app.deps.clock.now())
         events = self.portal.app.admin_events.query(
-            seat.actor,
-            tenant,
-            action=f.action or None,
-            target=f.user or None,
-            since=_time(f.since, "since"),
-            until=_time(f.until, "until"),
-            after_seq=f.after,
-            limit=limit,
+            seat.actor, tenant, action=f.action or None, target=f.user or None, **f.page(limit)
         )
         return f, events
-
-    def trail(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.AUDIT_READ)
-        if isinstance(seat, Response):
-            return seat
-        found = self.portal.call(seat, lambda: self._trail(seat, tenant, PAGE + 1))
-        if isinstance(found, Response):
-            return found
-        f, events = found
-        shown = list(events)[:PAGE]
-        return self.portal.render(
-            seat,
-            "admin/admin_audit.html",
-            tenant,
-            title=texts.N_("Admin audit"),
-            f=f,
-            events=shown,
-            next_query={**f.query(), "after": str(shown[-1].seq)} if len(events) > PAGE else None,
-            csv_query={**f.query(), **({"after": str(f.after)} if f.after else {})},
-            path=lambda *parts: tenant_path(tenant, *parts),
-            time=when,
-        )
-
-    def trail_csv(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.AUDIT_READ)
-        if isinstance(seat, Response):
-            return seat
-        found = self.portal.call(seat, lambda: self._trail(seat, tenant, CSV_ROWS))
-        if isinstance(found, Response):
-            return found
-        out = io.StringIO()
-        admin_event_rows.write_csv(out, found[1])
-        return _csv(out.getvalue(), "admin-audit.csv")
-
-
-def _csv(body: str, name: str) -> Response:
-    response = Response(body, media_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return security.secure(response)

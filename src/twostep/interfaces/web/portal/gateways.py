@@ -2,15 +2,16 @@
 health over the last day, add and change (a form per kind, its labelled fields read from the
 kind's settings model: portal/gateway_forms.py; credentials are sealed, never shown again,
 and a blank one keeps the stored value; a refusal is shown beside its field), delete; and
-the tenant's recorded voice prompts (portal/voice_prompts.py)."""
+the tenant's recorded voice prompts (portal/voice_prompts.py). The page and action flows are
+portal/listing.py's."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,88 +21,95 @@ from twostep.domain.voice_prompts import PROMPTS
 from twostep.interfaces.web import texts
 from twostep.interfaces.web.pages import field
 from twostep.interfaces.web.portal import gateway_forms, words
-from twostep.interfaces.web.portal.base import Portal, Seat, tenant_path
+from twostep.interfaces.web.portal.base import Portal, Seat
+from twostep.interfaces.web.portal.listing import Listing
+from twostep.services.gateways import GatewayView
 
 HEALTH_HOURS = 24
+LIST, EDIT = "admin/gateways.html", "admin/gateway.html"
 
 
 class GatewayPages:
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
+        self.listing = Listing(portal, Permission.GATEWAYS_WRITE, "gateways")
 
     def routes(self, router: APIRouter) -> None:
         base = "/admin/tenants/{tenant}/gateways"
         router.add_api_route(base, self.list, methods=["GET"])
         router.add_api_route(base, self.add, methods=["POST"])
-        router.add_api_route(base + "/delete", self.delete, methods=["POST"])
+        self.listing.on_name(router, "delete", self._delete, "gateway_deleted")
         router.add_api_route(base + "/{name}/edit", self.edit, methods=["GET"])
         router.add_api_route(base + "/{name}/edit", self.update, methods=["POST"])
 
     def list(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.GATEWAYS_WRITE)
-        if isinstance(seat, Response):
-            return seat
-        return self._page(seat, tenant)
+        return self.listing.show(request, tenant, LIST, lambda seat: self._listed(seat, tenant))
 
-    def _page(self, seat: Seat, tenant: str, status: int = 200, **values: object) -> Response:
+    def _listed(self, seat: Seat, tenant: str) -> dict[str, Any]:
         app = self.portal.app
-
-        def load() -> tuple[Any, Any, Any]:
-            prompts = (
-                app.voice_prompts.list(seat.actor, tenant)
-                if seat.can(Permission.SETTINGS_READ)
-                else None
-            )
-            return (
-                app.gateways.list(seat.actor, tenant),
-                app.gateways.health(seat.actor, tenant, HEALTH_HOURS),
-                prompts,
-            )
-
-        loaded = self.portal.call(seat, load)
-        if isinstance(loaded, Response):
-            return loaded
-        gateways, health, prompts = loaded
-        return self.portal.render(
-            seat,
-            "admin/gateways.html",
-            tenant,
-            status=status,
-            title=texts.N_("Gateways"),
-            gateways=gateways,
-            health=health,
-            hours=HEALTH_HOURS,
-            kinds=sorted(app.gateways.specs.kinds()),
-            forms=self._forms(sorted(app.gateways.specs.kinds())),
-            prompts=prompts,
-            prompt_names=PROMPTS,
-            path=lambda *parts: tenant_path(tenant, *parts),
-            **values,
+        kinds = sorted(app.gateways.specs.kinds())
+        prompts = (
+            app.voice_prompts.list(seat.actor, tenant)
+            if seat.can(Permission.SETTINGS_READ)
+            else None
         )
+        return {
+            "title": texts.N_("Gateways"),
+            "gateways": app.gateways.list(seat.actor, tenant),
+            "health": app.gateways.health(seat.actor, tenant, HEALTH_HOURS),
+            "hours": HEALTH_HOURS,
+            "kinds": kinds,
+            "forms": self._forms(kinds),
+            "prompts": prompts,
+            "prompt_names": PROMPTS,
+        }
 
     async def add(self, request: Request, tenant: str) -> Response:
         form = await _form(request)
         return await run_in_threadpool(self._add, request, tenant, form)
 
     def _add(self, request: Request, tenant: str, form: dict[str, str]) -> Response:
-        seat = self.portal.seat(request, Permission.GATEWAYS_WRITE, form.get("csrf", ""))
+        seat = self.listing.seat(request, form.get("csrf", ""))
         if isinstance(seat, Response):
             return seat
         name, kind = field(form.get("name")).strip(), field(form.get("kind"))
         given = _Given(kind, name)
-        settings = self._settings(kind, form, given)
+        return self._save(
+            seat,
+            tenant,
+            form,
+            given,
+            lambda settings: self.portal.app.gateways.add(seat.actor, tenant, name, kind, settings),
+            lambda: self.listing.page(
+                seat, tenant, LIST, lambda: self._listed(seat, tenant), 422, given=given
+            ),
+            "gateway_added",
+        )
+
+    def _save(
+        self,
+        seat: Seat,
+        tenant: str,
+        form: dict[str, str],
+        given: _Given,
+        save: Callable[[dict[str, Any]], object],
+        again: Callable[[], Response],
+        done: str,
+    ) -> Response:
+        """Read the form's settings and ``save`` them; a setting the form or the service
+        refuses: the form ``again`` (422), the refusal beside its field."""
+        settings = self._settings(given.kind, form, given)
         if settings is None:
-            return self._page(seat, tenant, status=422, given=given)
-        gateways = self.portal.app.gateways
+            return again()
         try:
-            gateways.add(seat.actor, tenant, name, kind, settings)
+            save(settings)
         except (InvalidInput, InvalidSetting) as exc:
             if not given.refused(exc):
                 return self.portal.failed(seat, exc)
-            return self._page(seat, tenant, status=422, given=given)
+            return again()
         except TwostepError as exc:
             return self.portal.failed(seat, exc)
-        return self.portal.back(seat, tenant_path(tenant, "gateways"), "gateway_added")
+        return self.listing.back(seat, tenant, done)
 
     def _settings(self, kind: str, form: dict[str, str], given: _Given) -> dict[str, Any] | None:
         """The settings the form gives for ``kind``, or None with ``given`` saying why."""
@@ -127,88 +135,62 @@ class GatewayPages:
     # -- one gateway's settings, changed --------------------------------------------
 
     def edit(self, request: Request, tenant: str, name: str) -> Response:
-        seat = self.portal.seat(request, Permission.GATEWAYS_WRITE)
-        if isinstance(seat, Response):
-            return seat
-        return self._edit_page(seat, tenant, name, None)
+        return self.listing.show(
+            request, tenant, EDIT, lambda seat: self._editing(seat, tenant, name, None)
+        )
 
-    def _edit_page(
-        self, seat: Seat, tenant: str, name: str, given: _Given | None, status: int = 200
-    ) -> Response:
-        app = self.portal.app
-        found = self.portal.call(seat, lambda: app.gateways.list(seat.actor, tenant))
-        if isinstance(found, Response):
-            return found
-        gateway = next((g for g in found if g.name == name), None)
-        if gateway is None:
-            return self.portal.failed(seat, GatewayNotFound(f"no gateway {name!r}"))
+    def _editing(self, seat: Seat, tenant: str, name: str, given: _Given | None) -> dict[str, Any]:
+        gateway = self._find(seat, tenant, name)
         if given is None:
             given = _Given(gateway.kind, gateway.name)
-            fields = gateway_forms.fields_of(app.gateways.specs, gateway.kind) or []
+            fields = gateway_forms.fields_of(self.portal.app.gateways.specs, gateway.kind) or []
             given.values.update({f.name: f.shown(gateway.settings.get(f.name)) for f in fields})
-        return self.portal.render(
-            seat,
-            "admin/gateway.html",
-            tenant,
-            status=status,
-            title=texts.N_("Change a gateway"),
-            gateway=gateway,
-            forms=self._forms([gateway.kind]),
-            given=given,
-            path=lambda *parts: tenant_path(tenant, *parts),
-        )
+        return {
+            "title": texts.N_("Change a gateway"),
+            "gateway": gateway,
+            "forms": self._forms([gateway.kind]),
+            "given": given,
+        }
+
+    def _find(self, seat: Seat, tenant: str, name: str) -> GatewayView:
+        found = self.portal.app.gateways.list(seat.actor, tenant)
+        gateway = next((g for g in found if g.name == name), None)
+        if gateway is None:
+            raise GatewayNotFound(f"no gateway {name!r}")
+        return gateway
 
     async def update(self, request: Request, tenant: str, name: str) -> Response:
         form = await _form(request)
         return await run_in_threadpool(self._update, request, tenant, name, form)
 
     def _update(self, request: Request, tenant: str, name: str, form: dict[str, str]) -> Response:
-        seat = self.portal.seat(request, Permission.GATEWAYS_WRITE, form.get("csrf", ""))
+        seat = self.listing.seat(request, form.get("csrf", ""))
         if isinstance(seat, Response):
             return seat
-        gateways = self.portal.app.gateways
-        views = self.portal.call(seat, lambda: gateways.list(seat.actor, tenant))
-        if isinstance(views, Response):
-            return views
-        gateway = next((g for g in views if g.name == name), None)
-        if gateway is None:
-            return self.portal.failed(seat, GatewayNotFound(f"no gateway {name!r}"))
+        gateway = self.portal.call(seat, lambda: self._find(seat, tenant, name))
+        if isinstance(gateway, Response):
+            return gateway
         given = _Given(gateway.kind, gateway.name)
-        settings = self._settings(gateway.kind, form, given)
-        if settings is None:
-            return self._edit_page(seat, tenant, name, given, 422)
-        try:
-            gateways.update(seat.actor, tenant, name, settings)
-        except (InvalidInput, InvalidSetting) as exc:
-            if not given.refused(exc):
-                return self.portal.failed(seat, exc)
-            return self._edit_page(seat, tenant, name, given, 422)
-        except TwostepError as exc:
-            return self.portal.failed(seat, exc)
-        return self.portal.back(seat, tenant_path(tenant, "gateways"), "gateway_changed")
+        return self._save(
+            seat,
+            tenant,
+            form,
+            given,
+            lambda settings: self.portal.app.gateways.update(seat.actor, tenant, name, settings),
+            lambda: self.listing.page(
+                seat, tenant, EDIT, lambda: self._editing(seat, tenant, name, given), 422
+            ),
+            "gateway_changed",
+        )
+
+    def _delete(self, seat: Seat, tenant: str, name: str) -> None:
+        self.portal.app.gateways.delete(seat.actor, tenant, name)
 
     def _forms(
         self, kinds: Sequence[str]
     ) -> Sequence[tuple[str, Sequence[gateway_forms.Field] | None]]:
         specs = self.portal.app.gateways.specs
         return [(kind, gateway_forms.fields_of(specs, kind)) for kind in kinds]
-
-    def delete(
-        self,
-        request: Request,
-        tenant: str,
-        csrf: Annotated[str, Form()] = "",
-        name: Annotated[str, Form()] = "",
-    ) -> Response:
-        seat = self.portal.seat(request, Permission.GATEWAYS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
-        done = self.portal.call(
-            seat, lambda: self.portal.app.gateways.delete(seat.actor, tenant, field(name))
-        )
-        if isinstance(done, Response):
-            return done
-        return self.portal.back(seat, tenant_path(tenant, "gateways"), "gateway_deleted")
 
 
 class _Given:

@@ -2,25 +2,26 @@
 list, create, revoke or delete; an integration may be flagged to vouch for the client
 addresses it sends (trusted networks). A new integration's key and a generated RADIUS secret are
 shown once, on the answer to the post that made them (never stored in the clear, never
-in a redirect's URL, never on a later page)."""
+in a redirect's URL, never on a later page). The page and action flows are
+portal/listing.py's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from twostep.domain.entities import Integration, RadiusClient, RadiusMode, RadiusPrimary
+from twostep.domain.entities import RadiusClient, RadiusMode, RadiusPrimary
 from twostep.domain.errors import InvalidInput
 from twostep.domain.permissions import Permission
 from twostep.interfaces.web import texts
 from twostep.interfaces.web.pages import field
-from twostep.interfaces.web.portal.base import Portal, Seat, tenant_path
+from twostep.interfaces.web.portal.base import Portal, Seat
+from twostep.interfaces.web.portal.listing import Listing, ShownOnce
 from twostep.services import radius_options
 from twostep.services.radius_clients import (
     MAX_PUSH_WAIT,
-    CreatedRadiusClient,
     NewRadiusClient,
     RadiusClientChange,
 )
@@ -29,50 +30,37 @@ from twostep.services.radius_clients import (
 class IntegrationPages:
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
+        self.listing = Listing(portal, Permission.INTEGRATIONS_WRITE, "integrations")
 
     def routes(self, router: APIRouter) -> None:
         base = "/admin/tenants/{tenant}/integrations"
         router.add_api_route(base, self.list, methods=["GET"])
         router.add_api_route(base, self.create, methods=["POST"])
-        router.add_api_route(base + "/revoke", self.revoke, methods=["POST"])
+        self.listing.on_name(router, "revoke", self._revoke, "revoked")
         router.add_api_route(base + "/trusted", self.trusted, methods=["POST"])
         router.add_api_route(base + "/radius", self.create_radius, methods=["POST"])
-        router.add_api_route(base + "/radius/delete", self.delete_radius, methods=["POST"])
+        self.listing.on_name(router, "radius/delete", self._delete_radius, "radius_deleted")
         router.add_api_route(base + "/radius/options", self.radius_options, methods=["POST"])
 
     def list(self, request: Request, tenant: str) -> Response:
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE)
-        if isinstance(seat, Response):
-            return seat
-        return self._page(seat, tenant)
-
-    def _page(self, seat: Seat, tenant: str, status: int = 200, **values: object) -> Response:
-        app = self.portal.app
-
-        def load() -> tuple[list[Integration], list[RadiusClient]]:
-            clients = list(app.radius_clients.list(seat.actor, tenant))
-            names = {c.name for c in clients}
-            found = app.admin.list_integrations(seat.actor, tenant)
-            return [i for i in found if i.name not in names], clients
-
-        loaded = self.portal.call(seat, load)
-        if isinstance(loaded, Response):
-            return loaded
-        integrations, clients = loaded
-        return self.portal.render(
-            seat,
-            "admin/integrations.html",
-            tenant,
-            status=status,
-            title=texts.N_("Integrations and RADIUS clients"),
-            integrations=integrations,
-            clients=clients,
-            modes=[m.value for m in RadiusMode],
-            primaries=[p.value for p in RadiusPrimary],
-            max_wait=MAX_PUSH_WAIT,
-            path=lambda *parts: tenant_path(tenant, *parts),
-            **values,
+        return self.listing.show(
+            request, tenant, "admin/integrations.html", lambda seat: self._listed(seat, tenant)
         )
+
+    def _listed(self, seat: Seat, tenant: str) -> dict[str, Any]:
+        """The integrations apart from the RADIUS clients' own, and the RADIUS clients."""
+        app = self.portal.app
+        clients = list(app.radius_clients.list(seat.actor, tenant))
+        names = {c.name for c in clients}
+        found = app.admin.list_integrations(seat.actor, tenant)
+        return {
+            "title": texts.N_("Integrations and RADIUS clients"),
+            "integrations": [i for i in found if i.name not in names],
+            "clients": clients,
+            "modes": [m.value for m in RadiusMode],
+            "primaries": [p.value for p in RadiusPrimary],
+            "max_wait": MAX_PUSH_WAIT,
+        }
 
     def create(
         self,
@@ -82,46 +70,25 @@ class IntegrationPages:
         name: Annotated[str, Form()] = "",
         legacy: Annotated[str, Form()] = "",
     ) -> Response:
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
-        made = self.portal.call(
-            seat,
-            lambda: self.portal.app.admin.create_integration(
+        def make(seat: Seat) -> ShownOnce:
+            integration, key = self.portal.app.admin.create_integration(
                 seat.actor, tenant, field(name).strip(), legacy=legacy == "on"
-            ),
-        )
-        if isinstance(made, Response):
-            return made
-        integration, key = made
-        return self.portal.render(
-            seat,
-            "admin/secret_once.html",
-            tenant,
-            title=texts.N_("Integration created"),
-            name=integration.name,
-            key_id=integration.key_id,
-            secret=key,
-            secret_label=texts.N_("Integration key"),
-            back=tenant_path(tenant, "integrations"),
-        )
+            )
+            return ShownOnce(
+                title=texts.N_("Integration created"),
+                name=integration.name,
+                key_id=integration.key_id,
+                secret=key,
+                label=texts.N_("Integration key"),
+            )
 
-    def revoke(
-        self,
-        request: Request,
-        tenant: str,
-        csrf: Annotated[str, Form()] = "",
-        name: Annotated[str, Form()] = "",
-    ) -> Response:
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
-        done = self.portal.call(
-            seat, lambda: self.portal.app.admin.revoke_integration(seat.actor, tenant, field(name))
-        )
-        if isinstance(done, Response):
-            return done
-        return self.portal.back(seat, tenant_path(tenant, "integrations"), "revoked")
+        return self.listing.make(request, tenant, csrf, make)
+
+    def _revoke(self, seat: Seat, tenant: str, name: str) -> None:
+        self.portal.app.admin.revoke_integration(seat.actor, tenant, name)
+
+    def _delete_radius(self, seat: Seat, tenant: str, name: str) -> None:
+        self.portal.app.radius_clients.delete(seat.actor, tenant, name)
 
     def trusted(
         self,
@@ -133,19 +100,16 @@ class IntegrationPages:
     ) -> Response:
         """Flag (``trusted`` "on") or unflag the integration ``name``: whether the client
         addresses it sends may meet the tenant's trusted networks."""
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
         on = field(trusted) == "on"
-        done = self.portal.call(
-            seat,
-            lambda: self.portal.app.admin.set_trusted_client_addresses(
+        return self.listing.act(
+            request,
+            tenant,
+            csrf,
+            lambda seat: self.portal.app.admin.set_trusted_client_addresses(
                 seat.actor, tenant, field(name), on
             ),
+            "integration_changed",
         )
-        if isinstance(done, Response):
-            return done
-        return self.portal.back(seat, tenant_path(tenant, "integrations"), "integration_changed")
 
     def create_radius(
         self,
@@ -157,11 +121,7 @@ class IntegrationPages:
         mode: Annotated[str, Form()] = "",
         push_wait: Annotated[str, Form()] = "25",
     ) -> Response:
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
-
-        def make() -> CreatedRadiusClient:
+        def make(seat: Seat) -> ShownOnce:
             try:
                 wait = int(field(push_wait))
             except ValueError:
@@ -174,40 +134,17 @@ class IntegrationPages:
                 mode=field(mode) or RadiusMode.SECOND_FACTOR,
                 push_wait_seconds=wait,
             )
-            return self.portal.app.radius_clients.create(seat.actor, tenant, new)
+            made = self.portal.app.radius_clients.create(seat.actor, tenant, new)
+            return ShownOnce(
+                title=texts.N_("RADIUS client created"),
+                name=made.client.name,
+                key_id=made.client.network,
+                secret=made.secret,
+                label=texts.N_("Shared secret"),
+                warnings=made.warnings,
+            )
 
-        made = self.portal.call(seat, make)
-        if isinstance(made, Response):
-            return made
-        return self.portal.render(
-            seat,
-            "admin/secret_once.html",
-            tenant,
-            title=texts.N_("RADIUS client created"),
-            name=made.client.name,
-            key_id=made.client.network,
-            secret=made.secret,
-            secret_label=texts.N_("Shared secret"),
-            warnings=made.warnings,
-            back=tenant_path(tenant, "integrations"),
-        )
-
-    def delete_radius(
-        self,
-        request: Request,
-        tenant: str,
-        csrf: Annotated[str, Form()] = "",
-        name: Annotated[str, Form()] = "",
-    ) -> Response:
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
-        done = self.portal.call(
-            seat, lambda: self.portal.app.radius_clients.delete(seat.actor, tenant, field(name))
-        )
-        if isinstance(done, Response):
-            return done
-        return self.portal.back(seat, tenant_path(tenant, "integrations"), "radius_deleted")
+        return self.listing.make(request, tenant, csrf, make)
 
     def radius_options(
         self,
@@ -222,11 +159,8 @@ class IntegrationPages:
     ) -> Response:
         """MFA Server's options of a client. The upstream servers' field is write-only:
         left blank, the servers and their secrets are kept (never shown again)."""
-        seat = self.portal.seat(request, Permission.INTEGRATIONS_WRITE, csrf)
-        if isinstance(seat, Response):
-            return seat
 
-        def change() -> RadiusClient:
+        def change(seat: Seat) -> RadiusClient:
             lines = field(upstreams)
             given = radius_options.parse_lines(lines) if lines.strip() else None
             update = RadiusClientChange(
@@ -237,7 +171,4 @@ class IntegrationPages:
             )
             return self.portal.app.radius_clients.update(seat.actor, tenant, field(name), update)
 
-        done = self.portal.call(seat, change)
-        if isinstance(done, Response):
-            return done
-        return self.portal.back(seat, tenant_path(tenant, "integrations"), "radius_updated")
+        return self.listing.act(request, tenant, csrf, change, "radius_updated")
