@@ -3,15 +3,18 @@ rollups plus the events not rolled up yet (services/rollups.py says how they sta
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Integer,
     Select,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -211,53 +214,22 @@ class SqlUsageRepo:
     def counts(
         self, tenant_id: int | None, first_day: int, last_day: int, by: Sequence[Dimension]
     ) -> Sequence[UsageCount]:
-        keys = [r[d] for d in by]
-        rolled = select(*keys, func.sum(r.events).label("n")).where(
-            r.day >= first_day, r.day <= last_day
-        )
-        day = _day(self.dialect)
-        tail_where = [day >= first_day, day <= last_day]
-        late_where = list(tail_where)
+        statement = _counts_statement(self.dialect, tenant_id is not None, tuple(by))
+        # The position read just before the statement (which reads it again, in its
+        # snapshot) is a lower bound (it only grows) that tells the planner how few rows
+        # follow: PostgreSQL otherwise plans for a third of the table and starts parallel
+        # workers, ~10 ms for nothing.
+        bound = {"first_day": first_day, "last_day": last_day, "hint": self.state().last_seq}
         if tenant_id is not None:
-            rolled = rolled.where(r.tenant_id == tenant_id)
-            tail_where.append(e.tenant_id == tenant_id)
-            # "+ 0": no index on the tenant for the gaps' events, which SQLite would
-            # otherwise walk (every event of the tenant) instead of looking up the gaps.
-            late_where.append(e.tenant_id + 0 == tenant_id)
-        rolled = rolled.group_by(*keys)
-        columns = [_raw(d, day).label(d) for d in by]
-        # Not rolled up yet: after the position (a range on an index ending in seq), and
-        # the gaps (a few lookups by primary key). The position is read in the statement
-        # (its snapshot); the one read just before is a lower bound (it only grows) that
-        # tells the planner how few rows follow: PostgreSQL otherwise plans for a third
-        # of the table and starts parallel workers, ~10 ms for nothing.
-        hint = self.state().last_seq
-        # Each part is grouped on its own, the sum of the parts' groups last: the rollups'
-        # part then streams through the index on (tenant, day, result, method, reason)
-        # (its order is the reports page's), instead of every rollup row (a cell per
-        # integration and interface as well) being sorted with the tail's events.
-        after = (
-            select(*columns, func.count().label("n"))
-            .where(e.seq > hint, e.seq > _LAST_SEQ, *tail_where)
-            .group_by(*columns)
-        )
-        late = (
-            select(*columns, func.count().label("n"))
-            .where(e.seq.in_(select(rollup_gaps.c.seq)), *late_where)
-            .group_by(*columns)
-        )
-        both = union_all(rolled, after, late).subquery()
-        grouped: Select[Any] = select(
-            *(both.c[d] for d in by), func.sum(both.c.n).label("n")
-        ).group_by(*(both.c[d] for d in by))
+            bound["tenant_id"] = tenant_id
         found = []
         # All rows at once, read by position: a month of four dimensions is ~1,000 groups,
         # and a mapping per cell cost more than the query (bench/portal_pages.py, reports).
-        for *cells, n in self.conn.execute(grouped).all():
+        for *cells, n in self.conn.execute(statement, bound).all():
             if not n:  # no group at all (a part without dimensions counts 0), nothing counted
                 continue
             values = {d: _value(d, cell) for d, cell in zip(by, cells, strict=True)}
-            found.append(UsageCount(events=int(n), **values))
+            found.append(UsageCount(int(n), **values))
         return found
 
     def scan_counts(
@@ -299,6 +271,48 @@ class SqlUsageRepo:
         if tenant_id is not None:
             stmt = stmt.where(c.tenant_id == tenant_id)
         return int(self.conn.execute(stmt).scalar_one())
+
+
+@functools.lru_cache(maxsize=64)
+def _counts_statement(dialect: str, one_tenant: bool, by: tuple[Dimension, ...]) -> Select[Any]:
+    """The figures' statement, built once per shape (its values bound at each call: the
+    building cost as much as SQLite's work for a day's figures)."""
+    first, last = bindparam("first_day", type_=Integer), bindparam("last_day", type_=Integer)
+    tenant = bindparam("tenant_id", type_=Integer)
+    keys = [r[d] for d in by]
+    rolled = select(*keys, func.sum(r.events).label("n")).where(r.day >= first, r.day <= last)
+    day = _day(dialect)
+    tail_where = [day >= first, day <= last]
+    late_where = list(tail_where)
+    if one_tenant:
+        rolled = rolled.where(r.tenant_id == tenant)
+        tail_where.append(e.tenant_id == tenant)
+        # "+ 0": no index on the tenant for the gaps' events, which SQLite would
+        # otherwise walk (every event of the tenant) instead of looking up the gaps.
+        late_where.append(e.tenant_id + 0 == tenant)
+    rolled = rolled.group_by(*keys)
+    columns = [_raw(d, day).label(d) for d in by]
+    # Not rolled up yet: after the position (a range on an index ending in seq, from the
+    # position read just before, ``hint``, and the one the statement reads), and the gaps
+    # (a few lookups by primary key). Each part is grouped on its own, the sum of the
+    # parts' groups last: the rollups' part then streams through the index on (tenant,
+    # day, result, method, reason) (its order is the reports page's), instead of every
+    # rollup row (a cell per integration and interface as well) being sorted with the
+    # tail's events.
+    after = (
+        select(*columns, func.count().label("n"))
+        .where(e.seq > bindparam("hint", type_=BigInteger), e.seq > _LAST_SEQ, *tail_where)
+        .group_by(*columns)
+    )
+    late = (
+        select(*columns, func.count().label("n"))
+        .where(e.seq.in_(select(rollup_gaps.c.seq)), *late_where)
+        .group_by(*columns)
+    )
+    both = union_all(rolled, after, late).subquery()
+    return select(*(both.c[d] for d in by), func.sum(both.c.n).label("n")).group_by(
+        *(both.c[d] for d in by)
+    )
 
 
 def _value(dimension: str, value: Any) -> Any:
