@@ -74,7 +74,6 @@ def _sqlite_engine(url: str, pool_size: int, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SQLITE_SYNCHRONOUS
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA cache_size=" + os.environ.get("F13_CACHE", "-2000"))
         cursor.close()
 
     @event.listens_for(engine, "begin")
