@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -33,6 +34,9 @@ from twostep.interfaces.cli.common import (
     reports_errors,
 )
 
+if TYPE_CHECKING:
+    from twostep.config import Config
+
 
 @click.group(help="Twostep: a self-hosted multi-factor authentication server.")
 @click.version_option(package_name="twostep")
@@ -61,18 +65,26 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
-    from twostep.adapters import logs
-
     config = load_config(host=host, port=port, workers=workers)
     from twostep.adapters.storage.backup import hold_serving_lock
 
     # Held for the server's life: `twostep db restore` sees it and refuses.
     hold_serving_lock(config.storage.database_url, lambda: click.echo("waiting for a restore"))
-    app = migrated(config)
-    # Before the fork: every worker inherits it (JSON lines, or logfmt on a terminal).
-    logs.configure(config.server.log_level, config.server.log_format, config.server.node_name)
-    key = app.admin.bootstrap_admin_key()
-    app.close()
+    from twostep.interfaces.http import prefork
+
+    def first_start() -> str:
+        app = migrated(config)
+        _configure_logs(config)
+        key = app.admin.bootstrap_admin_key()
+        app.close()
+        return key or ""
+
+    # In a child process, so that Alembic and the wiring never load into the supervisor
+    # (prefork.apart); again here if it failed there, to report the error as usual.
+    key = prefork.apart(first_start)
+    if key is None:
+        key = first_start()
+    _configure_logs(config)  # before the fork: every worker inherits it
     if key:
         click.echo("First start: a global admin API key was created. It is shown only now:")
         click.echo(f"  {key}")
@@ -86,14 +98,19 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         _check_radius_port(config.radius.host, config.radius.port)
         click.echo(f"RADIUS listening on udp {config.radius.host}:{config.radius.port}")
     sys.stdout.flush()
-    from twostep.interfaces.http import prefork
-
     try:
         prefork.serve(config, access_log)
     except OSError as exc:  # the port is taken, or the address is not this host's
         raise click.ClickException(
             f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}"
         ) from exc
+
+
+def _configure_logs(config: Config) -> None:
+    """JSON lines, or logfmt on a terminal."""
+    from twostep.adapters import logs
+
+    logs.configure(config.server.log_level, config.server.log_format, config.server.node_name)
 
 
 def _check_radius_port(host: str, port: int) -> None:

@@ -1,0 +1,82 @@
+"""The pre-fork supervisor's memory: what it loads before forking, and what it never loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twostep.interfaces.http import prefork
+
+# A worker as it starts, in a fresh interpreter: the supervisor's loading (serve's first
+# start, then the preload), then what uvicorn does in the worker (its settings loaded,
+# which builds the app; the event loop chosen; the lifespan started and stopped).
+_WORKER_START = """
+import asyncio, json, sys
+from twostep.bootstrap import build
+from twostep.config import Config
+from twostep.interfaces.cli import main  # what `twostep serve` has loaded
+from twostep.interfaces.http import prefork
+
+config = Config.from_env()
+build(config, upgrade=True).close()
+prefork._preload(config, access_log=False)
+before = set(sys.modules)
+settings = prefork._settings(config, False, lambda: prefork.create_app(config=config))
+settings.load()
+from uvicorn.lifespan.on import LifespanOn
+
+async def start_and_stop() -> None:
+    lifespan = LifespanOn(settings)
+    await lifespan.startup()
+    await lifespan.shutdown()
+
+with asyncio.Runner(loop_factory=settings.get_loop_factory()) as runner:
+    runner.run(start_and_stop())
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_starting_worker_imports_nothing_the_supervisor_has_not_loaded(tmp_path: Path) -> None:
+    """Every module a worker imports after the fork is a private copy in each worker;
+    imported before it, one copy is shared by all (the preload's purpose). uvicorn's
+    WebSocket support (no route is a WebSocket) is not loaded at all."""
+    env = {**os.environ, "TWOSTEP_HOME": str(tmp_path / "data")}
+    env.pop("TWOSTEP_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER_START],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [], done.stdout
+
+
+def test_apart_returns_what_the_work_returned_in_a_child_process() -> None:
+    def work() -> str:
+        os.environ["TWOSTEP_TEST_APART"] = "set in the child"  # not in this process
+        return f"done in {os.getpid()}"
+
+    done = prefork.apart(work)
+    assert done is not None and done.startswith("done in ")
+    assert done != f"done in {os.getpid()}"
+    assert "TWOSTEP_TEST_APART" not in os.environ
+
+
+def test_apart_returns_an_empty_answer_as_such() -> None:
+    assert prefork.apart(lambda: "") == ""
+
+
+@pytest.mark.parametrize("failure", [ValueError("no"), SystemExit(0), KeyboardInterrupt()])
+def test_apart_returns_none_when_the_work_failed_in_the_child(failure: BaseException) -> None:
+    def work() -> str:
+        raise failure
+
+    assert prefork.apart(work) is None
