@@ -19,6 +19,7 @@ from twostep.domain.entities import AdminKey, Integration
 from twostep.domain.errors import IntegrationNotActivated
 from twostep.domain.ports.credentials import IntegrationRepo
 from twostep.domain.ports.storage import Transaction
+from twostep.domain.ports.subjects import Keyed
 
 INTEGRATION_PREFIX = "tsi"
 ADMIN_PREFIX = "tsa"
@@ -69,12 +70,25 @@ def find_integration(tx: IntegrationKeys, key: str) -> Integration | None:
     return found
 
 
+def find_keyed(read: Callable[[str], Keyed | None], key: str) -> Keyed | None:
+    """``find_integration`` for the validation's read, which brings the key's row with the
+    subject (``SubjectRepo.load_by_key``): the same checks, the same work either way."""
+    found = _find(lambda key_id: _with_hash(read(key_id)), key, INTEGRATION_PREFIX)
+    if found is not None and found.integration.pending_since is not None:
+        raise IntegrationNotActivated("this integration must be activated again")
+    return found
+
+
+def _with_hash(keyed: Keyed | None) -> tuple[Keyed, bytes] | None:
+    return None if keyed is None else (keyed, keyed.key_hash)
+
+
 def find_admin_key(tx: Transaction, key: str) -> AdminKey | None:
     """The active admin API key this is, else None (same work either way)."""
     return _find(tx.admin_keys.by_key_id, key, ADMIN_PREFIX)
 
 
-_Keyed = TypeVar("_Keyed", Integration, AdminKey)
+_Keyed = TypeVar("_Keyed", Integration, AdminKey, Keyed)
 
 
 def _find(

@@ -366,19 +366,24 @@ class SignIn:
         return self._finish(subject, event, NOT_ACTIVATED)
 
     def _load(self, request: SignInRequest) -> tuple[Subject, Integration]:
+        user, tenant = request.user, request.tenant
         with self.storage.transaction() as tx:
             integration = request.integration
-            if integration is None:  # the caller's key is checked in this same read
-                integration = credentials.find_integration(tx, request.integration_key or "")
-                if integration is None:
-                    raise Unauthenticated("an active integration key is required")
-            own, asked = integration.tenant_id, integration.id
-            if request.tenant is None:
-                found = tx.subjects.load(request.user, tenant_id=own, integration_id=asked)
-            else:
-                found = tx.subjects.load(
-                    request.user, tenant_name=request.tenant, integration_id=asked
+            if integration is None:  # the caller's key is checked in this same statement
+                keyed = credentials.find_keyed(
+                    lambda key_id: tx.subjects.load_by_key(user, key_id, tenant_name=tenant),
+                    request.integration_key or "",
                 )
+                if keyed is None:
+                    raise Unauthenticated("an active integration key is required")
+                integration, found = keyed.integration, keyed.subject
+            elif tenant is None:
+                found = tx.subjects.load(
+                    user, tenant_id=integration.tenant_id, integration_id=integration.id
+                )
+            else:
+                found = tx.subjects.load(user, tenant_name=tenant, integration_id=integration.id)
+        own = integration.tenant_id
         if found is None or found.tenant.id != own:
             if request.tenant is None:
                 raise TenantNotFound()

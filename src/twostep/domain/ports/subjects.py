@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twostep.domain.entities import (
+    Integration,
     Method,
     Tenant,
     User,
@@ -27,6 +28,20 @@ class Subject:
     integration_pending: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """The validation read by an integration key's id: the key's integration and its stored
+    hash (the secret is checked by the caller), with the subject (None: no such tenant)."""
+
+    integration: Integration
+    key_hash: bytes
+    subject: Subject | None
+
+    @property
+    def revoked_at(self) -> float | None:
+        return self.integration.revoked_at
+
+
 class SubjectRepo(Protocol):
     def load(
         self,
@@ -38,4 +53,12 @@ class SubjectRepo(Protocol):
     ) -> Subject | None:
         """The tenant (by id or name) with the user and their methods; None if no tenant.
         With ``integration_id``: whether that integration waits to be activated again."""
+        ...
+
+    def load_by_key(
+        self, user_name: str, key_id: str, *, tenant_name: str | None = None
+    ) -> Keyed | None:
+        """The integration of the key id ``key_id`` with, in the same statement, its tenant
+        (or the tenant named ``tenant_name``), the user and their methods; None if no such
+        key id."""
         ...

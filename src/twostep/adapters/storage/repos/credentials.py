@@ -12,7 +12,7 @@ from twostep.adapters.storage.tables import admin_keys, integrations, tenants
 from twostep.domain.entities import AdminKey, Integration, Role
 
 
-def _integration(row: Any) -> Integration:
+def integration_from_row(row: Any) -> Integration:
     return Integration(
         id=row.id,
         tenant_id=row.tenant_id,
@@ -99,7 +99,7 @@ class SqlIntegrationRepo:
         if not rows:
             return None
         row = _IntegrationRow._make(rows[0])
-        return _integration(row), bytes(row.key_hash)
+        return integration_from_row(row), bytes(row.key_hash)
 
     def list(self, tenant_id: int) -> Sequence[Integration]:
         rows = self.conn.execute(
@@ -107,7 +107,7 @@ class SqlIntegrationRepo:
             .where(integrations.c.tenant_id == tenant_id)
             .order_by(integrations.c.name)
         )
-        return [_integration(r) for r in rows]
+        return [integration_from_row(r) for r in rows]
 
     def by_name(self, tenant_id: int, name: str) -> Integration | None:
         row = self.conn.execute(
@@ -115,7 +115,7 @@ class SqlIntegrationRepo:
                 integrations.c.tenant_id == tenant_id, integrations.c.name == name
             )
         ).first()
-        return None if row is None else _integration(row)
+        return None if row is None else integration_from_row(row)
 
     def revoke(self, integration_id: int, now: float) -> None:
         self.conn.execute(
