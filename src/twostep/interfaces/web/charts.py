@@ -24,7 +24,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -72,14 +73,17 @@ class Texts:
     other: str = "Other"  # the categories past ``limit``, summed
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
+    """A category's counts, one per series, and their sum (``_row``): a tuple, since a
+    year of days is hundreds of rows a chart."""
+
     label: str
     values: tuple[int, ...]
-    total: int = field(init=False, repr=False, compare=False)  # summed once: read per bar
+    total: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "total", sum(self.values))
+
+def _row(label: str, values: tuple[int, ...]) -> Row:
+    return Row(label, values, sum(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +297,7 @@ def _prepare(
             counts = (counts + padding)[:width]
         if counts and min(counts) < 0:
             counts = tuple(max(0, v) for v in counts)
-        cleaned.append(Row(clean(label), counts))
+        cleaned.append(_row(clean(label), counts))
     return texts, kept, cleaned
 
 
@@ -381,7 +385,7 @@ def bars(
     if len(cleaned) > limit:
         rest = cleaned[limit - 1 :]
         summed = tuple(sum(r.values[k] for r in rest) for k in range(len(kept)))
-        cleaned = [*cleaned[: limit - 1], Row(texts.other, summed)]
+        cleaned = [*cleaned[: limit - 1], _row(texts.other, summed)]
     chart = _chart_id(chart_id)
     svg = _Svg(chart, texts, kept)
     top_value = max((r.total for r in cleaned), default=0)
