@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twostep.bootstrap import App
-from twostep.interfaces.http.deps import bearer
+from twostep.interfaces.http.deps import bearer_key
 from twostep.interfaces.http.routers import health
 from twostep.interfaces.http.routers.validate import answer, decide
 from twostep.interfaces.http.schemas import ValidateBody
@@ -83,9 +83,8 @@ class Validate(_Hot):
             await self.router(scope, _replay(messages, receive), send)
             return
         app: App = scope["app"].state.twostep
-        credentials = await bearer(Request(scope))
         # A domain error goes up to the app's exception handlers (the one error mapper).
-        response = answer(await decide(app, credentials, parsed))
+        response = answer(await decide(app, bearer_key(scope["headers"]), parsed))
         await response(scope, receive, send)
 
 

@@ -103,27 +103,23 @@ router = APIRouter(prefix="/v1/validate", tags=["validate"], route_class=KeyFirs
 async def validate(body: ValidateBody, app: AppDep, credentials: Credentials) -> Response:
     # The common request is answered ahead of this route, by hot_routes.Validate, through
     # the same decide() and answer(); this one describes the route and answers the rest.
-    return answer(await decide(app, credentials, body))
+    return answer(await decide(app, key_of(credentials), body))
 
 
-async def decide(
-    app: App, credentials: HTTPAuthorizationCredentials | None, body: ValidateBody
-) -> Decision:
+async def decide(app: App, key: str | None, body: ValidateBody) -> Decision:
     """The sign-in. The hottest path: the key is checked in the validation's own read.
     Without a code, a challenge may be sent: a gateway's round trip must not hold the loop;
     a password costs an argon2 check (tens of milliseconds)."""
     if app.storage.inline and body.code is not None and body.password is None:  # see SqlStorage
-        return _validate(app, credentials, body)
-    return await run_in_threadpool(_validate, app, credentials, body)
+        return _validate(app, key, body)
+    return await run_in_threadpool(_validate, app, key, body)
 
 
-def _validate(
-    app: App, credentials: HTTPAuthorizationCredentials | None, body: ValidateBody
-) -> Decision:
+def _validate(app: App, key: str | None, body: ValidateBody) -> Decision:
     return app.signin.sign_in(
         SignInRequest(
             user=body.user,
-            integration_key=key_of(credentials),
+            integration_key=key,
             tenant=body.tenant,
             code=body.code,
             method=body.method,
