@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-import uuid
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Literal, TextIO
@@ -29,7 +29,8 @@ QUIET = ("httpx", "httpcore", "urllib3", "hpack", "multipart", "python_multipart
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    # 128 random bits as 32 hex digits (a UUID object first cost ~3 us a request).
+    return os.urandom(16).hex()
 
 
 def accepted_request_id(sent: str | None) -> str:
