@@ -28,7 +28,11 @@ def test_the_migrated_schema_matches_the_tables_module(config: Config) -> None:
 
 def test_migrations_are_named_and_reversible(config: Config) -> None:
     engine = make_engine(config.storage.database_url)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0022_usage_rollups_by_result"
+    assert (
+        migrate.current_revision(engine)
+        == migrate.head_revision()
+        == "0022_usage_rollups_by_result"
+    )
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
