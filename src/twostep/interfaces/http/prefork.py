@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import gc
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -41,16 +42,19 @@ RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor g
 RESPAWN_WINDOW = 30.0
 KILL_AFTER = 5.0  # seconds past shutdown_timeout a stopping worker gets before SIGKILL
 # Imported by every worker as it starts, past the app's own imports: ``create_app``
-# (Jinja2's i18n extension, time.strptime's module) and the lifespan (anyio's backend for
-# the thread hand-offs, its streams).
+# (Jinja2's i18n extension, time.strptime's module, cryptography's OpenSSL backend) and
+# the lifespan (anyio's backend for the thread hand-offs, its streams).
 WORKER_IMPORTS = (
     "_strptime",
     "anyio._backends._asyncio",
     "anyio.streams.memory",
     "anyio.streams.stapled",
+    "cryptography.hazmat.backends.openssl.backend",
     "fastapi.telemetry._runtime",
     "jinja2.ext",
 )
+# With the webpush extra installed, every worker loads its VAPID key through py_vapid.
+OPTIONAL_WORKER_IMPORTS = ("py_vapid",)
 
 
 def _bind(host: str, port: int, *, listen: bool, share: bool = True) -> socket.socket:
@@ -126,6 +130,9 @@ def _preload(config: Config, access_log: bool) -> None:
 
     for name in WORKER_IMPORTS:
         importlib.import_module(name)
+    for name in OPTIONAL_WORKER_IMPORTS:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
     settings = _settings(config, access_log, create_app)  # what each worker will load
     settings.get_loop_factory()
     import_from_string(HTTP_PROTOCOLS[str(settings.http)])

@@ -13,17 +13,17 @@ import pytest
 from twostep.interfaces.http import prefork
 
 # A worker as it starts, in a fresh interpreter: the supervisor's loading (serve's first
-# start, then the preload), then what uvicorn does in the worker (its settings loaded,
+# start in a child, then the preload), then what uvicorn does in the worker (its settings loaded,
 # which builds the app; the event loop chosen; the lifespan started and stopped).
 _WORKER_START = """
 import asyncio, json, sys
-from twostep.bootstrap import build
 from twostep.config import Config
 from twostep.interfaces.cli import main  # what `twostep serve` has loaded
+from twostep.interfaces.cli.common import migrated
 from twostep.interfaces.http import prefork
 
 config = Config.from_env()
-build(config, upgrade=True).close()
+assert prefork.apart(lambda: migrated(config).close() or "") == ""  # as serve does
 prefork._preload(config, access_log=False)
 before = set(sys.modules)
 settings = prefork._settings(config, False, lambda: prefork.create_app(config=config))
