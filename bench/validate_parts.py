@@ -49,7 +49,7 @@ from bench.population import HOTP, BenchUser, Population, populate
 from twostep.factors import otp
 from twostep.interfaces.http.app import create_app
 from twostep.interfaces.http.schemas import ValidateBody
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 Asgi = Callable[..., Any]
 

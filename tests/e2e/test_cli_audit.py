@@ -15,7 +15,7 @@ from tests.support import builders
 from twostep.adapters.logs import reset_request_id, set_request_id
 from twostep.bootstrap import App
 from twostep.config import Config
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

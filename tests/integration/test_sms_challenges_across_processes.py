@@ -21,7 +21,7 @@ from twostep.domain.entities import MethodKind
 from twostep.domain.ports.users import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 CHALLENGES = 1000
 SPENT = 20  # of them, also tried with wrong codes until the budget is spent

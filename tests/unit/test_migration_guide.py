@@ -15,7 +15,7 @@ from twostep.bootstrap import App
 from twostep.domain.results import Result
 from twostep.interfaces.mfa_server import migrate_document
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "migrating-from-mfa-server.md"

@@ -41,7 +41,8 @@ from twostep.services.codes import usable
 from twostep.services.context import Deps
 from twostep.services.page_signin import INTERFACE
 from twostep.services.self_service import Me, portal_integration, self_actor
-from twostep.services.signin import SignIn, SignInRequest
+from twostep.services.signin import SignIn
+from twostep.services.signin_request import SignInRequest
 
 PATH = "/my/enroll/"  # the portal's landing page; the token follows
 _MAX_TOKEN = 64

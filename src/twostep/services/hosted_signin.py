@@ -42,7 +42,8 @@ from twostep.domain.text import first_refused
 from twostep.services import admin_log
 from twostep.services.admin import tenant_for
 from twostep.services.context import Deps
-from twostep.services.signin import SignIn, SignInRequest
+from twostep.services.signin import SignIn
+from twostep.services.signin_request import SignInRequest
 
 log = logging.getLogger("twostep.signin")
 

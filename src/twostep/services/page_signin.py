@@ -31,7 +31,8 @@ from twostep.services.challenges import ChallengeService
 from twostep.services.context import Deps
 from twostep.services.delivered import DeliveredChallenges
 from twostep.services.passwords import verify_password
-from twostep.services.signin import SignIn, SignInRequest
+from twostep.services.signin import SignIn
+from twostep.services.signin_request import SignInRequest
 
 INTERFACE = "web"
 PAGES = "pages"  # the management portal's integration

@@ -22,12 +22,11 @@ another method, or nothing after approving on the phone.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Protocol
 
 from twostep.domain.audit import AuditEvent
-from twostep.domain.entities import Integration, Method, MethodKind, Tenant
+from twostep.domain.entities import Integration, Method, Tenant
 from twostep.domain.errors import Forbidden, TenantNotFound, Unauthenticated
 from twostep.domain.ports.audit import AuditSink
 from twostep.domain.ports.challenges import Waits
@@ -50,6 +49,14 @@ from twostep.services.delivered import DeliveredChallenges
 from twostep.services.legacy import LegacySignIn
 from twostep.services.passwords import CODE_LENGTHS, split_candidates
 from twostep.services.push import PushService
+from twostep.services.signin_request import (
+    Asked,
+    SignInRequest,
+    read,
+    registering,
+    remembered,
+    word_or_code,
+)
 from twostep.services.states import States
 
 ASK_AGAIN = "Approve the sign-in, then press Enter"
@@ -60,102 +67,6 @@ NOT_ACTIVATED = Decision(
     Reason.INTEGRATION_NOT_ACTIVATED,
     message="This sign-in service must be activated again: ask your administrator",
 )
-
-
-class Entry(StrEnum):
-    """What ``typed`` holds: the one field a client without more fields has."""
-
-    CODE = "code"  # a code, or a word naming a method (``push``, ``text``, ``call``)
-    PASSWORD_AND_CODE = "password_and_code"  # noqa: S105 - the password then the code, or ",word"
-    # The first answer of a client that shows challenges: nothing, a method's word, or the
-    # primary password it forwards (checked when the user has one; never a code).
-    PASSWORD_OR_WORD = "password_or_word"  # noqa: S105
-    # A legacy client's only field: an app password, or the primary password of a user
-    # without two-step verification (services/legacy.py).
-    PASSWORD_ONLY = "password_only"  # noqa: S105
-
-
-@dataclass(frozen=True, slots=True)
-class SignInRequest:
-    """Who asks (an authenticated integration, or the key to check in the same read)
-    about which user, with what."""
-
-    user: str
-    integration: Integration | None = None
-    integration_key: str | None = None
-    tenant: str | None = None
-    code: str | None = None
-    method: MethodKind | None = None
-    password: str | None = None  # the primary password: checked first; the user needs one
-    typed: str | None = None  # what a client with one field sent (see ``entry``)
-    entry: Entry = Entry.CODE
-    state: str | None = None  # the challenge this request answers (a RADIUS State)
-    client_ip: str | None = None
-    # The client address the integration itself sent (validate's client_ip), which may meet
-    # the tenant's trusted networks when the integration is flagged to vouch for it. Not an
-    # address Twostep saw (a browser's) nor a NAS's own (RADIUS never sets it).
-    sent_ip: str | None = None
-    interface: str = "http"
-    # A page (the hosted sign-in page, the self-service portal) checked this user's
-    # remembered-device cookie (services/remembered_devices.py). Honoured for pages only.
-    remembered_device: bool = False
-    # The self-service portal's sign-in: a user the tenant's registration policy refuses
-    # still passes the second factor with a method they have, to reach only the
-    # registration (services/policy.py, step 5). Honoured for pages only.
-    registering: bool = False
-    # RADIUS challenge mode: without a code, a code method answers a challenge (State) that
-    # the next request finishes, instead of rejecting with code_required.
-    prompt_for_code: bool = False
-    # The sign-in can show something after a challenge starts (False: a RADIUS client without
-    # challenges, like RD Gateway): without it a push asks the device for approve or deny
-    # only, and a code sent by text or email is not sent at all.
-    can_prompt: bool = True
-    wait: float = 0.0  # seconds to wait here for a challenge answered on the phone
-    # A RADIUS client's own primary (LDAP bind, upstream RADIUS) in place of the tenant's,
-    # its "require user match" and its OATH fallback (services/signin_options.py).
-    primary: PrimaryPasswords | None = None
-    require_user_match: bool = True
-    oath_fallback: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Asked:
-    """A request's second factor once its fields are read."""
-
-    code: str | None
-    method: MethodKind | None
-    password: str | None  # a password to check (alone)
-    combined: str | None  # a password with the code after it, to split
-    required: bool  # the user must have a password (False: a NAS forwarded it)
-    legacy: str | None = None  # a legacy client's one field (Entry.PASSWORD_ONLY)
-
-
-def _word_or_code(text: str | None) -> tuple[str | None, MethodKind | None]:
-    value = (text or "").strip()
-    if not value:
-        return None, None
-    picked = registry.by_word(value)
-    return (None, picked.kind) if picked is not None else (value, None)
-
-
-def _read(request: SignInRequest) -> _Asked:
-    if request.entry is Entry.PASSWORD_ONLY:
-        return _Asked(None, None, None, None, required=True, legacy=request.typed or "")
-    if request.entry is Entry.PASSWORD_AND_CODE:
-        return _Asked(request.code, request.method, None, request.typed or "", required=True)
-    if request.entry is Entry.PASSWORD_OR_WORD:
-        code, method = _word_or_code(request.typed)
-        if code is not None:  # not a method's word: the password a NAS forwards
-            return _Asked(None, request.method, code, None, required=False)
-        return _Asked(None, method or request.method, None, None, required=False)
-    code, method = _word_or_code(request.typed)
-    return _Asked(
-        request.code if request.code is not None else code,
-        request.method or method,
-        request.password,
-        None,
-        required=True,
-    )
 
 
 class SignInWork(Protocol):
@@ -209,7 +120,7 @@ class SignIn:
         now = self.deps.clock.now()
         subject, integration = self._load(request)  # step 1
         event = self._event(request, subject, integration, now)
-        asked = _read(request)
+        asked = read(request)
         user = subject.user
         if (stopped := _stopped(subject)) is not None:  # nothing is checked, bound or sent
             return self._finish(subject, event, stopped)
@@ -239,16 +150,16 @@ class SignIn:
             return self._finish(subject, event, Decision(Result.REJECT, Reason.INVALID_CODE))
 
         has_code = asked.code is not None
-        skipped = policy.skip(subject, integration, request.sent_ip, now, _remembered(request))
+        skipped = policy.skip(subject, integration, request.sent_ip, now, remembered(request))
         offer = policy.second_factor(  # step 4
-            subject, now, asked.method, has_code, skipped, _registering(request)
+            subject, now, asked.method, has_code, skipped, registering(request)
         )
         if isinstance(offer, Decision) and skipped is not None and offer is skipped.decision:
             if self._skipped(subject, event, skipped, now):
                 return offer
             # Another sign-in used the bypass first (or a lock came): the factor is asked.
             offer = policy.second_factor(
-                subject, now, asked.method, has_code, registering=_registering(request)
+                subject, now, asked.method, has_code, registering=registering(request)
             )
         if isinstance(offer, Decision):
             if unmatched and signin_options.unenrolled(offer):
@@ -300,7 +211,7 @@ class SignIn:
         if (held := self._held_back(request)) is not None:  # its provider replaced since
             states.spend(found)
             return held
-        code, method = _word_or_code(request.typed)
+        code, method = word_or_code(request.typed)
         if method is not None:  # "sms", "push"...: this sign-in goes on another way
             states.spend(found)
             return self.sign_in(replace(request, state=None, typed=None, method=method))
@@ -392,8 +303,8 @@ class SignIn:
         return found, integration
 
     def _primary(
-        self, primary: PrimaryPasswords, subject: Subject, asked: _Asked
-    ) -> tuple[PasswordCheck, _Asked]:
+        self, primary: PrimaryPasswords, subject: Subject, asked: Asked
+    ) -> tuple[PasswordCheck, Asked]:
         """Check the primary password; a combined value is tried split every way it may
         be (``password,code``, the password with the code's digits after it, alone),
         stopping at the first match or at a directory that does not answer."""
@@ -406,7 +317,7 @@ class SignIn:
         for password, rest in split_candidates(asked.combined, lengths or CODE_LENGTHS):
             check = primary.check(tenant, user, stored, password)
             if check.verdict is Verdict.MATCH:
-                code, method = _word_or_code(rest)
+                code, method = word_or_code(rest)
                 return check, replace(asked, code=code, method=method or asked.method)
             if check.verdict is Verdict.UNAVAILABLE:
                 return check, asked
@@ -496,16 +407,6 @@ def _stopped(subject: Subject) -> Decision | None:
     if subject.user is not None and subject.user.disabled:
         return Decision(Result.REJECT, Reason.USER_DISABLED)
     return None
-
-
-def _remembered(request: SignInRequest) -> bool:
-    """A remembered browser counts at the pages only (never RADIUS or the validate API)."""
-    return request.remembered_device and request.interface == "web"
-
-
-def _registering(request: SignInRequest) -> bool:
-    """The portal's purpose counts at the pages only (never RADIUS or the validate API)."""
-    return request.registering and request.interface == "web"
 
 
 def _coded(

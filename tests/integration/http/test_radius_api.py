@@ -8,7 +8,7 @@ from tests.support import builders
 from twostep.bootstrap import App
 from twostep.domain.entities import Integration
 from twostep.domain.results import Reason
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 BASE = "/v1/tenants/default/radius-clients"
 

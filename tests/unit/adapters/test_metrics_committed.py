@@ -18,7 +18,7 @@ from twostep.config import Config
 from twostep.domain.audit import AuditEvent
 from twostep.domain.entities import Device
 from twostep.domain.results import Result
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

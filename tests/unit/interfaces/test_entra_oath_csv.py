@@ -17,7 +17,7 @@ from twostep.domain.results import Result
 from twostep.domain.tokens import ImportRefused
 from twostep.interfaces.token_files import ImportOptions, import_file
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 # Microsoft Entra ID's sample ("Authentication methods: OATH tokens"), byte for byte.
 ENTRA_SAMPLE = (

@@ -19,7 +19,7 @@ from twostep.domain.results import Reason, Result
 from twostep.domain.tokens import ImportRefused
 from twostep.interfaces.token_files import ImportOptions, import_file
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 HOTP = "urn:ietf:params:xml:ns:keyprov:pskc:hotp"
 TOTP = "urn:ietf:params:xml:ns:keyprov:pskc:totp"

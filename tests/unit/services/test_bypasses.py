@@ -14,7 +14,7 @@ from twostep.domain.entities import Integration, MfaState
 from twostep.domain.errors import Forbidden, InvalidInput, TenantNotFound, UserNotFound
 from twostep.domain.results import Decision, Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import Entry, SignInRequest
+from twostep.services.signin_request import Entry, SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

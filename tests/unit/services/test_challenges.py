@@ -29,7 +29,7 @@ from twostep.domain.errors import (
 )
 from twostep.domain.results import Decision, Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

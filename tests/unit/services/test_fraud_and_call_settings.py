@@ -16,7 +16,7 @@ from twostep.domain.entities import Integration, MethodKind
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
 from twostep.services.lockout import FOREVER
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -14,7 +14,7 @@ from twostep.domain.entities import Integration
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
 from twostep.services.radius_clients import NewRadiusClient
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -32,7 +32,7 @@ from twostep.services.admin import OPERATOR
 from twostep.services.context import gateway_context, method_context
 from twostep.services.enroll import TokenSpec
 from twostep.services.keys import rotate_secrets
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -24,7 +24,7 @@ from twostep.domain.results import Result
 from twostep.interfaces.mfa_server import migrate_document
 from twostep.services.admin import OPERATOR
 from twostep.services.migration import MigrationReport
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 SEED = b"12345678901234567890"
 SECRET = base64.b32encode(SEED).decode()

@@ -10,7 +10,7 @@ from twostep.domain.results import Decision, Reason, Result
 from twostep.services import passwords
 from twostep.services.admin import OPERATOR
 from twostep.services.passwords import split_candidates
-from twostep.services.signin import Entry, SignInRequest
+from twostep.services.signin_request import Entry, SignInRequest
 
 
 def test_split_candidates() -> None:

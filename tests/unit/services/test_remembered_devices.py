@@ -16,7 +16,7 @@ from twostep.domain.errors import RememberedDeviceNotFound
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
 from twostep.services.page_signin import PORTAL, PageSignIn
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

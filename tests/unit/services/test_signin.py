@@ -12,7 +12,7 @@ from twostep.domain.errors import Forbidden
 from twostep.domain.results import Decision, Reason, Result
 from twostep.factors.otp import b32encode
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

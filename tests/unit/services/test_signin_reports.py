@@ -17,8 +17,8 @@ from twostep.domain.errors import AuditEventNotFound
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
 from twostep.services.self_service import Me
-from twostep.services.signin import SignInRequest
 from twostep.services.signin_reports import MAX_RECENT, SignInReports
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -9,7 +9,7 @@ from tests.support import builders
 from twostep.bootstrap import App
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 
 @pytest.mark.parametrize("interface", ["radius", "web"])

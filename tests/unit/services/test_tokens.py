@@ -16,7 +16,7 @@ from twostep.domain.results import Reason, Result
 from twostep.domain.tokens import ImportRefused, TokenRecord
 from twostep.factors import otp
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -18,7 +18,7 @@ from twostep.domain.results import Result
 from twostep.domain.sms import segments
 from twostep.domain.usage import CountryDeliveries
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -13,7 +13,7 @@ from twostep.domain.errors import InvalidInput, UserExists
 from twostep.domain.ports.users import NewUser
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR, UserChanges
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -30,7 +30,7 @@ from twostep.interfaces.radius.packet import Frame, Malformed
 from twostep.interfaces.radius.upstream import UpstreamPasswords
 from twostep.services.primary import DirectoryPasswords
 from twostep.services.radius_clients import LoadedClient
-from twostep.services.signin import Entry, SignInRequest
+from twostep.services.signin_request import Entry, SignInRequest
 
 log = logging.getLogger("twostep.radius")
 

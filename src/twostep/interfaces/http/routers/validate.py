@@ -26,7 +26,7 @@ from twostep.interfaces.http.deps import (
 )
 from twostep.interfaces.http.openapi import errors
 from twostep.interfaces.http.schemas import CodeBody, ValidateAnswer, ValidateBody
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 # The fields of a sign-in whose refusal by the text rule is audited.
 _AUDITED = {("user",), ("code",), ("tenant",), ("password",)}

@@ -21,7 +21,7 @@ from tests.unit.interfaces.web.my.test_portal import add_app, code_now, password
 from twostep.bootstrap import App
 from twostep.domain.results import Reason, Result
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 POLICY = {"registration_groups": ["VPN Users"], "registration_kinds": ["app_code"]}
 _ELSEWHERE = ("/my/app-passwords", "/my/signins", "/my/browsers")

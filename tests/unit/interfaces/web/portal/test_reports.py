@@ -22,7 +22,7 @@ from twostep.bootstrap import App
 from twostep.domain.billing import BillingModel
 from twostep.domain.entities import MethodKind, Role
 from twostep.services.admin import OPERATOR
-from twostep.services.signin import SignInRequest
+from twostep.services.signin_request import SignInRequest
 
 PAGE = "/admin/tenants/default/reports"
 
