@@ -1,14 +1,20 @@
 """The ``DirectoryConnector`` over ldap3: reading connections opened on demand, and one
-bind pool per directory, made at its first bind and made anew when its settings change."""
+bind pool per directory, made at its first bind and made anew when its settings change.
+
+ldap3 (with pyasn1, about 5 MiB) is imported at the first connection or bind: every
+serving process builds a connector, and a deployment without a directory never needs it."""
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from twostep.adapters.directory.binds import BindPool
-from twostep.adapters.directory.connection import LdapConnection
 from twostep.domain.directory import BindResult, Directory, DirectorySettings
 from twostep.domain.ports.directory import DirectoryConnector
+
+if TYPE_CHECKING:
+    from twostep.adapters.directory.binds import BindPool
+    from twostep.adapters.directory.connection import LdapConnection
 
 
 class LdapConnector:
@@ -19,6 +25,8 @@ class LdapConnector:
     def connect(self, settings: DirectorySettings, password: str | None) -> LdapConnection:
         """Connected and bound as the reading account (``password``, else the settings'
         ``bind_password``); raises DirectoryUnavailable."""
+        from twostep.adapters.directory.connection import LdapConnection
+
         return LdapConnection.open(settings, password)
 
     def bind(self, directory: Directory, dn: str, password: str) -> BindResult:
@@ -31,6 +39,8 @@ class LdapConnector:
             pool.close()
 
     def _pool(self, directory: Directory) -> BindPool:
+        from twostep.adapters.directory.binds import BindPool
+
         with self._lock:
             known = self._pools.get(directory.id)
             if known is not None and known[0] == directory.settings:

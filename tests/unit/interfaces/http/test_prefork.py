@@ -59,6 +59,21 @@ def test_a_starting_worker_imports_nothing_the_supervisor_has_not_loaded(tmp_pat
     assert json.loads(done.stdout.splitlines()[-1]) == [], done.stdout
 
 
+def test_the_supervisor_loads_no_ldap_library() -> None:
+    """ldap3 (about 5 MiB) loads at a directory's first connection or bind, in the worker
+    that makes it: a deployment without a directory never holds it."""
+    script = (
+        "import sys\n"
+        "from twostep.interfaces.cli import main\n"
+        "from twostep.interfaces.http import prefork\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ldap3', 'pyasn1')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_apart_returns_what_the_work_returned_in_a_child_process() -> None:
     def work() -> str:
         os.environ["TWOSTEP_TEST_APART"] = "set in the child"  # not in this process
