@@ -64,19 +64,21 @@ def create_app(
     draining.on_start(wired.waits.release_async)  # long-polls answer their current state
 
     @asynccontextmanager
-    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         # As many worker threads as pooled connections: more would only queue for a
         # connection while contending for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         draining.bind(asyncio.get_running_loop())
         sweep = asyncio.create_task(_sweep_expired(wired))
-        # Scheduled directory syncs: in one process per node (serve says which).
-        syncs = DirectoryScheduler(wired.directory_sync) if scheduler else None
+        # Scheduled directory syncs: in one process per node (serve says which, also of an
+        # app it built before forking: state.scheduler, read here, at the start).
+        schedules: bool = api.state.scheduler
+        syncs = DirectoryScheduler(wired.directory_sync) if schedules else None
         if syncs is not None:
             syncs.start()
         # The usage rollups (TWOSTEP_ROLLUP_INTERVAL; 0: off): in the same one process.
         rollups = RollupTimer(wired.rollups, wired.config.server.rollup_interval)
-        if scheduler:
+        if schedules:
             rollups.start()
         # RADIUS (TWOSTEP_RADIUS=on) shares this worker's event loop and wired services.
         radius = None
@@ -116,6 +118,7 @@ def create_app(
     )
     api.state.twostep = wired
     api.state.draining = draining
+    api.state.scheduler = scheduler
     errors.install(api)
     openapi.install(api)
     metrics.install(api)  # /metrics (404 without a metrics token), validate latencies

@@ -31,6 +31,7 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.pool import QueuePool
 
 from twostep.config import Config
 from twostep.interfaces.http.app import create_app  # imported before forking, to be shared
@@ -90,13 +91,20 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _uvicorn(config: Config, access_log: bool, scheduler: bool) -> uvicorn.Server:
+def _uvicorn(
+    config: Config, access_log: bool, scheduler: bool, built: FastAPI | None = None
+) -> uvicorn.Server:
     if access_log:
         logging.getLogger("uvicorn.access").addFilter(QuietProbes())
     apps: list[FastAPI] = []
 
     def factory() -> FastAPI:  # called in the worker: after the fork
-        api = create_app(config=config, scheduler=scheduler)
+        if built is None:
+            api = create_app(config=config, scheduler=scheduler)
+        else:  # built before the fork (_built): this worker's own from here on
+            api = built
+            api.state.twostep.storage.engine.dispose(close=False)  # empty; SQLAlchemy's rule
+            api.state.scheduler = scheduler
         apps.append(api)
         return api
 
@@ -142,12 +150,30 @@ def _preload(config: Config, access_log: bool) -> None:
     i18n.names()
 
 
-def _worker(config: Config, access_log: bool, scheduler: bool) -> None:
+def _built(config: Config) -> FastAPI | None:
+    """The app, built once before the fork for every worker to share (its routes, models
+    and wiring: about 10 MiB a worker otherwise builds for itself), or None, and each
+    worker builds its own as before: with a metrics token (each process's metrics must
+    be made in it), or if building it opened a database connection (none may cross a
+    fork; building opens none, but that is checked, not assumed). Each worker disposes of
+    the engine's empty pool and opens its own connections."""
+    if config.server.metrics_token is not None:
+        return None
+    api = create_app(config=config)
+    wired = api.state.twostep
+    pool = wired.storage.engine.pool
+    if isinstance(pool, QueuePool) and pool.checkedin() == 0 and pool.checkedout() == 0:
+        return api
+    wired.close()
+    return None
+
+
+def _worker(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     sock = _bind(config.server.host, config.server.port, listen=True)
-    _uvicorn(config, access_log, scheduler).run(sockets=[sock])
+    _uvicorn(config, access_log, scheduler, built).run(sockets=[sock])
 
 
 def _metrics_dir(config: Config) -> None:
@@ -215,15 +241,16 @@ def serve(config: Config, access_log: bool) -> None:
     # Bound but never listening: holds the port while the kernel routes no connection to it.
     holder = _bind(host, port, listen=False)
     _preload(config, access_log)
+    built = _built(config)
     gc.collect()
     gc.freeze()
-    Supervisor(config, access_log).run()
+    Supervisor(config, access_log, built).run()
     holder.close()
 
 
 class Supervisor:
-    def __init__(self, config: Config, access_log: bool):
-        self.args = (config, access_log)
+    def __init__(self, config: Config, access_log: bool, built: FastAPI | None = None):
+        self.args = (config, access_log, built)
         self.workers = config.server.workers
         self.children: set[int] = set()
         self.scheduler: int | None = None  # the worker that runs the scheduled syncs

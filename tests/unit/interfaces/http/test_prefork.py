@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from twostep.config import Config
+from twostep.interfaces.cli.common import migrated
 from twostep.interfaces.http import prefork
 
 # A worker as it starts, in a fresh interpreter: the supervisor's loading (serve's first
@@ -72,6 +74,44 @@ def test_the_supervisor_loads_no_ldap_library() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def _config(home: Path, **settings: str) -> Config:
+    config = Config.from_env({"TWOSTEP_HOME": str(home), **settings})
+    assert prefork.apart(lambda: migrated(config).close() or "") == ""  # as serve does
+    return config
+
+
+def test_the_app_is_built_before_the_fork_without_a_database_connection(tmp_path: Path) -> None:
+    built = prefork._built(_config(tmp_path / "data"))
+    assert built is not None
+    pool = built.state.twostep.storage.engine.pool
+    try:
+        assert (pool.checkedin(), pool.checkedout()) == (0, 0)  # nothing to cross the fork
+    finally:
+        built.state.twostep.close()
+
+
+def test_with_a_metrics_token_each_worker_builds_its_own_app(tmp_path: Path) -> None:
+    config = _config(tmp_path / "data", TWOSTEP_METRICS_TOKEN="m" * 32)
+    assert prefork._built(config) is None
+
+
+@pytest.mark.parametrize("scheduler", [True, False])
+def test_a_worker_takes_the_built_app_and_is_told_whether_it_runs_the_schedule(
+    tmp_path: Path, scheduler: bool
+) -> None:
+    config = _config(tmp_path / "data")
+    built = prefork._built(config)
+    assert built is not None
+    try:
+        server = prefork._uvicorn(config, False, scheduler, built)
+        server.config.load()  # calls the factory, as the worker's uvicorn does
+        assert server.config.loaded_app is not None
+        assert server.apps == [built]
+        assert built.state.scheduler is scheduler
+    finally:
+        built.state.twostep.close()
 
 
 def test_apart_returns_what_the_work_returned_in_a_child_process() -> None:
