@@ -4,10 +4,13 @@ Why not uvicorn's own ``--workers``: its workers share one listening socket, so 
 keep-alive clients (a VPN concentrator, an application's connection pool) all land on
 whichever worker accepted first, and one core works while the other idles. Each worker
 here binds its own socket with SO_REUSEPORT and the kernel spreads connections across
-them. Workers are forked after the modules are imported (and frozen out of the garbage
-collector's reach), so they share those pages; each builds its own database engine and
-keyring after the fork, because connections must never cross a fork. The configuration is
-the one ``serve`` built (flags included), captured before the fork: workers read nothing.
+them. Workers are forked after the modules are imported, what they load at start preloaded
+and the app built (all frozen out of the garbage collector's reach), so they share those
+pages (copy-on-write) instead of holding a copy each; no database connection crosses the
+fork (the app is built without one, and each worker opens its own). ``serve``'s first start
+(migration, admin key) runs in a child (``apart``), so Alembic never loads here. The
+configuration is the one ``serve`` built (flags included), captured before the fork:
+workers read nothing. docs/performance.md says what each step saves.
 One worker (the first, and whichever replaces it) also runs the scheduled directory syncs,
 so a node syncs from one process; the supervisor itself runs no thread (it forks).
 """
