@@ -177,10 +177,20 @@ class SlapdServer:
             process.wait(timeout=10)
 
     def pause(self) -> None:
-        """Freeze slapd (SIGSTOP): connections open, nothing answers (a hung server)."""
+        """Freeze slapd (SIGSTOP): connections open, nothing answers (a hung server).
+        Returns once the kernel reports it stopped (at most 5 s): the signal is delivered
+        asynchronously, and a request sent meanwhile could still be answered."""
         if self._process is not None:
             self._process.send_signal(signal.SIGSTOP)
             self.paused = True
+            stat = Path(f"/proc/{self._process.pid}/stat")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                state = stat.read_text().rsplit(")", 1)[1].split()[0]
+                if state in ("T", "t"):
+                    return
+                time.sleep(0.005)
+            raise RuntimeError("slapd did not stop within 5 s of SIGSTOP")
 
     def resume(self) -> None:
         if self._process is not None and self.paused:

@@ -90,7 +90,10 @@ class BindPool:
             connection.user = dn
             connection.password = secret
             connection.authentication = SIMPLE
-            connection.bind(read_server_info=False)
+            # A pooled connection still holds its last bind's result: never read that one
+            # as this bind's (a success must be this bind's own answer).
+            connection.result = None
+            bound = connection.bind(read_server_info=False)
         except (LDAPException, OSError, ValueError) as exc:
             discard(connection)
             log.info("directory bind: connection failed: %s", describe(exc))
@@ -98,7 +101,7 @@ class BindPool:
         finally:
             connection.password = None  # ldap3 would keep it (and show it in its repr)
         code = (connection.result or {}).get("result")
-        if code == SUCCESS:
+        if code == SUCCESS and bound is True:
             self._give_back(connection)
             return BindResult.OK
         if code in REFUSED:

@@ -69,3 +69,29 @@ def test_a_real_password_is_sent(listener: socket.socket) -> None:
 
     assert pool.bind("cn=alice,dc=x", "secret") is BindResult.UNAVAILABLE
     assert connections_made(listener) >= 1
+
+
+class _Pooled:
+    """A pooled ldap3 connection whose last bind succeeded, and whose next bind returns
+    without an answer of its own (what a hung server may leave): ``result`` untouched."""
+
+    def __init__(self) -> None:
+        self.result: dict[str, object] | None = {"result": 0, "description": "success"}
+        self.user = self.password = self.authentication = None
+        self.socket = None
+        self.strategy = self
+
+    def close(self) -> None:
+        pass
+
+    def bind(self, read_server_info: bool = True) -> bool:
+        return False
+
+
+def test_a_bind_without_its_own_answer_is_never_the_last_ones_success(
+    listener: socket.socket,
+) -> None:
+    pool = pool_at(listener)
+    pool._idle.append(_Pooled())  # type: ignore[arg-type]
+
+    assert pool.bind("cn=mallory,dc=x", "wrong") is BindResult.UNAVAILABLE
