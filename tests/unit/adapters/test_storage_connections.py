@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from twostep.adapters.storage.engine import make_engine
 from twostep.adapters.storage.storage import SqlStorage
+from twostep.domain.errors import Conflict
 
 # Tests without it run on SQLite only (the database_url fixture's default).
 BOTH = pytest.mark.usefixtures("backend")
@@ -132,6 +133,32 @@ def test_driver_and_sqlalchemy_statements_share_the_kept_connections_transaction
     expected = [] if fails else [(1, "driver"), (2, "sqlalchemy"), (3, "driver")]
     assert _scratch(storage) == expected
     assert _other_can_write(storage) is True  # nothing left open
+
+
+@pytest.mark.parametrize("through", ["driver", "sqlalchemy"])
+def test_a_failed_commit_rolls_back_and_frees_the_writers(
+    storage: SqlStorage, through: str
+) -> None:
+    """A commit refused (here a deferred foreign key; on a real server a full disk or an I/O
+    error) leaves nothing written and no transaction open: the database's write lock is
+    free for the next writer, and this thread's next transaction works."""
+    with storage.transaction(write=True) as tx:
+        tx.conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        tx.conn.execute(
+            text(
+                "CREATE TABLE child (parent INTEGER"
+                " REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+    insert = "INSERT INTO child VALUES (99)"  # no such parent: refused at COMMIT only
+    with pytest.raises(Conflict), storage.transaction(write=True) as tx:
+        if through == "driver":
+            tx.conn.connection.driver_connection.execute(insert)
+        else:
+            tx.conn.execute(text(insert))
+    assert _other_can_write(storage) is True
+    with storage.transaction(write=True) as tx:
+        assert tx.conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
 
 
 def test_a_failed_begin_is_raised_as_sqlalchemy_raises_it(storage: SqlStorage) -> None:

@@ -272,17 +272,16 @@ def _on_driver(conn: Connection, raw: sqlite3.Connection, write: bool) -> Iterat
     _run(raw, "BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield
-    except BaseException:
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            _run(raw, "COMMIT")
+    except BaseException:  # the work or the commit failed: nothing of it stays
         if not (conn.invalidated or conn.closed):  # else the caller drops the connection
-            if conn.in_transaction():
-                conn.rollback()
+            conn.rollback()  # SQLAlchemy's side, a failed commit's too (none: no-op)
             if raw.in_transaction:
                 _run(raw, "ROLLBACK")
         raise
-    if conn.in_transaction():
-        conn.commit()
-    else:
-        _run(raw, "COMMIT")
 
 
 def _in_transaction(raw: sqlite3.Connection) -> bool:
@@ -391,7 +390,9 @@ class SqlStorage:
                         tx = SqlTransaction(kept)
                         yield tx
                 except BaseException:
-                    if kept.invalidated or kept.closed:  # broken: the next gets a new one
+                    # Broken, or left in a transaction (a rollback that failed): the next
+                    # gets a new one, and the pool's reset rolls this one back.
+                    if kept.invalidated or kept.closed or _in_transaction(held.raw):
                         held.close()
                     raise
         except IntegrityError as exc:
