@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from twostep.domain.entities import Method
 from twostep.domain.errors import ImportRunning, TwostepError
 from twostep.domain.permissions import Permission
+from twostep.domain.text import printable_escape
 from twostep.domain.token_imports import CHECKING as CHECKING_PHASE
 from twostep.domain.token_imports import STORING as STORING_PHASE
 from twostep.domain.token_imports import ImportProgress
@@ -27,7 +28,7 @@ from twostep.interfaces.token_files import ImportOptions, import_file
 from twostep.interfaces.web import security, texts
 from twostep.interfaces.web.pages import field
 from twostep.interfaces.web.portal.base import PAGE, Portal, Seat, tenant_path
-from twostep.services.token_import_jobs import JobView, Stored
+from twostep.services.token_import_jobs import FILE_NAME, JobView, Stored
 from twostep.services.tokens import ImportSummary
 
 MAX_FILE = 20 * 1024 * 1024  # a vendor file of 100,000 tokens is well under this
@@ -103,7 +104,9 @@ class TokenPages:
             password=field(password) or None,
             update=update == "on",
         )
-        name = field(file.filename).strip() or "-"
+        # Shown on the job's page and stored with it: a control character (NUL, which
+        # PostgreSQL's text refuses) is kept visible as an escape, not stored.
+        name = printable_escape(field(file.filename).strip(), FILE_NAME) or "-"
         app = self.portal.app
 
         def work(progress: ImportProgress, stored: Stored) -> ImportSummary:

@@ -10,6 +10,7 @@ import json
 import re
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -270,3 +271,41 @@ def test_reading_a_file_shows_the_share_of_it_parsed(
     assert (state["text"], state["max"]) == ("Reading the file: 25% read", 2000)
     gate.opened.set()
     assert "0 tokens imported." in ended(pages, job_id)
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_file_name_with_control_characters_is_kept_visible_not_stored_raw(
+    app: App, pages: TestClient, admin_as: SignIn
+) -> None:
+    """A NUL (which PostgreSQL's text refuses) or another control character in the file's
+    name, sent raw in the form's part header, is stored and shown escaped; the import runs
+    as any other."""
+    admin_as(Role.TENANT_ADMIN)
+    token = csrf(pages.get(PAGE).text)
+    boundary = b"----twostep-test"
+    body = b"".join(
+        [
+            b"--%s\r\n" % boundary,
+            b'Content-Disposition: form-data; name="csrf"\r\n\r\n%s\r\n' % token.encode(),
+            b"--%s\r\n" % boundary,
+            b'Content-Disposition: form-data; name="key"\r\n\r\n%s\r\n'
+            % pskc_files.KEY.hex().encode(),
+            b"--%s\r\n" % boundary,
+            b'Content-Disposition: form-data; name="file"; filename="a\x00b\x1b.pskc"\r\n',
+            b"Content-Type: application/xml\r\n\r\n",
+            pskc_files.encrypted(["T-1"]),
+            b"\r\n--%s--\r\n" % boundary,
+        ]
+    )
+    started = pages.post(
+        PAGE + "/import",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=" + boundary.decode()},
+    )
+    assert started.status_code == 303, started.text
+    found = JOB.match(started.headers["location"])
+    assert found is not None
+    html = ended(pages, found.group(1))
+    assert "1 token" in html and "imported" in html
+    assert "\x00" not in html and "\x1b" not in html
+    assert "a\\x00b\\x1b.pskc" in html
