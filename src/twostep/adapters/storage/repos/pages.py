@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
-from sqlalchemy.orm import aliased
 
 from twostep.adapters.storage.tables import admin_grants, page_sessions, tenants, users
 from twostep.domain.entities import Role
 from twostep.domain.pages import AdminGrant, PageSession, Stage
 
-_scope = aliased(tenants)
+_scope = tenants.alias()  # a Core alias: the ORM stays unloaded
 _GRANTS = (
     select(
         admin_grants,
