@@ -242,8 +242,9 @@ def _role(pid: int, root: int) -> str:
     cmdline = _cmdline(pid)
     if pid == root:
         return "supervisor (twostep serve)"
-    # Spawned (multiprocessing) or forked (same command line as the supervisor) workers.
-    if "multiprocessing.spawn" in cmdline or cmdline == _cmdline(root):
+    # Spawned (multiprocessing), forked (serve's command line, before the supervisor's
+    # exec into keeper.py) or replacement (respawn.py) workers.
+    if "multiprocessing.spawn" in cmdline or " serve" in cmdline or "http.respawn" in cmdline:
         return "worker"
     if "resource_tracker" in cmdline:
         return "resource tracker"

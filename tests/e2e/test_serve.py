@@ -82,3 +82,68 @@ def test_sigterm_answers_the_long_poll_and_exits_0(tmp_path: Path, workers: int)
     finally:
         stop([proc])
     assert "Traceback" not in (home / "node-0.log").read_text()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """``pid``'s live child processes and their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def _replaced(pid: int, dead: int, url: str) -> int:
+    """Wait (at most 30 s) until ``dead``'s replacement runs and the port answers: its pid."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = _children(pid)
+        new = [p for p, cmd in children.items() if "twostep.interfaces.http.respawn" in cmd]
+        if dead not in children and len(children) == 2 and new:
+            try:
+                if all(httpx.get(f"{url}/readyz", timeout=5).status_code == 200 for _ in range(6)):
+                    return max(new)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"no replacement for worker {dead}: {_children(pid)}")
+
+
+def test_the_supervisor_keeps_no_preloaded_app_and_replaces_a_dead_worker(
+    tmp_path: Path,
+) -> None:
+    """After forking, the supervisor is a small program of its own (keeper.py): none of
+    the app's libraries is mapped in it. A worker that dies is replaced by a fresh one
+    that serves on the port given by flag (the configuration handed over, not re-read)."""
+    env = {"TWOSTEP_HOME": str(tmp_path / "data")}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start(env, port, "node-0", workers=2)
+    try:
+        wait_healthy(url, proc)
+        supervisor = Path(f"/proc/{proc.pid}")
+        assert b"twostep.interfaces.http.keeper" in (supervisor / "cmdline").read_bytes()
+        maps = (supervisor / "maps").read_text()
+        assert "pydantic_core" not in maps and "sqlalchemy" not in maps and "uvloop" not in maps
+        forked = sorted(_children(proc.pid))
+        assert len(forked) == 2
+        os.kill(forked[0], signal.SIGKILL)
+        _replaced(proc.pid, forked[0], url)
+        os.kill(forked[1], signal.SIGKILL)
+        _replaced(proc.pid, forked[1], url)  # now only replacements serve the port
+        assert all(httpx.get(f"{url}/health").json() == {"status": "ok"} for _ in range(10))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop([proc])
+    log = (tmp_path / "data" / "node-0.log").read_text()
+    assert f"worker {forked[0]} exited (status -9); starting another" in log
+    assert "Traceback" not in log

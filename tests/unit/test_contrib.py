@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.conftest import missing
 from twostep.config import Config
-from twostep.interfaces.http.prefork import KILL_AFTER
+from twostep.interfaces.http.keeper import KILL_AFTER
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "contrib" / "systemd" / "twostep.service"

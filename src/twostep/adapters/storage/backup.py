@@ -72,6 +72,12 @@ def hold_serving_lock(url: str, on_wait: Callable[[], None] | None = None) -> No
     _HELD.append(fd)
 
 
+def held_serving_locks() -> list[int]:
+    """The descriptors of the serving locks this process holds (``serve`` keeps them open
+    across its exec into the supervisor)."""
+    return list(_HELD)
+
+
 @contextlib.contextmanager
 def no_server(database: Path, *, force: bool) -> Iterator[bool]:
     """Hold the serving lock exclusively for the block; yields whether a server was seen

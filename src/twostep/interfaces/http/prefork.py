@@ -11,8 +11,10 @@ fork (the app is built without one, and each worker opens its own). ``serve``'s 
 (migration, admin key) runs in a child (``apart``), so Alembic never loads here. The
 configuration is the one ``serve`` built (flags included), captured before the fork:
 workers read nothing. docs/performance.md says what each step saves.
-One worker (the first, and whichever replaces it) also runs the scheduled directory syncs,
-so a node syncs from one process; the supervisor itself runs no thread (it forks).
+Once the workers are forked, the process execs into the supervisor proper (``keeper.py``),
+a small interpreter of its own: the preloaded pages are then the workers' alone, not kept
+a third time by a process that only waits. One worker (the first, and whichever replaces
+it) also runs the scheduled directory syncs, so a node syncs from one process.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import importlib
 import importlib.util
 import logging
 import os
+import pickle
 import shutil
 import signal
 import socket
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -36,15 +38,14 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.pool import QueuePool
 
+from twostep.adapters.storage.backup import held_serving_locks
 from twostep.config import Config
+from twostep.interfaces.http import keeper
 from twostep.interfaces.http.app import create_app  # imported before forking, to be shared
 from twostep.interfaces.http.routers.health import QuietProbes
 
 log = logging.getLogger("twostep.serve")
 
-RESPAWN_LIMIT = 5  # worker deaths within RESPAWN_WINDOW before the supervisor gives up
-RESPAWN_WINDOW = 30.0
-KILL_AFTER = 5.0  # seconds past shutdown_timeout a stopping worker gets before SIGKILL
 # Imported by every worker as it starts, past the app's own imports: ``create_app``
 # (Jinja2's i18n extension, time.strptime's module, cryptography's OpenSSL backend) and
 # the lifespan (anyio's backend for the thread hand-offs, its streams).
@@ -189,15 +190,6 @@ def _metrics_dir(config: Config) -> None:
     atexit.register(shutil.rmtree, path, ignore_errors=True)  # the supervisor's exit only
 
 
-def _mark_dead(pid: int) -> None:
-    """A dead worker's live gauges (its pool) leave the sum; its counters stay counted."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path:
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
-
-
 def apart(work: Callable[[], str]) -> str | None:
     """Run ``work`` in a child process and return what it returned, or None when it failed
     there (the caller then does it again in-process, so its error is reported as always).
@@ -247,80 +239,67 @@ def serve(config: Config, access_log: bool) -> None:
     built = _built(config)
     gc.collect()
     gc.freeze()
-    Supervisor(config, access_log, built).run()
-    holder.close()
+    signal.pthread_sigmask(signal.SIG_BLOCK, keeper.HANDED_OVER)  # until the keeper runs
+    pids = [_fork(config, access_log, built, scheduler=i == 0) for i in range(workers)]
+    hand_over(config, access_log, pids, holder)
 
 
-class Supervisor:
-    def __init__(self, config: Config, access_log: bool, built: FastAPI | None = None):
-        self.args = (config, access_log, built)
-        self.workers = config.server.workers
-        self.children: set[int] = set()
-        self.scheduler: int | None = None  # the worker that runs the scheduled syncs
-        self.stopping = False
-        self.deaths: list[float] = []
+def _fork(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child's coverage is not collected)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, keeper.HANDED_OVER)
+        os._exit(run_worker(config, access_log, built, scheduler))
+    return pid
 
-    def _spawn(self) -> None:
-        scheduler = self.scheduler is None
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                _worker(*self.args, scheduler)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 0
-            except BaseException:
-                log.exception("worker failed")
-                code = 1
-            finally:
-                os._exit(code)
-        self.children.add(pid)
-        if scheduler:
-            self.scheduler = pid
 
-    def _stop(self, signum: int, _frame: FrameType | None) -> None:
-        if not self.stopping:
-            # Workers drain for up to shutdown_timeout; one still there after it is killed.
-            signal.signal(signal.SIGALRM, self._kill)
-            signal.setitimer(signal.ITIMER_REAL, self.args[0].server.shutdown_timeout + KILL_AFTER)
-        self.stopping = True
-        for pid in list(self.children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                self.children.discard(pid)
+def run_worker(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> int:
+    """Serve until told to stop; the worker's exit status."""
+    try:
+        _worker(config, access_log, built, scheduler)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        log.exception("worker failed")
+        return 1
+    return 0
 
-    def _kill(self, _signum: int, _frame: FrameType | None) -> None:
-        for pid in list(self.children):
-            log.error("worker %d did not stop within the shutdown timeout: killed", pid)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                self.children.discard(pid)
 
-    def run(self) -> None:
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
-        for _ in range(self.workers):
-            self._spawn()
-        while self.children:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
-            self.children.discard(pid)
-            _mark_dead(pid)
-            if pid == self.scheduler:
-                self.scheduler = None  # its replacement takes it over
-            if self.stopping:
-                continue
-            log.error("worker %d exited (status %d); starting another", pid, status)
-            now = time.monotonic()
-            self.deaths = [t for t in self.deaths if now - t < RESPAWN_WINDOW] + [now]
-            if len(self.deaths) > RESPAWN_LIMIT:
-                log.critical("workers keep dying: stopping")
-                self._stop(signal.SIGTERM, None)
-                sys.exit(1)
-            self._spawn()
+def hand_over(config: Config, access_log: bool, pids: list[int], holder: socket.socket) -> None:
+    """Become the small supervisor (``keeper.py``) in this same process, leaving the
+    preloaded interpreter's pages to the workers alone. The configuration goes into a
+    memory file the keeper keeps for the workers it may have to start; the port holder and
+    the serving lock stay open across the exec, for the server's life."""
+    config_fd = os.memfd_create("twostep-config", 0)  # no close-on-exec: the keeper's
+    os.write(config_fd, pickle.dumps((config, access_log)))
+    keep = [holder.fileno(), *held_serving_locks()]
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    for fd in keep:
+        os.set_inheritable(fd, True)
+    plan = {
+        "workers": pids,
+        "scheduler": pids[0],
+        "shutdown_timeout": config.server.shutdown_timeout,
+        "config_fd": config_fd,
+        "keep_fds": keep,
+        "metrics_dir": metrics_dir,
+        "log_level": config.server.log_level,
+        "log_format": config.server.log_format,
+        "node": config.server.node_name,
+    }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = keeper.command(plan)
+    try:
+        os.execv(argv[0], argv)  # noqa: S606  (this program's own interpreter)
+    except OSError as exc:  # no interpreter to exec: supervise from here, preload and all
+        log.warning("supervising in the serving process (%s)", exc)
+        run = keeper.Keeper(
+            pids,
+            pids[0],
+            keeper.respawner(config_fd, keep),
+            config.server.shutdown_timeout,
+            keeper.metrics(metrics_dir),
+        ).run()
+        holder.close()
+        if run:
+            sys.exit(run)
