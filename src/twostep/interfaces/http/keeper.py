@@ -114,7 +114,14 @@ class Keeper:
             if self.stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            log.error("worker %d exited (status %d); starting another", pid, code)
+            # The replacement is a fresh interpreter: it shares no page with the others
+            # (about 50 MiB more for the node, until the next restart): say so once.
+            log.error(
+                "worker %d exited (status %d); starting another, which shares no memory "
+                "with the others until the server restarts",
+                pid,
+                code,
+            )
             now = time.monotonic()
             self.deaths = [t for t in self.deaths if now - t < RESPAWN_WINDOW] + [now]
             if len(self.deaths) > RESPAWN_LIMIT:
