@@ -264,13 +264,24 @@ def run_worker(config: Config, access_log: bool, built: FastAPI | None, schedule
     return 0
 
 
+def config_file(config: Config, access_log: bool) -> int:
+    """A memory file holding what a worker needs to start (``respawn.read_handed_over``),
+    inheritable: only this process and the ones it starts can reach it, and it is never on
+    a disk or in a command line (the configuration holds the secret key)."""
+    fd = os.memfd_create("twostep-config", 0)  # no close-on-exec: the keeper keeps it
+    data = pickle.dumps((config, access_log))
+    written = 0
+    while written < len(data):
+        written += os.write(fd, data[written:])
+    return fd
+
+
 def hand_over(config: Config, access_log: bool, pids: list[int], holder: socket.socket) -> None:
     """Become the small supervisor (``keeper.py``) in this same process, leaving the
     preloaded interpreter's pages to the workers alone. The configuration goes into a
     memory file the keeper keeps for the workers it may have to start; the port holder and
     the serving lock stay open across the exec, for the server's life."""
-    config_fd = os.memfd_create("twostep-config", 0)  # no close-on-exec: the keeper's
-    os.write(config_fd, pickle.dumps((config, access_log)))
+    config_fd = config_file(config, access_log)
     keep = [holder.fileno(), *held_serving_locks()]
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     for fd in keep:
