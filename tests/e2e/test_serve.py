@@ -147,3 +147,45 @@ def test_the_supervisor_keeps_no_preloaded_app_and_replaces_a_dead_worker(
     log = (tmp_path / "data" / "node-0.log").read_text()
     assert f"worker {forked[0]} exited (status -9); starting another" in log
     assert "Traceback" not in log
+
+
+_NO_EXEC = """
+import os, sys
+def refuse(*_args):
+    raise PermissionError(1, "exec refused by the test")
+os.execv = refuse
+from twostep.interfaces.cli.main import main
+sys.argv = ["twostep", "serve", "--port", sys.argv[1], "--workers", "2"]
+main()
+"""
+
+
+def test_a_supervisor_that_cannot_exec_supervises_from_the_serving_process(
+    tmp_path: Path,
+) -> None:
+    """Where the exec into keeper.py is refused, the same loop runs in the process that
+    forked: it serves, replaces a dead worker and stops on SIGTERM with status 0."""
+    home = tmp_path / "data"
+    home.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (home / "node.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _NO_EXEC, str(port)],
+            env={**os.environ, "TWOSTEP_HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_healthy(url, proc)
+        forked = sorted(_children(proc.pid))
+        assert len(forked) == 2
+        os.kill(forked[0], signal.SIGKILL)
+        _replaced(proc.pid, forked[0], url)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop([proc])
+    text = (home / "node.log").read_text()
+    assert "supervising in the serving process" in text and "Traceback" not in text
