@@ -240,7 +240,14 @@ def serve(config: Config, access_log: bool) -> None:
     gc.collect()
     gc.freeze()
     signal.pthread_sigmask(signal.SIG_BLOCK, keeper.HANDED_OVER)  # until the keeper runs
-    pids = [_fork(config, access_log, built, scheduler=i == 0) for i in range(workers)]
+    pids: list[int] = []
+    try:
+        for i in range(workers):
+            pids.append(_fork(config, access_log, built, scheduler=i == 0))
+    except OSError:  # out of processes or memory: stop the ones started, then report it
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+        raise
     hand_over(config, access_log, pids, holder)
 
 
