@@ -189,3 +189,36 @@ def test_a_supervisor_that_cannot_exec_supervises_from_the_serving_process(
         stop([proc])
     text = (home / "node.log").read_text()
     assert "supervising in the serving process" in text and "Traceback" not in text
+
+
+def test_a_twostep_folder_in_the_working_directory_is_not_imported(tmp_path: Path) -> None:
+    """The supervisor and the workers it starts run ``python -P -m``: the working
+    directory is not put first on the module path, whatever it holds."""
+    decoy = tmp_path / "cwd" / "twostep"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text('raise SystemExit("the working directory was imported")\n')
+    home = tmp_path / "data"
+    home.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    script = Path(sys.executable).parent / "twostep"  # the installed command, as operators run it
+    with (home / "node.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(script), "serve", "--port", str(port), "--workers", "2"],
+            cwd=decoy.parent,
+            env={**os.environ, "TWOSTEP_HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_healthy(url, proc)
+        assert b"twostep.interfaces.http.keeper" in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        forked = sorted(_children(proc.pid))
+        os.kill(forked[0], signal.SIGKILL)
+        _replaced(proc.pid, forked[0], url)  # the replacement, started the same way
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop([proc])
+    assert "the working directory was imported" not in (home / "node.log").read_text()

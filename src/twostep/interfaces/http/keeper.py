@@ -44,6 +44,10 @@ KILL_AFTER = 5.0  # seconds past shutdown_timeout a stopping worker gets before 
 # meanwhile waits for it instead of killing a supervisor in the middle of its exec.
 HANDED_OVER = (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD)
 
+# ``-m`` would put the working directory first on the module path: a ``twostep`` folder
+# there would be imported instead of the installed one (-P, Python 3.11+, does not).
+SAFE_PATH = ("-P",)
+
 Spawn = Callable[[bool], int]  # starts a worker (with the scheduled jobs or not): its pid
 
 
@@ -156,7 +160,7 @@ def respawner(config_fd: int, close: Iterable[int]) -> Spawn:
     closing = [(os.POSIX_SPAWN_CLOSE, fd) for fd in close]
 
     def spawn(scheduler: bool) -> int:
-        argv = [sys.executable, "-m", "twostep.interfaces.http.respawn", str(config_fd)]
+        argv = [sys.executable, *SAFE_PATH, "-m", "twostep.interfaces.http.respawn", str(config_fd)]
         argv.append("scheduler" if scheduler else "worker")
         return os.posix_spawn(sys.executable, argv, os.environ, file_actions=closing)
 
@@ -177,7 +181,7 @@ def metrics(directory: str | None) -> Callable[[int], None]:
 
 def command(plan: dict[str, object]) -> list[str]:
     """The command line ``serve`` execs into (``plan``: see ``main``)."""
-    return [sys.executable, "-m", "twostep.interfaces.http.keeper", json.dumps(plan)]
+    return [sys.executable, *SAFE_PATH, "-m", "twostep.interfaces.http.keeper", json.dumps(plan)]
 
 
 def main(argv: list[str]) -> int:
