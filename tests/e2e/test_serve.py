@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -222,3 +223,44 @@ def test_a_twostep_folder_in_the_working_directory_is_not_imported(tmp_path: Pat
     finally:
         stop([proc])
     assert "the working directory was imported" not in (home / "node.log").read_text()
+
+
+def _gone(pids: list[int], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    """A supervisor killed outright (SIGKILL, the OOM killer) takes its workers with it:
+    the kernel sends each SIGTERM, they drain and exit, and the port is free for the next
+    start, where they would otherwise serve on, unsupervised, holding it. The same for a
+    worker started as a replacement."""
+    home = tmp_path / "data"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start({"TWOSTEP_HOME": str(home)}, port, "node-0", workers=2)
+    workers: list[int] = []
+    try:
+        wait_healthy(url, proc)
+        forked = sorted(_children(proc.pid))
+        os.kill(forked[0], signal.SIGKILL)
+        workers = [forked[1], _replaced(proc.pid, forked[0], url)]
+        proc.kill()
+        proc.wait(timeout=10)
+        assert _gone(workers), "the workers outlived their supervisor"
+        again = start({"TWOSTEP_HOME": str(home)}, port, "node-1", workers=2)
+        try:
+            wait_healthy(url, again)  # the port is free again
+        finally:
+            stop([again])
+    finally:
+        stop([proc])
+        for pid in workers:  # a failed run leaves nothing behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    log = (home / "node-0.log").read_text()
+    assert "Traceback" not in log

@@ -161,7 +161,7 @@ def respawner(config_fd: int, close: Iterable[int]) -> Spawn:
 
     def spawn(scheduler: bool) -> int:
         argv = [sys.executable, *SAFE_PATH, "-m", "twostep.interfaces.http.respawn", str(config_fd)]
-        argv.append("scheduler" if scheduler else "worker")
+        argv += ["scheduler" if scheduler else "worker", str(os.getpid())]
         return os.posix_spawn(sys.executable, argv, os.environ, file_actions=closing)
 
     return spawn

@@ -20,6 +20,7 @@ it) also runs the scheduled directory syncs, so a node syncs from one process.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import gc
 import importlib
 import importlib.util
@@ -58,6 +59,7 @@ WORKER_IMPORTS = (
     "fastapi.telemetry._runtime",
     "jinja2.ext",
 )
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent exits
 # With the webpush extra installed, every worker loads its VAPID key through py_vapid.
 OPTIONAL_WORKER_IMPORTS = ("py_vapid",)
 
@@ -172,12 +174,27 @@ def _built(config: Config) -> FastAPI | None:
     return None
 
 
-def _worker(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> None:
+def _worker(
+    config: Config, access_log: bool, built: FastAPI | None, scheduler: bool, supervisor: int
+) -> None:
     for sig in (signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    _stop_with(supervisor)
     sock = _bind(config.server.host, config.server.port, listen=True)
     _uvicorn(config, access_log, scheduler, built).run(sockets=[sock])
+
+
+def _stop_with(supervisor: int) -> None:
+    """Have the kernel send this worker SIGTERM when its supervisor exits (killed, or a
+    supervisor that failed to start after its exec): the worker then drains and exits as
+    on any stop, rather than serving unsupervised and holding the port."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        error = os.strerror(ctypes.get_errno())
+        log.warning("a worker cannot be tied to its supervisor's life (prctl: %s)", error)
+    if os.getppid() != supervisor:  # it exited before the request above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _metrics_dir(config: Config) -> None:
@@ -252,17 +269,20 @@ def serve(config: Config, access_log: bool) -> None:
 
 
 def _fork(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> int:
+    supervisor = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child's coverage is not collected)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, keeper.HANDED_OVER)
-        os._exit(run_worker(config, access_log, built, scheduler))
+        os._exit(run_worker(config, access_log, built, scheduler, supervisor))
     return pid
 
 
-def run_worker(config: Config, access_log: bool, built: FastAPI | None, scheduler: bool) -> int:
-    """Serve until told to stop; the worker's exit status."""
+def run_worker(
+    config: Config, access_log: bool, built: FastAPI | None, scheduler: bool, supervisor: int
+) -> int:
+    """Serve until told to stop (or until ``supervisor`` exits); the exit status."""
     try:
-        _worker(config, access_log, built, scheduler)
+        _worker(config, access_log, built, scheduler, supervisor)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     except BaseException:

@@ -6,7 +6,7 @@ replacement starts here, in a fresh interpreter: it reads the configuration ``se
 built (flags included: it reads no environment or file of its own) from the memory file
 the supervisor passed on, logs as ``serve`` does, builds its own app and serves.
 
-    python -m twostep.interfaces.http.respawn <config fd> scheduler|worker
+    python -P -m twostep.interfaces.http.respawn <config fd> scheduler|worker <supervisor pid>
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ def read_handed_over(fd: int) -> tuple[Config, bool]:
 
 
 def main(argv: list[str]) -> int:
-    fd, role = int(argv[1]), argv[2]
+    fd, role, supervisor = int(argv[1]), argv[2], int(argv[3])
     config, access_log = read_handed_over(fd)
     os.close(fd)
     logs.configure(config.server.log_level, config.server.log_format, config.server.node_name)
     from twostep.interfaces.http import prefork
 
-    return prefork.run_worker(config, access_log, None, scheduler=role == "scheduler")
+    return prefork.run_worker(config, access_log, None, role == "scheduler", supervisor)
 
 
 if __name__ == "__main__":
