@@ -213,9 +213,9 @@ def apart(work: Callable[[], str]) -> str | None:
 
     ``serve`` migrates the database and creates the first admin key this way: migrating
     loads Alembic and Mako (about 7 MiB) and building the wiring leaves garbage behind in
-    the heap, and the supervisor keeps every page of its own until it exits, pages the
-    workers never use. Done in a child, none of it is ever in the supervisor (about
-    11 MiB less PSS for the tree, measured with ``bench/validate.py --memory``)."""
+    the heap, and the workers are forked from this process: each would keep those pages,
+    which no request uses, for its whole life. Done in a child, none of it is ever here
+    (about 11 MiB less PSS for the tree, measured with ``bench/validate.py --memory``)."""
     read, write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
