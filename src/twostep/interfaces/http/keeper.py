@@ -76,6 +76,8 @@ class Keeper:
         self.children.add(pid)
         if scheduler:
             self.scheduler = pid
+        if self.stopping:  # SIGTERM came while it was being started: it stops too
+            os.kill(pid, signal.SIGTERM)
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         if not self.stopping:

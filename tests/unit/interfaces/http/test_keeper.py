@@ -29,8 +29,11 @@ def record(event):
     with open(events_path, "w") as f:
         json.dump(events, f)
 
+# A worker starts by unblocking what serve blocked for the hand-over (as prefork's do).
+unblock = "import signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, [15, 2, 17]); "
+
 def spawn(scheduler):
-    pid = os.posix_spawn(sys.executable, [sys.executable, "-c", worker], os.environ)
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-c", unblock + worker], os.environ)
     record(["start", pid, scheduler])
     return pid
 
@@ -145,3 +148,24 @@ def test_a_signal_sent_during_the_hand_over_is_handled_once_the_loop_runs(tmp_pa
         proc.kill()
     events = _events(tmp_path, 5, proc)
     assert [e[0] for e in events] == ["start", "start", "dead", "dead", "exit"]
+
+
+def test_a_worker_started_while_sigterm_arrives_is_stopped_too(tmp_path: Path) -> None:
+    """SIGTERM handled while a replacement is being started (between its start and its
+    pid being known): the replacement is told to stop as well, not left for the kill."""
+    script = _HARNESS.replace(
+        '    record(["start", pid, scheduler])\n',
+        '    record(["start", pid, scheduler])\n'
+        "    if len(events) == 4:  # the replacement: start, start, dead, start\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n",
+    )
+    proc = _start(tmp_path, SLEEPER, script=script)
+    try:
+        (_, first, _), _ = _events(tmp_path, 2, proc)
+        os.kill(int(first), signal.SIGKILL)  # type: ignore[call-overload]
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    events = _events(tmp_path, 7, proc)
+    assert [e[0] for e in events] == ["start", "start", "dead", "start", "dead", "dead", "exit"]
+    assert "did not stop within the shutdown timeout" not in (tmp_path / "stderr.log").read_text()
