@@ -121,7 +121,7 @@ class Keeper:
                 continue
             code = os.waitstatus_to_exitcode(status)
             # The replacement is a fresh interpreter: it shares no page with the others
-            # (about 50 MiB more for the node, until the next restart): say so once.
+            # (70-85 MiB more for the node until the next restart, measured): say so.
             log.error(
                 "worker %d exited (status %d); starting another, which shares no memory "
                 "with the others until the server restarts",
