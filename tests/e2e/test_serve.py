@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.phones import MOBILE
 from tests.support.postgres import free_port
+from tests.support.processes import children, gone
 from tests.support.servers import serving, start, stop, wait_healthy
 from twostep.bootstrap import build
 from twostep.config import Config
@@ -85,37 +86,43 @@ def test_sigterm_answers_the_long_poll_and_exits_0(tmp_path: Path, workers: int)
     assert "Traceback" not in (home / "node-0.log").read_text()
 
 
-def _children(pid: int) -> dict[int, str]:
-    """``pid``'s live child processes and their command lines."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found[int(entry.name)] = cmdline
-    return found
-
-
 def _replaced(pid: int, dead: int, url: str) -> int:
     """Wait (at most 30 s) until ``dead``'s replacement runs and the port answers: its pid."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        children = _children(pid)
-        new = [p for p, cmd in children.items() if "twostep.interfaces.http.respawn" in cmd]
-        if dead not in children and len(children) == 2 and new:
+        now = children(pid)
+        new = [p for p, cmd in now.items() if "twostep.interfaces.http.respawn" in cmd]
+        if dead not in now and len(now) == 2 and new:
             try:
                 if all(httpx.get(f"{url}/readyz", timeout=5).status_code == 200 for _ in range(6)):
                     return max(new)
             except httpx.HTTPError:
                 pass
         time.sleep(0.1)
-    raise AssertionError(f"no replacement for worker {dead}: {_children(pid)}")
+    raise AssertionError(f"no replacement for worker {dead}: {children(pid)}")
+
+
+def _launch(argv: list[str], home: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """``argv`` (a server) in its own process group, logging to ``home/node.log``."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "node.log").open("wb") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, "TWOSTEP_HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _kill_one_worker(proc: subprocess.Popen[bytes], url: str) -> list[int]:
+    """SIGKILL the first of the server's two workers and wait for its replacement: the
+    workers then (the other one, the replacement)."""
+    forked = sorted(children(proc.pid))
+    assert len(forked) == 2, forked
+    os.kill(forked[0], signal.SIGKILL)
+    return [forked[1], _replaced(proc.pid, forked[0], url)]
 
 
 def test_the_supervisor_keeps_no_preloaded_app_and_replaces_a_dead_worker(
@@ -134,7 +141,7 @@ def test_the_supervisor_keeps_no_preloaded_app_and_replaces_a_dead_worker(
         assert b"twostep.interfaces.http.keeper" in (supervisor / "cmdline").read_bytes()
         maps = (supervisor / "maps").read_text()
         assert "pydantic_core" not in maps and "sqlalchemy" not in maps and "uvloop" not in maps
-        forked = sorted(_children(proc.pid))
+        forked = sorted(children(proc.pid))
         assert len(forked) == 2
         os.kill(forked[0], signal.SIGKILL)
         _replaced(proc.pid, forked[0], url)
@@ -167,23 +174,12 @@ def test_a_supervisor_that_cannot_exec_supervises_from_the_serving_process(
     """Where the exec into keeper.py is refused, the same loop runs in the process that
     forked: it serves, replaces a dead worker and stops on SIGTERM with status 0."""
     home = tmp_path / "data"
-    home.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with (home / "node.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _NO_EXEC, str(port)],
-            env={**os.environ, "TWOSTEP_HOME": str(home)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _launch([sys.executable, "-c", _NO_EXEC, str(port)], home)
     try:
         wait_healthy(url, proc)
-        forked = sorted(_children(proc.pid))
-        assert len(forked) == 2
-        os.kill(forked[0], signal.SIGKILL)
-        _replaced(proc.pid, forked[0], url)
+        _kill_one_worker(proc, url)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -199,39 +195,21 @@ def test_a_twostep_folder_in_the_working_directory_is_not_imported(tmp_path: Pat
     decoy.mkdir(parents=True)
     (decoy / "__init__.py").write_text('raise SystemExit("the working directory was imported")\n')
     home = tmp_path / "data"
-    home.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     script = Path(sys.executable).parent / "twostep"  # the installed command, as operators run it
-    with (home / "node.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [str(script), "serve", "--port", str(port), "--workers", "2"],
-            cwd=decoy.parent,
-            env={**os.environ, "TWOSTEP_HOME": str(home)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _launch(
+        [str(script), "serve", "--port", str(port), "--workers", "2"], home, decoy.parent
+    )
     try:
         wait_healthy(url, proc)
         assert b"twostep.interfaces.http.keeper" in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
-        forked = sorted(_children(proc.pid))
-        os.kill(forked[0], signal.SIGKILL)
-        _replaced(proc.pid, forked[0], url)  # the replacement, started the same way
+        _kill_one_worker(proc, url)  # its replacement is started the same way
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
         stop([proc])
     assert "the working directory was imported" not in (home / "node.log").read_text()
-
-
-def _gone(pids: list[int], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
@@ -246,12 +224,10 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     workers: list[int] = []
     try:
         wait_healthy(url, proc)
-        forked = sorted(_children(proc.pid))
-        os.kill(forked[0], signal.SIGKILL)
-        workers = [forked[1], _replaced(proc.pid, forked[0], url)]
+        workers = _kill_one_worker(proc, url)
         proc.kill()
         proc.wait(timeout=10)
-        assert _gone(workers), "the workers outlived their supervisor"
+        assert gone(workers), "the workers outlived their supervisor"
         again = start({"TWOSTEP_HOME": str(home)}, port, "node-1", workers=2)
         try:
             wait_healthy(url, again)  # the port is free again

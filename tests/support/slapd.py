@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from tests.support import slapd_files
 from tests.support.postgres import free_port
+from tests.support.processes import state
 from twostep.domain.directory import DirectoryKind, DirectorySettings, Security
 
 NORMAL_ACCOUNT = 0x200  # AD userAccountControl: a user account
@@ -183,11 +184,9 @@ class SlapdServer:
         if self._process is not None:
             self._process.send_signal(signal.SIGSTOP)
             self.paused = True
-            stat = Path(f"/proc/{self._process.pid}/stat")
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                state = stat.read_text().rsplit(")", 1)[1].split()[0]
-                if state in ("T", "t"):
+                if state(self._process.pid) in ("T", "t"):
                     return
                 time.sleep(0.005)
             raise RuntimeError("slapd did not stop within 5 s of SIGSTOP")

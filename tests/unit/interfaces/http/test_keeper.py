@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.processes import alive
+
 # The child: a Keeper whose spawn starts `python -c <worker>`, recording every start
 # (pid, scheduler flag) and death in a JSON file; the keeper's exit status is the child's.
 _HARNESS = """
@@ -73,15 +75,6 @@ def _events(tmp_path: Path, until: int, proc: subprocess.Popen[bytes]) -> list[l
     raise AssertionError(f"only {events} after 30 s")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return state != "Z"
-
-
 def test_a_dead_worker_is_replaced_and_the_scheduler_role_follows_it(tmp_path: Path) -> None:
     proc = _start(tmp_path, SLEEPER)
     try:
@@ -95,10 +88,10 @@ def test_a_dead_worker_is_replaced_and_the_scheduler_role_follows_it(tmp_path: P
         assert events[4] == ["dead", first] and events[5][0] == "start"
         assert events[5][2] is True
         replacements = [int(events[3][1]), int(events[5][1])]  # type: ignore[call-overload]
-        assert all(_alive(pid) for pid in replacements)
+        assert all(alive(pid) for pid in replacements)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-        assert not any(_alive(pid) for pid in replacements)
+        assert not any(alive(pid) for pid in replacements)
         assert _events(tmp_path, 9, proc)[-1] == ["exit", 0]
     finally:
         proc.kill()
@@ -132,7 +125,7 @@ def test_sigterm_stops_every_worker_and_kills_one_that_ignores_it(tmp_path: Path
     assert events[-1] == ["exit", 0]
     stderr = (tmp_path / "stderr.log").read_text()
     assert f"worker {first} did not stop within the shutdown timeout: killed" in stderr
-    assert not _alive(int(first)) and not _alive(int(second))  # type: ignore[call-overload]
+    assert not alive(int(first)) and not alive(int(second))  # type: ignore[call-overload]
 
 
 def test_a_signal_sent_during_the_hand_over_is_handled_once_the_loop_runs(tmp_path: Path) -> None:
